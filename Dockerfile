@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Build stage: the whole toolchain, thrown away afterwards.
+FROM rust:1-slim-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src src
+COPY templates templates
+COPY fixtures fixtures
+COPY assets assets
+RUN cargo build --release --locked --bin paysandbox
+
+# Final stage: the binary alone (templates and fixtures are compiled in),
+# on a distroless base that has CA certificates and runs as non-root.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/paysandbox /usr/local/bin/paysandbox
+ENV PAYSANDBOX_LISTEN=0.0.0.0:8080
+EXPOSE 8080
+USER nonroot
+HEALTHCHECK --interval=10s --timeout=3s --start-period=2s --retries=3 \
+  CMD ["/usr/local/bin/paysandbox", "healthcheck", "http://127.0.0.1:8080"]
+ENTRYPOINT ["/usr/local/bin/paysandbox"]
+CMD ["serve"]

@@ -1,0 +1,129 @@
+//! The command line: `serve` (the default), `healthcheck`, and the IMSHOP
+//! conformance run.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::core::http_client::{HttpClient, OutboundRequest};
+use crate::startup::Application;
+
+/// A local sandbox of IMSHOP.IO, Softline Payments and IntellectMoney.
+#[derive(Debug, Parser)]
+#[command(
+    name = "paysandbox",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// With no subcommand, paysandbox serves with these settings.
+    #[command(flatten)]
+    pub serve: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve every provider, the control plane and the dashboard (the default).
+    Serve(Settings),
+    /// Exit 0 when BASE_URL/healthz answers 200 (for container health checks).
+    Healthcheck {
+        /// Where paysandbox runs.
+        #[arg(default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+}
+
+impl Cli {
+    pub async fn run(self) -> ExitCode {
+        match self.command {
+            None => serve(self.serve).await,
+            Some(Command::Serve(settings)) => serve(settings).await,
+            Some(Command::Healthcheck { base_url }) => healthcheck(&base_url).await,
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("paysandbox cannot start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The ready line is the one thing on stdout: scripts wait for it and
+    // read the real port from it (tracing goes to stderr).
+    let ready = format!("paysandbox listening on {}\n", app.base_url());
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(ready.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        tracing::warn!("could not write the ready line to stdout");
+    }
+    drop(stdout);
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    match app.run_until_stopped(shutdown).await {
+        Ok(()) => {
+            tracing::info!("paysandbox stopped");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            tracing::error!(cause = %err, "paysandbox stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    token.cancel();
+}
+
+async fn healthcheck(base_url: &str) -> ExitCode {
+    let client = HttpClient::new(Duration::from_secs(5), 4096);
+    let url = format!("{}/healthz", base_url.trim_end_matches('/'));
+    match client.send(OutboundRequest::get(url.clone())).await {
+        Ok(response) if response.status == 200 => ExitCode::SUCCESS,
+        Ok(response) => {
+            tracing::error!(status = response.status, %url, "unhealthy");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            tracing::error!(cause = %err, %url, "unreachable");
+            ExitCode::FAILURE
+        }
+    }
+}

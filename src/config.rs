@@ -1,0 +1,118 @@
+//! Settings: one documented `clap` struct, every field also an environment
+//! variable, so the same binary runs from a terminal, a CI job or
+//! docker-compose. Tests build it in code (`Settings::default()` with port 0).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+const DEFAULT_JOURNAL_BODY_LIMIT: usize = 16 * 1024;
+const DEFAULT_OUTBOX_CAPACITY: usize = 10_000;
+const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 10_000;
+const DEFAULT_WEBHOOK_CONCURRENCY: usize = 16;
+const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
+
+/// How `paysandbox serve` runs.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on; port 0 takes a free port (the ready line says which).
+    #[arg(long, env = "PAYSANDBOX_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// Base of every URL paysandbox hands out (payment_url, Form3DS, hosted
+    /// pages). Default: http://<listen address>. Set it when clients reach
+    /// paysandbox under another name (a container, a tunnel).
+    #[arg(long, env = "PAYSANDBOX_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Directory of fixture files; a file here replaces the built-in one of
+    /// the same name (softline.json, intellectmoney.json, imshop.json, cards.json).
+    #[arg(long, env = "PAYSANDBOX_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+
+    /// Seed for every generated id and value: the same seed gives the same
+    /// ids run to run. Without it a random seed is drawn and logged.
+    #[arg(long, env = "PAYSANDBOX_SEED")]
+    pub seed: Option<u64>,
+
+    /// Entries the journal keeps before dropping the oldest.
+    #[arg(long, env = "PAYSANDBOX_JOURNAL_CAPACITY", default_value_t = DEFAULT_JOURNAL_CAPACITY)]
+    pub journal_capacity: usize,
+
+    /// Bytes of each request or response body the journal keeps.
+    #[arg(long, env = "PAYSANDBOX_JOURNAL_BODY_LIMIT", default_value_t = DEFAULT_JOURNAL_BODY_LIMIT)]
+    pub journal_body_limit: usize,
+
+    /// Webhook deliveries kept (finished ones are forgotten first; pending
+    /// ones never are).
+    #[arg(long, env = "PAYSANDBOX_OUTBOX_CAPACITY", default_value_t = DEFAULT_OUTBOX_CAPACITY)]
+    pub outbox_capacity: usize,
+
+    /// How long one webhook attempt or outbound call may take.
+    #[arg(long, env = "PAYSANDBOX_WEBHOOK_TIMEOUT_MS", default_value_t = DEFAULT_WEBHOOK_TIMEOUT_MS)]
+    pub webhook_timeout_ms: u64,
+
+    /// Webhook attempts in flight at once.
+    #[arg(long, env = "PAYSANDBOX_WEBHOOK_CONCURRENCY", default_value_t = DEFAULT_WEBHOOK_CONCURRENCY)]
+    pub webhook_concurrency: usize,
+
+    /// Largest request body accepted; larger ones get 413 in the provider's
+    /// error format.
+    #[arg(long, env = "PAYSANDBOX_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// After SIGTERM, how long in-flight requests may take to finish.
+    #[arg(long, env = "PAYSANDBOX_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
+    pub shutdown_grace_ms: u64,
+
+    /// Whether the background worker sends webhooks. Tests switch it off and
+    /// drive the outbox's step function themselves.
+    #[arg(skip = true)]
+    pub deliver_webhooks: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.parse().expect("the default address parses"),
+            public_url: None,
+            fixtures: None,
+            seed: None,
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            journal_body_limit: DEFAULT_JOURNAL_BODY_LIMIT,
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+            webhook_timeout_ms: DEFAULT_WEBHOOK_TIMEOUT_MS,
+            webhook_concurrency: DEFAULT_WEBHOOK_CONCURRENCY,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
+            deliver_webhooks: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    #[test]
+    fn the_manual_default_agrees_with_the_command_line_defaults() {
+        // Guards against a default changed in one place and not the other.
+        let parsed = Wrapper::try_parse_from(["paysandbox"]).unwrap().settings;
+        let default = Settings::default();
+        if std::env::vars().any(|(k, _)| k.starts_with("PAYSANDBOX_")) {
+            return; // the environment overrides defaults; nothing to compare
+        }
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+}

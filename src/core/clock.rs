@@ -1,0 +1,165 @@
+//! The sandbox clock: real time plus an offset that the control plane moves.
+//!
+//! Every expiry, pacing rule and webhook retry reads this clock, never
+//! `SystemTime` directly, so `POST /__sandbox/clock/advance` can make a 24-hour
+//! token expire or a 90-day-old payment disappear in one request. Tokio's
+//! `time::pause()` does not move wall-clock time, which is why this exists.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use time::{Duration, OffsetDateTime};
+use tokio::sync::watch;
+
+/// Where "real" time comes from. Production uses [`SystemTime`]; unit tests
+/// use [`FixedTime`] so that nothing depends on when the test runs.
+pub trait TimeSource: Send + Sync + 'static {
+    fn now_utc(&self) -> OffsetDateTime;
+}
+
+/// The operating system's wall clock.
+#[derive(Debug, Default)]
+pub struct SystemTime;
+
+impl TimeSource for SystemTime {
+    fn now_utc(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A time that only moves when told to.
+#[derive(Debug)]
+pub struct FixedTime(Mutex<OffsetDateTime>);
+
+impl FixedTime {
+    pub fn new(at: OffsetDateTime) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().unwrap() = at;
+    }
+}
+
+impl TimeSource for FixedTime {
+    fn now_utc(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// The clock every part of paysandbox reads. Cloning shares the offset.
+#[derive(Clone)]
+pub struct Clock {
+    source: Arc<dyn TimeSource>,
+    /// Milliseconds added to the source's time. Atomic because it is read on
+    /// every request and written only by the control plane.
+    offset_ms: Arc<AtomicI64>,
+    /// Tells waiters (the webhook worker) that time jumped, so work that the
+    /// jump made due runs at once instead of after a real-time sleep.
+    jumps: Arc<watch::Sender<i64>>,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock")
+            .field("now", &self.now())
+            .field("offset_ms", &self.offset_ms.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new(Arc::new(SystemTime))
+    }
+}
+
+impl Clock {
+    pub fn new(source: Arc<dyn TimeSource>) -> Self {
+        let (jumps, _) = watch::channel(0);
+        Self {
+            source,
+            offset_ms: Arc::new(AtomicI64::new(0)),
+            jumps: Arc::new(jumps),
+        }
+    }
+
+    /// The sandbox's "now", in UTC.
+    pub fn now(&self) -> OffsetDateTime {
+        self.source.now_utc() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// How far the sandbox clock is ahead of real time.
+    pub fn offset(&self) -> Duration {
+        Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward (a negative amount moves it back).
+    pub fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
+        let new = self
+            .offset_ms
+            .fetch_add(ms, Ordering::Relaxed)
+            .saturating_add(ms);
+        self.jumps.send_replace(new);
+    }
+
+    /// Back to real time.
+    pub fn reset(&self) {
+        self.offset_ms.store(0, Ordering::Relaxed);
+        self.jumps.send_replace(0);
+    }
+
+    /// A receiver that changes whenever the clock jumps.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.jumps.subscribe()
+    }
+
+    /// Real time that must pass until the sandbox clock reads `at`
+    /// (zero if it already has).
+    pub fn real_time_until(&self, at: OffsetDateTime) -> std::time::Duration {
+        let left = at - self.now();
+        if left.is_positive() {
+            left.try_into().unwrap_or(std::time::Duration::ZERO)
+        } else {
+            std::time::Duration::ZERO
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn advancing_moves_now_and_reset_returns_to_the_source_time() {
+        let source = Arc::new(FixedTime::new(datetime!(2026-01-01 00:00 UTC)));
+        let clock = Clock::new(source);
+
+        clock.advance(Duration::hours(24));
+        assert_eq!(clock.now(), datetime!(2026-01-02 00:00 UTC));
+        assert_eq!(clock.offset(), Duration::hours(24));
+
+        clock.reset();
+        assert_eq!(clock.now(), datetime!(2026-01-01 00:00 UTC));
+    }
+
+    #[test]
+    fn clones_share_one_offset() {
+        let clock = Clock::new(Arc::new(FixedTime::new(datetime!(2026-01-01 00:00 UTC))));
+        let other = clock.clone();
+        other.advance(Duration::seconds(90));
+        assert_eq!(clock.offset(), Duration::seconds(90));
+    }
+
+    #[test]
+    fn a_jump_is_announced_to_subscribers() {
+        let clock = Clock::default();
+        let mut rx = clock.subscribe();
+        clock.advance(Duration::seconds(5));
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(*rx.borrow_and_update(), 5_000);
+    }
+}

@@ -1,0 +1,109 @@
+//! The shared core every provider builds on: the sandbox clock, seeded ids,
+//! stores, the journal, the webhook outbox and the outbound HTTP client.
+//! Nothing here knows a provider's wire format.
+
+pub mod cards;
+pub mod clock;
+pub mod error;
+pub mod fixtures;
+pub mod http_client;
+pub mod ids;
+pub mod journal;
+pub mod mask;
+pub mod money;
+pub mod outbox;
+pub mod signature;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Settings;
+use cards::CardsFixture;
+use clock::Clock;
+use http_client::HttpClient;
+use ids::Ids;
+use journal::{Entry, Journal};
+use outbox::Outbox;
+
+/// The base of every URL paysandbox hands out, without a trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(Arc<str>);
+
+impl PublicUrl {
+    pub fn new(base: &str) -> Self {
+        Self(Arc::from(base.trim_end_matches('/')))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `path` (starting with `/`) under the public URL.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+/// The shared services. Cloning is cheap: everything inside is shared.
+#[derive(Clone, Debug)]
+pub struct Core {
+    pub clock: Clock,
+    pub ids: Ids,
+    pub journal: Journal,
+    pub outbox: Outbox,
+    pub http: HttpClient,
+    pub public_url: PublicUrl,
+    pub cards: Arc<CardsFixture>,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Core {
+    pub fn new(
+        settings: &Settings,
+        clock: Clock,
+        seed: u64,
+        public_url: PublicUrl,
+        cards: Arc<CardsFixture>,
+    ) -> Self {
+        let journal = Journal::new(settings.journal_capacity, settings.journal_body_limit);
+        let http = HttpClient::new(
+            Duration::from_millis(settings.webhook_timeout_ms),
+            // Receivers' answers are kept for the journal only; more than
+            // the journal keeps is never needed.
+            settings.journal_body_limit.max(64 * 1024),
+        );
+        let outbox = Outbox::new(
+            http.clone(),
+            clock.clone(),
+            journal.clone(),
+            settings.outbox_capacity,
+        );
+        Self {
+            clock,
+            ids: Ids::new(seed),
+            journal,
+            outbox,
+            http,
+            public_url,
+            cards,
+            max_body_bytes: settings.max_body_bytes,
+        }
+    }
+
+    /// Records a journal entry stamped with the sandbox clock.
+    pub fn record(&self, entry: Entry) -> u64 {
+        self.journal.record(entry, self.clock.now())
+    }
+
+    /// Forgets the journal and the outbox, restarts the id generator from
+    /// its seed and puts the clock back to real time. Providers reset their
+    /// own stores (see `AppState::reset`).
+    pub fn reset(&self) {
+        self.journal.clear();
+        self.outbox.clear();
+        self.ids.reset();
+        self.clock.reset();
+    }
+}

@@ -1,0 +1,555 @@
+//! The webhook outbox: every notification paysandbox sends to a merchant.
+//!
+//! Providers enqueue a [`NewDelivery`]; the outbox sends it, records every
+//! attempt (time, status, latency, the answer's body), and retries on the
+//! provider's schedule until the receiver accepts it or the schedule runs out.
+//! Retries are due by the *sandbox* clock, so advancing the clock makes them
+//! happen at once.
+//!
+//! The work is a step function, [`Outbox::try_deliver_next`], in the manner
+//! of zero2prod's issue-delivery worker: the background worker only calls it
+//! (concurrently, so one slow receiver never holds up the others), and tests
+//! call it directly until the queue is empty.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use bytes::Bytes;
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::clock::Clock;
+use super::http_client::{HttpClient, OutboundRequest};
+use super::journal::{Entry, EntryKind, Journal, Message};
+
+/// What a receiver must answer for a delivery to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Acceptance {
+    /// Any 2xx status (Softline: the docs name no reply).
+    AnySuccess,
+    /// HTTP 200 with the body exactly `OK` (IntellectMoney's documented rule).
+    ExactOk,
+}
+
+impl Acceptance {
+    fn judge(self, status: u16, body: &[u8]) -> Result<(), String> {
+        match self {
+            Self::AnySuccess if (200..300).contains(&status) => Ok(()),
+            Self::AnySuccess => Err(format!("HTTP {status} is not a 2xx answer")),
+            Self::ExactOk if status == 200 && body == b"OK" => Ok(()),
+            Self::ExactOk if status != 200 => Err(format!("HTTP {status}, not 200")),
+            Self::ExactOk => Err(format!(
+                "the body was {:?}, not exactly \"OK\"",
+                String::from_utf8_lossy(&body[..body.len().min(64)])
+            )),
+        }
+    }
+}
+
+/// A delivery as a provider hands it over.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub provider: &'static str,
+    /// The provider's event name (`order.created`, `paymentStatus=5`).
+    pub event: String,
+    pub url: String,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Waits between attempts, in sandbox seconds: `[10, 60]` means three
+    /// attempts at most, the second 10 s after the first fails.
+    pub retry_schedule: Vec<u64>,
+    pub acceptance: Acceptance,
+    /// Ids of the objects this delivery concerns (for timelines).
+    pub objects: Vec<String>,
+}
+
+/// One try at delivering.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub response_body: String,
+    /// Why the attempt did not count, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt.
+    Pending {
+        #[serde(with = "time::serde::rfc3339")]
+        due: OffsetDateTime,
+    },
+    /// An attempt is under way.
+    InFlight,
+    /// The receiver accepted it.
+    Delivered,
+    /// The schedule ran out; `reason` is the last attempt's failure.
+    GaveUp { reason: String },
+}
+
+/// A delivery with its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub id: u64,
+    pub provider: &'static str,
+    pub event: String,
+    pub url: String,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(serialize_with = "body_as_text")]
+    pub body: Bytes,
+    pub retry_schedule: Vec<u64>,
+    pub acceptance: Acceptance,
+    pub objects: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(flatten)]
+    pub state: DeliveryState,
+    pub attempts: Vec<Attempt>,
+    /// Attempts that belong to the schedule (a manual redelivery is extra).
+    #[serde(skip)]
+    scheduled_attempts: usize,
+}
+
+fn body_as_text<S: serde::Serializer>(body: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(body))
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The receiver accepted the delivery.
+    Delivered(u64),
+    /// The attempt failed and another is scheduled.
+    Retried(u64),
+    /// The attempt failed and the schedule is exhausted.
+    GaveUp(u64),
+    /// Nothing is due now.
+    QueueEmpty,
+}
+
+/// Error of the control operations.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OutboxError {
+    #[error("no webhook delivery {0}")]
+    NotFound(u64),
+}
+
+#[derive(Default)]
+struct Queue {
+    deliveries: BTreeMap<u64, Delivery>,
+    next_id: u64,
+}
+
+/// The outbox. Cloning shares it.
+#[derive(Clone)]
+pub struct Outbox {
+    /// A std mutex: claiming and recording are short; sending happens with
+    /// the lock released.
+    queue: Arc<Mutex<Queue>>,
+    client: HttpClient,
+    clock: Clock,
+    journal: Journal,
+    wake: Arc<Notify>,
+    /// Most deliveries kept; the oldest finished ones are forgotten first.
+    capacity: usize,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    pub fn new(client: HttpClient, clock: Clock, journal: Journal, capacity: usize) -> Self {
+        Self {
+            queue: Arc::default(),
+            client,
+            clock,
+            journal,
+            wake: Arc::new(Notify::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Queues a delivery for an attempt now; returns its id.
+    pub fn enqueue(&self, new: NewDelivery) -> u64 {
+        let now = self.clock.now();
+        let id = {
+            let mut queue = self.queue.lock().unwrap();
+            queue.next_id += 1;
+            let id = queue.next_id;
+            queue.deliveries.insert(
+                id,
+                Delivery {
+                    id,
+                    provider: new.provider,
+                    event: new.event,
+                    url: new.url,
+                    content_type: new.content_type,
+                    headers: new.headers,
+                    body: new.body,
+                    retry_schedule: new.retry_schedule,
+                    acceptance: new.acceptance,
+                    objects: new.objects,
+                    created_at: now,
+                    state: DeliveryState::Pending { due: now },
+                    attempts: Vec::new(),
+                    scheduled_attempts: 0,
+                },
+            );
+            evict_finished(&mut queue, self.capacity);
+            id
+        };
+        self.wake.notify_one();
+        id
+    }
+
+    /// Every delivery, oldest first.
+    pub fn list(&self) -> Vec<Delivery> {
+        self.queue
+            .lock()
+            .unwrap()
+            .deliveries
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Delivery> {
+        self.queue.lock().unwrap().deliveries.get(&id).cloned()
+    }
+
+    /// Deliveries not yet delivered nor given up.
+    pub fn pending_count(&self) -> usize {
+        self.queue
+            .lock()
+            .unwrap()
+            .deliveries
+            .values()
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DeliveryState::Pending { .. } | DeliveryState::InFlight
+                )
+            })
+            .count()
+    }
+
+    /// Sends a delivery again now, whatever its state (one extra attempt
+    /// outside its schedule).
+    pub fn redeliver(&self, id: u64) -> Result<(), OutboxError> {
+        let now = self.clock.now();
+        {
+            let mut queue = self.queue.lock().unwrap();
+            let delivery = queue
+                .deliveries
+                .get_mut(&id)
+                .ok_or(OutboxError::NotFound(id))?;
+            if delivery.state != DeliveryState::InFlight {
+                delivery.state = DeliveryState::Pending { due: now };
+            }
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Forgets every delivery.
+    pub fn clear(&self) {
+        let mut queue = self.queue.lock().unwrap();
+        queue.deliveries.clear();
+    }
+
+    /// Wakes the worker (for example after the clock moved).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Claims the earliest due delivery, marking it in flight.
+    fn claim_due(&self) -> Option<Delivery> {
+        let now = self.clock.now();
+        let mut queue = self.queue.lock().unwrap();
+        let id = queue
+            .deliveries
+            .values()
+            .filter_map(|d| match d.state {
+                DeliveryState::Pending { due } if due <= now => Some((due, d.id)),
+                _ => None,
+            })
+            .min()?
+            .1;
+        let delivery = queue.deliveries.get_mut(&id)?;
+        delivery.state = DeliveryState::InFlight;
+        Some(delivery.clone())
+    }
+
+    /// When the next pending delivery falls due, by the sandbox clock.
+    fn next_due(&self) -> Option<OffsetDateTime> {
+        self.queue
+            .lock()
+            .unwrap()
+            .deliveries
+            .values()
+            .filter_map(|d| match d.state {
+                DeliveryState::Pending { due } => Some(due),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Delivers the earliest due delivery, if any: one attempt, recorded.
+    pub async fn try_deliver_next(&self) -> DeliveryOutcome {
+        match self.claim_due() {
+            Some(delivery) => self.attempt(delivery).await,
+            None => DeliveryOutcome::QueueEmpty,
+        }
+    }
+
+    /// Makes one attempt at a claimed delivery and records its result.
+    async fn attempt(&self, delivery: Delivery) -> DeliveryOutcome {
+        let mut request = OutboundRequest::post(
+            delivery.url.clone(),
+            &delivery.content_type,
+            delivery.body.clone(),
+        );
+        for (name, value) in &delivery.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        let at = self.clock.now();
+        let started = std::time::Instant::now();
+        let result = self.client.send(request).await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+        let (status, response_body, verdict) = match &result {
+            Ok(response) => (
+                Some(response.status),
+                response.text(),
+                delivery.acceptance.judge(response.status, &response.body),
+            ),
+            Err(err) => (None, String::new(), Err(err.to_string())),
+        };
+        let attempt = Attempt {
+            at,
+            status,
+            latency_ms,
+            response_body: response_body
+                .chars()
+                .take(self.journal.body_limit())
+                .collect(),
+            error: verdict.clone().err(),
+        };
+
+        let (outcome, number, summary) = {
+            let mut queue = self.queue.lock().unwrap();
+            let Some(stored) = queue.deliveries.get_mut(&delivery.id) else {
+                // Reset while the attempt was under way: nothing to record.
+                return DeliveryOutcome::QueueEmpty;
+            };
+            stored.attempts.push(attempt);
+            let number = stored.attempts.len();
+            let in_schedule = stored.scheduled_attempts < stored.retry_schedule.len() + 1;
+            if in_schedule {
+                stored.scheduled_attempts += 1;
+            }
+            let (outcome, summary) = match verdict {
+                Ok(()) => {
+                    stored.state = DeliveryState::Delivered;
+                    (
+                        DeliveryOutcome::Delivered(stored.id),
+                        "delivered".to_owned(),
+                    )
+                }
+                Err(reason) => match stored.retry_schedule.get(stored.scheduled_attempts - 1) {
+                    Some(&wait) if in_schedule => {
+                        let due = self.clock.now() + Duration::seconds(wait as i64);
+                        stored.state = DeliveryState::Pending { due };
+                        (
+                            DeliveryOutcome::Retried(stored.id),
+                            format!("failed ({reason}); next attempt in {wait} s"),
+                        )
+                    }
+                    _ => {
+                        stored.state = DeliveryState::GaveUp {
+                            reason: reason.clone(),
+                        };
+                        (
+                            DeliveryOutcome::GaveUp(stored.id),
+                            format!("failed ({reason}); no attempts left"),
+                        )
+                    }
+                },
+            };
+            (outcome, number, summary)
+        };
+
+        let mut entry = Entry::new(delivery.provider, EntryKind::Webhook)
+            .summary(format!("{} attempt {number}: {summary}", delivery.event));
+        entry.objects = delivery.objects.clone();
+        entry.method = Some("POST".to_owned());
+        entry.url = Some(delivery.url.clone());
+        entry.status = status;
+        entry.duration_ms = Some(latency_ms);
+        entry.request = Some(Message::capture(
+            delivery
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .chain([("content-type", delivery.content_type.as_str())]),
+            Some(&delivery.content_type),
+            &delivery.body,
+            self.journal.body_limit(),
+        ));
+        if let Ok(response) = &result {
+            entry.response = Some(Message::capture(
+                response
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+                response.header("content-type"),
+                &response.body,
+                self.journal.body_limit(),
+            ));
+        }
+        self.journal.record(entry, at);
+        match &outcome {
+            DeliveryOutcome::GaveUp(id) => {
+                tracing::warn!(delivery = id, url = %delivery.url, "webhook delivery gave up")
+            }
+            other => tracing::debug!(delivery = delivery.id, outcome = ?other, "webhook attempt"),
+        }
+        outcome
+    }
+
+    /// Runs deliveries until `shutdown` fires: each due delivery in its own
+    /// task (at most `concurrency` at once), sleeping until the next one is
+    /// due by the sandbox clock, or until something is enqueued or the clock
+    /// jumps.
+    pub async fn run_worker(self, concurrency: usize, shutdown: CancellationToken) {
+        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let mut jumps = self.clock.subscribe();
+        loop {
+            while let Ok(permit) = Arc::clone(&permits).try_acquire_owned() {
+                let Some(delivery) = self.claim_due() else {
+                    drop(permit);
+                    break;
+                };
+                let outbox = self.clone();
+                tokio::spawn(async move {
+                    outbox.attempt(delivery).await;
+                    drop(permit);
+                    // A finished attempt may have scheduled the next one.
+                    outbox.wake.notify_one();
+                });
+            }
+            let sleep = self
+                .next_due()
+                .map(|due| self.clock.real_time_until(due))
+                .unwrap_or(StdDuration::from_secs(3600))
+                // Re-check at least once a second: cheap, and robust against
+                // a missed wake-up.
+                .min(StdDuration::from_secs(1));
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = self.wake.notified() => {}
+                _ = jumps.changed() => {}
+                () = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    /// At shutdown: one last attempt at every delivery still waiting, all at
+    /// once and bounded by `timeout`. Returns how many remain undelivered;
+    /// each is reported in the log.
+    pub async fn flush(&self, timeout: StdDuration) -> usize {
+        let waiting: Vec<Delivery> = {
+            let mut queue = self.queue.lock().unwrap();
+            queue
+                .deliveries
+                .values_mut()
+                .filter(|d| matches!(d.state, DeliveryState::Pending { .. }))
+                .map(|d| {
+                    d.state = DeliveryState::InFlight;
+                    d.clone()
+                })
+                .collect()
+        };
+        if waiting.is_empty() {
+            return 0;
+        }
+        tracing::info!(
+            count = waiting.len(),
+            "attempting pending webhooks once more before exit"
+        );
+        let ids: Vec<u64> = waiting.iter().map(|d| d.id).collect();
+        let attempts = futures_util::future::join_all(waiting.into_iter().map(|d| self.attempt(d)));
+        // Attempts cut short by the timeout simply stay undelivered.
+        let _ = tokio::time::timeout(timeout, attempts).await;
+        let undelivered: Vec<Delivery> = ids
+            .iter()
+            .filter_map(|id| self.get(*id))
+            .filter(|d| d.state != DeliveryState::Delivered)
+            .collect();
+        for d in &undelivered {
+            tracing::warn!(delivery = d.id, url = %d.url, event = %d.event, "webhook not delivered before exit");
+        }
+        undelivered.len()
+    }
+}
+
+/// Keeps the outbox within `capacity` by forgetting the oldest finished
+/// deliveries; pending ones are never dropped (they were acknowledged).
+fn evict_finished(queue: &mut Queue, capacity: usize) {
+    if queue.deliveries.len() <= capacity {
+        return;
+    }
+    let excess = queue.deliveries.len() - capacity;
+    let finished: Vec<u64> = queue
+        .deliveries
+        .values()
+        .filter(|d| {
+            matches!(
+                d.state,
+                DeliveryState::Delivered | DeliveryState::GaveUp { .. }
+            )
+        })
+        .take(excess)
+        .map(|d| d.id)
+        .collect();
+    for id in finished {
+        queue.deliveries.remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intellectmoney_acceptance_wants_exactly_ok() {
+        assert!(Acceptance::ExactOk.judge(200, b"OK").is_ok());
+        assert!(Acceptance::ExactOk.judge(200, b"OK\n").is_err());
+        assert!(Acceptance::ExactOk.judge(201, b"OK").is_err());
+    }
+
+    #[test]
+    fn softline_acceptance_takes_any_2xx() {
+        assert!(Acceptance::AnySuccess.judge(204, b"").is_ok());
+        assert!(Acceptance::AnySuccess.judge(302, b"").is_err());
+    }
+}

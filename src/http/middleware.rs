@@ -1,0 +1,101 @@
+//! Middleware that every request passes through.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::JournalObjects;
+use crate::core::Core;
+use crate::core::journal::{Entry, EntryKind, Message};
+use crate::providers;
+
+/// Records every exchange with a provider (or the demo merchant) in the
+/// journal: method, path, status, duration, headers and bodies with secrets
+/// masked, and the objects the handler said it touched.
+///
+/// The request body is read here, bounded by `max_body_bytes`, so an
+/// oversized body is refused with 413 in the provider's own envelope before
+/// any handler runs.
+pub async fn record_exchange(State(core): State<Core>, request: Request, next: Next) -> Response {
+    let Some(provider) = providers::provider_of(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let started = Instant::now();
+    let at = core.clock.now();
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, core.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let too_large = std::error::Error::source(&err)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                providers::transport_error(
+                    provider,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("Request body larger than {} bytes.", core.max_body_bytes),
+                )
+            } else {
+                providers::transport_error(
+                    provider,
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read.",
+                )
+            };
+        }
+    };
+    let limit = core.journal.body_limit();
+    let request_message = Message::capture(
+        header_pairs(&parts.headers),
+        header(&parts.headers, "content-type"),
+        &bytes,
+        limit,
+    );
+    let method = parts.method.to_string();
+    let url = parts.uri.to_string();
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+
+    let (parts, body) = response.into_parts();
+    // Our own responses are small and complete; a failure here is a bug.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            tracing::error!(cause = %err, "could not buffer a response for the journal");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut entry = Entry::new(provider, EntryKind::Inbound);
+    entry.method = Some(method);
+    entry.url = Some(url);
+    entry.status = Some(parts.status.as_u16());
+    entry.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+    entry.objects = parts
+        .extensions
+        .get::<JournalObjects>()
+        .map(|o| o.0.clone())
+        .unwrap_or_default();
+    entry.request = Some(request_message);
+    entry.response = Some(Message::capture(
+        header_pairs(&parts.headers),
+        header(&parts.headers, "content-type"),
+        &bytes,
+        limit,
+    ));
+    core.journal.record(entry, at);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn header_pairs(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>")))
+}

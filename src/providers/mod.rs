@@ -1,0 +1,35 @@
+//! The three payment systems. Softline and IntellectMoney are servers that
+//! merchants call; IMSHOP is the caller of a merchant's webhook. Each module
+//! has the same inner shape: `routes` (handlers), `dto` (wire types),
+//! `validate` (wire → typed values), `model` (a pure state machine), `error`
+//! (the provider's own envelope), `pages` (hosted HTML), `webhooks`.
+
+pub mod imshop;
+pub mod intellectmoney;
+pub mod softline;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// The journal's name for the part of paysandbox a path belongs to, for the
+/// paths whose exchanges are journaled (providers and the demo merchant).
+pub fn provider_of(path: &str) -> Option<&'static str> {
+    let first = path.trim_start_matches('/').split('/').next()?;
+    match first {
+        "softline" => Some(softline::NAME),
+        "intellectmoney" => Some(intellectmoney::NAME),
+        "imshop" => Some(imshop::NAME),
+        "demo" => Some(crate::demo::NAME),
+        _ => None,
+    }
+}
+
+/// A transport-level refusal (body too large, unreadable body) in the
+/// envelope of the provider the request was for.
+pub fn transport_error(provider: &str, status: StatusCode, message: &str) -> Response {
+    match provider {
+        softline::NAME => softline::transport_error(status, message),
+        intellectmoney::NAME => intellectmoney::transport_error(status, message),
+        _ => imshop::transport_error(status, message),
+    }
+}

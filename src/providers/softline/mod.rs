@@ -1,0 +1,44 @@
+//! Softline Payments (`https://api.ecommerce.softline.com/`), served under
+//! `/softline`.
+
+pub mod fixture;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+pub use fixture::Fixture;
+
+use crate::core::Core;
+use crate::state::AppState;
+
+/// The journal's name for this provider.
+pub const NAME: &str = "softline";
+
+/// Softline's share of the application state.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub core: Core,
+    pub fixture: Arc<Fixture>,
+}
+
+impl State {
+    pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
+        Self { core, fixture }
+    }
+
+    /// Forgets every payment and token.
+    pub fn reset(&self) {}
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
+
+/// A transport-level refusal in Softline's envelope.
+pub fn transport_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({"errors": [{"error": status.as_u16(), "message": message}]});
+    (status, axum::Json(body)).into_response()
+}

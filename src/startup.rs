@@ -1,0 +1,203 @@
+//! Building and running the application: one function builds the whole
+//! router (tests use it too), and `Application` binds, serves and stops.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use axum::{Json, middleware};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::core::clock::{Clock, SystemTime};
+use crate::core::fixtures::FixtureError;
+use crate::core::{Core, PublicUrl};
+use crate::demo;
+use crate::fixtures::Fixtures;
+use crate::http::{admin, dashboard, middleware as mw};
+use crate::providers::{imshop, intellectmoney, softline};
+use crate::state::AppState;
+
+/// Why paysandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--public-url {0:?} is not an absolute http(s) URL")]
+    PublicUrl(String),
+}
+
+/// Every route of paysandbox on one router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/softline", softline::router())
+        .nest("/intellectmoney", intellectmoney::router())
+        .nest("/imshop", imshop::router())
+        .nest("/demo/merchant", demo::router())
+        .nest("/__sandbox", admin::router())
+        .merge(dashboard::router())
+        .layer(middleware::from_fn_with_state(
+            state.core.clone(),
+            mw::record_exchange,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `GET /healthz`.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Builds the application state for a server reachable at `public_url`.
+pub fn build_state(
+    settings: &Settings,
+    fixtures: &Fixtures,
+    clock: Clock,
+    public_url: PublicUrl,
+) -> AppState {
+    let seed = settings.seed.unwrap_or_else(rand::random);
+    let core = Core::new(
+        settings,
+        clock,
+        seed,
+        public_url,
+        Arc::clone(&fixtures.cards),
+    );
+    AppState {
+        softline: softline::State::new(core.clone(), Arc::clone(&fixtures.softline)),
+        intellectmoney: intellectmoney::State::new(
+            core.clone(),
+            Arc::clone(&fixtures.intellectmoney),
+        ),
+        imshop: imshop::State::new(core.clone(), Arc::clone(&fixtures.imshop)),
+        demo: demo::State::new(core.clone(), Arc::clone(&fixtures.imshop)),
+        core,
+    }
+}
+
+/// A bound, ready-to-serve paysandbox.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+    settings: Settings,
+}
+
+impl Application {
+    /// Loads the fixtures, binds the listener (port 0 takes a free one) and
+    /// builds the state with the real public URL.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let fixtures = Fixtures::load(settings.fixtures.as_deref())?;
+        Self::build_with(settings, &fixtures, Clock::new(Arc::new(SystemTime))).await
+    }
+
+    /// Like [`Application::build`] with given fixtures and clock (tests).
+    pub async fn build_with(
+        settings: Settings,
+        fixtures: &Fixtures,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        let public_url = match &settings.public_url {
+            Some(url) => {
+                let parsed =
+                    reqwest::Url::parse(url).map_err(|_| StartupError::PublicUrl(url.clone()))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                    return Err(StartupError::PublicUrl(url.clone()));
+                }
+                PublicUrl::new(url)
+            }
+            None => PublicUrl::new(&format!("http://{address}")),
+        };
+        let state = build_state(&settings, fixtures, clock, public_url);
+        tracing::info!(
+            seed = state.core.ids.seed(),
+            public_url = state.core.public_url.as_str(),
+            "paysandbox ready (repeat this run's ids with --seed {})",
+            state.core.ids.seed()
+        );
+        Ok(Self {
+            listener,
+            address,
+            state,
+            settings,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// `http://HOST:PORT` as bound.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The state, for tests that drive the clock or the outbox directly.
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets in-flight requests
+    /// finish (for at most the configured grace) and gives pending webhooks
+    /// one more attempt.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let outbox = self.state.core.outbox.clone();
+        let worker = self.settings.deliver_webhooks.then(|| {
+            tokio::spawn(
+                outbox
+                    .clone()
+                    .run_worker(self.settings.webhook_concurrency, shutdown.child_token()),
+            )
+        });
+        let app = router(self.state);
+        let serve = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let grace = Duration::from_millis(self.settings.shutdown_grace_ms);
+        let forced = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => result?,
+            () = forced => tracing::warn!("in-flight requests still running after the grace period; stopping anyway"),
+        }
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        if self.settings.deliver_webhooks {
+            outbox.flush(Duration::from_secs(5)).await;
+        }
+        Ok(())
+    }
+}

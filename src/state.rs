@@ -1,0 +1,32 @@
+//! The one application state. Handlers take the sub-state they need
+//! (`State<softline::State>`, `State<Core>`), never the whole world; axum
+//! derives the projections with `FromRef`.
+
+use axum::extract::FromRef;
+
+use crate::core::Core;
+use crate::demo;
+use crate::providers::{imshop, intellectmoney, softline};
+
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub core: Core,
+    pub softline: softline::State,
+    pub intellectmoney: intellectmoney::State,
+    pub imshop: imshop::State,
+    pub demo: demo::State,
+}
+
+impl AppState {
+    /// `POST /__sandbox/reset`: every payment, invoice, run, scenario, fault
+    /// and journal entry forgotten; the clock back to real time. The core
+    /// goes first so providers draw their id sequences from the reseeded
+    /// generator.
+    pub fn reset(&self) {
+        self.core.reset();
+        self.softline.reset();
+        self.intellectmoney.reset();
+        self.imshop.reset();
+        self.demo.reset();
+    }
+}

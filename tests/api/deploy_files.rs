@@ -1,0 +1,84 @@
+//! No Docker engine runs in CI, so the container files are checked here:
+//! parsed, and the parts users rely on asserted.
+
+use serde_yaml_ng::Value;
+
+#[test]
+fn docker_compose_runs_paysandbox_on_8080_with_a_health_check() {
+    let compose: Value =
+        serde_yaml_ng::from_str(include_str!("../../docker-compose.yml")).expect("valid YAML");
+
+    let service = &compose["services"]["paysandbox"];
+    assert!(service.is_mapping(), "a service named paysandbox");
+    let ports: Vec<&str> = service["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(ports.iter().any(|p| p.ends_with("8080:8080")), "{ports:?}");
+    let env = &service["environment"];
+    assert_eq!(env["PAYSANDBOX_LISTEN"].as_str(), Some("0.0.0.0:8080"));
+    assert!(env["PAYSANDBOX_PUBLIC_URL"].as_str().is_some());
+    let test: Vec<&str> = service["healthcheck"]["test"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(test.contains(&"healthcheck"), "{test:?}");
+    assert!(test.iter().any(|t| t.contains("paysandbox")), "{test:?}");
+    let volumes = service["volumes"].as_sequence().unwrap();
+    assert!(
+        volumes
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|v| v.ends_with(":/fixtures:ro")),
+        "{volumes:?}"
+    );
+    assert_eq!(env["PAYSANDBOX_FIXTURES"].as_str(), Some("/fixtures"));
+}
+
+#[test]
+fn the_dockerfile_is_multi_stage_non_root_with_a_health_check() {
+    // One instruction per logical line: continuation lines joined.
+    let dockerfile = include_str!("../../Dockerfile").replace("\\\n", " ");
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+
+    let stages = instructions
+        .iter()
+        .filter(|l| l.starts_with("FROM "))
+        .count();
+    assert!(stages >= 2, "multi-stage: {stages} FROM lines");
+    let user = instructions
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("USER "))
+        .expect("a USER instruction");
+    assert!(!user.contains("root") || user.contains("nonroot"), "{user}");
+    let health = instructions
+        .iter()
+        .find(|l| l.starts_with("HEALTHCHECK"))
+        .expect("a HEALTHCHECK");
+    assert!(
+        health.contains("paysandbox") && health.contains("healthcheck"),
+        "{health}"
+    );
+    for dir in ["src", "templates", "fixtures", "assets"] {
+        assert!(
+            instructions
+                .iter()
+                .any(|l| l.starts_with("COPY ") && l.contains(dir)),
+            "the build stage copies {dir}/ (templates and fixtures are compiled in)"
+        );
+    }
+    assert!(
+        instructions
+            .iter()
+            .any(|l| l.contains("cargo build --release"))
+    );
+}

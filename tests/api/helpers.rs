@@ -1,0 +1,184 @@
+//! `spawn_app()` and the typed helpers every test uses.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use paysandbox::Settings;
+use paysandbox::core::outbox::DeliveryOutcome;
+use paysandbox::startup::Application;
+use paysandbox::state::AppState;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// Logs only when `TEST_LOG=1`, so test output stays readable.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+        paysandbox::telemetry::init_subscriber("paysandbox=debug", std::io::stdout);
+    }
+});
+
+/// A running paysandbox and handles to drive it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// A client that does not follow redirects, so tests see each one.
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Settings every test starts from: a free port, a fixed seed, and no
+/// background webhook worker (tests drive the outbox step by step).
+pub fn test_settings() -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        seed: Some(42),
+        deliver_webhooks: false,
+        webhook_timeout_ms: 2_000,
+        shutdown_grace_ms: 1_000,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    LazyLock::force(&TRACING);
+    let app = Application::build(settings)
+        .await
+        .expect("the application builds");
+    let address = app.base_url();
+    let state = app.state();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        state,
+        shutdown,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET` and parse JSON, asserting the status.
+    pub async fn get_json(&self, path: &str, status: u16) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// Moves the sandbox clock through the control plane.
+    pub async fn advance_clock(&self, seconds: i64) {
+        let response = self
+            .post_json(
+                "/__sandbox/clock/advance",
+                &serde_json::json!({ "seconds": seconds }),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "clock advance");
+    }
+
+    /// Runs the outbox's step function until nothing is due.
+    pub async fn deliver_pending_webhooks(&self) -> Vec<DeliveryOutcome> {
+        let mut outcomes = Vec::new();
+        loop {
+            match self.state.core.outbox.try_deliver_next().await {
+                DeliveryOutcome::QueueEmpty => return outcomes,
+                outcome => outcomes.push(outcome),
+            }
+        }
+    }
+
+    /// `GET /__sandbox/journal` with a query string.
+    pub async fn journal(&self, query: &str) -> Vec<Value> {
+        let body = self
+            .get_json(&format!("/__sandbox/journal?{query}"), 200)
+            .await;
+        body["entries"].as_array().unwrap().clone()
+    }
+}
+
+/// The paysandbox binary as a child process, for tests of what only the
+/// process shows: the ready line, exit codes, signals.
+pub struct RunningBinary {
+    pub child: std::process::Child,
+    pub base_url: String,
+    pub ready_line: String,
+}
+
+impl Drop for RunningBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_paysandbox"));
+    // The tests choose every setting; none leaks in from the environment.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PAYSANDBOX_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Starts `paysandbox serve --listen 127.0.0.1:0 ARGS` and waits for its
+/// ready line.
+pub fn start_binary(args: &[&str]) -> RunningBinary {
+    use std::io::BufRead;
+    let mut child = binary()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut ready_line = String::new();
+    reader.read_line(&mut ready_line).unwrap();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let base_url = ready_line
+        .trim_end()
+        .strip_prefix("paysandbox listening on ")
+        .unwrap_or_default()
+        .to_owned();
+    RunningBinary {
+        child,
+        base_url,
+        ready_line,
+    }
+}

@@ -1,0 +1,126 @@
+//! Start-up, health, graceful shutdown and fixtures, as a user of the binary
+//! sees them.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::{binary, spawn_app, start_binary};
+
+#[tokio::test]
+async fn the_ready_line_names_the_real_port_when_listening_on_port_0() {
+    let running = start_binary(&[]);
+
+    let re = regex::Regex::new(r"^paysandbox listening on http://127\.0\.0\.1:(\d+)\n$").unwrap();
+    let caps = re.captures(&running.ready_line).expect("one ready line");
+    let port: u16 = caps[1].parse().unwrap();
+    assert_ne!(port, 0);
+
+    let health = reqwest::get(format!("{}/healthz", running.base_url))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn healthz_answers_200_with_status_ok() {
+    let app = spawn_app().await;
+
+    let response = app.get("/healthz").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"status": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn the_healthcheck_command_exits_0_for_a_healthy_server_and_1_for_none() {
+    let running = start_binary(&[]);
+
+    let healthy = binary()
+        .args(["healthcheck", &running.base_url])
+        .output()
+        .unwrap();
+    let unreachable = binary()
+        .args(["healthcheck", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+
+    assert_eq!(healthy.status.code(), Some(0));
+    assert_eq!(unreachable.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully_with_exit_status_0() {
+    let mut running = start_binary(&[]);
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &running.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = running.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+
+    assert_eq!(exit.code(), Some(0));
+}
+
+#[test]
+fn a_malformed_fixture_stops_start_up_naming_the_file_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("paysandbox-bad-fixture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = include_str!("../../fixtures/softline.json").replace(
+        "\"token_lifetime_hours\": 24",
+        "\"token_lifetime_hours\": \"a day\"",
+    );
+    std::fs::write(dir.join("softline.json"), bad).unwrap();
+
+    let output = binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--fixtures"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "no ready line");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("softline.json: line 6, column"), "{stderr}");
+    assert!(stderr.contains("field `token_lifetime_hours`"), "{stderr}");
+    assert!(
+        stderr.contains("invalid type: string \"a day\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error_with_exit_status_2() {
+    let output = binary().args(["serve", "--no-such-flag"]).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn two_runs_with_the_same_seed_hand_out_the_same_ids_and_other_seeds_do_not() {
+    let with_seed = |seed| {
+        let mut settings = crate::helpers::test_settings();
+        settings.seed = Some(seed);
+        crate::helpers::spawn_app_with(settings)
+    };
+    let (first, second, other) = (with_seed(7).await, with_seed(7).await, with_seed(8).await);
+
+    let draw =
+        |app: &crate::helpers::TestApp| (app.state.core.ids.uuid(), app.state.core.ids.hex(32));
+
+    assert_eq!(draw(&first), draw(&second));
+    assert_ne!(draw(&first), draw(&other));
+}
