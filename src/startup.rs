@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
-use axum::{Json, middleware};
+use axum::{Extension, Json, Router, middleware};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::core::clock::{Clock, SystemTime};
@@ -38,27 +39,93 @@ pub enum StartupError {
     PublicUrl(String),
 }
 
-/// Every route of paysandbox on one router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
+/// The OpenAPI document's fixed parts; the paths come from the routers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "paysandbox",
+        description = "A local sandbox of Softline Payments, IntellectMoney and IMSHOP.IO."
+    ),
+    tags(
+        (name = "softline", description = "Softline Payments API and hosted form"),
+        (name = "intellectmoney", description = "IntellectMoney merchant API and hosted pages"),
+        (name = "imshop", description = "IMSHOP.IO: sync URL and conformance runs"),
+        (name = "demo", description = "The reference merchant"),
+        (name = "sandbox", description = "The control plane"),
+    )
+)]
+struct ApiDoc;
+
+/// Every documented route with the OpenAPI document they make up.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
         .nest("/softline", softline::router())
         .nest("/intellectmoney", intellectmoney::router())
         .nest("/imshop", imshop::router())
         .nest("/demo/merchant", demo::router())
         .nest("/__sandbox", admin::router())
+        .routes(routes!(openapi_json))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of every route (served at
+/// `/__sandbox/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// Every route of paysandbox on one router.
+pub fn router(state: AppState) -> Router {
+    let (routes, api) = documented_routes();
+    let inner = routes
         .merge(dashboard::router())
+        .layer(Extension(Arc::new(api)))
         .layer(middleware::from_fn_with_state(
             state.core.clone(),
             mw::record_exchange,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // Paths are put in canonical form *before* routing (IntellectMoney's
+    // are case-insensitive), which a layer on the routing router itself
+    // could not do: it runs after a route was chosen.
+    Router::new()
+        .fallback_service(inner)
+        .layer(axum::middleware::map_request(canonicalize_path))
+}
+
+async fn canonicalize_path(mut request: axum::extract::Request) -> axum::extract::Request {
+    if let Some(path) = crate::providers::canonical_path(request.uri().path()) {
+        let mut parts = request.uri().clone().into_parts();
+        let query = parts
+            .path_and_query
+            .as_ref()
+            .and_then(|pq| pq.query())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        if let Ok(pq) = format!("{path}{query}").parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
 }
 
 /// `GET /healthz`.
+#[utoipa::path(get, path = "/healthz", tag = "sandbox", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
+}
+
+/// `GET /__sandbox/openapi.json`: this document.
+#[utoipa::path(get, path = "/__sandbox/openapi.json", tag = "sandbox", responses((status = 200, description = "OpenAPI 3.1 of every route")))]
+async fn openapi_json(
+    Extension(api): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<Arc<utoipa::openapi::OpenApi>> {
+    Json(api)
 }
 
 /// Builds the application state for a server reachable at `public_url`.
@@ -75,6 +142,7 @@ pub fn build_state(
         seed,
         public_url,
         Arc::clone(&fixtures.cards),
+        crate::providers::catalogue(),
     );
     AppState {
         softline: softline::State::new(core.clone(), Arc::clone(&fixtures.softline)),

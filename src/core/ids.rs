@@ -70,25 +70,28 @@ impl Ids {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
-    /// A sequence of unique numbers starting at a seeded point of `start`.
-    pub fn sequence(&self, start: std::ops::Range<u64>) -> Sequence {
-        let first = self.number(start.clone());
-        Sequence {
-            first: Arc::new(AtomicU64::new(first)),
-            next: Arc::new(AtomicU64::new(first)),
+    /// A sequence of unique numbers starting at a point of `start` drawn
+    /// from the seed and `name` alone, so it does not depend on what else was
+    /// drawn before (start-up order, resets).
+    pub fn sequence(&self, name: &str, start: std::ops::Range<u64>) -> Sequence {
+        let sequence = Sequence {
+            name: Arc::from(name),
+            seed: self.seed,
             start,
-            ids: self.clone(),
-        }
+            next: Arc::new(AtomicU64::new(0)),
+        };
+        sequence.reset();
+        sequence
     }
 }
 
 /// Unique, increasing numbers (order ids, invoice ids).
 #[derive(Clone, Debug)]
 pub struct Sequence {
-    first: Arc<AtomicU64>,
-    next: Arc<AtomicU64>,
+    name: Arc<str>,
+    seed: u64,
     start: std::ops::Range<u64>,
-    ids: Ids,
+    next: Arc<AtomicU64>,
 }
 
 impl Sequence {
@@ -96,11 +99,12 @@ impl Sequence {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Draws a new starting point; call after [`Ids::reset`] so the sequence
-    /// repeats what a fresh start would give.
+    /// Back to the first number (what a fresh start gives).
     pub fn reset(&self) {
-        let first = self.ids.number(self.start.clone());
-        self.first.store(first, Ordering::Relaxed);
+        let name_hash = self.name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let first = StdRng::seed_from_u64(self.seed ^ name_hash).random_range(self.start.clone());
         self.next.store(first, Ordering::Relaxed);
     }
 }
@@ -134,11 +138,27 @@ mod tests {
     #[test]
     fn a_sequence_is_unique_and_starts_in_its_range() {
         let ids = Ids::new(3);
-        let seq = ids.sequence(3_000_000_000..3_900_000_000);
+        let seq = ids.sequence("invoice", 3_000_000_000..3_900_000_000);
         let a = seq.next();
         let b = seq.next();
         assert!((3_000_000_000..3_900_000_000).contains(&a));
         assert_eq!(b, a + 1);
+    }
+
+    #[test]
+    fn a_sequence_depends_on_seed_and_name_only_and_reset_restarts_it() {
+        let ids = Ids::new(3);
+        ids.hex(10); // other draws do not move a sequence
+        let seq = ids.sequence("order", 1..1_000_000_000);
+        let again = Ids::new(3).sequence("order", 1..1_000_000_000);
+        let other = Ids::new(3).sequence("invoice", 1..1_000_000_000);
+        let first = seq.next();
+        seq.next();
+        seq.reset();
+
+        assert_eq!(seq.next(), first);
+        assert_eq!(again.next(), first);
+        assert_ne!(other.next(), first);
     }
 
     #[test]

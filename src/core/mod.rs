@@ -12,6 +12,7 @@ pub mod journal;
 pub mod mask;
 pub mod money;
 pub mod outbox;
+pub mod scenarios;
 pub mod signature;
 pub mod store;
 
@@ -25,6 +26,7 @@ use http_client::HttpClient;
 use ids::Ids;
 use journal::{Entry, Journal};
 use outbox::Outbox;
+use scenarios::{Scenario, Scenarios};
 
 /// The base of every URL paysandbox hands out, without a trailing slash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +57,8 @@ pub struct Core {
     pub http: HttpClient,
     pub public_url: PublicUrl,
     pub cards: Arc<CardsFixture>,
+    /// Forced outcomes, armed or by header.
+    pub scenarios: Scenarios,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
 }
@@ -66,6 +70,7 @@ impl Core {
         seed: u64,
         public_url: PublicUrl,
         cards: Arc<CardsFixture>,
+        catalogue: Vec<Scenario>,
     ) -> Self {
         let journal = Journal::new(settings.journal_capacity, settings.journal_body_limit);
         let http = HttpClient::new(
@@ -88,6 +93,7 @@ impl Core {
             http,
             public_url,
             cards,
+            scenarios: Scenarios::new(catalogue),
             max_body_bytes: settings.max_body_bytes,
         }
     }
@@ -97,12 +103,13 @@ impl Core {
         self.journal.record(entry, self.clock.now())
     }
 
-    /// Forgets the journal and the outbox, restarts the id generator from
+    /// Forgets the journal, the outbox and armed scenarios, restarts the id generator from
     /// its seed and puts the clock back to real time. Providers reset their
     /// own stores (see `AppState::reset`).
     pub fn reset(&self) {
         self.journal.clear();
         self.outbox.clear();
+        self.scenarios.clear();
         self.ids.reset();
         self.clock.reset();
     }

@@ -66,6 +66,9 @@ pub struct NewDelivery {
     pub acceptance: Acceptance,
     /// Ids of the objects this delivery concerns (for timelines).
     pub objects: Vec<String>,
+    /// No attempt before this sandbox time (an event that happens later,
+    /// such as an asynchronous charge completing); `None` is now.
+    pub not_before: Option<OffsetDateTime>,
 }
 
 /// One try at delivering.
@@ -188,7 +191,7 @@ impl Outbox {
         }
     }
 
-    /// Queues a delivery for an attempt now; returns its id.
+    /// Queues a delivery for an attempt now (or at `not_before`); returns its id.
     pub fn enqueue(&self, new: NewDelivery) -> u64 {
         let now = self.clock.now();
         let id = {
@@ -209,7 +212,9 @@ impl Outbox {
                     acceptance: new.acceptance,
                     objects: new.objects,
                     created_at: now,
-                    state: DeliveryState::Pending { due: now },
+                    state: DeliveryState::Pending {
+                        due: new.not_before.map_or(now, |at| at.max(now)),
+                    },
                     attempts: Vec::new(),
                     scheduled_attempts: 0,
                 },

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-
 use crate::core::Core;
 use crate::providers::imshop;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 /// The journal's name for the reference merchant.
 pub const NAME: &str = "demo";
@@ -27,6 +26,6 @@ impl State {
     pub fn reset(&self) {}
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
 }

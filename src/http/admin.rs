@@ -2,39 +2,46 @@
 //! journal and the webhook outbox. Provider-specific controls (Softline's
 //! webhook URL, IntellectMoney's invoice actions) live in the providers.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, CoreError};
 use crate::core::journal::{EntryKind, Query};
+use crate::core::scenarios::Arm;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/reset", post(reset))
-        .route("/clock", get(get_clock))
-        .route("/clock/advance", post(advance_clock))
-        .route("/journal", get(get_journal))
-        .route("/webhooks", get(list_webhooks))
-        .route("/webhooks/{id}", get(get_webhook))
-        .route("/webhooks/{id}/redeliver", post(redeliver_webhook))
+/// The control plane's routes, documented for the OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reset))
+        .routes(routes!(get_clock))
+        .routes(routes!(advance_clock))
+        .routes(routes!(get_journal))
+        .routes(routes!(list_webhooks))
+        .routes(routes!(get_webhook))
+        .routes(routes!(redeliver_webhook))
+        .routes(routes!(scenario_catalogue))
+        .routes(routes!(list_scenarios, arm_scenario, disarm_all))
+        .routes(routes!(disarm_one))
 }
 
 /// `POST /__sandbox/reset`: forget everything, clock back to real time.
+#[utoipa::path(post, path = "/reset", tag = "sandbox", responses((status = 200, description = "Everything forgotten, clock at real time")))]
 async fn reset(State(state): State<AppState>) -> impl IntoResponse {
     state.reset();
     tracing::info!("sandbox reset");
     Json(json!({"reset": true}))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ClockResponse {
     now: String,
     offset_seconds: i64,
@@ -52,11 +59,12 @@ fn clock_response(core: &Core) -> Json<ClockResponse> {
 }
 
 /// `GET /__sandbox/clock`.
+#[utoipa::path(get, path = "/clock", tag = "sandbox", responses((status = 200, description = "The sandbox clock", body = ClockResponse)))]
 async fn get_clock(State(core): State<Core>) -> Json<ClockResponse> {
     clock_response(&core)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdvanceRequest {
     seconds: i64,
@@ -68,6 +76,7 @@ const MAX_ADVANCE_SECONDS: i64 = 100 * 366 * 24 * 3600;
 
 /// `POST /__sandbox/clock/advance {"seconds": N}`: moves the sandbox clock;
 /// webhook retries that become due are sent at once.
+#[utoipa::path(post, path = "/clock/advance", tag = "sandbox", request_body = AdvanceRequest, responses((status = 200, description = "The clock after the move", body = ClockResponse), (status = 400, description = "Not a number of seconds")))]
 async fn advance_clock(
     State(core): State<Core>,
     AdminJson(body): AdminJson<AdvanceRequest>,
@@ -82,17 +91,20 @@ async fn advance_clock(
     Ok(clock_response(&core))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct JournalParams {
     provider: Option<String>,
     object: Option<String>,
+    #[param(value_type = Option<String>)]
     kind: Option<EntryKind>,
     limit: Option<usize>,
 }
 
 /// `GET /__sandbox/journal?provider=&object=&kind=&limit=`: the newest
 /// matching entries, oldest first.
+#[utoipa::path(get, path = "/journal", tag = "sandbox", params(JournalParams), responses((status = 200, description = "Journal entries, oldest first")))]
 async fn get_journal(
     State(core): State<Core>,
     AdminQuery(params): AdminQuery<JournalParams>,
@@ -110,11 +122,13 @@ async fn get_journal(
 }
 
 /// `GET /__sandbox/webhooks`: every delivery with its attempts.
+#[utoipa::path(get, path = "/webhooks", tag = "sandbox", responses((status = 200, description = "Every delivery with its attempts")))]
 async fn list_webhooks(State(core): State<Core>) -> impl IntoResponse {
     Json(json!({"deliveries": core.outbox.list()}))
 }
 
 /// `GET /__sandbox/webhooks/{id}`.
+#[utoipa::path(get, path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery"), (status = 404, description = "No such delivery")))]
 async fn get_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
@@ -126,6 +140,7 @@ async fn get_webhook(
 }
 
 /// `POST /__sandbox/webhooks/{id}/redeliver`: one more attempt now.
+#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery")))]
 async fn redeliver_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
@@ -134,4 +149,50 @@ async fn redeliver_webhook(
         .redeliver(id)
         .map_err(|e| CoreError::NotFound(e.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(json!({"redelivery": id}))))
+}
+
+/// `GET /__sandbox/scenarios/catalogue`: every outcome that can be forced.
+#[utoipa::path(get, path = "/scenarios/catalogue", tag = "sandbox", responses((status = 200, description = "Every outcome that can be forced")))]
+async fn scenario_catalogue(State(core): State<Core>) -> impl IntoResponse {
+    Json(json!({"scenarios": core.scenarios.catalogue()}))
+}
+
+/// `GET /__sandbox/scenarios`: what is armed, oldest first.
+#[utoipa::path(get, path = "/scenarios", tag = "sandbox", responses((status = 200, description = "Armed scenarios")))]
+async fn list_scenarios(State(core): State<Core>) -> impl IntoResponse {
+    Json(json!({"armed": core.scenarios.armed()}))
+}
+
+/// `POST /__sandbox/scenarios {"id", "times"?, "match"?}`: the next `times`
+/// matching requests get that outcome.
+#[utoipa::path(post, path = "/scenarios", tag = "sandbox", request_body = Arm, responses((status = 201, description = "Armed"), (status = 400, description = "Unknown id or zero times")))]
+async fn arm_scenario(
+    State(core): State<Core>,
+    AdminJson(arm): AdminJson<Arm>,
+) -> Result<impl IntoResponse, CoreError> {
+    let armed = core
+        .scenarios
+        .arm(arm)
+        .map_err(|e| CoreError::BadRequest(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(armed)))
+}
+
+/// `DELETE /__sandbox/scenarios`: disarm everything.
+#[utoipa::path(delete, path = "/scenarios", tag = "sandbox", responses((status = 204, description = "Everything disarmed")))]
+async fn disarm_all(State(core): State<Core>) -> impl IntoResponse {
+    core.scenarios.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// `DELETE /__sandbox/scenarios/{handle}`: disarm one.
+#[utoipa::path(delete, path = "/scenarios/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from arming")), responses((status = 204, description = "Disarmed"), (status = 404, description = "Nothing armed under that handle")))]
+async fn disarm_one(
+    State(core): State<Core>,
+    AdminPath(handle): AdminPath<u64>,
+) -> Result<StatusCode, CoreError> {
+    if core.scenarios.disarm(handle) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(CoreError::NotFound(format!("no armed scenario {handle}")))
+    }
 }

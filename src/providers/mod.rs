@@ -9,6 +9,8 @@ pub mod intellectmoney;
 pub mod softline;
 
 use axum::http::StatusCode;
+
+use crate::core::scenarios::Scenario;
 use axum::response::Response;
 
 /// The journal's name for the part of paysandbox a path belongs to, for the
@@ -32,4 +34,21 @@ pub fn transport_error(provider: &str, status: StatusCode, message: &str) -> Res
         intellectmoney::NAME => intellectmoney::transport_error(status, message),
         _ => imshop::transport_error(status, message),
     }
+}
+
+/// Every outcome that can be forced, from every provider.
+pub fn catalogue() -> Vec<Scenario> {
+    [
+        softline::scenarios::CATALOGUE,
+        intellectmoney::scenarios::CATALOGUE,
+        imshop::scenarios::CATALOGUE,
+    ]
+    .concat()
+}
+
+/// The canonical form of a request path when a provider accepts other
+/// spellings of it (IntellectMoney's paths are case-insensitive); `None`
+/// leaves the path as it is.
+pub fn canonical_path(path: &str) -> Option<String> {
+    intellectmoney::canonical_path(path)
 }

@@ -165,3 +165,45 @@ fn test_settings_with_capacity(capacity: usize) -> paysandbox::Settings {
         ..test_settings()
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_the_control_plane() {
+    let app = spawn_app().await;
+
+    let doc = app.get_json("/__sandbox/openapi.json", 200).await;
+
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/healthz",
+        "/__sandbox/reset",
+        "/__sandbox/clock",
+        "/__sandbox/clock/advance",
+        "/__sandbox/journal",
+        "/__sandbox/webhooks",
+        "/__sandbox/webhooks/{id}/redeliver",
+        "/__sandbox/scenarios",
+        "/__sandbox/scenarios/catalogue",
+        "/__sandbox/openapi.json",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+}
+
+#[tokio::test]
+async fn arming_an_unknown_scenario_is_refused_with_a_pointer_to_the_catalogue() {
+    let app = spawn_app().await;
+
+    let response = app
+        .post_json(
+            "/__sandbox/scenarios",
+            &json!({"id": "softline.nope", "times": 1}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "no scenario \"softline.nope\" in the catalogue (GET /__sandbox/scenarios/catalogue)"
+    );
+}

@@ -20,6 +20,7 @@ fn delivery(url: String, retry_schedule: Vec<u64>) -> NewDelivery {
         retry_schedule,
         acceptance: Acceptance::AnySuccess,
         objects: vec!["5000001".to_owned()],
+        not_before: None,
     }
 }
 

@@ -2,10 +2,10 @@
 //! under `/intellectmoney`.
 
 pub mod fixture;
+pub mod scenarios;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -13,6 +13,7 @@ pub use fixture::Fixture;
 
 use crate::core::Core;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 /// The journal's name for this provider.
 pub const NAME: &str = "intellectmoney";
@@ -33,8 +34,9 @@ impl State {
     pub fn reset(&self) {}
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of this provider, documented for the OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
 }
 
 /// A transport-level refusal in IntellectMoney's envelope. The official SDK
@@ -45,4 +47,11 @@ pub fn transport_error(_status: StatusCode, message: &str) -> Response {
         "Result": null,
     });
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// The registered spelling of an IntellectMoney path given in any letter
+/// case (`/intellectmoney/merchant/createinvoice` →
+/// `/intellectmoney/merchant/createInvoice`); `None` for other paths.
+pub fn canonical_path(_path: &str) -> Option<String> {
+    None
 }

@@ -2,10 +2,10 @@
 //! `/softline`.
 
 pub mod fixture;
+pub mod scenarios;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -13,6 +13,7 @@ pub use fixture::Fixture;
 
 use crate::core::Core;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 /// The journal's name for this provider.
 pub const NAME: &str = "softline";
@@ -33,8 +34,9 @@ impl State {
     pub fn reset(&self) {}
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of this provider, documented for the OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
 }
 
 /// A transport-level refusal in Softline's envelope.

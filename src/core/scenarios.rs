@@ -1,0 +1,307 @@
+//! Forced outcomes: "the next N matching requests answer 6090".
+//!
+//! Modelled on wiremock's mocks. Each provider publishes a catalogue of
+//! [`Scenario`]s (stable ids such as `softline.create_payment.6090`), each
+//! belonging to one *operation* (`softline.create_payment`). A handler asks
+//! [`Scenarios::forced`] whether its operation must take a forced path, and
+//! produces that answer through its own error code path, so a forced answer
+//! is byte for byte what the natural one would be.
+//!
+//! Precedence, first match wins:
+//! 1. the `X-Sandbox-Scenario` header of the request (one request, not consumed
+//!    from anything);
+//! 2. armed scenarios, oldest first, whose `match` fields all equal the
+//!    request's (each use counts down its `times`);
+//! 3. natural behaviour.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+/// The request header that forces a scenario for one request.
+pub const HEADER: &str = "x-sandbox-scenario";
+
+/// One entry of a provider's catalogue.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Scenario {
+    /// Stable id: `<provider>.<operation>.<outcome>`.
+    pub id: &'static str,
+    /// The operation it applies to: `<provider>.<operation>`.
+    pub operation: &'static str,
+    /// The endpoint or page, for people (`POST /softline/v1/payment`).
+    pub applies_to: &'static str,
+    /// What the answer will be, for people.
+    pub response: &'static str,
+}
+
+/// What arming asks for.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    pub id: String,
+    /// How many matching requests get it (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+    /// Request fields that must all be equal (names in any letter case,
+    /// nested ones dotted: `customer.email`), so parallel tests don't collide.
+    #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
+    pub matches: BTreeMap<String, String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// An armed scenario as listed by the control plane.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Armed {
+    /// Handle for disarming one scenario.
+    pub handle: u64,
+    #[serde(flatten)]
+    pub arm: Arm,
+    /// Uses left.
+    pub remaining: u32,
+}
+
+/// Why arming was refused.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ArmError {
+    #[error("no scenario {0:?} in the catalogue (GET /__sandbox/scenarios/catalogue)")]
+    Unknown(String),
+    #[error("times must be at least 1")]
+    ZeroTimes,
+}
+
+/// The armed scenarios. Cloning shares them.
+#[derive(Clone, Debug)]
+pub struct Scenarios {
+    catalogue: Arc<[Scenario]>,
+    /// A std mutex: look-ups are short and never await.
+    armed: Arc<Mutex<ArmedList>>,
+}
+
+#[derive(Debug, Default)]
+struct ArmedList {
+    items: Vec<Armed>,
+    next_handle: u64,
+}
+
+impl Scenarios {
+    pub fn new(catalogue: Vec<Scenario>) -> Self {
+        Self {
+            catalogue: catalogue.into(),
+            armed: Arc::default(),
+        }
+    }
+
+    pub fn catalogue(&self) -> &[Scenario] {
+        &self.catalogue
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Scenario> {
+        self.catalogue.iter().find(|s| s.id == id)
+    }
+
+    /// Arms a scenario for the next `times` matching requests.
+    pub fn arm(&self, arm: Arm) -> Result<Armed, ArmError> {
+        if self.find(&arm.id).is_none() {
+            return Err(ArmError::Unknown(arm.id));
+        }
+        if arm.times == 0 {
+            return Err(ArmError::ZeroTimes);
+        }
+        let mut list = self.armed.lock().unwrap();
+        list.next_handle += 1;
+        let armed = Armed {
+            handle: list.next_handle,
+            remaining: arm.times,
+            arm,
+        };
+        list.items.push(armed.clone());
+        Ok(armed)
+    }
+
+    pub fn armed(&self) -> Vec<Armed> {
+        self.armed.lock().unwrap().items.clone()
+    }
+
+    /// Disarms one scenario by handle; false when there was none.
+    pub fn disarm(&self, handle: u64) -> bool {
+        let mut list = self.armed.lock().unwrap();
+        let before = list.items.len();
+        list.items.retain(|a| a.handle != handle);
+        list.items.len() != before
+    }
+
+    pub fn clear(&self) {
+        self.armed.lock().unwrap().items.clear();
+    }
+
+    /// The scenario forced on a request of `operation`, if any (see the
+    /// module docs for the precedence). `header` is the request's
+    /// `X-Sandbox-Scenario` value; `field` looks a request field up by name.
+    pub fn forced(
+        &self,
+        operation: &str,
+        header: Option<&str>,
+        field: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<&'static str> {
+        if let Some(id) = header.map(str::trim) {
+            if let Some(s) = self.find(id).filter(|s| s.operation == operation) {
+                return Some(s.id);
+            }
+        }
+        let mut list = self.armed.lock().unwrap();
+        let position = list.items.iter().position(|a| {
+            self.find(&a.arm.id)
+                .is_some_and(|s| s.operation == operation)
+                && a.arm
+                    .matches
+                    .iter()
+                    .all(|(name, value)| field(name).as_deref() == Some(value.as_str()))
+        })?;
+        let id = self.find(&list.items[position].arm.id)?.id;
+        let armed = &mut list.items[position];
+        armed.remaining -= 1;
+        if armed.remaining == 0 {
+            list.items.remove(position);
+        }
+        Some(id)
+    }
+}
+
+/// The `X-Sandbox-Scenario` value of a request, if it has one.
+pub fn header_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// Looks a dotted field name up in a JSON body, names in any letter case.
+/// Numbers and booleans compare by their JSON text.
+pub fn json_field(body: &serde_json::Value, name: &str) -> Option<String> {
+    let mut value = body;
+    for part in name.split('.') {
+        value = value
+            .as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(part))
+            .map(|(_, v)| v)?;
+    }
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn catalogue() -> Scenarios {
+        Scenarios::new(vec![
+            Scenario {
+                id: "softline.create_payment.6090",
+                operation: "softline.create_payment",
+                applies_to: "POST /softline/v1/payment",
+                response: "400 6090",
+            },
+            Scenario {
+                id: "softline.auth.1009",
+                operation: "softline.auth",
+                applies_to: "every authenticated Softline endpoint",
+                response: "401 1009",
+            },
+        ])
+    }
+
+    fn arm(id: &str, times: u32, matches: &[(&str, &str)]) -> Arm {
+        Arm {
+            id: id.to_owned(),
+            times,
+            matches: matches
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    const NO_FIELDS: &dyn Fn(&str) -> Option<String> = &|_| None;
+
+    #[test]
+    fn an_armed_scenario_applies_to_its_operation_the_given_number_of_times() {
+        let scenarios = catalogue();
+        scenarios
+            .arm(arm("softline.create_payment.6090", 2, &[]))
+            .unwrap();
+
+        let other_operation = scenarios.forced("softline.auth", None, NO_FIELDS);
+        let first = scenarios.forced("softline.create_payment", None, NO_FIELDS);
+        let second = scenarios.forced("softline.create_payment", None, NO_FIELDS);
+        let third = scenarios.forced("softline.create_payment", None, NO_FIELDS);
+
+        assert_eq!(other_operation, None);
+        assert_eq!(first, Some("softline.create_payment.6090"));
+        assert_eq!(second, Some("softline.create_payment.6090"));
+        assert_eq!(third, None);
+        assert!(scenarios.armed().is_empty());
+    }
+
+    #[test]
+    fn a_match_limits_the_scenario_to_requests_with_those_fields() {
+        let scenarios = catalogue();
+        scenarios
+            .arm(arm(
+                "softline.create_payment.6090",
+                1,
+                &[("payment_id", "A-1")],
+            ))
+            .unwrap();
+        let body_b = json!({"payment_id": "B-1"});
+        let body_a = json!({"PAYMENT_ID": "A-1"});
+
+        let for_b = scenarios.forced("softline.create_payment", None, &|f| json_field(&body_b, f));
+        let for_a = scenarios.forced("softline.create_payment", None, &|f| json_field(&body_a, f));
+
+        assert_eq!(for_b, None);
+        assert_eq!(for_a, Some("softline.create_payment.6090"));
+    }
+
+    #[test]
+    fn the_header_wins_and_consumes_nothing() {
+        let scenarios = catalogue();
+        scenarios
+            .arm(arm("softline.create_payment.6090", 1, &[]))
+            .unwrap();
+
+        let forced = scenarios.forced("softline.auth", Some("softline.auth.1009"), NO_FIELDS);
+
+        assert_eq!(forced, Some("softline.auth.1009"));
+        assert_eq!(scenarios.armed().len(), 1);
+    }
+
+    #[test]
+    fn arming_an_unknown_id_or_zero_times_is_refused() {
+        let scenarios = catalogue();
+        assert_eq!(
+            scenarios.arm(arm("softline.nope", 1, &[])),
+            Err(ArmError::Unknown("softline.nope".into()))
+        );
+        assert_eq!(
+            scenarios.arm(arm("softline.auth.1009", 0, &[])),
+            Err(ArmError::ZeroTimes)
+        );
+    }
+
+    #[test]
+    fn nested_fields_are_found_by_dotted_names() {
+        let body = json!({"customer": {"Email": "a@b.c"}, "amount": 10});
+        assert_eq!(
+            json_field(&body, "customer.email").as_deref(),
+            Some("a@b.c")
+        );
+        assert_eq!(json_field(&body, "amount").as_deref(), Some("10"));
+        assert_eq!(json_field(&body, "customer.phone"), None);
+    }
+}
