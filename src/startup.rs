@@ -66,6 +66,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/demo/merchant", demo::router())
         .nest("/__sandbox", admin::router())
         .routes(routes!(openapi_json))
+        .routes(routes!(admin::metrics))
         .split_for_parts()
 }
 
@@ -84,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.core.clone(),
             mw::record_exchange,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.core.clone(),
+            mw::count_request,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

@@ -220,6 +220,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// rustls needs one process-wide crypto provider; we use `ring` because it
 /// builds without cmake. Installing twice is harmless (the second call fails
 /// and is ignored).
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

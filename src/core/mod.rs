@@ -5,11 +5,13 @@
 pub mod cards;
 pub mod clock;
 pub mod error;
+pub mod faults;
 pub mod fixtures;
 pub mod http_client;
 pub mod ids;
 pub mod journal;
 pub mod mask;
+pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod scenarios;
@@ -22,9 +24,11 @@ use std::time::Duration;
 use crate::config::Settings;
 use cards::CardsFixture;
 use clock::Clock;
+use faults::Faults;
 use http_client::HttpClient;
 use ids::Ids;
 use journal::{Entry, Journal};
+use metrics::Metrics;
 use outbox::Outbox;
 use scenarios::{Scenario, Scenarios};
 
@@ -59,6 +63,9 @@ pub struct Core {
     pub cards: Arc<CardsFixture>,
     /// Forced outcomes, armed or by header.
     pub scenarios: Scenarios,
+    /// Transport faults, inbound and outbound.
+    pub faults: Faults,
+    pub metrics: Metrics,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
 }
@@ -79,21 +86,28 @@ impl Core {
             // the journal keeps is never needed.
             settings.journal_body_limit.max(64 * 1024),
         );
+        let ids = Ids::new(seed);
+        let faults = Faults::new(ids.clone());
+        let metrics = Metrics::new();
         let outbox = Outbox::new(
             http.clone(),
             clock.clone(),
             journal.clone(),
             settings.outbox_capacity,
-        );
+        )
+        .with_faults(faults.clone())
+        .with_metrics(metrics.clone());
         Self {
             clock,
-            ids: Ids::new(seed),
+            ids,
             journal,
             outbox,
             http,
             public_url,
             cards,
             scenarios: Scenarios::new(catalogue),
+            faults,
+            metrics,
             max_body_bytes: settings.max_body_bytes,
         }
     }
@@ -103,13 +117,14 @@ impl Core {
         self.journal.record(entry, self.clock.now())
     }
 
-    /// Forgets the journal, the outbox and armed scenarios, restarts the id generator from
+    /// Forgets the journal, the outbox, armed scenarios and faults, restarts the id generator from
     /// its seed and puts the clock back to real time. Providers reset their
     /// own stores (see `AppState::reset`).
     pub fn reset(&self) {
         self.journal.clear();
         self.outbox.clear();
         self.scenarios.clear();
+        self.faults.clear();
         self.ids.reset();
         self.clock.reset();
     }

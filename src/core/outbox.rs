@@ -22,8 +22,10 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
-use super::http_client::{HttpClient, OutboundRequest};
+use super::faults::{Action, Faults};
+use super::http_client::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use super::journal::{Entry, EntryKind, Journal, Message};
+use super::metrics::Metrics;
 
 /// What a receiver must answer for a delivery to count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,6 +171,9 @@ pub struct Outbox {
     wake: Arc<Notify>,
     /// Most deliveries kept; the oldest finished ones are forgotten first.
     capacity: usize,
+    /// Outbound faults ("fail the next N deliveries").
+    faults: Option<Faults>,
+    metrics: Option<Metrics>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -188,6 +193,48 @@ impl Outbox {
             journal,
             wake: Arc::new(Notify::new()),
             capacity: capacity.max(1),
+            faults: None,
+            metrics: None,
+        }
+    }
+
+    /// Consults `faults` before every attempt.
+    #[must_use]
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+
+    /// Counts attempts in `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Sends one attempt, unless an outbound fault stands in for the
+    /// receiver's answer.
+    async fn send(
+        &self,
+        provider: &str,
+        request: OutboundRequest,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let effect = self.faults.as_ref().and_then(|f| f.outbound(provider));
+        if let Some(delay) = effect.and_then(|e| e.delay) {
+            tokio::time::sleep(delay).await;
+        }
+        match effect.map(|e| e.action) {
+            Some(Action::Status(status)) => Ok(OutboundResponse {
+                status,
+                headers: vec![("x-paysandbox-fault".to_owned(), "injected".to_owned())],
+                body: Bytes::new(),
+                truncated: false,
+                elapsed: std::time::Duration::ZERO,
+            }),
+            Some(Action::Drop) => Err(OutboundError::Connect(
+                "connection dropped (fault injected by paysandbox)".to_owned(),
+            )),
+            Some(Action::Pass) | None => self.client.send(request).await,
         }
     }
 
@@ -235,6 +282,16 @@ impl Outbox {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// Deliveries held, in any state.
+    pub fn list_len(&self) -> usize {
+        self.queue.lock().unwrap().deliveries.len()
+    }
+
+    /// Most deliveries kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     pub fn get(&self, id: u64) -> Option<Delivery> {
@@ -338,7 +395,7 @@ impl Outbox {
         }
         let at = self.clock.now();
         let started = std::time::Instant::now();
-        let result = self.client.send(request).await;
+        let result = self.send(delivery.provider, request).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         let (status, response_body, verdict) = match &result {
@@ -432,6 +489,17 @@ impl Outbox {
             ));
         }
         self.journal.record(entry, at);
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_webhook(
+                delivery.provider,
+                match outcome {
+                    DeliveryOutcome::Delivered(_) => "delivered",
+                    DeliveryOutcome::Retried(_) => "retried",
+                    DeliveryOutcome::GaveUp(_) => "gave_up",
+                    DeliveryOutcome::QueueEmpty => "none",
+                },
+            );
+        }
         match &outcome {
             DeliveryOutcome::GaveUp(id) => {
                 tracing::warn!(delivery = id, url = %delivery.url, "webhook delivery gave up")

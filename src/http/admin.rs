@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, CoreError};
+use crate::core::faults::FaultSpec;
 use crate::core::journal::{EntryKind, Query};
 use crate::core::scenarios::Arm;
 use crate::state::AppState;
@@ -31,6 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scenario_catalogue))
         .routes(routes!(list_scenarios, arm_scenario, disarm_all))
         .routes(routes!(disarm_one))
+        .routes(routes!(list_faults, add_fault, clear_faults))
+        .routes(routes!(remove_fault))
 }
 
 /// `POST /__sandbox/reset`: forget everything, clock back to real time.
@@ -195,4 +198,64 @@ async fn disarm_one(
     } else {
         Err(CoreError::NotFound(format!("no armed scenario {handle}")))
     }
+}
+
+/// `GET /__sandbox/faults`: the active transport faults.
+#[utoipa::path(get, path = "/faults", tag = "sandbox", responses((status = 200, description = "Active faults")))]
+async fn list_faults(State(core): State<Core>) -> impl IntoResponse {
+    Json(json!({"faults": core.faults.list()}))
+}
+
+/// `POST /__sandbox/faults`: delay, a bare status, or a dropped connection,
+/// for requests to a provider (or for its webhook deliveries).
+#[utoipa::path(post, path = "/faults", tag = "sandbox", request_body = FaultSpec, responses((status = 201, description = "Fault active"), (status = 400, description = "Not a valid fault")))]
+async fn add_fault(
+    State(core): State<Core>,
+    AdminJson(spec): AdminJson<FaultSpec>,
+) -> Result<impl IntoResponse, CoreError> {
+    let fault = core
+        .faults
+        .add(spec)
+        .map_err(|e| CoreError::BadRequest(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(fault)))
+}
+
+/// `DELETE /__sandbox/faults`: remove every fault.
+#[utoipa::path(delete, path = "/faults", tag = "sandbox", responses((status = 204, description = "No faults left")))]
+async fn clear_faults(State(core): State<Core>) -> StatusCode {
+    core.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// `DELETE /__sandbox/faults/{handle}`: remove one fault.
+#[utoipa::path(delete, path = "/faults/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from adding")), responses((status = 204, description = "Removed"), (status = 404, description = "No such fault")))]
+async fn remove_fault(
+    State(core): State<Core>,
+    AdminPath(handle): AdminPath<u64>,
+) -> Result<StatusCode, CoreError> {
+    if core.faults.remove(handle) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(CoreError::NotFound(format!("no fault {handle}")))
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "sandbox", responses((status = 200, description = "Prometheus text exposition")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let core = &state.core;
+    let text = core.metrics.render(&[
+        ("journal_entries", core.journal.len()),
+        ("journal_capacity", core.journal.capacity()),
+        ("outbox_deliveries", core.outbox.list_len()),
+        ("outbox_pending", core.outbox.pending_count()),
+        ("outbox_capacity", core.outbox.capacity()),
+    ]);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::JournalObjects;
 use crate::core::Core;
+use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
 use crate::providers;
 
@@ -26,6 +27,9 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
     };
     let started = Instant::now();
     let at = core.clock.now();
+    let fault = core
+        .faults
+        .inbound(provider, request.method().as_str(), request.uri().path());
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, core.max_body_bytes).await {
         Ok(bytes) => bytes,
@@ -56,9 +60,28 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
     );
     let method = parts.method.to_string();
     let url = parts.uri.to_string();
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    if let Some(delay) = fault.and_then(|f| f.delay) {
+        tokio::time::sleep(delay).await;
+    }
+    let response = match fault.map(|f| f.action) {
+        Some(Action::Drop) => {
+            let mut entry = Entry::new(provider, EntryKind::Inbound)
+                .summary("connection dropped (fault injected)");
+            entry.method = Some(method);
+            entry.url = Some(url);
+            entry.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            entry.request = Some(request_message);
+            core.journal.record(entry, at);
+            return dropped_connection();
+        }
+        Some(Action::Status(status)) => StatusCode::from_u16(status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Some(Action::Pass) | None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
 
     let (parts, body) = response.into_parts();
     // Our own responses are small and complete; a failure here is a bug.
@@ -70,6 +93,9 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
         }
     };
     let mut entry = Entry::new(provider, EntryKind::Inbound);
+    if let Some(fault) = fault {
+        entry.summary = Some(format!("fault {} injected", fault.handle));
+    }
     entry.method = Some(method);
     entry.url = Some(url);
     entry.status = Some(parts.status.as_u16());
@@ -98,4 +124,50 @@ fn header_pairs(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, 
     headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>")))
+}
+
+/// A response whose body fails before its first byte: hyper then closes the
+/// connection without completing the answer, which is what a client sees
+/// when a server or proxy drops it.
+fn dropped_connection() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "connection dropped (fault injected by paysandbox)",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(failing));
+    response.extensions_mut().insert(Dropped);
+    response
+}
+
+/// Marks a response whose connection is dropped, for the metrics.
+#[derive(Debug, Clone, Copy)]
+struct Dropped;
+
+/// Counts every answered request by provider, route, method and status.
+pub async fn count_request(State(core): State<Core>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let provider = providers::provider_of(request.uri().path()).unwrap_or("sandbox");
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    // A dropped connection has no status; it is counted as status 0.
+    let status = if response.extensions().get::<Dropped>().is_some() {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    core.metrics.observe_request(
+        provider,
+        &route,
+        &method,
+        status,
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }

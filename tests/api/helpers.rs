@@ -15,6 +15,8 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
         paysandbox::telemetry::init_subscriber("paysandbox=debug", std::io::stdout);
     }
+    // Tests build their own reqwest clients; rustls needs its provider first.
+    paysandbox::core::http_client::install_crypto_provider();
 });
 
 /// A running paysandbox and handles to drive it.
@@ -158,6 +160,7 @@ pub fn binary() -> std::process::Command {
 /// ready line.
 pub fn start_binary(args: &[&str]) -> RunningBinary {
     use std::io::BufRead;
+    LazyLock::force(&TRACING);
     let mut child = binary()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)

@@ -5,5 +5,6 @@ mod helpers;
 
 mod deploy_files;
 mod sandbox_control;
+mod sandbox_faults;
 mod sandbox_outbox;
 mod sandbox_startup;

@@ -124,3 +124,32 @@ async fn two_runs_with_the_same_seed_hand_out_the_same_ids_and_other_seeds_do_no
     assert_eq!(draw(&first), draw(&second));
     assert_ne!(draw(&first), draw(&other));
 }
+
+#[tokio::test]
+async fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
+    let mut running = start_binary(&[]);
+    let client = reqwest::Client::new();
+    // A latency fault keeps the request in flight while the signal arrives.
+    client
+        .post(format!("{}/__sandbox/faults", running.base_url))
+        .json(&serde_json::json!({"provider": "softline", "latency_ms": 800, "status": 418}))
+        .send()
+        .await
+        .unwrap();
+    let url = format!("{}/softline/v1/order/1", running.base_url);
+    let pending = tokio::spawn(async move { client.get(url).send().await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &running.child.id().to_string()])
+        .status()
+        .unwrap();
+    let answer = pending
+        .await
+        .unwrap()
+        .expect("an answer, not a dropped connection");
+    let exit = running.child.wait().unwrap();
+
+    assert_eq!(answer.status(), 418);
+    assert_eq!(exit.code(), Some(0));
+}

@@ -1,0 +1,399 @@
+//! Transport faults: a flaky network on purpose.
+//!
+//! A fault delays, answers with a bare HTTP status, or drops the connection,
+//! for the next N matching requests or with a probability drawn from the
+//! seeded generator (so a failing CI run can be repeated with its seed).
+//! Inbound faults match requests to a provider by path prefix and method;
+//! outbound faults make the next webhook deliveries of a provider fail as if
+//! the receiver had answered with that status or hung up.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::Ids;
+
+/// Which traffic a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Requests to paysandbox.
+    #[default]
+    Inbound,
+    /// Webhook deliveries paysandbox sends.
+    Outbound,
+}
+
+/// A delay: a fixed number of milliseconds or a `[min, max]` range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Latency {
+    Fixed(u64),
+    Range([u64; 2]),
+}
+
+/// What `POST /__sandbox/faults` takes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// `softline`, `intellectmoney`, `imshop` or `demo`.
+    pub provider: String,
+    #[serde(default)]
+    pub direction: Direction,
+    /// Path prefix under the provider's mount (`/v1/payment`); inbound only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// HTTP method (any letter case); inbound only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Delay before the request is handled (or the webhook is sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Latency>,
+    /// Answer with this bare status (no body) instead of handling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Close the connection without an answer.
+    #[serde(default)]
+    pub drop: bool,
+    /// Apply to this many matching requests, then disappear (absent: until
+    /// deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+    /// Apply to each matching request with this probability (0 to 1), drawn
+    /// from the seeded generator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+}
+
+/// Why a fault was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    #[error("provider must be one of softline, intellectmoney, imshop, demo")]
+    Provider,
+    #[error("a fault needs latency_ms, status or drop")]
+    Nothing,
+    #[error("status and drop exclude each other")]
+    StatusAndDrop,
+    #[error("status must be an HTTP status from 100 to 599")]
+    Status,
+    #[error("probability must be between 0 and 1")]
+    Probability,
+    #[error("times must be at least 1")]
+    ZeroTimes,
+    #[error("latency range must be [min, max] with min <= max <= 600000")]
+    Latency,
+    #[error("path must start with /")]
+    Path,
+}
+
+const PROVIDERS: &[&str] = &["softline", "intellectmoney", "imshop", "demo"];
+
+impl FaultSpec {
+    fn validate(&self) -> Result<(), FaultError> {
+        if !PROVIDERS.contains(&self.provider.as_str()) {
+            return Err(FaultError::Provider);
+        }
+        if self.latency_ms.is_none() && self.status.is_none() && !self.drop {
+            return Err(FaultError::Nothing);
+        }
+        if self.status.is_some() && self.drop {
+            return Err(FaultError::StatusAndDrop);
+        }
+        if self.status.is_some_and(|s| !(100..=599).contains(&s)) {
+            return Err(FaultError::Status);
+        }
+        if self.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err(FaultError::Probability);
+        }
+        if self.times == Some(0) {
+            return Err(FaultError::ZeroTimes);
+        }
+        match self.latency_ms {
+            Some(Latency::Range([min, max])) if min > max || max > 600_000 => {
+                return Err(FaultError::Latency);
+            }
+            Some(Latency::Fixed(ms)) if ms > 600_000 => return Err(FaultError::Latency),
+            _ => {}
+        }
+        if self.path.as_deref().is_some_and(|p| !p.starts_with('/')) {
+            return Err(FaultError::Path);
+        }
+        Ok(())
+    }
+}
+
+/// A fault as listed: its spec, its handle and what it has done.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Fault {
+    pub handle: u64,
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    /// Applications left, when limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u32>,
+    /// How many requests it has hit so far.
+    pub applied: u64,
+}
+
+/// What a matching fault does to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    pub handle: u64,
+    pub delay: Option<Duration>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Handle the request normally (after the delay).
+    Pass,
+    /// Answer this bare status.
+    Status(u16),
+    /// Close the connection.
+    Drop,
+}
+
+/// The active faults. Cloning shares them.
+#[derive(Clone, Debug)]
+pub struct Faults {
+    /// A std mutex: matching is short and never awaits.
+    list: Arc<Mutex<FaultList>>,
+    ids: Ids,
+}
+
+#[derive(Debug, Default)]
+struct FaultList {
+    items: Vec<Fault>,
+    next_handle: u64,
+}
+
+impl Faults {
+    pub fn new(ids: Ids) -> Self {
+        Self {
+            list: Arc::default(),
+            ids,
+        }
+    }
+
+    pub fn add(&self, spec: FaultSpec) -> Result<Fault, FaultError> {
+        spec.validate()?;
+        let mut list = self.list.lock().unwrap();
+        list.next_handle += 1;
+        let fault = Fault {
+            handle: list.next_handle,
+            remaining: spec.times,
+            spec,
+            applied: 0,
+        };
+        list.items.push(fault.clone());
+        Ok(fault)
+    }
+
+    pub fn list(&self) -> Vec<Fault> {
+        self.list.lock().unwrap().items.clone()
+    }
+
+    pub fn remove(&self, handle: u64) -> bool {
+        let mut list = self.list.lock().unwrap();
+        let before = list.items.len();
+        list.items.retain(|f| f.handle != handle);
+        list.items.len() != before
+    }
+
+    pub fn clear(&self) {
+        self.list.lock().unwrap().items.clear();
+    }
+
+    /// The fault, if any, for an inbound request: `path` is the full path
+    /// (`/softline/v1/payment`), matched under the provider's mount.
+    pub fn inbound(&self, provider: &str, method: &str, path: &str) -> Option<Effect> {
+        self.take(|spec| {
+            spec.direction == Direction::Inbound
+                && spec.provider == provider
+                && spec
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && spec.path.as_deref().is_none_or(|prefix| {
+                    mounted_path(provider, path).is_some_and(|p| p.starts_with(prefix))
+                })
+        })
+    }
+
+    /// The fault, if any, for the next webhook delivery of `provider`.
+    pub fn outbound(&self, provider: &str) -> Option<Effect> {
+        self.take(|spec| spec.direction == Direction::Outbound && spec.provider == provider)
+    }
+
+    fn take(&self, matches: impl Fn(&FaultSpec) -> bool) -> Option<Effect> {
+        let mut list = self.list.lock().unwrap();
+        let index = list.items.iter().position(|f| {
+            matches(&f.spec) && f.spec.probability.is_none_or(|p| self.ids.chance(p))
+        })?;
+        let fault = &mut list.items[index];
+        fault.applied += 1;
+        let effect = Effect {
+            handle: fault.handle,
+            delay: fault.spec.latency_ms.map(|l| match l {
+                Latency::Fixed(ms) => Duration::from_millis(ms),
+                Latency::Range([min, max]) => Duration::from_millis(self.ids.number(min..max + 1)),
+            }),
+            action: if fault.spec.drop {
+                Action::Drop
+            } else if let Some(status) = fault.spec.status {
+                Action::Status(status)
+            } else {
+                Action::Pass
+            },
+        };
+        if let Some(remaining) = fault.remaining.as_mut() {
+            *remaining -= 1;
+            if *remaining == 0 {
+                list.items.remove(index);
+            }
+        }
+        Some(effect)
+    }
+}
+
+/// The path under a provider's mount (`/softline/v1/payment` → `/v1/payment`).
+fn mounted_path<'a>(provider: &str, path: &'a str) -> Option<&'a str> {
+    let mount = match provider {
+        "demo" => "/demo/merchant",
+        "softline" => "/softline",
+        "intellectmoney" => "/intellectmoney",
+        "imshop" => "/imshop",
+        _ => return None,
+    };
+    let rest = path.strip_prefix(mount)?;
+    Some(if rest.is_empty() { "/" } else { rest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: serde_json::Value) -> FaultSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_fault_matches_its_provider_path_prefix_and_method_for_n_requests() {
+        let faults = Faults::new(Ids::new(1));
+        faults
+            .add(spec(serde_json::json!({
+                "provider": "softline", "path": "/v1/payment", "method": "post", "status": 503, "times": 2
+            })))
+            .unwrap();
+
+        let other_path = faults.inbound("softline", "POST", "/softline/v1/order/1");
+        let other_method = faults.inbound("softline", "GET", "/softline/v1/payment");
+        let first = faults.inbound("softline", "POST", "/softline/v1/payment/recurring");
+        let second = faults.inbound("softline", "POST", "/softline/v1/payment");
+        let third = faults.inbound("softline", "POST", "/softline/v1/payment");
+
+        assert_eq!(other_path, None);
+        assert_eq!(other_method, None);
+        assert_eq!(first.unwrap().action, Action::Status(503));
+        assert_eq!(second.unwrap().action, Action::Status(503));
+        assert_eq!(third, None);
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn a_latency_range_stays_within_its_bounds() {
+        let faults = Faults::new(Ids::new(1));
+        faults
+            .add(spec(
+                serde_json::json!({"provider": "imshop", "latency_ms": [10, 20]}),
+            ))
+            .unwrap();
+        for _ in 0..50 {
+            let delay = faults
+                .inbound("imshop", "POST", "/imshop/sync")
+                .unwrap()
+                .delay
+                .unwrap();
+            assert!((10..=20).contains(&delay.as_millis()), "{delay:?}");
+        }
+    }
+
+    #[test]
+    fn a_probability_is_drawn_from_the_seed_and_repeats_with_it() {
+        let draw = || {
+            let faults = Faults::new(Ids::new(99));
+            faults
+                .add(spec(
+                    serde_json::json!({"provider": "softline", "drop": true, "probability": 0.5}),
+                ))
+                .unwrap();
+            (0..64)
+                .map(|_| faults.inbound("softline", "GET", "/softline/x").is_some())
+                .collect::<Vec<bool>>()
+        };
+        let first = draw();
+        assert_eq!(first, draw());
+        let hits = first.iter().filter(|h| **h).count();
+        assert!((16..=48).contains(&hits), "{hits} of 64");
+    }
+
+    #[test]
+    fn outbound_faults_only_touch_webhook_deliveries() {
+        let faults = Faults::new(Ids::new(1));
+        faults
+            .add(spec(serde_json::json!({"provider": "softline", "direction": "outbound", "status": 500, "times": 1})))
+            .unwrap();
+        assert_eq!(
+            faults.inbound("softline", "POST", "/softline/v1/payment"),
+            None
+        );
+        assert_eq!(
+            faults.outbound("softline").unwrap().action,
+            Action::Status(500)
+        );
+        assert_eq!(faults.outbound("softline"), None);
+    }
+
+    #[test]
+    fn invalid_faults_are_refused_with_their_reason() {
+        let faults = Faults::new(Ids::new(1));
+        let cases = [
+            (
+                serde_json::json!({"provider": "stripe", "status": 500}),
+                FaultError::Provider,
+            ),
+            (
+                serde_json::json!({"provider": "softline"}),
+                FaultError::Nothing,
+            ),
+            (
+                serde_json::json!({"provider": "softline", "status": 500, "drop": true}),
+                FaultError::StatusAndDrop,
+            ),
+            (
+                serde_json::json!({"provider": "softline", "status": 42}),
+                FaultError::Status,
+            ),
+            (
+                serde_json::json!({"provider": "softline", "drop": true, "probability": 2.0}),
+                FaultError::Probability,
+            ),
+            (
+                serde_json::json!({"provider": "softline", "drop": true, "times": 0}),
+                FaultError::ZeroTimes,
+            ),
+            (
+                serde_json::json!({"provider": "softline", "latency_ms": [20, 10]}),
+                FaultError::Latency,
+            ),
+            (
+                serde_json::json!({"provider": "softline", "drop": true, "path": "v1"}),
+                FaultError::Path,
+            ),
+        ];
+        for (json, error) in cases {
+            assert_eq!(faults.add(spec(json.clone())).unwrap_err(), error, "{json}");
+        }
+    }
+}
