@@ -36,7 +36,10 @@ pub const NAME: &str = "demo";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payment {
     /// Paid on Softline's hosted form; Softline knows whether it is paid.
-    Card { order_id: String, softline_order: u64 },
+    Card {
+        order_id: String,
+        softline_order: u64,
+    },
     /// Charged from a wallet cryptogram at once.
     Wallet { order_id: String, captured: bool },
 }
@@ -46,9 +49,12 @@ pub enum Payment {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     /// A std mutex: reads and writes are short and never await.
-    inner: Arc<Mutex<(HashMap<String, Payment>, VecDeque<String>)>>,
+    inner: Arc<Mutex<Payments>>,
     capacity: usize,
 }
+
+/// Payments by `paymentId`, and their ids oldest first.
+type Payments = (HashMap<String, Payment>, VecDeque<String>);
 
 impl Ledger {
     pub fn new(capacity: usize) -> Self {

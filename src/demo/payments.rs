@@ -21,7 +21,11 @@ use crate::http::JournalObjects;
 /// The four commands, told apart by `command`. Fields IMSHOP may add later
 /// are ignored.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "command", rename_all = "lowercase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "command",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
 enum WebhookRequest {
     /// Start a card payment: answer where the app sends the buyer.
     Create { order_id: String },
@@ -58,12 +62,20 @@ fn refuse(error: impl Into<String>) -> Value {
 // IMSHOP's payments webhook: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
 pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, axum::Json(refuse("the body is not JSON"))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(refuse("the body is not JSON")),
+        )
+            .into_response();
     };
     // IMSHOP sends one API key; the docs allow it as a Bearer token or as
     // `key` (a header or a body field, the wording is ambiguous).
     if !authorized(&headers, &raw, &demo.fixture.api_key) {
-        return (StatusCode::UNAUTHORIZED, axum::Json(refuse("invalid API key"))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(refuse("invalid API key")),
+        )
+            .into_response();
     }
     let request = match serde_json::from_value::<WebhookRequest>(raw) {
         Ok(request) => request,
@@ -77,15 +89,23 @@ pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes)
     };
     let (answer, objects) = match request {
         WebhookRequest::Create { order_id } => (create(&demo, &order_id).await, vec![order_id]),
-        WebhookRequest::Capture { payment_id } => (capture(&demo, &payment_id).await, vec![payment_id]),
+        WebhookRequest::Capture { payment_id } => {
+            (capture(&demo, &payment_id).await, vec![payment_id])
+        }
         WebhookRequest::Applepay {
             order_id,
             apple_pay_data,
-        } => (wallet(&demo, &order_id, &apple_pay_data, "applePayData"), vec![order_id]),
+        } => (
+            wallet(&demo, &order_id, &apple_pay_data, "applePayData"),
+            vec![order_id],
+        ),
         WebhookRequest::Androidpay {
             order_id,
             android_pay_data,
-        } => (wallet(&demo, &order_id, &android_pay_data, "androidPayData"), vec![order_id]),
+        } => (
+            wallet(&demo, &order_id, &android_pay_data, "androidPayData"),
+            vec![order_id],
+        ),
     };
     let mut objects = objects;
     if let Some(payment_id) = answer.get("paymentId").and_then(Value::as_str) {
@@ -99,10 +119,14 @@ pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes)
 fn authorized(headers: &HeaderMap, body: &Value, key: &str) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
-    [bearer, header("key"), body.get("key").and_then(Value::as_str)]
-        .into_iter()
-        .flatten()
-        .any(|given| given.trim() == key)
+    [
+        bearer,
+        header("key"),
+        body.get("key").and_then(Value::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|given| given.trim() == key)
 }
 
 fn softline(demo: &Demo) -> SoftlineClient<'_> {
@@ -166,16 +190,20 @@ async fn create(demo: &Demo, order_id: &str) -> Value {
 async fn capture(demo: &Demo, payment_id: &str) -> Value {
     match demo.ledger.get(payment_id) {
         None => refuse(format!("unknown paymentId {payment_id:?}")),
-        Some(Payment::Wallet { captured, .. }) => settled(payment_id, captured, "the wallet payment was declined"),
-        Some(Payment::Card { softline_order, .. }) => match softline(demo).order(softline_order).await {
-            Ok(order) if order.status == "paid" => settled(payment_id, true, ""),
-            Ok(order) => settled(
-                payment_id,
-                false,
-                &format!("the order is not paid (Softline status {:?})", order.status),
-            ),
-            Err(err) => refuse(format!("the payment status is unknown: {err}")),
-        },
+        Some(Payment::Wallet { captured, .. }) => {
+            settled(payment_id, captured, "the wallet payment was declined")
+        }
+        Some(Payment::Card { softline_order, .. }) => {
+            match softline(demo).order(softline_order).await {
+                Ok(order) if order.status == "paid" => settled(payment_id, true, ""),
+                Ok(order) => settled(
+                    payment_id,
+                    false,
+                    &format!("the order is not paid (Softline status {:?})", order.status),
+                ),
+                Err(err) => refuse(format!("the payment status is unknown: {err}")),
+            }
+        }
     }
 }
 
@@ -186,8 +214,14 @@ fn wallet(demo: &Demo, order_id: &str, cryptogram: &str, field: &str) -> Value {
     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(cryptogram.trim()) else {
         return refuse(format!("{field} is not base64"));
     };
-    let marker = demo.fixture.demo_merchant.decline_cryptogram_marker.to_lowercase();
-    let declined = String::from_utf8_lossy(&decoded).to_lowercase().contains(&marker);
+    let marker = demo
+        .fixture
+        .demo_merchant
+        .decline_cryptogram_marker
+        .to_lowercase();
+    let declined = String::from_utf8_lossy(&decoded)
+        .to_lowercase()
+        .contains(&marker);
     let payment_id = format!("wallet-{}", demo.core.ids.uuid());
     demo.ledger.insert(
         payment_id.clone(),

@@ -64,9 +64,17 @@ pub enum SoftlineError {
 }
 
 impl SoftlineClient<'_> {
-    pub async fn create_payment(&self, payment: &NewPayment<'_>) -> Result<CreatedPayment, SoftlineError> {
-        let body = serde_json::to_vec(payment).map_err(|e| SoftlineError::Unreadable(e.to_string()))?;
-        let request = OutboundRequest::post(format!("{}/v1/payment", self.base_url), "application/json", body);
+    pub async fn create_payment(
+        &self,
+        payment: &NewPayment<'_>,
+    ) -> Result<CreatedPayment, SoftlineError> {
+        let body =
+            serde_json::to_vec(payment).map_err(|e| SoftlineError::Unreadable(e.to_string()))?;
+        let request = OutboundRequest::post(
+            format!("{}/v1/payment", self.base_url),
+            "application/json",
+            body,
+        );
         self.call(request).await
     }
 
@@ -75,7 +83,10 @@ impl SoftlineClient<'_> {
         self.call(request).await
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(&self, request: OutboundRequest) -> Result<T, SoftlineError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: OutboundRequest,
+    ) -> Result<T, SoftlineError> {
         let request = request
             .header("authorization", format!("Bearer {}", self.token))
             .header("accept", "application/json");

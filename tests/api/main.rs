@@ -4,6 +4,11 @@
 mod helpers;
 
 mod deploy_files;
+mod imshop_cli;
+mod imshop_engine;
+mod imshop_runs;
+mod imshop_support;
+mod imshop_sync;
 mod sandbox_control;
 mod sandbox_faults;
 mod sandbox_outbox;

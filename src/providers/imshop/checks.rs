@@ -176,7 +176,10 @@ impl Evidence {
                     }
                 }
                 (_, _, Some(error)) => {
-                    out.push_str(&format!("no response after {:.0} ms: {error}\n", e.elapsed_ms));
+                    out.push_str(&format!(
+                        "no response after {:.0} ms: {error}\n",
+                        e.elapsed_ms
+                    ));
                 }
                 _ => {}
             }

@@ -233,6 +233,9 @@ impl Observer for StderrProgress {
             CheckStatus::Warning => "warn",
             CheckStatus::Failed => "FAIL",
         };
-        say(&format!("[{}]   {mark} {} {}: {}", check.flow, check.step, check.name, check.message));
+        say(&format!(
+            "[{}]   {mark} {} {}: {}",
+            check.flow, check.step, check.name, check.message
+        ));
     }
 }

@@ -294,7 +294,12 @@ impl Recorder<'_> {
     }
 
     /// The card flow; true when the merchant asked for a retry.
-    async fn card(&mut self, at: &mut Position<'_>, inbox: &mut SyncInbox, browser: &dyn Browser) -> bool {
+    async fn card(
+        &mut self,
+        at: &mut Position<'_>,
+        inbox: &mut SyncInbox,
+        browser: &dyn Browser,
+    ) -> bool {
         let engine = self.engine;
         let body = CreateRequest {
             command: "create",
@@ -311,20 +316,24 @@ impl Recorder<'_> {
             self.progress(at.scope(), "create refused: the flow cannot go on");
             return false;
         }
-        let Some(payment_id) = answer.text("paymentId").map(str::to_owned) else {
-            return false;
-        };
-        self.remember_payment(at, inbox, &payment_id);
-
         // paymentUrl and the regexes.
         let payment_url = self.check_payment_url(at, &answer, &call.exchange);
         let regexes = self.check_regexes(at, &answer, &call.exchange, payment_url.as_ref());
-        let Some(payment_url) = payment_url else {
+        let (Some(payment_id), Some(payment_url)) = (answer.text("paymentId"), payment_url) else {
+            self.progress(
+                at.scope(),
+                "create gave no paymentId or no usable paymentUrl: the flow cannot go on",
+            );
             return false;
         };
+        self.remember_payment(at, inbox, payment_id);
 
         // The web view.
-        if self.web_view(at, payment_url, &regexes, browser).await.is_none() {
+        if self
+            .web_view(at, payment_url, &regexes, browser)
+            .await
+            .is_none()
+        {
             return false;
         }
 
@@ -348,7 +357,12 @@ impl Recorder<'_> {
     /// The wallet flows; true when the merchant asked for a retry.
     async fn wallet(&mut self, at: &mut Position<'_>, inbox: &mut SyncInbox) -> bool {
         let engine = self.engine;
-        let cryptogram = cryptogram(at.flow, self.options.outcome, &at.order.order_id, &engine.core);
+        let cryptogram = cryptogram(
+            at.flow,
+            self.options.outcome,
+            &at.order.order_id,
+            &engine.core,
+        );
         let body = WalletRequest {
             command: at.flow.command(),
             payment_method_id: at.flow.payment_method_id(&engine.fixture),
@@ -401,13 +415,19 @@ impl Recorder<'_> {
     }
 
     /// POSTs `body` to the webhook and journals the exchange.
-    async fn send<B: Serialize>(&mut self, at: &Position<'_>, step: &str, body: &B) -> Arc<Exchange> {
+    async fn send<B: Serialize>(
+        &mut self,
+        at: &Position<'_>,
+        step: &str,
+        body: &B,
+    ) -> Arc<Exchange> {
         let engine = self.engine;
         let json = serde_json::to_vec(body).unwrap_or_default();
-        let request = OutboundRequest::post(self.options.webhook.to_string(), "application/json", json)
-            .header("authorization", format!("Bearer {}", self.options.key))
-            .header("accept", "application/json")
-            .timeout(self.options.timeout);
+        let request =
+            OutboundRequest::post(self.options.webhook.to_string(), "application/json", json)
+                .header("authorization", format!("Bearer {}", self.options.key))
+                .header("accept", "application/json")
+                .timeout(self.options.timeout);
         self.progress(
             at.scope(),
             &format!("{step}: POST {}", self.options.webhook),
@@ -415,7 +435,12 @@ impl Recorder<'_> {
         let started = Instant::now();
         let result = engine.client.send(request.clone()).await;
         let elapsed = started.elapsed();
-        let exchange = Arc::new(exchange_of(&request, &result, elapsed, engine.core.journal.body_limit()));
+        let exchange = Arc::new(exchange_of(
+            &request,
+            &result,
+            elapsed,
+            engine.core.journal.body_limit(),
+        ));
         let mut objects = vec![self.run_id.to_owned()];
         objects.extend(
             Some(&at.order.order_id)
@@ -424,7 +449,13 @@ impl Recorder<'_> {
                 .chain(at.payment_id.as_ref())
                 .cloned(),
         );
-        self.journal(&request, &result, elapsed, objects, format!("{}/{step}", at.scope()));
+        self.journal(
+            &request,
+            &result,
+            elapsed,
+            objects,
+            format!("{}/{step}", at.scope()),
+        );
         exchange
     }
 
@@ -486,7 +517,10 @@ impl Recorder<'_> {
             step,
             CheckName::AnsweredInTime,
             CheckStatus::Passed,
-            format!("answered in {:.0} ms (timeout {timeout_ms} ms)", exchange.elapsed_ms),
+            format!(
+                "answered in {:.0} ms (timeout {timeout_ms} ms)",
+                exchange.elapsed_ms
+            ),
             evidence(),
         );
         let (http_status, http_message) = if status == 200 {
@@ -497,7 +531,14 @@ impl Recorder<'_> {
                 format!("HTTP {status}; IMSHOP expects 200 (with success: false for a refusal)"),
             )
         };
-        self.check(at, step, CheckName::Http200, http_status, http_message, evidence());
+        self.check(
+            at,
+            step,
+            CheckName::Http200,
+            http_status,
+            http_message,
+            evidence(),
+        );
 
         let body = exchange
             .response
@@ -507,7 +548,14 @@ impl Recorder<'_> {
         let answer = match Answer::parse(body.as_bytes()) {
             Ok(answer) => answer,
             Err(reason) => {
-                self.check(at, step, CheckName::JsonBody, CheckStatus::Failed, reason, evidence());
+                self.check(
+                    at,
+                    step,
+                    CheckName::JsonBody,
+                    CheckStatus::Failed,
+                    reason,
+                    evidence(),
+                );
                 self.progress(at.scope(), &format!("{step}: answered {status}, not JSON"));
                 return None;
             }
@@ -523,14 +571,23 @@ impl Recorder<'_> {
             })
             .unwrap_or_default();
         if content_type.to_ascii_lowercase().contains("json") {
-            self.check(at, step, CheckName::JsonBody, CheckStatus::Passed, "a JSON object", evidence());
+            self.check(
+                at,
+                step,
+                CheckName::JsonBody,
+                CheckStatus::Passed,
+                "a JSON object",
+                evidence(),
+            );
         } else {
             self.check(
                 at,
                 step,
                 CheckName::JsonBody,
                 CheckStatus::Warning,
-                format!("a JSON object, but Content-Type is {content_type:?}, not application/json"),
+                format!(
+                    "a JSON object, but Content-Type is {content_type:?}, not application/json"
+                ),
                 evidence(),
             );
         }
@@ -549,7 +606,10 @@ impl Recorder<'_> {
                 step,
                 CheckName::SuccessBoolean,
                 CheckStatus::Failed,
-                format!("success is {}, expected a boolean", answer.describe("success")),
+                format!(
+                    "success is {}, expected a boolean",
+                    answer.describe("success")
+                ),
                 evidence(),
             ),
         }
@@ -585,8 +645,18 @@ impl Recorder<'_> {
         Some(answer)
     }
 
-    fn check_error_text(&mut self, at: &Position<'_>, step: &str, answer: &Answer, exchange: &Arc<Exchange>) {
-        match answer.text("error").map(str::trim).filter(|e| !e.is_empty()) {
+    fn check_error_text(
+        &mut self,
+        at: &Position<'_>,
+        step: &str,
+        answer: &Answer,
+        exchange: &Arc<Exchange>,
+    ) {
+        match answer
+            .text("error")
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             Some(error) => self.check(
                 at,
                 step,
@@ -610,11 +680,33 @@ impl Recorder<'_> {
     }
 
     /// `payment_url_absolute`: the URL the web view can open, if any.
-    fn check_payment_url(&mut self, at: &Position<'_>, answer: &Answer, exchange: &Arc<Exchange>) -> Option<reqwest::Url> {
-        let raw = answer.text("paymentUrl").unwrap_or_default();
+    fn check_payment_url(
+        &mut self,
+        at: &Position<'_>,
+        answer: &Answer,
+        exchange: &Arc<Exchange>,
+    ) -> Option<reqwest::Url> {
+        let Some(raw) = answer.text("paymentUrl") else {
+            self.check(
+                at,
+                "create",
+                CheckName::PaymentUrlAbsolute,
+                CheckStatus::Failed,
+                format!(
+                    "paymentUrl is {}: the app has no page to open",
+                    answer.describe("paymentUrl")
+                ),
+                Evidence::exchange(exchange),
+            );
+            return None;
+        };
         let parsed = reqwest::Url::parse(raw).ok().filter(|u| u.host().is_some());
         let (status, message, usable) = match parsed.as_ref().map(reqwest::Url::scheme) {
-            Some("https") => (CheckStatus::Passed, format!("{raw}"), true),
+            Some("https") => (
+                CheckStatus::Passed,
+                format!("{raw} is absolute https"),
+                true,
+            ),
             Some("http") => (
                 CheckStatus::Warning,
                 format!("{raw} is plain http: IMSHOP requires https in production"),
@@ -661,7 +753,13 @@ impl Recorder<'_> {
             match Regex::new(text) {
                 Ok(regex) => Some(regex),
                 Err(err) => {
-                    let first = err.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                    let first = err
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned();
                     problems.push(format!(
                         "{field} {text:?} does not compile ({first}; lookaround and backreferences are not supported)"
                     ));
@@ -732,15 +830,21 @@ impl Recorder<'_> {
                 entry.objects = objects.clone();
                 entry.method = Some(nav.request.method.to_string());
                 entry.url = Some(nav.request.url.clone());
-                entry.request = Some(request_message(nav.request, engine.core.journal.body_limit()));
+                entry.request = Some(request_message(
+                    nav.request,
+                    engine.core.journal.body_limit(),
+                ));
                 match nav.result {
                     Ok(response) => {
                         entry.status = Some(response.status);
                         entry.duration_ms = Some(response.elapsed.as_secs_f64() * 1000.0);
-                        entry.response = Some(response_message(response, engine.core.journal.body_limit()));
+                        entry.response =
+                            Some(response_message(response, engine.core.journal.body_limit()));
                         entry.summary = Some(format!("run {run_id}: {scope}/web_view"));
                     }
-                    Err(err) => entry.summary = Some(format!("run {run_id}: {scope}/web_view: {err}")),
+                    Err(err) => {
+                        entry.summary = Some(format!("run {run_id}: {scope}/web_view: {err}"))
+                    }
                 }
                 engine.core.record(entry);
             };
@@ -778,7 +882,10 @@ impl Recorder<'_> {
                             elapsed_ms: 0.0,
                         });
                         match regexes.matching(&final_url) {
-                            Some(which) => End::Matched { which, url: final_url },
+                            Some(which) => End::Matched {
+                                which,
+                                url: final_url,
+                            },
                             None => End::Left {
                                 url: final_url,
                                 reason: "the browser ended on a URL no regex matches".to_owned(),
@@ -830,15 +937,25 @@ impl Recorder<'_> {
 
         let outcome = self.options.outcome;
         let (status, message) = match (&end, outcome) {
-            (End::Matched { which: Which::Success, url }, Outcome::Success) => {
-                (CheckStatus::Passed, format!("{url} matched successRegex"))
-            }
-            (End::Matched { which: Which::Failure, url }, Outcome::Failure) => {
-                (CheckStatus::Passed, format!("{url} matched failureRegex"))
-            }
+            (
+                End::Matched {
+                    which: Which::Success,
+                    url,
+                },
+                Outcome::Success,
+            ) => (CheckStatus::Passed, format!("{url} matched successRegex")),
+            (
+                End::Matched {
+                    which: Which::Failure,
+                    url,
+                },
+                Outcome::Failure,
+            ) => (CheckStatus::Passed, format!("{url} matched failureRegex")),
             (End::Left { url, reason }, Outcome::Failure) => (
                 CheckStatus::Passed,
-                format!("no regex matched and the buyer leaves at {url} ({reason}), as in the app; capture must say not captured"),
+                format!(
+                    "no regex matched and the buyer leaves at {url} ({reason}), as in the app; capture must say not captured"
+                ),
             ),
             (End::Matched { which, url }, _) => (
                 CheckStatus::Failed,
@@ -858,7 +975,14 @@ impl Recorder<'_> {
             ),
             (End::Broken { .. } | End::NeedsBrowser { .. }, _) => unreachable_end(),
         };
-        self.check(at, "web_view", CheckName::RedirectMatched, status, message, evidence());
+        self.check(
+            at,
+            "web_view",
+            CheckName::RedirectMatched,
+            status,
+            message,
+            evidence(),
+        );
         Some(end)
     }
 
@@ -873,7 +997,13 @@ impl Recorder<'_> {
         };
         let call = self.call(at, step, Command::Capture, &body).await;
         if let Some(answer) = &call.answer {
-            self.check_payment_id(at, step, answer.text("paymentId"), answer.0.contains_key("paymentId"), &call.exchange);
+            self.check_payment_id(
+                at,
+                step,
+                answer.text("paymentId"),
+                answer.0.contains_key("paymentId"),
+                &call.exchange,
+            );
         }
         call
     }
@@ -888,7 +1018,10 @@ impl Recorder<'_> {
     ) {
         let expected = at.payment_id.as_deref().unwrap_or_default();
         let (status, message) = match found {
-            Some(found) if found == expected => (CheckStatus::Passed, format!("paymentId {found:?}, as create answered")),
+            Some(found) if found == expected => (
+                CheckStatus::Passed,
+                format!("paymentId {found:?}, as create answered"),
+            ),
             Some(found) => (
                 CheckStatus::Failed,
                 format!("paymentId {found:?}, but create answered {expected:?}"),
@@ -897,7 +1030,14 @@ impl Recorder<'_> {
             None if !present => return,
             None => (CheckStatus::Failed, "paymentId is not a string".to_owned()),
         };
-        self.check(at, step, CheckName::PaymentIdConsistent, status, message, Evidence::exchange(exchange));
+        self.check(
+            at,
+            step,
+            CheckName::PaymentIdConsistent,
+            status,
+            message,
+            Evidence::exchange(exchange),
+        );
     }
 
     /// Follows a `pending` payment: `capture` again on the back-off, and
@@ -974,7 +1114,14 @@ impl Recorder<'_> {
                 ),
             ),
         };
-        self.check(at, "pending", CheckName::PendingResolved, status, message, Evidence::default());
+        self.check(
+            at,
+            "pending",
+            CheckName::PendingResolved,
+            status,
+            message,
+            Evidence::default(),
+        );
         settled
     }
 
@@ -983,7 +1130,14 @@ impl Recorder<'_> {
         let evidence = || Evidence::exchange(&event.exchange);
         match &event.report {
             Err(error) => {
-                self.check(at, "sync", CheckName::RequiredFields, CheckStatus::Failed, error.clone(), evidence());
+                self.check(
+                    at,
+                    "sync",
+                    CheckName::RequiredFields,
+                    CheckStatus::Failed,
+                    error.clone(),
+                    evidence(),
+                );
                 None
             }
             Ok(report) => {
@@ -993,7 +1147,10 @@ impl Recorder<'_> {
                         "sync",
                         CheckName::RequiredFields,
                         CheckStatus::Passed,
-                        format!("paymentCaptured: {}, retry: {}", report.payment_captured, report.retry),
+                        format!(
+                            "paymentCaptured: {}, retry: {}",
+                            report.payment_captured, report.retry
+                        ),
                         evidence(),
                     );
                 } else {
@@ -1036,11 +1193,15 @@ impl Recorder<'_> {
                     report.payment_captured,
                     Evidence::exchange(exchange),
                     "sync",
-                    format!("the sync report says paymentCaptured {}", report.payment_captured),
+                    format!(
+                        "the sync report says paymentCaptured {}",
+                        report.payment_captured
+                    ),
                 )
             }
             Settled::Answer(answer, exchange, step) => {
-                let captured = answer.success() == Some(true) && answer.flag("paymentCaptured") == Some(true);
+                let captured =
+                    answer.success() == Some(true) && answer.flag("paymentCaptured") == Some(true);
                 let said = match (answer.success(), answer.flag("paymentCaptured")) {
                     (Some(false), _) => "the payment was refused (success: false)".to_owned(),
                     (_, Some(c)) => format!("paymentCaptured: {c}"),
@@ -1050,18 +1211,35 @@ impl Recorder<'_> {
             }
         };
         let (status, message) = match (outcome, captured) {
-            (Outcome::Success, true) => (CheckStatus::Passed, format!("{said}: the paid order is captured")),
-            (Outcome::Failure, false) => (CheckStatus::Passed, format!("{said}: the declined payment is not captured")),
+            (Outcome::Success, true) => (
+                CheckStatus::Passed,
+                format!("{said}: the paid order is captured"),
+            ),
+            (Outcome::Failure, false) => (
+                CheckStatus::Passed,
+                format!("{said}: the declined payment is not captured"),
+            ),
             (Outcome::Success, false) => (
                 CheckStatus::Failed,
-                format!("{said}, but the buyer paid: expected success: true with paymentCaptured: true"),
+                format!(
+                    "{said}, but the buyer paid: expected success: true with paymentCaptured: true"
+                ),
             ),
             (Outcome::Failure, true) => (
                 CheckStatus::Failed,
-                format!("{said}, but the payment was declined: expected paymentCaptured: false or success: false"),
+                format!(
+                    "{said}, but the payment was declined: expected paymentCaptured: false or success: false"
+                ),
             ),
         };
-        self.check(at, step, CheckName::PaymentCapturedAgrees, status, message, evidence);
+        self.check(
+            at,
+            step,
+            CheckName::PaymentCapturedAgrees,
+            status,
+            message,
+            evidence,
+        );
         false
     }
 
@@ -1120,12 +1298,12 @@ impl Recorder<'_> {
         let exchange = self.send(&at, step, &body).await;
         let answer = self.judge_answer(&at, step, &exchange, None);
         let Some(answer) = answer else { return };
-        let error = answer.text("error").map(str::trim).filter(|e| !e.is_empty());
+        let error = answer
+            .text("error")
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
         let (status, message) = match (answer.success(), error) {
-            (Some(false), Some(error)) => (
-                CheckStatus::Passed,
-                format!("refused: {error:?}"),
-            ),
+            (Some(false), Some(error)) => (CheckStatus::Passed, format!("refused: {error:?}")),
             (Some(false), None) => (
                 CheckStatus::Failed,
                 format!("refused, but error is {}", answer.describe("error")),
@@ -1152,7 +1330,10 @@ impl Recorder<'_> {
 fn unreachable_end() -> (CheckStatus, String) {
     // Broken and NeedsBrowser returned earlier; keep the match total
     // without a panic.
-    (CheckStatus::Failed, "the web view ended without a result".to_owned())
+    (
+        CheckStatus::Failed,
+        "the web view ended without a result".to_owned(),
+    )
 }
 
 fn expected_regex(outcome: Outcome) -> &'static str {
@@ -1188,7 +1369,10 @@ fn request_message(request: &OutboundRequest, limit: usize) -> Message {
         .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         .map(|(_, v)| v.as_str());
     Message::capture(
-        request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
         content_type,
         &request.body,
         limit,
@@ -1197,7 +1381,10 @@ fn request_message(request: &OutboundRequest, limit: usize) -> Message {
 
 fn response_message(response: &OutboundResponse, limit: usize) -> Message {
     let mut message = Message::capture(
-        response.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        response
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
         response.header("content-type"),
         &response.body,
         limit,
@@ -1213,7 +1400,11 @@ fn exchange_of(
     limit: usize,
 ) -> Exchange {
     let (status, response, error) = match result {
-        Ok(response) => (Some(response.status), Some(response_message(response, limit)), None),
+        Ok(response) => (
+            Some(response.status),
+            Some(response_message(response, limit)),
+            None,
+        ),
         Err(err) => (None, None, Some(err.to_string())),
     };
     Exchange {

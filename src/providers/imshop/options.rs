@@ -50,7 +50,18 @@ impl Flow {
 }
 
 /// `--flow`: one flow or all of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FlowChoice {
     Card,
@@ -72,7 +83,18 @@ impl FlowChoice {
 }
 
 /// The outcome the buyer goes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Pays with an approved card (or a wallet cryptogram that approves).
@@ -220,7 +242,9 @@ impl RunOptions {
 fn checked_id(id: Option<String>, name: &'static str) -> Result<Option<String>, OptionsError> {
     match id {
         None => Ok(None),
-        Some(id) if (1..=200).contains(&id.chars().count()) && !id.chars().any(char::is_control) => {
+        Some(id)
+            if (1..=200).contains(&id.chars().count()) && !id.chars().any(char::is_control) =>
+        {
             Ok(Some(id))
         }
         Some(_) => Err(OptionsError::Id(name)),

@@ -9,8 +9,8 @@ use askama_web::WebTemplate;
 use time::format_description::well_known::Rfc3339;
 
 use super::checks::{CheckStatus, Tally};
-use super::runs::{BrowserWait, RunRecord};
 use super::report::RunStatus;
+use super::runs::{BrowserWait, RunRecord};
 use crate::http::dashboard::Frame;
 
 /// A check as a table row.
@@ -67,7 +67,10 @@ pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
     let mut groups: Vec<Group> = Vec::new();
     for check in &report.checks {
         let title = if check.attempt > 1 {
-            format!("{} · {} (attempt {})", check.flow, check.step, check.attempt)
+            format!(
+                "{} · {} (attempt {})",
+                check.flow, check.step, check.attempt
+            )
         } else {
             format!("{} · {}", check.flow, check.step)
         };
@@ -101,7 +104,10 @@ pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
             .join(", "),
         outcome: report.outcome.as_str(),
         sync_url: report.sync_url.clone(),
-        json_url: state.core.public_url.join(&format!("/imshop/runs/{}", report.id)),
+        json_url: state
+            .core
+            .public_url
+            .join(&format!("/imshop/runs/{}", report.id)),
         started_at: report.started_at.format(&Rfc3339).unwrap_or_default(),
         duration_ms: report.duration_ms,
         summary: report.summary,

@@ -187,7 +187,10 @@ impl RunReport {
     fn write_junit(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         let mut suites = BytesStart::new("testsuites");
-        suites.push_attribute(("name", format!("paysandbox imshop run {}", self.id).as_str()));
+        suites.push_attribute((
+            "name",
+            format!("paysandbox imshop run {}", self.id).as_str(),
+        ));
         suites.push_attribute(("tests", self.summary.checks.to_string().as_str()));
         suites.push_attribute(("failures", self.summary.failed.to_string().as_str()));
         suites.push_attribute(("errors", "0"));
@@ -219,7 +222,10 @@ impl RunReport {
                 } else {
                     String::new()
                 };
-                case.push_attribute(("classname", format!("imshop.{scope}.{}", check.step).as_str()));
+                case.push_attribute((
+                    "classname",
+                    format!("imshop.{scope}.{}", check.step).as_str(),
+                ));
                 case.push_attribute(("name", format!("{}{attempt}", check.name).as_str()));
                 case.push_attribute(("time", seconds(check.evidence.seconds()).as_str()));
                 w.write_event(Event::Start(case))?;
@@ -229,7 +235,10 @@ impl RunReport {
                         failure.push_attribute(("message", check.message.as_str()));
                         failure.push_attribute(("type", check.name.as_str()));
                         w.write_event(Event::Start(failure))?;
-                        write_text(w, &format!("{}\n\n{}", check.message, check.evidence.to_text()))?;
+                        write_text(
+                            w,
+                            &format!("{}\n\n{}", check.message, check.evidence.to_text()),
+                        )?;
                         w.write_event(Event::End(BytesEnd::new("failure")))?;
                     }
                     CheckStatus::Warning => {

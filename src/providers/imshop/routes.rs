@@ -50,7 +50,10 @@ struct RunForm {
 
 impl RunForm {
     fn into_request(self) -> Result<RunRequest, String> {
-        fn choice<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<Option<T>, String> {
+        fn choice<T: serde::de::DeserializeOwned>(
+            name: &str,
+            text: &str,
+        ) -> Result<Option<T>, String> {
             if text.is_empty() {
                 return Ok(None);
             }
@@ -83,7 +86,7 @@ fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ImshopErr
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        ImshopError::BadRequest(if path == "." || path.is_empty() {
+        ImshopError::BadRequest(if matches!(path.as_str(), "." | "?" | "") {
             format!("invalid body: {inner}")
         } else {
             format!("invalid body at {path}: {inner}")

@@ -135,7 +135,11 @@ impl RunRecord {
     /// Hands the final URL to the run waiting for it.
     pub fn submit_final_url(&self, url: String) -> Result<(), String> {
         let mut progress = self.progress.lock().unwrap();
-        match progress.waiting.as_mut().and_then(|(_, sender)| sender.take()) {
+        match progress
+            .waiting
+            .as_mut()
+            .and_then(|(_, sender)| sender.take())
+        {
             Some(sender) => sender
                 .send(url)
                 .map_err(|_| "the run stopped waiting for a browser".to_owned()),
@@ -248,7 +252,12 @@ impl Runs {
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<RunRecord>> {
-        self.runs.lock().unwrap().iter().find(|r| r.id == id).cloned()
+        self.runs
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.id == id)
+            .cloned()
     }
 
     /// Every run kept, newest first.

@@ -215,9 +215,7 @@ pub async fn sync_payment(
         (loose_id(value, "paymentId"), loose_id(value, "orderId"))
     });
     let report = parsed.and_then(|value| read_report(&value));
-    let watcher = state
-        .sync
-        .find(payment_id.as_deref(), order_id.as_deref());
+    let watcher = state.sync.find(payment_id.as_deref(), order_id.as_deref());
 
     let (status, answer) = match (&report, &watcher) {
         (Err(error), _) => (
@@ -301,10 +299,22 @@ mod tests {
     fn each_malformed_field_is_named() {
         let cases = [
             (json!([]), "the body must be a JSON object"),
-            (json!({"paymentId": "p", "success": true, "paymentCaptured": true}), "orderId is missing"),
-            (json!({"orderId": 1, "paymentId": "p", "success": true, "paymentCaptured": true}), "orderId is a number, expected a string"),
-            (json!({"orderId": "1", "paymentId": "p", "success": true, "paymentCaptured": "yes"}), "paymentCaptured is a string, expected a boolean"),
-            (json!({"orderId": "1", "paymentId": "p", "success": true, "paymentCaptured": false, "retry": 1}), "retry is a number, expected a boolean"),
+            (
+                json!({"paymentId": "p", "success": true, "paymentCaptured": true}),
+                "orderId is missing",
+            ),
+            (
+                json!({"orderId": 1, "paymentId": "p", "success": true, "paymentCaptured": true}),
+                "orderId is a number, expected a string",
+            ),
+            (
+                json!({"orderId": "1", "paymentId": "p", "success": true, "paymentCaptured": "yes"}),
+                "paymentCaptured is a string, expected a boolean",
+            ),
+            (
+                json!({"orderId": "1", "paymentId": "p", "success": true, "paymentCaptured": false, "retry": 1}),
+                "retry is a number, expected a boolean",
+            ),
         ];
         for (body, error) in cases {
             assert_eq!(read_report(&body), Err(error.to_owned()), "{body}");
@@ -318,7 +328,10 @@ mod tests {
         assert!(board.find(Some("p1"), None).is_none());
         inbox.watch_payment("p1");
         assert_eq!(board.find(Some("p1"), None).unwrap().run_id, "run-1");
-        assert_eq!(board.find(Some("other"), Some("42")).unwrap().run_id, "run-1");
+        assert_eq!(
+            board.find(Some("other"), Some("42")).unwrap().run_id,
+            "run-1"
+        );
     }
 
     #[test]

@@ -173,7 +173,11 @@ impl WebView<'_> {
                 else {
                     hop.note = join_note(&hop.note, "redirect without a usable Location");
                     hops.push(hop);
-                    return broken(hops, &current, "a redirect without a usable Location header");
+                    return broken(
+                        hops,
+                        &current,
+                        "a redirect without a usable Location header",
+                    );
                 };
                 hop.note = join_note(&hop.note, &format!("redirect to {target}"));
                 hops.push(hop);
@@ -209,7 +213,9 @@ impl WebView<'_> {
                 hops.push(hop);
                 let reason = format!(
                     "the page is {}, not HTML",
-                    response.header("content-type").unwrap_or("without a Content-Type")
+                    response
+                        .header("content-type")
+                        .unwrap_or("without a Content-Type")
                 );
                 return if did == Did::Nothing {
                     broken(hops, &current, &reason)
@@ -235,7 +241,11 @@ impl WebView<'_> {
                     form.set("expiry", &self.expiry);
                     form.set("cvc", "123");
                     form.set("cardholder", "IMSHOP SANDBOX");
-                    (form, format!("card form filled with the {card} card {number}"), Did::Card)
+                    (
+                        form,
+                        format!("card form filled with the {card} card {number}"),
+                        Did::Card,
+                    )
                 }
                 Page::Challenge { form, error } => {
                     if did == Did::Challenge {
@@ -252,7 +262,11 @@ impl WebView<'_> {
                     };
                     let mut form = form;
                     form.set("code", &code);
-                    (form, format!("3-D Secure code {code} entered"), Did::Challenge)
+                    (
+                        form,
+                        format!("3-D Secure code {code} entered"),
+                        Did::Challenge,
+                    )
                 }
                 Page::Buttons { approve, decline } => {
                     let (wanted, name) = match self.outcome {
@@ -273,9 +287,11 @@ impl WebView<'_> {
                         }
                     }
                 }
-                Page::AutoSubmit { form } => {
-                    (form, "auto-submitting form posted".to_owned(), Did::AutoSubmit)
-                }
+                Page::AutoSubmit { form } => (
+                    form,
+                    "auto-submitting form posted".to_owned(),
+                    Did::AutoSubmit,
+                ),
                 Page::Other { error } => {
                     hops.push(hop);
                     if did == Did::Nothing {
@@ -447,7 +463,10 @@ impl Form {
                 fields.push((name.to_owned(), value));
             }
         }
-        if let Some(name) = button.and_then(|b| b.attr("name")).filter(|n| !n.is_empty()) {
+        if let Some(name) = button
+            .and_then(|b| b.attr("name"))
+            .filter(|n| !n.is_empty())
+        {
             let value = button.and_then(|b| b.attr("value")).unwrap_or("");
             fields.push((name.to_owned(), value.to_owned()));
         }
@@ -495,10 +514,7 @@ impl Form {
 /// The value an input contributes, or `None` when it contributes nothing
 /// (buttons, unchecked boxes, files).
 fn input_value(input: ElementRef<'_>) -> Option<String> {
-    let kind = input
-        .attr("type")
-        .unwrap_or("text")
-        .to_ascii_lowercase();
+    let kind = input.attr("type").unwrap_or("text").to_ascii_lowercase();
     match kind.as_str() {
         "submit" | "button" | "image" | "reset" | "file" => None,
         "checkbox" | "radio" => input
@@ -514,21 +530,33 @@ fn selected_option(select: ElementRef<'_>) -> Option<String> {
         .iter()
         .find(|o| o.attr("selected").is_some())
         .or_else(|| options.first())?;
-    Some(
-        chosen
-            .attr("value")
-            .map_or_else(|| chosen.text().collect::<String>().trim().to_owned(), str::to_owned),
-    )
+    Some(chosen.attr("value").map_or_else(
+        || chosen.text().collect::<String>().trim().to_owned(),
+        str::to_owned,
+    ))
 }
 
 /// What a page offers the buyer.
 #[derive(Debug)]
 enum Page {
-    Card { form: Form, error: Option<String> },
-    Challenge { form: Form, error: Option<String> },
-    Buttons { approve: Option<Form>, decline: Option<Form> },
-    AutoSubmit { form: Form },
-    Other { error: Option<String> },
+    Card {
+        form: Form,
+        error: Option<String>,
+    },
+    Challenge {
+        form: Form,
+        error: Option<String>,
+    },
+    Buttons {
+        approve: Option<Form>,
+        decline: Option<Form>,
+    },
+    AutoSubmit {
+        form: Form,
+    },
+    Other {
+        error: Option<String>,
+    },
 }
 
 impl Page {
@@ -538,9 +566,18 @@ impl Page {
         let document = Html::parse_document(html);
         let error = document
             .select(selector("[data-testid=\"error\"]"))
-            .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|e| {
+                e.text()
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .find(|text| !text.is_empty());
-        if let Some(form) = document.select(selector("form[data-testid=\"card-form\"]")).next() {
+        if let Some(form) = document
+            .select(selector("form[data-testid=\"card-form\"]"))
+            .next()
+        {
             return Self::Card {
                 form: Form::read(form, url, None),
                 error,
@@ -585,13 +622,14 @@ impl Page {
 /// visible submit button is the no-JavaScript fallback of an
 /// auto-submitting form).
 fn only_hidden_fields(form: ElementRef<'_>) -> bool {
-    form.select(selector("input, select, textarea")).all(|control| {
-        control.value().name() == "input"
-            && matches!(
-                control.attr("type").map(str::to_ascii_lowercase).as_deref(),
-                Some("hidden" | "submit")
-            )
-    })
+    form.select(selector("input, select, textarea"))
+        .all(|control| {
+            control.value().name() == "input"
+                && matches!(
+                    control.attr("type").map(str::to_ascii_lowercase).as_deref(),
+                    Some("hidden" | "submit")
+                )
+        })
 }
 
 /// A compiled selector; the texts are constants of this file.
@@ -599,7 +637,9 @@ fn selector(css: &'static str) -> &'static Selector {
     use std::sync::{LazyLock, Mutex};
     static CACHE: LazyLock<Mutex<HashMap<&'static str, &'static Selector>>> =
         LazyLock::new(Mutex::default);
-    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     cache.entry(css).or_insert_with(|| {
         Box::leak(Box::new(
             Selector::parse(css).expect("the selectors of this file are valid CSS"),
@@ -619,14 +659,19 @@ impl Cookies {
             if !name.eq_ignore_ascii_case("set-cookie") {
                 continue;
             }
-            let Some((cookie_name, cookie_value)) =
-                value.split(';').next().and_then(|pair| pair.split_once('='))
+            let Some((cookie_name, cookie_value)) = value
+                .split(';')
+                .next()
+                .and_then(|pair| pair.split_once('='))
             else {
                 continue;
             };
             let jar = self.0.entry(host.to_owned()).or_default();
             jar.retain(|(n, _)| n != cookie_name.trim());
-            jar.push((cookie_name.trim().to_owned(), cookie_value.trim().to_owned()));
+            jar.push((
+                cookie_name.trim().to_owned(),
+                cookie_value.trim().to_owned(),
+            ));
         }
     }
 
@@ -655,12 +700,16 @@ mod tests {
             <input type="hidden" name="csrf" value="t0k">
             <label>Card <input name="card_number"></label>
             <button type="submit">Pay</button></form>"#;
-        let Page::Card { form, error } = Page::read(html, &url("http://h/softline/order/status/1/ab"))
+        let Page::Card { form, error } =
+            Page::read(html, &url("http://h/softline/order/status/1/ab"))
         else {
             panic!("not read as a card form")
         };
         assert_eq!(error, None);
-        assert_eq!(form.action.as_str(), "http://h/softline/order/status/1/pay?x=1");
+        assert_eq!(
+            form.action.as_str(),
+            "http://h/softline/order/status/1/pay?x=1"
+        );
         assert_eq!(form.method, reqwest::Method::POST);
         assert_eq!(form.fields[0], ("csrf".to_owned(), "t0k".to_owned()));
     }
@@ -682,9 +731,16 @@ mod tests {
     fn a_form_of_hidden_fields_is_auto_submitting_and_a_foreign_form_is_not() {
         let form3ds = r#"<body onload="document.forms[0].submit()"><form method="post" action="https://h/3ds">
             <input type="hidden" name="PaReq" value="x"><input type="submit" value="Continue"></form></body>"#;
-        assert!(matches!(Page::read(form3ds, &url("http://h/")), Page::AutoSubmit { .. }));
-        let foreign = r#"<form action="/login"><input name="user"><input type="password" name="p"></form>"#;
-        assert!(matches!(Page::read(foreign, &url("http://h/")), Page::Other { .. }));
+        assert!(matches!(
+            Page::read(form3ds, &url("http://h/")),
+            Page::AutoSubmit { .. }
+        ));
+        let foreign =
+            r#"<form action="/login"><input name="user"><input type="password" name="p"></form>"#;
+        assert!(matches!(
+            Page::read(foreign, &url("http://h/")),
+            Page::Other { .. }
+        ));
     }
 
     #[test]
@@ -707,7 +763,10 @@ mod tests {
             regexes.matching("https://gw/payment/1/success?x=1"),
             Some(Which::Success)
         );
-        assert_eq!(regexes.matching("https://gw/payment/1/failed"), Some(Which::Failure));
+        assert_eq!(
+            regexes.matching("https://gw/payment/1/failed"),
+            Some(Which::Failure)
+        );
         assert_eq!(regexes.matching("https://gw/payment/1"), None);
     }
 
