@@ -165,3 +165,49 @@ async fn the_sync_url_and_the_runs_api_are_in_the_openapi_document() {
         assert!(api["paths"][path][method].is_object(), "{method} {path}");
     }
 }
+
+#[tokio::test]
+async fn the_unknown_payment_refusal_can_be_forced_by_arming_or_by_header() {
+    // Arrange: a payment a run knows, and the scenario armed once for it.
+    let app = spawn_app().await;
+    let _inbox = app.state.imshop.sync.watch("run-abc", "42");
+    let report =
+        json!({"orderId": "42", "paymentId": "p-42", "success": true, "paymentCaptured": true});
+    let armed = app
+        .post_json(
+            "/__sandbox/scenarios",
+            &json!({"id": "imshop.sync.unknown_payment", "times": 1, "match": {"orderId": "42"}}),
+        )
+        .await;
+    assert_eq!(armed.status(), 201);
+    let refused = json!({"success": false, "error": "unknown payment: no run knows paymentId \"p-42\" of orderId \"42\""});
+
+    // Act + Assert: armed, then natural, then by header.
+    let first = app.post_json("/imshop/sync", &report).await;
+    assert_eq!(first.json::<Value>().await.unwrap(), refused);
+    let second = app.post_json("/imshop/sync", &report).await;
+    assert_eq!(
+        second.json::<Value>().await.unwrap(),
+        json!({"success": true})
+    );
+    let by_header = app
+        .client
+        .post(app.url("/imshop/sync"))
+        .header("x-sandbox-scenario", "imshop.sync.unknown_payment")
+        .json(&report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_header.status(), 200);
+    assert_eq!(by_header.json::<Value>().await.unwrap(), refused);
+}
+
+#[tokio::test]
+async fn the_catalogue_lists_the_imshop_scenario() {
+    let app = spawn_app().await;
+
+    let catalogue = app.get_json("/__sandbox/scenarios/catalogue", 200).await;
+
+    let text = catalogue.to_string();
+    assert!(text.contains("imshop.sync.unknown_payment"), "{text}");
+}

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod demo_merchant;
 mod deploy_files;
 mod imshop_cli;
 mod imshop_engine;

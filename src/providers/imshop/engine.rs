@@ -1055,7 +1055,14 @@ impl Recorder<'_> {
             ),
         );
         let sync_deadline = tokio::time::Instant::now() + options.sync_wait;
-        let mut polls = options.pending_backoff.iter();
+        // Without a paymentId there is nothing to capture: only the sync
+        // report can settle it.
+        let schedule: &[Duration] = if at.payment_id.is_some() {
+            &options.pending_backoff
+        } else {
+            &[]
+        };
+        let mut polls = schedule.iter();
         let mut next_poll = polls.next().map(|wait| tokio::time::Instant::now() + *wait);
         let mut poll_number = 1;
         let settled = loop {
@@ -1064,18 +1071,9 @@ impl Recorder<'_> {
                 None => sync_deadline,
             };
             match tokio::time::timeout_at(wake, inbox.next()).await {
-                Ok(Some(event)) => {
+                Ok(event) => {
                     if let Some(report) = self.judge_sync(at, &event) {
                         break Settled::Sync(report, event.exchange);
-                    }
-                }
-                Ok(None) => {
-                    // The board forgot the order: only polls can settle it.
-                    if next_poll.is_none() {
-                        break Settled::Nothing;
-                    }
-                    if let Some(poll) = next_poll {
-                        tokio::time::sleep_until(poll).await;
                     }
                 }
                 Err(_elapsed) => {

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use super::checks::Exchange;
 use crate::core::journal::Message;
+use crate::core::scenarios;
 use crate::http::JournalObjects;
 
 /// A well-formed status report.
@@ -139,9 +140,13 @@ impl SyncInbox {
             .insert(format!("payment:{payment_id}"), Arc::clone(&self.watcher));
     }
 
-    /// The next report; `None` only if the board forgot the order.
-    pub async fn next(&mut self) -> Option<SyncEvent> {
-        self.inbox.recv().await
+    /// The next report. Never ends on its own: the inbox holds a sender
+    /// itself (through the watcher), so the channel stays open.
+    pub async fn next(&mut self) -> SyncEvent {
+        match self.inbox.recv().await {
+            Some(event) => event,
+            None => std::future::pending().await,
+        }
     }
 
     /// Drops reports that arrived before now (a restarted flow starts clean).
@@ -214,8 +219,21 @@ pub async fn sync_payment(
     let (payment_id, order_id) = parsed.as_ref().map_or((None, None), |value| {
         (loose_id(value, "paymentId"), loose_id(value, "orderId"))
     });
-    let report = parsed.and_then(|value| read_report(&value));
-    let watcher = state.sync.find(payment_id.as_deref(), order_id.as_deref());
+    let report = parsed.as_ref().map_err(Clone::clone).and_then(read_report);
+    // A forced `imshop.sync.unknown_payment` (on a well-formed report) takes
+    // the unknown-payment path below: the watcher is not looked up.
+    let forced = match (&report, &parsed) {
+        (Ok(_), Ok(value)) => state.core.scenarios.forced(
+            super::scenarios::SYNC,
+            scenarios::header_of(&headers),
+            &|name| scenarios::json_field(value, name),
+        ),
+        _ => None,
+    };
+    let watcher = match forced {
+        Some(_) => None,
+        None => state.sync.find(payment_id.as_deref(), order_id.as_deref()),
+    };
 
     let (status, answer) = match (&report, &watcher) {
         (Err(error), _) => (
