@@ -49,6 +49,7 @@ async fn a_correct_merchant_passes_every_flow_with_only_the_plain_http_warning()
         "card/create json_body",
         "card/create success_boolean",
         "card/create required_fields",
+        "card/create payment_created",
         "card/create regexes_valid",
         "card/web_view payment_page_driven",
         "card/web_view redirect_matched",
@@ -205,6 +206,33 @@ async fn each_broken_merchant_fails_exactly_the_checks_that_name_its_fault() {
 
         assert_eq!(failed(&report), expected, "merchant with {quirks:?}");
     }
+}
+
+#[tokio::test]
+async fn a_create_refused_for_a_valid_order_fails_payment_created_even_for_a_failure_run() {
+    // The reference merchant refuses every command sent with a wrong key.
+    let app = spawn_app().await;
+    let mut req = request(
+        &app.url("/demo/merchant/payments"),
+        FlowChoice::Card,
+        Outcome::Failure,
+    );
+    req.key = Some("wrong".into());
+
+    let report = run_engine(&app, req).await;
+
+    assert_eq!(
+        failed(&report),
+        [
+            "card/create http_200",
+            "card/create payment_created",
+            "run/unknown_capture http_200"
+        ]
+    );
+    assert_eq!(
+        message(&report, "card/create payment_created"),
+        "create refused the order (error: \"invalid API key\"): the buyer never reaches a payment page"
+    );
 }
 
 #[tokio::test]

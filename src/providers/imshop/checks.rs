@@ -28,6 +28,8 @@ pub enum CheckName {
     RequiredFields,
     /// `error` is a non-empty text when `success` is false.
     ErrorText,
+    /// `create` accepted the order (`success: true`): the payment exists.
+    PaymentCreated,
     /// `paymentUrl` is an absolute http(s) URL (`http` warns).
     PaymentUrlAbsolute,
     /// `successRegex` and `failureRegex` compile and differ.
@@ -57,6 +59,7 @@ impl CheckName {
             Self::SuccessBoolean => "success_boolean",
             Self::RequiredFields => "required_fields",
             Self::ErrorText => "error_text",
+            Self::PaymentCreated => "payment_created",
             Self::PaymentUrlAbsolute => "payment_url_absolute",
             Self::RegexesValid => "regexes_valid",
             Self::PaymentPageDriven => "payment_page_driven",

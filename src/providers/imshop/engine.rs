@@ -312,9 +312,36 @@ impl Recorder<'_> {
         let Some(answer) = call.answer else {
             return false;
         };
-        if answer.success() != Some(true) {
-            self.progress(at.scope(), "create refused: the flow cannot go on");
-            return false;
+        match answer.success() {
+            Some(true) => self.check(
+                at,
+                "create",
+                CheckName::PaymentCreated,
+                CheckStatus::Passed,
+                "success: true",
+                Evidence::exchange(&call.exchange),
+            ),
+            Some(false) => {
+                // Even a payment that will be declined is created first:
+                // the decline happens on the payment page.
+                self.check(
+                    at,
+                    "create",
+                    CheckName::PaymentCreated,
+                    CheckStatus::Failed,
+                    format!(
+                        "create refused the order ({}): the buyer never reaches a payment page",
+                        answer.text("error").map_or_else(
+                            || "without an error text".to_owned(),
+                            |e| format!("error: {e:?}")
+                        )
+                    ),
+                    Evidence::exchange(&call.exchange),
+                );
+                return false;
+            }
+            // success_boolean already failed.
+            None => return false,
         }
         // paymentUrl and the regexes.
         let payment_url = self.check_payment_url(at, &answer, &call.exchange);
