@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod dashboard_pages;
 mod deploy_files;
 mod sandbox_control;
 mod sandbox_faults;
