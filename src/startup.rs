@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             state.core.clone(),
             mw::count_request,
         ))
+        .layer(middleware::from_fn(crate::http::security::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     // Paths are put in canonical form *before* routing (IntellectMoney's

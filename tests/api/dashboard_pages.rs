@@ -245,3 +245,18 @@ async fn the_dashboard_script_and_stylesheet_are_served_locally() {
         "text/javascript; charset=utf-8"
     );
 }
+
+#[tokio::test]
+async fn dashboard_pages_forbid_framing_and_foreign_resources() {
+    let app = spawn_app().await;
+
+    let response = app.get("/scenarios").await;
+
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
