@@ -7,8 +7,8 @@
 //! `cargo run --release --example bench_baseline -- 127.0.0.1:0`
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -57,13 +57,18 @@ async fn create_payment(
 
 #[tokio::main]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let app = Router::new()
         .route("/softline/v1/payment", post(create_payment))
         .with_state(Baseline::default());
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
     // The same ready line as paysandbox, so the bench script treats both alike.
-    let ready = format!("paysandbox listening on http://{}\n", listener.local_addr().unwrap());
+    let ready = format!(
+        "paysandbox listening on http://{}\n",
+        listener.local_addr().unwrap()
+    );
     std::io::Write::write_all(&mut std::io::stdout(), ready.as_bytes()).expect("stdout");
     axum::serve(listener, app).await.expect("serve");
 }

@@ -7,5 +7,6 @@ mod dashboard_pages;
 mod deploy_files;
 mod sandbox_control;
 mod sandbox_faults;
+mod sandbox_limits;
 mod sandbox_outbox;
 mod sandbox_startup;
