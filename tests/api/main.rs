@@ -1,8 +1,10 @@
 //! The integration tests: one binary, every test against a real server on
 //! `127.0.0.1:0` (see `helpers::spawn_app`).
 
+mod browser;
 mod helpers;
 
+mod browser_dashboard;
 mod dashboard_pages;
 mod deploy_files;
 mod sandbox_control;
