@@ -16,6 +16,7 @@ use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, CoreError};
 use crate::core::faults::FaultSpec;
 use crate::core::journal::{EntryKind, Query};
+use crate::core::outbox::OutboxError;
 use crate::core::scenarios::Arm;
 use crate::state::AppState;
 
@@ -163,16 +164,34 @@ async fn get_webhook(
         .ok_or_else(|| CoreError::NotFound(format!("no webhook delivery {id}")))
 }
 
-/// `POST /__sandbox/webhooks/{id}/redeliver`: one more attempt now.
-#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery")))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RedeliverParams {
+    /// `true`: send this attempt with a deliberately wrong signature, to
+    /// test the merchant's verification.
+    bad_signature: Option<bool>,
+}
+
+/// `POST /__sandbox/webhooks/{id}/redeliver[?bad_signature=true]`: one more
+/// attempt now.
+#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id"), RedeliverParams), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery"), (status = 409, description = "A wrong signature was asked for a delivery that carries none")))]
 async fn redeliver_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
+    AdminQuery(params): AdminQuery<RedeliverParams>,
 ) -> Result<impl IntoResponse, CoreError> {
+    let bad_signature = params.bad_signature.unwrap_or(false);
     core.outbox
-        .redeliver(id)
-        .map_err(|e| CoreError::NotFound(e.to_string()))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"redelivery": id}))))
+        .redeliver(id, bad_signature)
+        .map_err(|e| match e {
+            OutboxError::NotFound(_) => CoreError::NotFound(e.to_string()),
+            OutboxError::Unsigned(_) => CoreError::Conflict(e.to_string()),
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"redelivery": id, "bad_signature": bad_signature})),
+    ))
 }
 
 /// `GET /__sandbox/scenarios/catalogue`: every outcome that can be forced.

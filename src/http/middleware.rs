@@ -95,7 +95,8 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
         Some(Action::Status(status)) => StatusCode::from_u16(status)
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             .into_response(),
-        Some(Action::Pass) | None => {
+        // Outbound-only actions never reach here (validated when added).
+        Some(Action::Pass | Action::BadSignature) | None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }

@@ -211,6 +211,7 @@ pub struct FaultForm {
     drop: Option<String>,
     times: Option<String>,
     probability: Option<String>,
+    bad_signature: Option<String>,
     back: Option<String>,
 }
 
@@ -266,6 +267,7 @@ pub async fn add_fault(
         latency_ms,
         status: parse_field("status", form.status)?,
         drop: form.drop.is_some_and(|d| d == "on" || d == "true"),
+        bad_signature: form.bad_signature.is_some_and(|d| d == "on" || d == "true"),
         times: parse_field("times", form.times)?,
         probability: parse_field("probability", form.probability)?,
     };
@@ -296,22 +298,31 @@ pub async fn remove_fault(
     Ok(back_to(form.back.as_deref(), "/faults", done))
 }
 
-/// `POST /actions/webhooks/{id}/redeliver`.
+#[derive(Debug, Deserialize)]
+pub struct RedeliverForm {
+    bad_signature: Option<String>,
+    back: Option<String>,
+}
+
+/// `POST /actions/webhooks/{id}/redeliver` (with `bad_signature=true`: a
+/// deliberately wrong signature on that attempt).
 pub async fn redeliver(
     State(core): State<Core>,
     headers: HeaderMap,
     AdminPath(id): AdminPath<u64>,
-    Form(form): Form<Back>,
+    Form(form): Form<RedeliverForm>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
+    let bad_signature = form.bad_signature.as_deref() == Some("true");
     core.outbox
-        .redeliver(id)
+        .redeliver(id, bad_signature)
         .map_err(|e| ActionError::Invalid(e.to_string()))?;
-    Ok(back_to(
-        form.back.as_deref(),
-        "/webhooks",
-        &format!("Delivery {id} queued for another attempt."),
-    ))
+    let done = if bad_signature {
+        format!("Delivery {id} queued for another attempt, with a wrong signature.")
+    } else {
+        format!("Delivery {id} queued for another attempt.")
+    };
+    Ok(back_to(form.back.as_deref(), "/webhooks", &done))
 }
 
 #[cfg(test)]

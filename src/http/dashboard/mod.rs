@@ -377,6 +377,8 @@ pub struct DeliveryRow {
     pub attempts: Vec<AttemptRow>,
     pub objects: Vec<String>,
     pub body: String,
+    /// Whether a wrong signature can be sent.
+    pub signed: bool,
 }
 
 pub struct AttemptRow {
@@ -413,11 +415,17 @@ impl DeliveryRow {
                         .map(|s| s.to_string())
                         .unwrap_or_else(|| "—".to_owned()),
                     latency: format!("{:.1} ms", a.latency_ms),
-                    error: a.error.clone().unwrap_or_default(),
+                    error: match (&a.error, a.bad_signature) {
+                        (Some(e), true) => format!("{e} (wrong signature sent on purpose)"),
+                        (None, true) => "wrong signature sent on purpose".to_owned(),
+                        (Some(e), false) => e.clone(),
+                        (None, false) => String::new(),
+                    },
                 })
                 .collect(),
             objects: d.objects.clone(),
             body: pretty(&String::from_utf8_lossy(&d.body)),
+            signed: d.signature.is_some(),
         }
     }
 }
