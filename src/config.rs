@@ -15,6 +15,9 @@ const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 const DEFAULT_WEBHOOK_CONCURRENCY: usize = 16;
 const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
+const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 30_000;
 
 /// How `paysandbox serve` runs.
 #[derive(Debug, Clone, Args)]
@@ -69,6 +72,18 @@ pub struct Settings {
     #[arg(long, env = "PAYSANDBOX_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
     pub shutdown_grace_ms: u64,
 
+    /// Connections open at once; further clients wait in the listen backlog.
+    #[arg(long, env = "PAYSANDBOX_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// How long a client may take to send a request's headers.
+    #[arg(long, env = "PAYSANDBOX_HEADER_READ_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_MS)]
+    pub header_read_timeout_ms: u64,
+
+    /// How long a client may take to send a request's body (408 after).
+    #[arg(long, env = "PAYSANDBOX_BODY_READ_TIMEOUT_MS", default_value_t = DEFAULT_BODY_READ_TIMEOUT_MS)]
+    pub body_read_timeout_ms: u64,
+
     /// Whether the background worker sends webhooks. Tests switch it off and
     /// drive the outbox's step function themselves.
     #[arg(skip = true)]
@@ -89,6 +104,9 @@ impl Default for Settings {
             webhook_concurrency: DEFAULT_WEBHOOK_CONCURRENCY,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
+            body_read_timeout_ms: DEFAULT_BODY_READ_TIMEOUT_MS,
             deliver_webhooks: true,
         }
     }

@@ -10,7 +10,7 @@
 //!
 //! - [`cli`], [`config`], [`telemetry`]: the command line, settings, logging.
 //! - [`startup`]: builds the router and the [`startup::Application`]; tests
-//!   use both.
+//!   use both. [`serve`]: the accept loop with connection and header limits.
 //! - [`state`]: the one [`state::AppState`], projected into sub-states.
 //! - [`core`]: clock, ids, stores, journal, webhook outbox, HTTP client,
 //!   signatures, test cards, money. Knows no provider's wire format.
@@ -29,6 +29,7 @@ pub mod demo;
 pub mod fixtures;
 pub mod http;
 pub mod providers;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

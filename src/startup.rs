@@ -90,6 +90,12 @@ pub fn router(state: AppState) -> Router {
             state.core.clone(),
             mw::count_request,
         ))
+        .layer(middleware::from_fn(crate::http::security::security_headers))
+        // Bodies the journal middleware does not read (control plane,
+        // dashboard) get the same time limit.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.core.body_read_timeout,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     // Paths are put in canonical form *before* routing (IntellectMoney's
@@ -251,20 +257,18 @@ impl Application {
             )
         });
         let app = router(self.state);
-        let serve = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        let grace = Duration::from_millis(self.settings.shutdown_grace_ms);
-        let forced = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(grace).await;
+        let limits = crate::serve::Limits {
+            max_connections: self.settings.max_connections,
+            header_read_timeout: Duration::from_millis(self.settings.header_read_timeout_ms),
         };
-        tokio::select! {
-            result = serve => result?,
-            () = forced => tracing::warn!("in-flight requests still running after the grace period; stopping anyway"),
-        }
+        crate::serve::serve(
+            self.listener,
+            app,
+            limits,
+            shutdown,
+            Duration::from_millis(self.settings.shutdown_grace_ms),
+        )
+        .await;
         if let Some(worker) = worker {
             let _ = worker.await;
         }

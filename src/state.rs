@@ -30,3 +30,15 @@ impl AppState {
         self.demo.reset();
     }
 }
+
+impl AppState {
+    /// Links a person wants next to an object's timeline: its export, and
+    /// (filled in by the providers) its hosted page and API view.
+    pub fn links_for(&self, id: &str) -> Vec<(String, String)> {
+        let export = serde_urlencoded::to_string([("object", id)]).unwrap_or_default();
+        vec![(
+            "Export as JSON".to_owned(),
+            format!("/__sandbox/journal?{export}&download=true"),
+        )]
+    }
+}

@@ -56,6 +56,10 @@ pub struct FaultSpec {
     /// Close the connection without an answer.
     #[serde(default)]
     pub drop: bool,
+    /// Outbound only: send the webhook with a deliberately wrong signature
+    /// (to test the merchant's verification).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bad_signature: bool,
     /// Apply to this many matching requests, then disappear (absent: until
     /// deleted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,7 +75,7 @@ pub struct FaultSpec {
 pub enum FaultError {
     #[error("provider must be one of softline, intellectmoney, imshop, demo")]
     Provider,
-    #[error("a fault needs latency_ms, status or drop")]
+    #[error("a fault needs latency_ms, status, drop or bad_signature")]
     Nothing,
     #[error("status and drop exclude each other")]
     StatusAndDrop,
@@ -85,6 +89,8 @@ pub enum FaultError {
     Latency,
     #[error("path must start with /")]
     Path,
+    #[error("bad_signature applies to outbound webhooks only, without status or drop")]
+    BadSignature,
 }
 
 const PROVIDERS: &[&str] = &["softline", "intellectmoney", "imshop", "demo"];
@@ -94,7 +100,12 @@ impl FaultSpec {
         if !PROVIDERS.contains(&self.provider.as_str()) {
             return Err(FaultError::Provider);
         }
-        if self.latency_ms.is_none() && self.status.is_none() && !self.drop {
+        if self.bad_signature
+            && (self.direction != Direction::Outbound || self.status.is_some() || self.drop)
+        {
+            return Err(FaultError::BadSignature);
+        }
+        if self.latency_ms.is_none() && self.status.is_none() && !self.drop && !self.bad_signature {
             return Err(FaultError::Nothing);
         }
         if self.status.is_some() && self.drop {
@@ -152,6 +163,8 @@ pub enum Action {
     Status(u16),
     /// Close the connection.
     Drop,
+    /// Send the webhook, with a wrong signature.
+    BadSignature,
 }
 
 /// The active faults. Cloning shares them.
@@ -239,7 +252,9 @@ impl Faults {
                 Latency::Fixed(ms) => Duration::from_millis(ms),
                 Latency::Range([min, max]) => Duration::from_millis(self.ids.number(min..max + 1)),
             }),
-            action: if fault.spec.drop {
+            action: if fault.spec.bad_signature {
+                Action::BadSignature
+            } else if fault.spec.drop {
                 Action::Drop
             } else if let Some(status) = fault.spec.status {
                 Action::Status(status)

@@ -274,6 +274,24 @@ mod tests {
         assert_eq!(found[0].id, 4);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_journal_never_holds_more_than_its_capacity_and_keeps_the_newest(
+            capacity in 1usize..64,
+            records in 0usize..200,
+        ) {
+            let journal = Journal::new(capacity, 64);
+            for i in 0..records {
+                journal.record(entry("softline", &i.to_string()), OffsetDateTime::UNIX_EPOCH);
+            }
+            let all = journal.query(&Query::default());
+            proptest::prop_assert_eq!(all.len(), records.min(capacity));
+            if let Some(last) = all.last() {
+                proptest::prop_assert_eq!(&last.objects[0], &(records - 1).to_string());
+            }
+        }
+    }
+
     #[test]
     fn captured_messages_mask_secrets_and_cut_long_bodies() {
         let message = Message::capture(

@@ -68,6 +68,8 @@ pub struct Core {
     pub metrics: Metrics,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a body.
+    pub body_read_timeout: Duration,
 }
 
 impl Core {
@@ -109,6 +111,7 @@ impl Core {
             faults,
             metrics,
             max_body_bytes: settings.max_body_bytes,
+            body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
         }
     }
 

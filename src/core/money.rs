@@ -125,6 +125,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_amount_survives_display_and_parse(minor in 0u64..=u64::MAX / 100) {
+            let amount = Amount::from_minor(minor);
+            proptest::prop_assert_eq!(Amount::parse_decimal(&amount.to_string()), Ok(amount));
+        }
+
+        #[test]
+        fn three_or_more_decimals_are_always_refused(whole in 0u64..1_000_000, decimals in "[0-9]{3,8}") {
+            let text = format!("{whole}.{decimals}");
+            proptest::prop_assert_eq!(Amount::parse_decimal(&text), Err(AmountError::TooManyDecimals));
+        }
+
+        #[test]
+        fn parsing_never_panics_and_only_accepts_the_documented_shape(text in "\\PC{0,24}") {
+            let shape = regex::Regex::new(r"^[0-9]+(\.[0-9]{1,2})?$").unwrap();
+            if let Ok(amount) = Amount::parse_decimal(&text) {
+                proptest::prop_assert!(shape.is_match(&text), "{text:?} parsed as {amount}");
+            }
+        }
+    }
+
     #[test]
     fn display_always_has_two_decimals() {
         assert_eq!(Amount::from_minor(11250).to_string(), "112.50");

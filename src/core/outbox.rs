@@ -22,7 +22,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
-use super::faults::{Action, Faults};
+use super::faults::{Action, Effect, Faults};
 use super::http_client::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use super::journal::{Entry, EntryKind, Journal, Message};
 use super::metrics::Metrics;
@@ -71,6 +71,59 @@ pub struct NewDelivery {
     /// No attempt before this sandbox time (an event that happens later,
     /// such as an asynchronous charge completing); `None` is now.
     pub not_before: Option<OffsetDateTime>,
+    /// Where the signature travels, so a deliberately wrong one can be sent
+    /// on request (to test the merchant's verification).
+    pub signature: Option<SignatureSlot>,
+}
+
+/// Where a delivery carries its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureSlot {
+    /// A header (Softline's `signature`).
+    Header(String),
+    /// A field of a form body (IntellectMoney's `hash`).
+    FormField(String),
+}
+
+impl SignatureSlot {
+    /// The request with this slot's value replaced by a wrong one of the
+    /// same shape (the last hex digit changed).
+    fn tamper(&self, headers: &mut [(String, String)], body: &Bytes) -> Bytes {
+        match self {
+            Self::Header(name) => {
+                for (n, v) in headers.iter_mut() {
+                    if n.eq_ignore_ascii_case(name) {
+                        *v = wrong_hex(v);
+                    }
+                }
+                body.clone()
+            }
+            Self::FormField(name) => {
+                let text = String::from_utf8_lossy(body);
+                let tampered: Vec<String> = text
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((k, v)) if k.eq_ignore_ascii_case(name) => {
+                            format!("{k}={}", wrong_hex(v))
+                        }
+                        _ => pair.to_owned(),
+                    })
+                    .collect();
+                Bytes::from(tampered.join("&"))
+            }
+        }
+    }
+}
+
+/// The same hex string with its last digit changed.
+fn wrong_hex(value: &str) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    match chars.last_mut() {
+        Some(last) => *last = if *last == '0' { '1' } else { '0' },
+        None => chars.push('0'),
+    }
+    chars.into_iter().collect()
 }
 
 /// One try at delivering.
@@ -86,6 +139,9 @@ pub struct Attempt {
     /// Why the attempt did not count, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Sent with a deliberately wrong signature.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bad_signature: bool,
 }
 
 /// Where a delivery stands.
@@ -119,6 +175,11 @@ pub struct Delivery {
     pub retry_schedule: Vec<u64>,
     pub acceptance: Acceptance,
     pub objects: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureSlot>,
+    /// The next attempt goes out with a wrong signature.
+    #[serde(skip)]
+    tamper_next: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(flatten)]
@@ -151,6 +212,8 @@ pub enum DeliveryOutcome {
 pub enum OutboxError {
     #[error("no webhook delivery {0}")]
     NotFound(u64),
+    #[error("webhook delivery {0} carries no signature")]
+    Unsigned(u64),
 }
 
 #[derive(Default)]
@@ -216,10 +279,9 @@ impl Outbox {
     /// receiver's answer.
     async fn send(
         &self,
-        provider: &str,
+        effect: Option<Effect>,
         request: OutboundRequest,
     ) -> Result<OutboundResponse, OutboundError> {
-        let effect = self.faults.as_ref().and_then(|f| f.outbound(provider));
         if let Some(delay) = effect.and_then(|e| e.delay) {
             tokio::time::sleep(delay).await;
         }
@@ -234,7 +296,7 @@ impl Outbox {
             Some(Action::Drop) => Err(OutboundError::Connect(
                 "connection dropped (fault injected by paysandbox)".to_owned(),
             )),
-            Some(Action::Pass) | None => self.client.send(request).await,
+            Some(Action::Pass | Action::BadSignature) | None => self.client.send(request).await,
         }
     }
 
@@ -258,6 +320,8 @@ impl Outbox {
                     retry_schedule: new.retry_schedule,
                     acceptance: new.acceptance,
                     objects: new.objects,
+                    signature: new.signature,
+                    tamper_next: false,
                     created_at: now,
                     state: DeliveryState::Pending {
                         due: new.not_before.map_or(now, |at| at.max(now)),
@@ -315,8 +379,9 @@ impl Outbox {
     }
 
     /// Sends a delivery again now, whatever its state (one extra attempt
-    /// outside its schedule).
-    pub fn redeliver(&self, id: u64) -> Result<(), OutboxError> {
+    /// outside its schedule); with `bad_signature`, that attempt carries a
+    /// deliberately wrong signature.
+    pub fn redeliver(&self, id: u64, bad_signature: bool) -> Result<(), OutboxError> {
         let now = self.clock.now();
         {
             let mut queue = self.queue.lock().unwrap();
@@ -324,8 +389,12 @@ impl Outbox {
                 .deliveries
                 .get_mut(&id)
                 .ok_or(OutboxError::NotFound(id))?;
+            if bad_signature && delivery.signature.is_none() {
+                return Err(OutboxError::Unsigned(id));
+            }
             if delivery.state != DeliveryState::InFlight {
                 delivery.state = DeliveryState::Pending { due: now };
+                delivery.tamper_next = bad_signature;
             }
         }
         self.wake.notify_one();
@@ -385,17 +454,25 @@ impl Outbox {
 
     /// Makes one attempt at a claimed delivery and records its result.
     async fn attempt(&self, delivery: Delivery) -> DeliveryOutcome {
-        let mut request = OutboundRequest::post(
-            delivery.url.clone(),
-            &delivery.content_type,
-            delivery.body.clone(),
-        );
-        for (name, value) in &delivery.headers {
+        let effect = self
+            .faults
+            .as_ref()
+            .and_then(|f| f.outbound(delivery.provider));
+        let bad_signature = delivery.signature.is_some()
+            && (delivery.tamper_next || effect.is_some_and(|e| e.action == Action::BadSignature));
+        let mut headers = delivery.headers.clone();
+        let body = match (&delivery.signature, bad_signature) {
+            (Some(slot), true) => slot.tamper(&mut headers, &delivery.body),
+            _ => delivery.body.clone(),
+        };
+        let mut request =
+            OutboundRequest::post(delivery.url.clone(), &delivery.content_type, body.clone());
+        for (name, value) in &headers {
             request = request.header(name.clone(), value.clone());
         }
         let at = self.clock.now();
         let started = std::time::Instant::now();
-        let result = self.send(delivery.provider, request).await;
+        let result = self.send(effect, request).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         let (status, response_body, verdict) = match &result {
@@ -415,6 +492,7 @@ impl Outbox {
                 .take(self.journal.body_limit())
                 .collect(),
             error: verdict.clone().err(),
+            bad_signature,
         };
 
         let (outcome, number, summary) = {
@@ -429,6 +507,7 @@ impl Outbox {
             if in_schedule {
                 stored.scheduled_attempts += 1;
             }
+            stored.tamper_next = false;
             let (outcome, summary) = match verdict {
                 Ok(()) => {
                     stored.state = DeliveryState::Delivered;
@@ -460,21 +539,27 @@ impl Outbox {
             (outcome, number, summary)
         };
 
-        let mut entry = Entry::new(delivery.provider, EntryKind::Webhook)
-            .summary(format!("{} attempt {number}: {summary}", delivery.event));
+        let tampered = if bad_signature {
+            " (sent with a deliberately wrong signature)"
+        } else {
+            ""
+        };
+        let mut entry = Entry::new(delivery.provider, EntryKind::Webhook).summary(format!(
+            "{} attempt {number}{tampered}: {summary}",
+            delivery.event
+        ));
         entry.objects = delivery.objects.clone();
         entry.method = Some("POST".to_owned());
         entry.url = Some(delivery.url.clone());
         entry.status = status;
         entry.duration_ms = Some(latency_ms);
         entry.request = Some(Message::capture(
-            delivery
-                .headers
+            headers
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .chain([("content-type", delivery.content_type.as_str())]),
             Some(&delivery.content_type),
-            &delivery.body,
+            &body,
             self.journal.body_limit(),
         ));
         if let Ok(response) = &result {
@@ -618,6 +703,21 @@ mod tests {
         assert!(Acceptance::ExactOk.judge(200, b"OK").is_ok());
         assert!(Acceptance::ExactOk.judge(200, b"OK\n").is_err());
         assert!(Acceptance::ExactOk.judge(201, b"OK").is_err());
+    }
+
+    #[test]
+    fn a_tampered_signature_keeps_its_shape_and_changes_its_value() {
+        let mut headers = vec![("signature".to_owned(), "e970dee7".to_owned())];
+        let body = SignatureSlot::Header("signature".into()).tamper(&mut headers, &Bytes::new());
+        assert!(body.is_empty());
+        assert_eq!(headers[0].1, "e970dee0");
+
+        let form = Bytes::from_static(b"eshopId=1&hash=abc0&orderId=2");
+        let tampered = SignatureSlot::FormField("hash".into()).tamper(&mut [], &form);
+        assert_eq!(
+            tampered,
+            Bytes::from_static(b"eshopId=1&hash=abc1&orderId=2")
+        );
     }
 
     #[test]

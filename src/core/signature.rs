@@ -45,6 +45,21 @@ mod tests {
         assert!(sha512_hex("").starts_with("cf83e1357eefb8bd"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_signature_matches_itself_in_any_letter_case(text in "\\PC{0,64}", upper in proptest::bool::ANY) {
+            let expected = sha256_hex(&text);
+            let received = if upper { expected.to_uppercase() } else { expected.clone() };
+            proptest::prop_assert!(hex_matches(&received, &expected));
+        }
+
+        #[test]
+        fn a_signature_of_other_text_never_matches(a in "\\PC{0,32}", b in "\\PC{0,32}") {
+            proptest::prop_assume!(a != b);
+            proptest::prop_assert!(!hex_matches(&md5_hex(&a), &md5_hex(&b)));
+        }
+    }
+
     #[test]
     fn hex_comparison_ignores_letter_case_only() {
         assert!(hex_matches(

@@ -16,6 +16,7 @@ use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, CoreError};
 use crate::core::faults::FaultSpec;
 use crate::core::journal::{EntryKind, Query};
+use crate::core::outbox::OutboxError;
 use crate::core::scenarios::Arm;
 use crate::state::AppState;
 
@@ -34,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disarm_one))
         .routes(routes!(list_faults, add_fault, clear_faults))
         .routes(routes!(remove_fault))
+        // Last, so it wraps every route above.
+        .layer(axum::middleware::from_fn(refuse_cross_site))
 }
 
 /// `POST /__sandbox/reset`: forget everything, clock back to real time.
@@ -103,6 +106,8 @@ struct JournalParams {
     #[param(value_type = Option<String>)]
     kind: Option<EntryKind>,
     limit: Option<usize>,
+    /// `true`: answer as a file download (`Content-Disposition: attachment`).
+    download: Option<bool>,
 }
 
 /// `GET /__sandbox/journal?provider=&object=&kind=&limit=`: the newest
@@ -112,16 +117,33 @@ async fn get_journal(
     State(core): State<Core>,
     AdminQuery(params): AdminQuery<JournalParams>,
 ) -> impl IntoResponse {
+    let filename = format!(
+        "attachment; filename=\"paysandbox-journal{}.json\"",
+        params
+            .object
+            .as_deref()
+            .filter(|o| !o.is_empty())
+            .map(|o| format!(
+                "-{}",
+                o.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+            ))
+            .unwrap_or_default()
+    );
     let entries = core.journal.query(&Query {
-        provider: params.provider,
-        object: params.object,
+        provider: params.provider.filter(|p| !p.is_empty()),
+        object: params.object.filter(|o| !o.is_empty()),
         kind: params.kind,
         limit: params.limit,
     });
-    Json(json!({
+    let body = Json(json!({
         "capacity": core.journal.capacity(),
         "entries": entries,
-    }))
+    }));
+    if params.download == Some(true) {
+        ([(axum::http::header::CONTENT_DISPOSITION, filename)], body).into_response()
+    } else {
+        body.into_response()
+    }
 }
 
 /// `GET /__sandbox/webhooks`: every delivery with its attempts.
@@ -142,16 +164,34 @@ async fn get_webhook(
         .ok_or_else(|| CoreError::NotFound(format!("no webhook delivery {id}")))
 }
 
-/// `POST /__sandbox/webhooks/{id}/redeliver`: one more attempt now.
-#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery")))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RedeliverParams {
+    /// `true`: send this attempt with a deliberately wrong signature, to
+    /// test the merchant's verification.
+    bad_signature: Option<bool>,
+}
+
+/// `POST /__sandbox/webhooks/{id}/redeliver[?bad_signature=true]`: one more
+/// attempt now.
+#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id"), RedeliverParams), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery"), (status = 409, description = "A wrong signature was asked for a delivery that carries none")))]
 async fn redeliver_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
+    AdminQuery(params): AdminQuery<RedeliverParams>,
 ) -> Result<impl IntoResponse, CoreError> {
+    let bad_signature = params.bad_signature.unwrap_or(false);
     core.outbox
-        .redeliver(id)
-        .map_err(|e| CoreError::NotFound(e.to_string()))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"redelivery": id}))))
+        .redeliver(id, bad_signature)
+        .map_err(|e| match e {
+            OutboxError::NotFound(_) => CoreError::NotFound(e.to_string()),
+            OutboxError::Unsigned(_) => CoreError::Conflict(e.to_string()),
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"redelivery": id, "bad_signature": bad_signature})),
+    ))
 }
 
 /// `GET /__sandbox/scenarios/catalogue`: every outcome that can be forced.
@@ -258,4 +298,26 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// Refuses state-changing requests that a browser says come from another
+/// site: a page elsewhere must not reset or arm anything in the sandbox a
+/// developer has open. curl, CI scripts and SDKs send no `Origin`, so they
+/// are unaffected.
+async fn refuse_cross_site(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let changes_state = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if changes_state && crate::http::dashboard::same_origin(request.headers()).is_err() {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": {"code": "cross_site", "message": "cross-site requests to the control plane are refused"}})),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }

@@ -31,12 +31,23 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
         .faults
         .inbound(provider, request.method().as_str(), request.uri().path());
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, core.max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            let too_large = std::error::Error::source(&err)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-            return if too_large {
+    let read = tokio::time::timeout(
+        core.body_read_timeout,
+        axum::body::to_bytes(body, core.max_body_bytes),
+    )
+    .await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) => {
+            let too_large = caused_by::<http_body_util::LengthLimitError>(&err);
+            let too_slow = caused_by::<tower_http::timeout::TimeoutError>(&err);
+            return if too_slow {
+                providers::transport_error(
+                    provider,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "The request body was not sent in time.",
+                )
+            } else if too_large {
                 providers::transport_error(
                     provider,
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -49,6 +60,13 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
                     "The request body could not be read.",
                 )
             };
+        }
+        Err(_) => {
+            return providers::transport_error(
+                provider,
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body was not sent in time.",
+            );
         }
     };
     let limit = core.journal.body_limit();
@@ -77,7 +95,8 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
         Some(Action::Status(status)) => StatusCode::from_u16(status)
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             .into_response(),
-        Some(Action::Pass) | None => {
+        // Outbound-only actions never reach here (validated when added).
+        Some(Action::Pass | Action::BadSignature) | None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -170,4 +189,17 @@ pub async fn count_request(State(core): State<Core>, request: Request, next: Nex
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// Whether `T` is anywhere in the error's chain of causes (body errors come
+/// wrapped several times on their way through the layers).
+fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<T>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }

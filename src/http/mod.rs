@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod dashboard;
 pub mod middleware;
+pub mod security;
 
 /// The ids of the objects a response concerns. A handler returns it as a
 /// response extension (`Extension(JournalObjects(vec![id]))`) and the

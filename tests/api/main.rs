@@ -1,8 +1,11 @@
 //! The integration tests: one binary, every test against a real server on
 //! `127.0.0.1:0` (see `helpers::spawn_app`).
 
+mod browser;
 mod helpers;
 
+mod browser_dashboard;
+mod dashboard_pages;
 mod demo_merchant;
 mod deploy_files;
 mod imshop_cli;
@@ -12,5 +15,6 @@ mod imshop_support;
 mod imshop_sync;
 mod sandbox_control;
 mod sandbox_faults;
+mod sandbox_limits;
 mod sandbox_outbox;
 mod sandbox_startup;

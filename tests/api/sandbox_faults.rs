@@ -141,6 +141,7 @@ async fn an_outbound_fault_fails_the_next_webhook_deliveries_so_retries_show() {
         acceptance: Acceptance::AnySuccess,
         objects: vec![],
         not_before: None,
+        signature: None,
     });
 
     let first = app.deliver_pending_webhooks().await;

@@ -21,6 +21,7 @@ fn delivery(url: String, retry_schedule: Vec<u64>) -> NewDelivery {
         acceptance: Acceptance::AnySuccess,
         objects: vec!["5000001".to_owned()],
         not_before: None,
+        signature: None,
     }
 }
 
@@ -242,4 +243,112 @@ async fn wait_for(mut condition: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+fn signed(url: String) -> NewDelivery {
+    NewDelivery {
+        signature: Some(paysandbox::core::outbox::SignatureSlot::Header(
+            "signature".to_owned(),
+        )),
+        ..delivery(url, vec![10])
+    }
+}
+
+#[tokio::test]
+async fn a_redelivery_can_carry_a_deliberately_wrong_signature_once() {
+    let app = spawn_app().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let id = app.state.core.outbox.enqueue(signed(receiver.uri()));
+    app.deliver_pending_webhooks().await;
+
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/__sandbox/webhooks/{id}/redeliver?bad_signature=true"
+        )))
+        .send()
+        .await
+        .unwrap();
+    app.deliver_pending_webhooks().await;
+    app.client
+        .post(app.url(&format!("/__sandbox/webhooks/{id}/redeliver")))
+        .send()
+        .await
+        .unwrap();
+    app.deliver_pending_webhooks().await;
+
+    assert_eq!(response.status(), 202);
+    let signatures: Vec<String> = receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers["signature"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(signatures, ["abc", "ab0", "abc"]);
+    let attempts = app.state.core.outbox.get(id).unwrap().attempts;
+    assert!(attempts[1].bad_signature && !attempts[2].bad_signature);
+    let timeline = app.journal("object=5000001").await;
+    assert!(
+        timeline[1]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("sent with a deliberately wrong signature"),
+        "{timeline:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_outbound_bad_signature_fault_tampers_the_next_delivery() {
+    let app = spawn_app().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let added = app
+        .post_json(
+            "/__sandbox/faults",
+            &serde_json::json!({"provider": "softline", "direction": "outbound", "bad_signature": true, "times": 1}),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+
+    app.state.core.outbox.enqueue(signed(receiver.uri()));
+    app.state.core.outbox.enqueue(signed(receiver.uri()));
+    app.deliver_pending_webhooks().await;
+
+    let signatures: Vec<String> = receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers["signature"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(signatures, ["ab0", "abc"]);
+}
+
+#[tokio::test]
+async fn a_wrong_signature_for_an_unsigned_delivery_is_refused() {
+    let app = spawn_app().await;
+    let id = app
+        .state
+        .core
+        .outbox
+        .enqueue(delivery("http://127.0.0.1:9/".to_owned(), vec![]));
+
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/__sandbox/webhooks/{id}/redeliver?bad_signature=true"
+        )))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 409);
 }

@@ -31,10 +31,7 @@ pub struct Group {
 #[derive(Template, WebTemplate)]
 #[template(path = "imshop/run.html")]
 pub struct RunPage {
-    clock_now: String,
-    clock_offset: i64,
-    version: &'static str,
-    seed: u64,
+    frame: Frame,
     id: String,
     status: &'static str,
     webhook: String,
@@ -61,7 +58,6 @@ fn status_word(status: CheckStatus) -> &'static str {
 }
 
 pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
-    let frame = Frame::new(&state.core);
     let view = record.view();
     let report = &view.report;
     let mut groups: Vec<Group> = Vec::new();
@@ -89,10 +85,7 @@ pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
         }
     }
     RunPage {
-        clock_now: frame.clock_now,
-        clock_offset: frame.clock_offset,
-        version: frame.version,
-        seed: frame.seed,
+        frame: Frame::new(&state.core, "imshop"),
         id: report.id.clone(),
         status: report.status.as_str(),
         webhook: report.webhook.clone(),
@@ -132,22 +125,15 @@ pub struct RunRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "imshop/runs.html")]
 pub struct RunsPage {
-    clock_now: String,
-    clock_offset: i64,
-    version: &'static str,
-    seed: u64,
+    frame: Frame,
     demo_webhook: String,
     sync_url: String,
     runs: Vec<RunRow>,
 }
 
 pub fn runs_page(state: &super::State, runs: &[Arc<RunRecord>]) -> RunsPage {
-    let frame = Frame::new(&state.core);
     RunsPage {
-        clock_now: frame.clock_now,
-        clock_offset: frame.clock_offset,
-        version: frame.version,
-        seed: frame.seed,
+        frame: Frame::new(&state.core, "imshop"),
         demo_webhook: state.core.public_url.join("/demo/merchant/payments"),
         sync_url: state.engine.sync_url(),
         runs: runs

@@ -1,0 +1,372 @@
+//! The dashboard's forms: each changes state through the same core method
+//! as the JSON control plane, then redirects back with a notice.
+//!
+//! They refuse cross-site posts: a browser sends `Origin` (and
+//! `Sec-Fetch-Site`) with every form post, so a page elsewhere cannot reset
+//! or arm anything in a sandbox a developer has open.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::core::Core;
+use crate::core::error::AdminPath;
+use crate::core::faults::{Direction, FaultSpec, Latency};
+use crate::core::scenarios::Arm;
+use crate::state::AppState;
+
+/// Why a dashboard action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// 403: the form was posted from another site.
+    #[error("cross-site form posts are refused")]
+    CrossSite,
+    /// 400: the form's values are not usable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl IntoResponse for ActionError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.to_string(),
+        )
+            .into_response()
+    }
+}
+
+/// Refuses a post that a browser says came from another origin.
+pub fn same_origin(headers: &HeaderMap) -> Result<(), ActionError> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return Err(ActionError::CrossSite);
+        }
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        if origin == "null" || origin_host != host {
+            return Err(ActionError::CrossSite);
+        }
+    }
+    Ok(())
+}
+
+/// Back to `back` (a local path only: never an open redirect) with a notice.
+fn back_to(back: Option<&str>, fallback: &str, notice: &str) -> Redirect {
+    let path = back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or(fallback);
+    let (path, _) = path.split_once('?').unwrap_or((path, ""));
+    let query = serde_urlencoded::to_string([("done", notice)]).unwrap_or_default();
+    Redirect::to(&format!("{path}?{query}"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Back {
+    back: Option<String>,
+}
+
+/// `POST /actions/reset`.
+pub async fn reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Back>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    state.reset();
+    Ok(back_to(
+        form.back.as_deref(),
+        "/",
+        "Sandbox reset: everything forgotten, clock at real time.",
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClockForm {
+    seconds: String,
+    back: Option<String>,
+}
+
+/// `POST /actions/clock`: accepts `90`, `90s`, `15m`, `24h`, `90d`.
+pub async fn advance_clock(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    Form(form): Form<ClockForm>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let seconds = parse_span(&form.seconds).ok_or_else(|| {
+        ActionError::Invalid(format!(
+            "{:?} is not a time span: use seconds or a number with s, m, h or d",
+            form.seconds
+        ))
+    })?;
+    core.clock.advance(time::Duration::seconds(seconds));
+    core.outbox.wake();
+    Ok(back_to(
+        form.back.as_deref(),
+        "/",
+        &format!("Clock moved by {seconds} s."),
+    ))
+}
+
+/// Seconds in `90`, `90s`, `15m`, `24h` or `90d` (at most about 100 years).
+fn parse_span(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_lowercase()),
+        _ => (text, 's'),
+    };
+    let number: i64 = number.trim().parse().ok()?;
+    let factor = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    number
+        .checked_mul(factor)
+        .filter(|s| s.abs() <= 100 * 366 * 86_400)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArmForm {
+    id: String,
+    times: Option<String>,
+    match_field: Option<String>,
+    match_value: Option<String>,
+    back: Option<String>,
+}
+
+/// `POST /actions/scenarios`: arm one outcome of the catalogue.
+pub async fn arm_scenario(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    Form(form): Form<ArmForm>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let times = match form.times.as_deref().map(str::trim) {
+        None | Some("") => 1,
+        Some(t) => t
+            .parse()
+            .map_err(|_| ActionError::Invalid(format!("times {t:?} is not a number")))?,
+    };
+    let mut matches = std::collections::BTreeMap::new();
+    if let (Some(field), Some(value)) = (form.match_field, form.match_value) {
+        if !field.trim().is_empty() {
+            matches.insert(field.trim().to_owned(), value);
+        }
+    }
+    let armed = core
+        .scenarios
+        .arm(Arm {
+            id: form.id,
+            times,
+            matches,
+        })
+        .map_err(|e| ActionError::Invalid(e.to_string()))?;
+    Ok(back_to(
+        form.back.as_deref(),
+        "/scenarios",
+        &format!(
+            "Armed {} for the next {} request(s).",
+            armed.arm.id, armed.remaining
+        ),
+    ))
+}
+
+/// `POST /actions/scenarios/{handle}/disarm`.
+pub async fn disarm_scenario(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    AdminPath(handle): AdminPath<u64>,
+    Form(form): Form<Back>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let done = if core.scenarios.disarm(handle) {
+        "Disarmed."
+    } else {
+        "Already gone."
+    };
+    Ok(back_to(form.back.as_deref(), "/scenarios", done))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FaultForm {
+    provider: String,
+    direction: Option<String>,
+    path: Option<String>,
+    method: Option<String>,
+    latency_ms: Option<String>,
+    status: Option<String>,
+    drop: Option<String>,
+    times: Option<String>,
+    probability: Option<String>,
+    bad_signature: Option<String>,
+    back: Option<String>,
+}
+
+fn blank_to_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn parse_field<T: std::str::FromStr>(
+    name: &str,
+    value: Option<String>,
+) -> Result<Option<T>, ActionError> {
+    blank_to_none(value)
+        .map(|v| {
+            v.parse()
+                .map_err(|_| ActionError::Invalid(format!("{name} {v:?} is not a number")))
+        })
+        .transpose()
+}
+
+/// `POST /actions/faults`: the same fault `POST /__sandbox/faults` takes, as
+/// a form (`latency_ms` as `300` or `100-500`).
+pub async fn add_fault(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    Form(form): Form<FaultForm>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let latency_ms = match blank_to_none(form.latency_ms) {
+        None => None,
+        Some(text) => Some(match text.split_once('-') {
+            Some((a, b)) => Latency::Range([
+                a.trim()
+                    .parse()
+                    .map_err(|_| ActionError::Invalid(format!("latency {text:?}")))?,
+                b.trim()
+                    .parse()
+                    .map_err(|_| ActionError::Invalid(format!("latency {text:?}")))?,
+            ]),
+            None => Latency::Fixed(
+                text.parse()
+                    .map_err(|_| ActionError::Invalid(format!("latency {text:?}")))?,
+            ),
+        }),
+    };
+    let spec = FaultSpec {
+        provider: form.provider,
+        direction: match form.direction.as_deref() {
+            Some("outbound") => Direction::Outbound,
+            _ => Direction::Inbound,
+        },
+        path: blank_to_none(form.path),
+        method: blank_to_none(form.method),
+        latency_ms,
+        status: parse_field("status", form.status)?,
+        drop: form.drop.is_some_and(|d| d == "on" || d == "true"),
+        bad_signature: form.bad_signature.is_some_and(|d| d == "on" || d == "true"),
+        times: parse_field("times", form.times)?,
+        probability: parse_field("probability", form.probability)?,
+    };
+    let fault = core
+        .faults
+        .add(spec)
+        .map_err(|e| ActionError::Invalid(e.to_string()))?;
+    Ok(back_to(
+        form.back.as_deref(),
+        "/faults",
+        &format!("Fault {} active.", fault.handle),
+    ))
+}
+
+/// `POST /actions/faults/{handle}/remove`.
+pub async fn remove_fault(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    AdminPath(handle): AdminPath<u64>,
+    Form(form): Form<Back>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let done = if core.faults.remove(handle) {
+        "Fault removed."
+    } else {
+        "Already gone."
+    };
+    Ok(back_to(form.back.as_deref(), "/faults", done))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RedeliverForm {
+    bad_signature: Option<String>,
+    back: Option<String>,
+}
+
+/// `POST /actions/webhooks/{id}/redeliver` (with `bad_signature=true`: a
+/// deliberately wrong signature on that attempt).
+pub async fn redeliver(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    AdminPath(id): AdminPath<u64>,
+    Form(form): Form<RedeliverForm>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let bad_signature = form.bad_signature.as_deref() == Some("true");
+    core.outbox
+        .redeliver(id, bad_signature)
+        .map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let done = if bad_signature {
+        format!("Delivery {id} queued for another attempt, with a wrong signature.")
+    } else {
+        format!("Delivery {id} queued for another attempt.")
+    };
+    Ok(back_to(form.back.as_deref(), "/webhooks", &done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_spans_take_a_unit() {
+        assert_eq!(parse_span("90"), Some(90));
+        assert_eq!(parse_span("15m"), Some(900));
+        assert_eq!(parse_span("24h"), Some(86_400));
+        assert_eq!(parse_span("90d"), Some(7_776_000));
+        assert_eq!(parse_span("-1h"), Some(-3600));
+        assert_eq!(parse_span("1w"), None);
+        assert_eq!(parse_span("soon"), None);
+    }
+
+    #[test]
+    fn back_only_goes_to_local_paths() {
+        let location = |back| {
+            back_to(back, "/", "x")
+                .into_response()
+                .headers()
+                .get(header::LOCATION)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(location(Some("/faults")), "/faults?done=x");
+        assert_eq!(location(Some("//evil.example/")), "/?done=x");
+        assert_eq!(location(Some("https://evil.example/")), "/?done=x");
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        headers.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        assert!(same_origin(&headers).is_ok());
+        headers.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(same_origin(&headers).is_err());
+        headers.remove(header::ORIGIN);
+        headers.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(same_origin(&headers).is_err());
+    }
+}

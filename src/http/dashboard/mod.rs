@@ -1,0 +1,589 @@
+//! The dashboard at `/`: server-rendered HTML, a few lines of vanilla
+//! JavaScript for live refresh, nothing from the internet.
+//!
+//! Pages read the same core the control plane exposes as JSON; the forms
+//! post to `/actions/...`, which change state through the same core methods
+//! and redirect back (post/redirect/get), so every action works without
+//! JavaScript.
+
+mod actions;
+
+pub use actions::same_origin;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+
+use crate::core::Core;
+use crate::core::error::{AdminPath, AdminQuery};
+use crate::core::journal::{Entry, EntryKind, Message, Query};
+use crate::core::outbox::{Delivery, DeliveryState};
+use crate::state::AppState;
+
+/// The one stylesheet, compiled in.
+const STYLESHEET: &str = include_str!("../../../assets/paysandbox.css");
+/// Live refresh of the dashboard's tables.
+const SCRIPT: &str = include_str!("../../../assets/dashboard.js");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/journal", get(journal_page))
+        .route("/objects/{id}", get(object_page))
+        .route("/webhooks", get(webhooks_page))
+        .route("/scenarios", get(scenarios_page))
+        .route("/faults", get(faults_page))
+        .route("/assets/paysandbox.css", get(stylesheet))
+        .route("/assets/dashboard.js", get(script))
+        .route("/actions/reset", post(actions::reset))
+        .route("/actions/clock", post(actions::advance_clock))
+        .route("/actions/scenarios", post(actions::arm_scenario))
+        .route(
+            "/actions/scenarios/{handle}/disarm",
+            post(actions::disarm_scenario),
+        )
+        .route("/actions/faults", post(actions::add_fault))
+        .route(
+            "/actions/faults/{handle}/remove",
+            post(actions::remove_fault),
+        )
+        .route("/actions/webhooks/{id}/redeliver", post(actions::redeliver))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+}
+
+/// What every dashboard page shows in its frame.
+pub struct Frame {
+    pub clock_now: String,
+    pub clock_offset: i64,
+    pub version: &'static str,
+    pub seed: u64,
+    /// The nav entry to mark as current.
+    pub current: &'static str,
+    /// A one-line message after an action (`?done=...`).
+    pub notice: Option<String>,
+}
+
+impl Frame {
+    pub fn new(core: &Core, current: &'static str) -> Self {
+        Self {
+            clock_now: format_time(core.clock.now()),
+            clock_offset: core.clock.offset().whole_seconds(),
+            version: env!("CARGO_PKG_VERSION"),
+            seed: core.ids.seed(),
+            current,
+            notice: None,
+        }
+    }
+
+    #[must_use]
+    fn notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice
+            .filter(|n| !n.is_empty())
+            .map(|n| n.chars().take(200).collect());
+        self
+    }
+}
+
+/// Seconds precision is what a person reads; the JSON keeps the rest.
+fn format_time(at: time::OffsetDateTime) -> String {
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Inbound => "inbound",
+        EntryKind::Webhook => "webhook",
+        EntryKind::Outbound => "outbound",
+        EntryKind::Transition => "transition",
+        EntryKind::Event => "event",
+    }
+}
+
+/// One journal entry as the dashboard shows it.
+pub struct EntryRow {
+    pub id: u64,
+    pub time: String,
+    pub provider: &'static str,
+    pub kind: &'static str,
+    pub method: String,
+    pub url: String,
+    pub summary: String,
+    pub status: String,
+    /// `ok`, `warn`, `bad` or empty: the colour of the status.
+    pub tone: &'static str,
+    pub duration: String,
+    pub objects: Vec<String>,
+    pub request: Option<MessageView>,
+    pub response: Option<MessageView>,
+}
+
+/// Headers and body of a message, for a collapsible block.
+pub struct MessageView {
+    pub headers: String,
+    pub body: String,
+}
+
+impl MessageView {
+    fn from(message: &Message) -> Self {
+        Self {
+            headers: message
+                .headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            body: pretty(&message.body),
+        }
+    }
+}
+
+/// JSON bodies indented, anything else as it is.
+fn pretty(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.to_owned())
+}
+
+fn tone(status: Option<u16>) -> &'static str {
+    match status {
+        Some(200..=299) => "ok",
+        Some(300..=399) => "warn",
+        Some(_) => "bad",
+        None => "",
+    }
+}
+
+impl EntryRow {
+    pub fn from_entry(e: &Entry) -> Self {
+        Self {
+            id: e.id,
+            time: format_time(e.at),
+            provider: e.provider,
+            kind: kind_name(e.kind),
+            method: e.method.clone().unwrap_or_default(),
+            url: e.url.clone().unwrap_or_default(),
+            summary: e.summary.clone().unwrap_or_default(),
+            status: e.status.map(|s| s.to_string()).unwrap_or_default(),
+            tone: tone(e.status),
+            duration: e
+                .duration_ms
+                .map(|ms| format!("{ms:.1} ms"))
+                .unwrap_or_default(),
+            objects: e.objects.clone(),
+            request: e.request.as_ref().map(MessageView::from),
+            response: e.response.as_ref().map(MessageView::from),
+        }
+    }
+}
+
+/// A notice carried across a redirect after an action.
+#[derive(Debug, Default, Deserialize)]
+pub struct Notice {
+    done: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/index.html")]
+struct OverviewPage {
+    frame: Frame,
+    public_url: String,
+    cards: Vec<crate::core::cards::TestCard>,
+    entries: Vec<EntryRow>,
+    journal_len: usize,
+    journal_capacity: usize,
+    pending_webhooks: usize,
+    armed: usize,
+    faults: usize,
+}
+
+/// `GET /`: what paysandbox offers and what just happened.
+async fn overview(
+    State(core): State<Core>,
+    AdminQuery(notice): AdminQuery<Notice>,
+) -> OverviewPage {
+    let mut entries: Vec<EntryRow> = core
+        .journal
+        .query(&Query {
+            limit: Some(15),
+            ..Query::default()
+        })
+        .iter()
+        .map(|e| EntryRow::from_entry(e))
+        .collect();
+    entries.reverse();
+    OverviewPage {
+        frame: Frame::new(&core, "overview").notice(notice.done),
+        public_url: core.public_url.as_str().to_owned(),
+        cards: core.cards.cards.clone(),
+        entries,
+        journal_len: core.journal.len(),
+        journal_capacity: core.journal.capacity(),
+        pending_webhooks: core.outbox.pending_count(),
+        armed: core.scenarios.armed().len(),
+        faults: core.faults.list().len(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct JournalFilter {
+    provider: Option<String>,
+    object: Option<String>,
+    kind: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/journal.html")]
+struct JournalPage {
+    frame: Frame,
+    provider: String,
+    object: String,
+    kind: String,
+    limit: usize,
+    entries: Vec<EntryRow>,
+    export: String,
+}
+
+fn parse_kind(kind: &str) -> Option<EntryKind> {
+    serde_json::from_value(serde_json::Value::String(kind.to_owned())).ok()
+}
+
+/// `GET /journal`: the journal with filters, newest first.
+async fn journal_page(
+    State(core): State<Core>,
+    AdminQuery(filter): AdminQuery<JournalFilter>,
+) -> JournalPage {
+    let provider = filter.provider.unwrap_or_default();
+    let object = filter.object.unwrap_or_default();
+    let kind = filter.kind.unwrap_or_default();
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    let mut entries: Vec<EntryRow> = core
+        .journal
+        .query(&Query {
+            provider: Some(provider.clone()).filter(|p| !p.is_empty()),
+            object: Some(object.clone()).filter(|o| !o.is_empty()),
+            kind: parse_kind(&kind),
+            limit: Some(limit),
+        })
+        .iter()
+        .map(|e| EntryRow::from_entry(e))
+        .collect();
+    entries.reverse();
+    let export = serde_urlencoded::to_string([
+        ("provider", provider.as_str()),
+        ("object", object.as_str()),
+        ("kind", kind.as_str()),
+    ])
+    .map(|q| format!("/__sandbox/journal?{q}&download=true"))
+    .unwrap_or_default();
+    JournalPage {
+        frame: Frame::new(&core, "journal"),
+        provider,
+        object,
+        kind,
+        limit,
+        entries,
+        export,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/object.html")]
+struct ObjectPage {
+    frame: Frame,
+    id: String,
+    entries: Vec<EntryRow>,
+    deliveries: Vec<DeliveryRow>,
+    links: Vec<(String, String)>,
+    /// Where the redeliver buttons come back to.
+    back: String,
+}
+
+/// `GET /objects/{id}`: one payment's, invoice's or run's whole timeline,
+/// oldest first.
+async fn object_page(
+    State(state): State<AppState>,
+    AdminPath(id): AdminPath<String>,
+) -> ObjectPage {
+    let core = &state.core;
+    let entries = core
+        .journal
+        .query(&Query {
+            object: Some(id.clone()),
+            ..Query::default()
+        })
+        .iter()
+        .map(|e| EntryRow::from_entry(e))
+        .collect();
+    let deliveries = core
+        .outbox
+        .list()
+        .iter()
+        .filter(|d| d.objects.contains(&id))
+        .map(DeliveryRow::from)
+        .collect();
+    ObjectPage {
+        frame: Frame::new(core, "journal"),
+        links: state.links_for(&id),
+        back: format!(
+            "/objects/{}",
+            serde_urlencoded::to_string([("", id.as_str())])
+                .unwrap_or_default()
+                .trim_start_matches('=')
+        ),
+        id,
+        entries,
+        deliveries,
+    }
+}
+
+/// One webhook delivery as the dashboard shows it.
+pub struct DeliveryRow {
+    pub id: u64,
+    pub provider: &'static str,
+    pub event: String,
+    pub url: String,
+    pub state: String,
+    pub tone: &'static str,
+    pub attempts: Vec<AttemptRow>,
+    pub objects: Vec<String>,
+    pub body: String,
+    /// Whether a wrong signature can be sent.
+    pub signed: bool,
+}
+
+pub struct AttemptRow {
+    pub time: String,
+    pub status: String,
+    pub latency: String,
+    pub error: String,
+}
+
+impl DeliveryRow {
+    fn from(d: &Delivery) -> Self {
+        let (state, tone) = match &d.state {
+            DeliveryState::Pending { due } => {
+                (format!("pending, next at {}", format_time(*due)), "warn")
+            }
+            DeliveryState::InFlight => ("sending".to_owned(), "warn"),
+            DeliveryState::Delivered => ("delivered".to_owned(), "ok"),
+            DeliveryState::GaveUp { reason } => (format!("gave up: {reason}"), "bad"),
+        };
+        Self {
+            id: d.id,
+            provider: d.provider,
+            event: d.event.clone(),
+            url: d.url.clone(),
+            state,
+            tone,
+            attempts: d
+                .attempts
+                .iter()
+                .map(|a| AttemptRow {
+                    time: format_time(a.at),
+                    status: a
+                        .status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "—".to_owned()),
+                    latency: format!("{:.1} ms", a.latency_ms),
+                    error: match (&a.error, a.bad_signature) {
+                        (Some(e), true) => format!("{e} (wrong signature sent on purpose)"),
+                        (None, true) => "wrong signature sent on purpose".to_owned(),
+                        (Some(e), false) => e.clone(),
+                        (None, false) => String::new(),
+                    },
+                })
+                .collect(),
+            objects: d.objects.clone(),
+            body: pretty(&String::from_utf8_lossy(&d.body)),
+            signed: d.signature.is_some(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/webhooks.html")]
+struct WebhooksPage {
+    frame: Frame,
+    deliveries: Vec<DeliveryRow>,
+}
+
+/// `GET /webhooks`: every delivery, newest first, with its attempts.
+async fn webhooks_page(
+    State(core): State<Core>,
+    AdminQuery(notice): AdminQuery<Notice>,
+) -> WebhooksPage {
+    let mut deliveries: Vec<DeliveryRow> =
+        core.outbox.list().iter().map(DeliveryRow::from).collect();
+    deliveries.reverse();
+    WebhooksPage {
+        frame: Frame::new(&core, "webhooks").notice(notice.done),
+        deliveries,
+    }
+}
+
+pub struct ScenarioRow {
+    pub id: &'static str,
+    pub applies_to: &'static str,
+    pub response: &'static str,
+}
+
+pub struct ArmedRow {
+    pub handle: u64,
+    pub id: String,
+    pub remaining: u32,
+    pub matches: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/scenarios.html")]
+struct ScenariosPage {
+    frame: Frame,
+    groups: Vec<(String, Vec<ScenarioRow>)>,
+    armed: Vec<ArmedRow>,
+}
+
+/// `GET /scenarios`: the catalogue with an arm button per outcome.
+async fn scenarios_page(
+    State(core): State<Core>,
+    AdminQuery(notice): AdminQuery<Notice>,
+) -> ScenariosPage {
+    let mut groups: Vec<(String, Vec<ScenarioRow>)> = Vec::new();
+    for s in core.scenarios.catalogue() {
+        let row = ScenarioRow {
+            id: s.id,
+            applies_to: s.applies_to,
+            response: s.response,
+        };
+        match groups.last_mut() {
+            Some((operation, rows)) if operation == s.operation => rows.push(row),
+            _ => groups.push((s.operation.to_owned(), vec![row])),
+        }
+    }
+    let armed = core
+        .scenarios
+        .armed()
+        .into_iter()
+        .map(|a| ArmedRow {
+            handle: a.handle,
+            id: a.arm.id,
+            remaining: a.remaining,
+            matches: a
+                .arm
+                .matches
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    ScenariosPage {
+        frame: Frame::new(&core, "scenarios").notice(notice.done),
+        groups,
+        armed,
+    }
+}
+
+pub struct FaultRow {
+    pub handle: u64,
+    pub provider: String,
+    pub direction: &'static str,
+    pub scope: String,
+    pub effect: String,
+    pub limit: String,
+    pub applied: u64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/faults.html")]
+struct FaultsPage {
+    frame: Frame,
+    faults: Vec<FaultRow>,
+}
+
+/// `GET /faults`: active faults and a form to add one.
+async fn faults_page(
+    State(core): State<Core>,
+    AdminQuery(notice): AdminQuery<Notice>,
+) -> FaultsPage {
+    use crate::core::faults::{Direction, Latency};
+    let faults = core
+        .faults
+        .list()
+        .into_iter()
+        .map(|f| {
+            let mut effect = Vec::new();
+            match f.spec.latency_ms {
+                Some(Latency::Fixed(ms)) => effect.push(format!("delay {ms} ms")),
+                Some(Latency::Range([a, b])) => effect.push(format!("delay {a}–{b} ms")),
+                None => {}
+            }
+            if let Some(status) = f.spec.status {
+                effect.push(format!("status {status}"));
+            }
+            if f.spec.drop {
+                effect.push("drop the connection".to_owned());
+            }
+            let mut limit = Vec::new();
+            if let Some(left) = f.remaining {
+                limit.push(format!("{left} left"));
+            }
+            if let Some(p) = f.spec.probability {
+                limit.push(format!("p = {p}"));
+            }
+            FaultRow {
+                handle: f.handle,
+                direction: match f.spec.direction {
+                    Direction::Inbound => "requests",
+                    Direction::Outbound => "webhooks",
+                },
+                scope: format!(
+                    "{} {}",
+                    f.spec.method.as_deref().unwrap_or("any method"),
+                    f.spec.path.as_deref().unwrap_or("any path")
+                ),
+                provider: f.spec.provider,
+                effect: effect.join(", "),
+                limit: if limit.is_empty() {
+                    "until removed".to_owned()
+                } else {
+                    limit.join(", ")
+                },
+                applied: f.applied,
+            }
+        })
+        .collect();
+    FaultsPage {
+        frame: Frame::new(&core, "faults").notice(notice.done),
+        faults,
+    }
+}

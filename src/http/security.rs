@@ -1,0 +1,47 @@
+//! Security headers on every HTML page.
+//!
+//! Hosted payment pages are opened in app web views and sometimes framed by
+//! a merchant's checkout, so they may be framed; the dashboard has buttons
+//! that reset and arm things, so it may not (clickjacking). Neither loads
+//! anything from elsewhere. `form-action` is left open on purpose: the card
+//! form's answer is a redirect to the merchant's URL, and browsers apply
+//! `form-action` to redirects that follow a form post.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+const HOSTED_PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors *";
+const DASHBOARD_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Adds the content security policy (and friends) to HTML responses.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let hosted = crate::providers::provider_of(request.uri().path()).is_some();
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if is_html {
+        let policy = if hosted {
+            HOSTED_PAGE_POLICY
+        } else {
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            DASHBOARD_POLICY
+        };
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(policy),
+        );
+    }
+    response
+}

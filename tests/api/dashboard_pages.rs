@@ -1,0 +1,263 @@
+//! The dashboard over HTTP: pages render what the core holds, and its forms
+//! change state and come back (post/redirect/get), refusing cross-site posts.
+
+use bytes::Bytes;
+use paysandbox::core::outbox::{Acceptance, NewDelivery};
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn html(app: &TestApp, path: &str) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    response.text().await.unwrap()
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_dashboard_page_renders() {
+    let app = spawn_app().await;
+
+    for path in [
+        "/",
+        "/journal",
+        "/webhooks",
+        "/scenarios",
+        "/faults",
+        "/objects/5000001",
+    ] {
+        let page = html(&app, path).await;
+        assert!(page.contains("<main class=\"page\" id=\"main\">"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_journal_page_shows_an_exchange_with_its_masked_request() {
+    let app = spawn_app().await;
+    app.client
+        .get(app.url("/softline/v1/order/77"))
+        .header("Authorization", "Bearer sandbox-token")
+        .send()
+        .await
+        .unwrap();
+
+    let page = html(&app, "/journal?provider=softline").await;
+
+    assert!(page.contains("GET /softline/v1/order/77"), "{page}");
+    assert!(page.contains("authorization: Bearer ****"));
+    assert!(!page.contains("sandbox-token"));
+}
+
+#[tokio::test]
+async fn an_object_page_gathers_its_timeline_and_webhooks() {
+    let app = spawn_app().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("<b>nope</b>"))
+        .mount(&receiver)
+        .await;
+    app.state.core.outbox.enqueue(NewDelivery {
+        provider: "softline",
+        event: "order.created".to_owned(),
+        url: receiver.uri(),
+        content_type: "application/json".to_owned(),
+        headers: vec![],
+        body: Bytes::from_static(br#"{"order_id":5000001}"#),
+        retry_schedule: vec![60],
+        acceptance: Acceptance::AnySuccess,
+        objects: vec!["5000001".to_owned()],
+        not_before: None,
+        signature: None,
+    });
+    app.deliver_pending_webhooks().await;
+
+    let page = html(&app, "/objects/5000001").await;
+
+    assert!(
+        page.contains("order.created attempt 1: failed (HTTP 500"),
+        "{page}"
+    );
+    assert!(
+        page.contains("nope"),
+        "the receiver's answer is shown: {page}"
+    );
+    assert!(
+        !page.contains("<b>nope"),
+        "the receiver's answer is escaped"
+    );
+    assert!(page.contains("data-testid=\"webhooks\""));
+    assert!(
+        page.contains("/__sandbox/journal?object=5000001&#38;download=true"),
+        "export link"
+    );
+}
+
+#[tokio::test]
+async fn the_reset_button_resets_and_comes_back_with_a_notice() {
+    let app = spawn_app().await;
+    app.advance_clock(3600).await;
+
+    let response = post_form(&app, "/actions/reset", &[("back", "/")]).await;
+
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/?done="), "{location}");
+    assert_eq!(
+        app.get_json("/__sandbox/clock", 200).await["offset_seconds"],
+        0
+    );
+    assert!(html(&app, &location).await.contains("Sandbox reset"));
+}
+
+#[tokio::test]
+async fn the_clock_form_takes_spans_with_units() {
+    let app = spawn_app().await;
+
+    let response = post_form(
+        &app,
+        "/actions/clock",
+        &[("seconds", "24h"), ("back", "/faults")],
+    )
+    .await;
+
+    assert_eq!(response.status(), 303);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/faults?done=")
+    );
+    assert_eq!(
+        app.get_json("/__sandbox/clock", 200).await["offset_seconds"],
+        86_400
+    );
+}
+
+#[tokio::test]
+async fn faults_are_added_and_removed_from_the_form() {
+    let app = spawn_app().await;
+
+    let added = post_form(
+        &app,
+        "/actions/faults",
+        &[
+            ("provider", "softline"),
+            ("direction", "inbound"),
+            ("path", "/v1/order"),
+            ("status", "503"),
+            ("times", "2"),
+            ("latency_ms", ""),
+        ],
+    )
+    .await;
+    let listed = app.get_json("/__sandbox/faults", 200).await;
+    let page = html(&app, "/faults").await;
+    let removed = post_form(&app, "/actions/faults/1/remove", &[]).await;
+
+    assert_eq!(added.status(), 303);
+    assert_eq!(listed["faults"][0]["status"], 503);
+    assert_eq!(listed["faults"][0]["times"], 2);
+    assert!(page.contains("status 503"), "{page}");
+    assert_eq!(removed.status(), 303);
+    assert_eq!(
+        app.get_json("/__sandbox/faults", 200).await["faults"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_form_with_bad_values_is_refused_with_the_reason() {
+    let app = spawn_app().await;
+
+    let response = post_form(
+        &app,
+        "/actions/faults",
+        &[("provider", "softline"), ("status", "abc")],
+    )
+    .await;
+
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "status \"abc\" is not a number"
+    );
+}
+
+#[tokio::test]
+async fn cross_site_posts_to_the_dashboard_and_the_control_plane_are_refused() {
+    let app = spawn_app().await;
+
+    let dashboard = app
+        .client
+        .post(app.url("/actions/reset"))
+        .header("Origin", "https://evil.example")
+        .form(&[("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    let control_plane = app
+        .client
+        .post(app.url("/__sandbox/reset"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    let same_origin = app
+        .client
+        .post(app.url("/__sandbox/reset"))
+        .header("Origin", app.address.clone())
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(dashboard.status(), 403);
+    assert_eq!(control_plane.status(), 403);
+    assert_eq!(same_origin.status(), 200);
+}
+
+#[tokio::test]
+async fn the_dashboard_script_and_stylesheet_are_served_locally() {
+    let app = spawn_app().await;
+
+    let page = html(&app, "/").await;
+    let script = app.get("/assets/dashboard.js").await;
+
+    assert!(page.contains(r#"<script src="/assets/dashboard.js" defer></script>"#));
+    assert!(
+        !page.contains("http://cdn") && !page.contains("https://"),
+        "nothing from the internet"
+    );
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+}
+
+#[tokio::test]
+async fn dashboard_pages_forbid_framing_and_foreign_resources() {
+    let app = spawn_app().await;
+
+    let response = app.get("/scenarios").await;
+
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
