@@ -567,6 +567,15 @@ async fn a_foreign_payment_page_is_reported_with_its_url() {
         check.message
     );
     assert!(check.message.contains("needs_browser"));
+    let page = report
+        .needs_browser
+        .as_ref()
+        .expect("the report names the page");
+    assert!(page.url.ends_with("/foreign/pay-1"), "{}", page.url);
+    assert_eq!(
+        serde_json::to_value(&report).unwrap()["needs_browser"],
+        serde_json::json!({"flow": "card", "url": page.url})
+    );
     assert_eq!(
         shop.command_names(),
         ["create", "capture"],

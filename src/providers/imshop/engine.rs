@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 
 use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scope};
 use super::options::{Flow, Outcome, RunOptions, WebViewMode};
-use super::report::{OrderSummary, RunReport, RunStatus};
+use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
 use super::sync::{SyncBoard, SyncEvent, SyncInbox, SyncReport};
 use super::webview::{End, Navigation, Regexes, WebView, Which};
 use super::wire::{Answer, CaptureRequest, Command, CreateRequest, WalletRequest};
@@ -109,6 +109,7 @@ impl Engine {
             observer,
             checks: Vec::new(),
             orders: Vec::new(),
+            unfinished_page: None,
         };
         observer.progress(
             "run",
@@ -131,8 +132,13 @@ impl Engine {
         }
         run.unknown_capture().await;
 
-        let Recorder { checks, orders, .. } = run;
-        RunReport::new(
+        let Recorder {
+            checks,
+            orders,
+            unfinished_page,
+            ..
+        } = run;
+        let mut report = RunReport::new(
             run_id,
             options,
             started_at,
@@ -140,7 +146,9 @@ impl Engine {
             checks,
             orders,
             self.sync_url(),
-        )
+        );
+        report.needs_browser = unfinished_page;
+        report
     }
 
     /// Where merchants report late results.
@@ -226,6 +234,8 @@ struct Recorder<'a> {
     observer: &'a dyn Observer,
     checks: Vec<Check>,
     orders: Vec<OrderSummary>,
+    /// The first payment page nobody could finish.
+    unfinished_page: Option<BrowserWait>,
 }
 
 impl Recorder<'_> {
@@ -920,6 +930,10 @@ impl Recorder<'_> {
                         }
                     }
                     None => {
+                        self.unfinished_page.get_or_insert(BrowserWait {
+                            flow: at.flow,
+                            url: url.clone(),
+                        });
                         let hops: Arc<[Hop]> = hops.into();
                         self.check(
                             at,

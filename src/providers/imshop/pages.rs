@@ -9,8 +9,9 @@ use askama_web::WebTemplate;
 use time::format_description::well_known::Rfc3339;
 
 use super::checks::{CheckStatus, Tally};
+use super::report::BrowserWait;
 use super::report::RunStatus;
-use super::runs::{BrowserWait, RunRecord};
+use super::runs::RunRecord;
 use crate::http::dashboard::Frame;
 
 /// A check as a table row.
@@ -105,7 +106,11 @@ pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
         duration_ms: report.duration_ms,
         summary: report.summary,
         refresh: report.status == RunStatus::Running,
-        needs_browser: view.needs_browser,
+        // The form only while the run waits for it.
+        needs_browser: report
+            .needs_browser
+            .clone()
+            .filter(|_| report.status == RunStatus::NeedsBrowser),
         groups,
         progress: view.progress,
     }

@@ -47,6 +47,15 @@ pub struct OrderSummary {
     pub payment_ids: Vec<String>,
 }
 
+/// A payment page the run could not fill: a person must finish it in a
+/// browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrowserWait {
+    pub flow: Flow,
+    /// Open this in a browser, pay, and submit the URL you end on.
+    pub url: String,
+}
+
 /// A finished run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -61,6 +70,10 @@ pub struct RunReport {
     pub started_at: OffsetDateTime,
     pub duration_ms: u128,
     pub summary: Tally,
+    /// While a run over HTTP waits: the page a person must finish. In a
+    /// finished report: the first page nobody finished (its
+    /// `payment_page_driven` check failed).
+    pub needs_browser: Option<BrowserWait>,
     pub orders: Vec<OrderSummary>,
     pub checks: Vec<Check>,
 }
@@ -90,6 +103,7 @@ impl RunReport {
             started_at,
             duration_ms: duration.as_millis(),
             summary,
+            needs_browser: None,
             orders,
             checks,
         }

@@ -18,18 +18,10 @@ use tokio::task::AbortHandle;
 use super::checks::{Check, Scope, Tally};
 use super::engine::{Browser, Engine, Observer};
 use super::options::{Flow, RunOptions};
-use super::report::{RunReport, RunStatus};
+use super::report::{BrowserWait, RunReport, RunStatus};
 
 /// Progress lines a run keeps (the newest).
 const PROGRESS_KEPT: usize = 500;
-
-/// A payment page waiting for a person.
-#[derive(Debug, Clone, Serialize)]
-pub struct BrowserWait {
-    pub flow: Flow,
-    /// Open this in a browser, pay, and submit the URL you end on.
-    pub url: String,
-}
 
 /// What a run has done so far.
 #[derive(Debug)]
@@ -55,14 +47,12 @@ pub struct RunRecord {
     task: Mutex<Option<AbortHandle>>,
 }
 
-/// A run as the API shows it: the report so far (or the final one), what
-/// it waits for, and its progress lines.
+/// A run as the API shows it: the report so far (or the final one) and
+/// its progress lines.
 #[derive(Debug, Serialize)]
 pub struct RunView {
     #[serde(flatten)]
     pub report: Arc<RunReport>,
-    /// Set while the run waits for a person to finish a payment page.
-    pub needs_browser: Option<BrowserWait>,
     pub progress: Vec<String>,
 }
 
@@ -106,12 +96,12 @@ impl RunRecord {
                     self.sync_url.clone(),
                 );
                 report.status = progress.status;
+                report.needs_browser = progress.waiting.as_ref().map(|(wait, _)| wait.clone());
                 Arc::new(report)
             }
         };
         RunView {
             report,
-            needs_browser: progress.waiting.as_ref().map(|(wait, _)| wait.clone()),
             progress: progress.lines.iter().cloned().collect(),
         }
     }
