@@ -7,7 +7,7 @@ use paysandbox::providers::imshop::options::{FlowChoice, Outcome};
 
 use crate::helpers::spawn_app;
 use crate::imshop_support::{
-    Quirk, failed, labels, merchant, message, request, run_engine, sync_url, warned,
+    Quirk, failed, labels, merchant, message, request, run_against, run_engine, sync_url, warned,
 };
 
 #[tokio::test]
@@ -69,14 +69,7 @@ async fn a_correct_merchant_passes_every_flow_with_only_the_plain_http_warning()
 
 #[tokio::test]
 async fn a_correct_merchant_passes_every_flow_for_a_declined_payment() {
-    let app = spawn_app().await;
-    let shop = merchant(&[], &sync_url(&app)).await;
-
-    let report = run_engine(
-        &app,
-        request(&shop.webhook, FlowChoice::All, Outcome::Failure),
-    )
-    .await;
+    let (_app, shop, report) = run_against(&[], FlowChoice::All, Outcome::Failure).await;
 
     assert_eq!(
         failed(&report),
@@ -361,12 +354,10 @@ async fn an_unreachable_webhook_is_a_failed_check() {
 
 #[tokio::test]
 async fn pending_is_resolved_by_repeating_capture_on_the_back_off() {
-    let app = spawn_app().await;
-    let shop = merchant(&[Quirk::PendingCaptures(2)], &sync_url(&app)).await;
-
-    let report = run_engine(
-        &app,
-        request(&shop.webhook, FlowChoice::Card, Outcome::Success),
+    let (_app, shop, report) = run_against(
+        &[Quirk::PendingCaptures(2)],
+        FlowChoice::Card,
+        Outcome::Success,
     )
     .await;
 
@@ -478,14 +469,8 @@ async fn a_sync_report_with_retry_restarts_the_flow_at_create_once() {
 
 #[tokio::test]
 async fn a_decline_shown_on_the_form_ends_as_the_app_would_and_capture_must_say_not_captured() {
-    let app = spawn_app().await;
-    let shop = merchant(&[Quirk::DeclineOnForm], &sync_url(&app)).await;
-
-    let report = run_engine(
-        &app,
-        request(&shop.webhook, FlowChoice::Card, Outcome::Failure),
-    )
-    .await;
+    let (_app, _shop, report) =
+        run_against(&[Quirk::DeclineOnForm], FlowChoice::Card, Outcome::Failure).await;
 
     assert_eq!(
         failed(&report),
@@ -503,14 +488,8 @@ async fn a_decline_shown_on_the_form_ends_as_the_app_would_and_capture_must_say_
 
 #[tokio::test]
 async fn a_three_d_secure_challenge_is_answered_with_the_approving_code() {
-    let app = spawn_app().await;
-    let shop = merchant(&[Quirk::Challenge], &sync_url(&app)).await;
-
-    let report = run_engine(
-        &app,
-        request(&shop.webhook, FlowChoice::Card, Outcome::Success),
-    )
-    .await;
+    let (_app, shop, report) =
+        run_against(&[Quirk::Challenge], FlowChoice::Card, Outcome::Success).await;
 
     assert_eq!(
         failed(&report),
@@ -544,14 +523,8 @@ async fn a_three_d_secure_challenge_is_answered_with_the_approving_code() {
 
 #[tokio::test]
 async fn a_foreign_payment_page_is_reported_with_its_url() {
-    let app = spawn_app().await;
-    let shop = merchant(&[Quirk::ForeignPage], &sync_url(&app)).await;
-
-    let report = run_engine(
-        &app,
-        request(&shop.webhook, FlowChoice::Card, Outcome::Success),
-    )
-    .await;
+    let (app, shop, report) =
+        run_against(&[Quirk::ForeignPage], FlowChoice::Card, Outcome::Success).await;
 
     let check = report
         .checks

@@ -20,6 +20,33 @@ async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Val
     panic!("run {id} did not get there in time");
 }
 
+/// `POST /imshop/runs` with `body`, asserting 201; the run id.
+async fn start_run(app: &TestApp, body: &Value) -> String {
+    let response = app.post_json("/imshop/runs", body).await;
+    assert_eq!(response.status(), 201, "{body}");
+    let created: Value = response.json().await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// `GET path` as a browser asks for it.
+async fn get_html(app: &TestApp, path: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    response.text().await.unwrap()
+}
+
 fn finished(run: &Value) -> bool {
     run["status"] == "passed" || run["status"] == "failed"
 }
@@ -77,34 +104,11 @@ async fn a_run_started_over_http_answers_201_and_finishes_in_the_background() {
 async fn a_browser_gets_the_run_as_a_page_with_each_check_and_its_evidence() {
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let body: Value = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": shop.webhook, "flow": "card"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap();
+    let id = &start_run(&app, &json!({"webhook": shop.webhook, "flow": "card"})).await;
     wait_for(&app, id, finished).await;
 
-    let response = app
-        .client
-        .get(app.url(&format!("/imshop/runs/{id}")))
-        .header("accept", "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .unwrap();
+    let html = get_html(&app, &format!("/imshop/runs/{id}")).await;
 
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let html = response.text().await.unwrap();
     assert!(html.contains(&format!("IMSHOP run <code>{id}</code>")));
     assert!(
         html.contains(r#"data-testid="run-status">passed<"#),
@@ -117,16 +121,7 @@ async fn a_browser_gets_the_run_as_a_page_with_each_check_and_its_evidence() {
         "no form when no browser is needed"
     );
 
-    let list = app
-        .client
-        .get(app.url("/imshop/runs"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = get_html(&app, "/imshop/runs").await;
     assert!(list.contains(&format!(r#"<a href="/imshop/runs/{id}">{id}</a>"#)));
     assert!(list.contains(r#"data-testid="run-form""#));
 }
@@ -136,30 +131,16 @@ async fn a_payment_page_finished_in_a_browser_continues_the_run_from_its_final_u
     // Arrange: the run hands the page over at once.
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let body: Value = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap();
+    let id = &start_run(
+        &app,
+        &json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}),
+    )
+    .await;
     let waiting = wait_for(&app, id, |run| run["status"] == "needs_browser").await;
     let page = waiting["needs_browser"]["url"].as_str().unwrap();
     assert!(page.ends_with("/gateway/pay-1"), "{page}");
     assert_eq!(waiting["needs_browser"]["flow"], "card");
-    let html = app
-        .client
-        .get(app.url(&format!("/imshop/runs/{id}")))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&app, &format!("/imshop/runs/{id}")).await;
     assert!(
         html.contains(&format!(r#"action="/imshop/runs/{id}/final-url""#)),
         "{html}"
@@ -191,16 +172,11 @@ async fn a_payment_page_finished_in_a_browser_continues_the_run_from_its_final_u
 async fn the_final_url_form_of_the_run_page_redirects_back_to_it() {
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let body: Value = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap();
+    let id = &start_run(
+        &app,
+        &json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}),
+    )
+    .await;
     wait_for(&app, id, |run| run["status"] == "needs_browser").await;
 
     let response = app
@@ -323,16 +299,7 @@ async fn an_unknown_run_is_404_and_a_final_url_for_a_run_not_waiting_is_409() {
         json!({"success": false, "error": "no run run-000000000000"})
     );
 
-    let body: Value = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": shop.webhook, "flow": "googlepay"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap();
+    let id = &start_run(&app, &json!({"webhook": shop.webhook, "flow": "googlepay"})).await;
     wait_for(&app, id, finished).await;
     let response = app
         .post_json(
@@ -358,16 +325,7 @@ async fn an_unknown_run_is_404_and_a_final_url_for_a_run_not_waiting_is_409() {
 async fn reset_forgets_every_run() {
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let body: Value = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": shop.webhook, "flow": "applepay"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap();
+    let id = &start_run(&app, &json!({"webhook": shop.webhook, "flow": "applepay"})).await;
 
     app.post_json("/__sandbox/reset", &json!({})).await;
 

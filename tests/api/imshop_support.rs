@@ -427,6 +427,19 @@ pub async fn run_engine(app: &TestApp, request: RunRequest) -> RunReport {
         .await
 }
 
+/// A fresh app, a merchant with `quirks`, and the report of one run of
+/// `flow` against it.
+pub async fn run_against(
+    quirks: &[Quirk],
+    flow: FlowChoice,
+    outcome: Outcome,
+) -> (TestApp, Merchant, RunReport) {
+    let app = crate::helpers::spawn_app().await;
+    let shop = merchant(quirks, &sync_url(&app)).await;
+    let report = run_engine(&app, request(&shop.webhook, flow, outcome)).await;
+    (app, shop, report)
+}
+
 /// The failed checks as `flow/step name` labels, in order.
 pub fn failed(report: &RunReport) -> Vec<String> {
     report
