@@ -523,7 +523,7 @@ async fn a_three_d_secure_challenge_is_answered_with_the_approving_code() {
 
 #[tokio::test]
 async fn a_foreign_payment_page_is_reported_with_its_url() {
-    let (app, shop, report) =
+    let (_app, shop, report) =
         run_against(&[Quirk::ForeignPage], FlowChoice::Card, Outcome::Success).await;
 
     let check = report
