@@ -4,6 +4,8 @@
 mod helpers;
 
 mod deploy_files;
+mod intellectmoney_invoices;
+mod intellectmoney_support;
 mod sandbox_control;
 mod sandbox_outbox;
 mod sandbox_startup;

@@ -176,6 +176,9 @@ mod tests {
             envelope.to_json(),
             r#"{"OperationState":{"Code":1,"Desc":"x"},"Result":null}"#
         );
-        assert_eq!(envelope.to_xml(), "");
+        assert_eq!(
+            envelope.to_xml(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Response><OperationState><Code>1</Code><Desc>x</Desc></OperationState><Result/></Response>"
+        );
     }
 }
