@@ -451,6 +451,12 @@ impl Invoice {
         self.currency == "TST"
     }
 
+    /// Whether the invoice was cancelled by its ExpireDate (expiry stamps
+    /// the cancellation with that date; nothing else can come later).
+    pub fn expired(&self) -> bool {
+        self.status == InvoiceStatus::Cancelled && self.changed_at >= self.expires_at
+    }
+
     fn move_to(&mut self, to: InvoiceStatus, now: OffsetDateTime) -> Transition {
         let from = self.status;
         self.status = to;
@@ -464,6 +470,7 @@ impl Invoice {
             InvoiceStatus::Created | InvoiceStatus::PartiallyPaid => {}
             InvoiceStatus::Paid => return Err(InvoiceError::AlreadyPaid),
             InvoiceStatus::Held => return Err(InvoiceError::Held),
+            InvoiceStatus::Cancelled if self.expired() => return Err(InvoiceError::Expired),
             InvoiceStatus::Cancelled => return Err(InvoiceError::Cancelled),
             InvoiceStatus::Refunded => return Err(InvoiceError::Refunded),
         }
@@ -764,6 +771,8 @@ mod tests {
             Some(Decline::Expired)
         );
         assert_eq!(inv.tick(inv.expires_at + Duration::days(3)), None);
+        assert!(inv.expired());
+        assert_eq!(inv.check_payable(inv.expires_at), Err(InvoiceError::Expired));
     }
 
     #[test]

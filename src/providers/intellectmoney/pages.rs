@@ -477,6 +477,11 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
             is_error: true,
             link: None,
         }),
+        InvoiceStatus::Cancelled if invoice.expired() => Some(Notice {
+            text: "Срок оплаты счёта истёк.".to_owned(),
+            is_error: true,
+            link: None,
+        }),
         InvoiceStatus::Paid | InvoiceStatus::Held => Some(Notice {
             text: if invoice.language == Lang::En {
                 "The invoice is paid. Thank you!".to_owned()
