@@ -5,6 +5,7 @@ mod helpers;
 
 mod deploy_files;
 mod intellectmoney_invoices;
+mod intellectmoney_notifications;
 mod intellectmoney_payments;
 mod intellectmoney_support;
 mod sandbox_control;
