@@ -23,7 +23,7 @@ use super::request::{self, Format, Params};
 use super::scenarios;
 use super::signature::{self, Method};
 use super::validate::{self, CardPayment, InvoiceRules, NewInvoice, PagePayment};
-use super::{NAME, State as Im};
+use super::State as Im;
 use crate::core::cards::CardOutcome;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
@@ -137,9 +137,11 @@ fn create_invoice_call(state: &Im, headers: &HeaderMap, params: &Params, call: &
             default_hold: time::Duration::hours(i64::from(state.fixture.default_hold_hours)),
         },
     )?;
+    // A forced duplicate claims nothing, so the next request with that
+    // OrderId is accepted, as after a natural one that was refused.
+    let forced_duplicate = forced == Some(scenarios::CREATE_INVOICE_DUPLICATE);
     let id = state.next_invoice_id();
-    let repeated = shop.unique_order_id && !state.claim_order_id(shop.eshop_id, &new.order_id, id);
-    if repeated || forced == Some(scenarios::CREATE_INVOICE_DUPLICATE) {
+    if forced_duplicate || (shop.unique_order_id && !state.claim_order_id(shop.eshop_id, &new.order_id, id)) {
         return Err(IntellectMoneyError::DuplicateOrderId(new.order_id));
     }
     call.invoice_id = Some(id);
@@ -492,28 +494,49 @@ fn authenticate(
     let forced_sign = forced == Some(scenarios::CREATE_INVOICE_SIGN);
     let forced_hash = forced == Some(scenarios::CREATE_INVOICE_HASH);
     if !test || forced_auth {
-        let header = request::header(headers, "authorization")
-            .ok_or(IntellectMoneyError::Unauthorized("не передан заголовок Authorization"))?;
-        let token = header
-            .trim()
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(IntellectMoneyError::Unauthorized("ожидается Authorization: Bearer {token}"))?;
-        if forced_auth || !constant_time_eq(token, &shop.bearer_token) {
-            return Err(IntellectMoneyError::Unauthorized("неверный токен"));
+        let header = request::header(headers, "authorization");
+        let token = header.as_deref().map(|h| {
+            h.trim()
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim())
+        });
+        match token {
+            _ if forced_auth => return Err(IntellectMoneyError::Unauthorized("неверный токен")),
+            None => {
+                return Err(IntellectMoneyError::Unauthorized(
+                    "не передан заголовок Authorization",
+                ));
+            }
+            Some(None) => {
+                return Err(IntellectMoneyError::Unauthorized(
+                    "ожидается Authorization: Bearer {token}",
+                ));
+            }
+            Some(Some(token)) if !constant_time_eq(token, &shop.bearer_token) => {
+                return Err(IntellectMoneyError::Unauthorized("неверный токен"));
+            }
+            Some(Some(_)) => {}
         }
     }
     if !test || forced_sign {
-        let sign = request::header(headers, "sign").ok_or(IntellectMoneyError::Missing("Sign"))?;
-        if forced_sign || !signature::sign_matches(method, params, &shop.sign_secret_key, &sign) {
-            return Err(IntellectMoneyError::BadSignature("Sign"));
+        match request::header(headers, "sign") {
+            _ if forced_sign => return Err(IntellectMoneyError::BadSignature("Sign")),
+            None => return Err(IntellectMoneyError::Missing("Sign")),
+            Some(sign) if !signature::sign_matches(method, params, &shop.sign_secret_key, &sign) => {
+                return Err(IntellectMoneyError::BadSignature("Sign"));
+            }
+            Some(_) => {}
         }
     }
     if !shop.secret_key.is_empty() || forced_hash {
-        let hash = params.non_empty("Hash").ok_or(IntellectMoneyError::Missing("Hash"))?;
-        if forced_hash || !signature::hash_matches(method, params, &shop.secret_key, hash) {
-            return Err(IntellectMoneyError::BadSignature("Hash"));
+        match params.non_empty("Hash") {
+            _ if forced_hash => return Err(IntellectMoneyError::BadSignature("Hash")),
+            None => return Err(IntellectMoneyError::Missing("Hash")),
+            Some(hash) if !signature::hash_matches(method, params, &shop.secret_key, hash) => {
+                return Err(IntellectMoneyError::BadSignature("Hash"));
+            }
+            Some(_) => {}
         }
     }
     Ok(())
@@ -522,6 +545,3 @@ fn authenticate(
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
-
-#[allow(dead_code)]
-const _: &str = NAME;
