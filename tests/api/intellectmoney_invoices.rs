@@ -18,7 +18,8 @@ async fn create_invoice_answers_the_envelope_with_a_numeric_invoice_id_in_every_
     let app = spawn_app().await;
     for (i, wire) in WIRES.into_iter().enumerate() {
         // Arrange
-        let request = Request::signed("createInvoice", invoice_params(&format!("W-{i}"))).wire(wire);
+        let request =
+            Request::signed("createInvoice", invoice_params(&format!("W-{i}"))).wire(wire);
 
         // Act
         let response = request.send(&app).await;
@@ -42,7 +43,10 @@ async fn create_invoice_answers_the_envelope_with_a_numeric_invoice_id_in_every_
             json!({"Code": 0, "Desc": "Успешно обработан"}),
             "{wire:?}"
         );
-        assert!(is_invoice_id(&body["Result"]["InvoiceId"]), "{wire:?}: {body}");
+        assert!(
+            is_invoice_id(&body["Result"]["InvoiceId"]),
+            "{wire:?}: {body}"
+        );
         assert!(body["Result"].get("InvoiceIdSplits").is_none());
     }
 }
@@ -104,9 +108,15 @@ async fn parameter_names_in_any_letter_case_are_accepted() {
             })
             .collect();
 
-        let body = Request::signed("createInvoice", params).wire(Wire::Form).envelope(&app).await;
+        let body = Request::signed("createInvoice", params)
+            .wire(Wire::Form)
+            .envelope(&app)
+            .await;
 
-        assert!(is_invoice_id(&body["Result"]["InvoiceId"]), "{case}: {body}");
+        assert!(
+            is_invoice_id(&body["Result"]["InvoiceId"]),
+            "{case}: {body}"
+        );
     }
 }
 
@@ -127,7 +137,10 @@ async fn paths_in_any_letter_case_reach_the_method() {
 
         assert_eq!(response.status(), 200, "{path}");
         let body: Value = response.json().await.unwrap();
-        assert!(is_invoice_id(&body["Result"]["InvoiceId"]), "{path}: {body}");
+        assert!(
+            is_invoice_id(&body["Result"]["InvoiceId"]),
+            "{path}: {body}"
+        );
     }
 }
 
@@ -153,15 +166,23 @@ async fn the_contract_checks_request_is_accepted() {
     ];
     let values: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
     let joined = values.join("::");
-    let mut body: serde_json::Map<String, Value> =
-        fields.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
-    body.insert("hash".into(), json!(md5_hex(&format!("{joined}::sandbox-secret"))));
+    let mut body: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    body.insert(
+        "hash".into(),
+        json!(md5_hex(&format!("{joined}::sandbox-secret"))),
+    );
 
     let response = app
         .client
         .post(app.url("/intellectmoney/merchant/createInvoice"))
         .header("Authorization", format!("Bearer {TOKEN}"))
-        .header("Sign", sha256_hex(&format!("{joined}::sandbox-sign-secret")))
+        .header(
+            "Sign",
+            sha256_hex(&format!("{joined}::sandbox-sign-secret")),
+        )
         .json(&body)
         .send()
         .await
@@ -223,7 +244,8 @@ async fn a_request_shaped_like_the_official_php_sdks_succeeds() {
 #[tokio::test]
 async fn a_wrong_hash_is_refused_naming_hash() {
     let app = spawn_app().await;
-    let request = Request::signed("createInvoice", invoice_params("H-1")).set("hash", &"0".repeat(32));
+    let request =
+        Request::signed("createInvoice", invoice_params("H-1")).set("hash", &"0".repeat(32));
 
     let body = request.envelope(&app).await;
 
@@ -298,7 +320,13 @@ async fn hex_signatures_are_accepted_in_upper_case() {
     let app = spawn_app().await;
     let mut request = Request::signed("createInvoice", invoice_params("UP-1"));
     request.sign = request.sign.map(|s| s.to_uppercase());
-    let hash = request.params.iter().find(|(k, _)| k == "hash").unwrap().1.to_uppercase();
+    let hash = request
+        .params
+        .iter()
+        .find(|(k, _)| k == "hash")
+        .unwrap()
+        .1
+        .to_uppercase();
     let request = request.set("hash", &hash);
 
     let body = request.envelope(&app).await;
@@ -313,7 +341,16 @@ async fn the_create_invoice_sign_is_accepted_with_an_empty_fail_url_slot() {
     let params = invoice_params("SLOT-1");
     let without_fail_url: Vec<(String, String)> = params
         .iter()
-        .map(|(k, v)| (k.clone(), if k == "failUrl" { String::new() } else { v.clone() }))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if k == "failUrl" {
+                    String::new()
+                } else {
+                    v.clone()
+                },
+            )
+        })
         .collect();
     let mut request = Request::signed("createInvoice", params);
     request.sign = Some(sign("createInvoice", &without_fail_url));
@@ -328,7 +365,16 @@ async fn tst_needs_neither_authorization_nor_sign_but_its_hash_is_checked() {
     let app = spawn_app().await;
     let params: Vec<(String, String)> = invoice_params("TST-1")
         .into_iter()
-        .map(|(k, v)| (k.clone(), if k == "recipientCurrency" { "TST".into() } else { v }))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if k == "recipientCurrency" {
+                    "TST".into()
+                } else {
+                    v
+                },
+            )
+        })
         .collect();
     let mut unsigned = Request::signed("createInvoice", params.clone());
     unsigned.authorization = None;
@@ -340,7 +386,10 @@ async fn tst_needs_neither_authorization_nor_sign_but_its_hash_is_checked() {
     let accepted = unsigned.envelope(&app).await;
     let refused = wrong_hash.envelope(&app).await;
 
-    assert!(is_invoice_id(&accepted["Result"]["InvoiceId"]), "{accepted}");
+    assert!(
+        is_invoice_id(&accepted["Result"]["InvoiceId"]),
+        "{accepted}"
+    );
     assert_eq!(refused["Result"]["State"]["ErrorSourceParam"], "Hash");
 }
 
@@ -392,15 +441,22 @@ async fn field_limits_of_the_reference_are_refused_naming_the_field() {
 
         let body = request.envelope(&app).await;
 
-        assert_eq!(body["Result"]["State"]["Code"], code, "{field}={value}: {body}");
-        assert_eq!(body["Result"]["State"]["ErrorSourceParam"], param, "{field}={value}");
+        assert_eq!(
+            body["Result"]["State"]["Code"], code,
+            "{field}={value}: {body}"
+        );
+        assert_eq!(
+            body["Result"]["State"]["ErrorSourceParam"], param,
+            "{field}={value}"
+        );
     }
 }
 
 #[tokio::test]
 async fn an_unknown_shop_is_refused_naming_eshop_id() {
     let app = spawn_app().await;
-    let request = Request::signed("createInvoice", invoice_params("SHOP-1")).set("eshopId", "999999");
+    let request =
+        Request::signed("createInvoice", invoice_params("SHOP-1")).set("eshopId", "999999");
 
     let body = request.envelope(&app).await;
 
@@ -416,7 +472,10 @@ async fn unreadable_bodies_get_a_non_zero_operation_state_and_a_null_result() {
     let app = spawn_app().await;
     let cases = [
         ("application/json", "{\"eshopId\": 450000,"),
-        ("application/xml", "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"b\">]><r><EshopId>&a;</EshopId></r>"),
+        (
+            "application/xml",
+            "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"b\">]><r><EshopId>&a;</EshopId></r>",
+        ),
         ("application/xml", "<r><EshopId>450000</r>"),
     ];
     for (content_type, body) in cases {
@@ -433,7 +492,10 @@ async fn unreadable_bodies_get_a_non_zero_operation_state_and_a_null_result() {
         let envelope: Value = response.json().await.unwrap();
         assert_eq!(envelope["OperationState"]["Code"], 1, "{body}");
         assert!(
-            envelope["OperationState"]["Desc"].as_str().unwrap().starts_with("Неверный формат запроса"),
+            envelope["OperationState"]["Desc"]
+                .as_str()
+                .unwrap()
+                .starts_with("Неверный формат запроса"),
             "{envelope}"
         );
         assert_eq!(envelope["Result"], Value::Null, "{body}");
@@ -486,10 +548,18 @@ async fn invoice_ids_follow_one_another_and_repeat_after_reset() {
     let first = create_invoice(&app, "SEQ-1", &[]).await;
     let second = create_invoice(&app, "SEQ-2", &[]).await;
 
-    let reset = app.client.post(app.url("/__sandbox/reset")).send().await.unwrap();
+    let reset = app
+        .client
+        .post(app.url("/__sandbox/reset"))
+        .send()
+        .await
+        .unwrap();
     let again = create_invoice(&app, "SEQ-1", &[]).await;
 
     assert_eq!(second, first + 1);
     assert_eq!(reset.status(), 200);
-    assert_eq!(again, first, "a reset forgets the OrderId and restarts the ids");
+    assert_eq!(
+        again, first,
+        "a reset forgets the OrderId and restarts the ids"
+    );
 }

@@ -56,17 +56,27 @@ fn merchant_hash(form: &[(String, String)]) -> String {
     md5_hex(&parts.join("::"))
 }
 
-async fn invoice_with_result_url(app: &TestApp, server: &MockServer, order: &str, extra: &[(&str, &str)]) -> u64 {
+async fn invoice_with_result_url(
+    app: &TestApp,
+    server: &MockServer,
+    order: &str,
+    extra: &[(&str, &str)],
+) -> u64 {
     let url = format!("{}/result", server.uri());
     let mut all = vec![("resultUrl", url.as_str())];
     all.extend_from_slice(extra);
     create_invoice(app, order, &all).await
 }
 
-async fn control(app: &TestApp, invoice: u64, action: &str, body: Option<Value>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(app.url(&format!("/__sandbox/intellectmoney/invoices/{invoice}/{action}")));
+async fn control(
+    app: &TestApp,
+    invoice: u64,
+    action: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app.client.post(app.url(&format!(
+        "/__sandbox/intellectmoney/invoices/{invoice}/{action}"
+    )));
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -78,7 +88,13 @@ async fn creating_an_invoice_notifies_status_3_with_a_hash_the_merchant_can_veri
     // Arrange
     let app = spawn_app().await;
     let server = receiver().await;
-    let invoice = invoice_with_result_url(&app, &server, "N-1", &[("userField_0", "курьер"), ("userFieldName_0", "Доставка")]).await;
+    let invoice = invoice_with_result_url(
+        &app,
+        &server,
+        "N-1",
+        &[("userField_0", "курьер"), ("userFieldName_0", "Доставка")],
+    )
+    .await;
 
     // Act
     let outcomes = app.deliver_pending_webhooks().await;
@@ -110,7 +126,11 @@ async fn creating_an_invoice_notifies_status_3_with_a_hash_the_merchant_can_veri
     );
     assert_eq!(field(form, "UserField_0"), "курьер");
     assert_eq!(field(form, "UserFieldName_0"), "Доставка");
-    assert_eq!(field(form, "secretKey"), "", "the shop does not send its key");
+    assert_eq!(
+        field(form, "secretKey"),
+        "",
+        "the shop does not send its key"
+    );
     assert_eq!(field(form, "hash"), merchant_hash(form));
 }
 
@@ -122,7 +142,12 @@ async fn a_paid_bnpl_invoice_notifies_status_5_with_its_payment() {
     pay(&app, "bnplPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
-    submit(&app, &format!("/intellectmoney/paylate/{invoice}/approve"), &[]).await;
+    submit(
+        &app,
+        &format!("/intellectmoney/paylate/{invoice}/approve"),
+        &[],
+    )
+    .await;
     app.deliver_pending_webhooks().await;
     let forms = received(&server).await;
 
@@ -130,7 +155,10 @@ async fn a_paid_bnpl_invoice_notifies_status_5_with_its_payment() {
     assert_eq!(statuses, ["3", "5"]);
     let paid = &forms[1];
     assert_eq!(field(paid, "payMethod"), "BNPL");
-    assert_eq!(field(paid, "rrn"), poll(&app, invoice).await["Rrn"].as_str().unwrap());
+    assert_eq!(
+        field(paid, "rrn"),
+        poll(&app, invoice).await["Rrn"].as_str().unwrap()
+    );
     assert_eq!(field(paid, "ipAddress"), "127.0.0.1");
     assert_eq!(field(paid, "hash"), merchant_hash(paid));
 }
@@ -140,7 +168,13 @@ async fn a_declined_payment_changes_no_status_and_sends_nothing() {
     let app = spawn_app().await;
     let server = receiver().await;
     let invoice = invoice_with_result_url(&app, &server, "N-DECL", &[]).await;
-    pay(&app, "bankCardPayment", invoice, &[("pan", "4000000000000002")]).await;
+    pay(
+        &app,
+        "bankCardPayment",
+        invoice,
+        &[("pan", "4000000000000002")],
+    )
+    .await;
 
     poll_until_settled(&app, invoice).await;
     app.deliver_pending_webhooks().await;
@@ -182,27 +216,39 @@ async fn a_notification_is_retried_until_the_merchant_answers_exactly_ok() {
     assert!(too_early.is_empty());
     assert!(matches!(second[..], [Retried(_)]), "{second:?}");
     assert!(matches!(third[..], [Delivered(_)]), "{third:?}");
-    let attempts = app
-        .journal(&format!("object={invoice}&kind=webhook"))
-        .await;
+    let attempts = app.journal(&format!("object={invoice}&kind=webhook")).await;
     assert_eq!(attempts.len(), 3, "every attempt is in the journal");
     let bodies: Vec<String> = received(&server)
         .await
         .iter()
         .map(|f| field(f, "hash").to_owned())
         .collect();
-    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "the same notification each time");
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "the same notification each time"
+    );
 }
 
 #[tokio::test]
 async fn hold_then_capture_notifies_6_then_5() {
     let app = spawn_app().await;
     let server = receiver().await;
-    let invoice = invoice_with_result_url(&app, &server, "N-HOLD", &[("holdMode", "1"), ("holdTime", "24")]).await;
+    let invoice = invoice_with_result_url(
+        &app,
+        &server,
+        "N-HOLD",
+        &[("holdMode", "1"), ("holdTime", "24")],
+    )
+    .await;
     pay(&app, "bankCardPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
-    let held = app.get_json(&format!("/__sandbox/intellectmoney/invoices/{invoice}"), 200).await;
+    let held = app
+        .get_json(
+            &format!("/__sandbox/intellectmoney/invoices/{invoice}"),
+            200,
+        )
+        .await;
     let captured = control(&app, invoice, "capture", None).await;
     let captured_status = captured.status();
     let captured: Value = captured.json().await.unwrap();
@@ -227,12 +273,23 @@ async fn hold_then_capture_notifies_6_then_5() {
 async fn a_hold_past_its_hold_time_is_released_and_notified_as_4() {
     let app = spawn_app().await;
     let server = receiver().await;
-    let invoice = invoice_with_result_url(&app, &server, "N-HOLD-2", &[("holdMode", "1"), ("holdTime", "1")]).await;
+    let invoice = invoice_with_result_url(
+        &app,
+        &server,
+        "N-HOLD-2",
+        &[("holdMode", "1"), ("holdTime", "1")],
+    )
+    .await;
     pay(&app, "bankCardPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
     app.advance_clock(3601).await;
-    let after = app.get_json(&format!("/__sandbox/intellectmoney/invoices/{invoice}"), 200).await;
+    let after = app
+        .get_json(
+            &format!("/__sandbox/intellectmoney/invoices/{invoice}"),
+            200,
+        )
+        .await;
     app.deliver_pending_webhooks().await;
 
     assert_eq!(after["status"], 4);
@@ -283,7 +340,10 @@ async fn cancelling_an_unpaid_invoice_notifies_4_and_it_cannot_be_paid() {
     app.deliver_pending_webhooks().await;
 
     assert_eq!(cancelled.status(), 200);
-    assert_eq!(paid["Result"]["State"]["Desc"], "Операция недоступна: счёт аннулирован");
+    assert_eq!(
+        paid["Result"]["State"]["Desc"],
+        "Операция недоступна: счёт аннулирован"
+    );
     assert_eq!(refund.status(), 409);
     let statuses: Vec<String> = received(&server)
         .await
@@ -330,7 +390,10 @@ async fn without_any_result_url_no_notification_is_queued_and_the_journal_says_w
 
     assert!(outcomes.is_empty());
     assert!(
-        events[0]["summary"].as_str().unwrap().contains("no ResultUrl"),
+        events[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("no ResultUrl"),
         "{events:?}"
     );
 }

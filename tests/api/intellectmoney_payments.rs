@@ -27,18 +27,27 @@ async fn the_full_bnpl_flow_by_polling_reaches_ok_through_paylate() {
     assert_eq!(started["OperationState"]["Code"], 0);
     assert_eq!(started["Result"]["State"]["Code"], 0, "{started}");
     let operation_id = started["OperationId"].as_str().unwrap();
-    assert!(uuid::Uuid::parse_str(operation_id).is_ok(), "{operation_id}");
+    assert!(
+        uuid::Uuid::parse_str(operation_id).is_ok(),
+        "{operation_id}"
+    );
     assert_eq!(steps, ["Created", "InProcess", "InProcess", "SendTo3DS"]);
     assert_eq!(paylate, format!("/intellectmoney/paylate/{invoice}"));
     assert_eq!(page_status, 200);
     assert!(test_ids(&html).contains(&"approve".to_owned()), "{html}");
-    assert!(html.contains("Платёж 4"), "the schedule shows four payments");
+    assert!(
+        html.contains("Платёж 4"),
+        "the schedule shows four payments"
+    );
     assert_eq!(see_other(&approved), "https://shop.example/bnpl-ok");
     assert_eq!(last["PaymentStep"], "Ok");
     assert_eq!(last["Message"], "Операция успешно завершена");
     assert_eq!(last["RcCodeId"], 0);
     assert_eq!(last["Rrn"].as_str().unwrap().len(), 12);
-    assert_eq!(last["State"], json!({"Code": 0, "Desc": "Успешно обработан"}));
+    assert_eq!(
+        last["State"],
+        json!({"Code": 0, "Desc": "Успешно обработан"})
+    );
     assert!(last.get("Form3DS").is_none());
 }
 
@@ -55,13 +64,20 @@ async fn form3ds_is_an_auto_submitting_form_without_external_resources() {
         "<body OnLoad=\"document.forms[0].submit();\"><FORM ACTION=\"{}/intellectmoney/paylate/{invoice}\" METHOD=\"post\"><input type=\"hidden\" name=\"data\" value=\"",
         app.address
     );
-    let suffix = "\"><noscript><button type=\"submit\">Продолжить</button></noscript></FORM></body>";
-    assert!(form.starts_with(&prefix) && form.ends_with(suffix), "{form}");
+    let suffix =
+        "\"><noscript><button type=\"submit\">Продолжить</button></noscript></FORM></body>";
+    assert!(
+        form.starts_with(&prefix) && form.ends_with(suffix),
+        "{form}"
+    );
     let data = &form[prefix.len()..form.len() - suffix.len()];
     let decoded = String::from_utf8(hex::decode(data).unwrap()).unwrap();
     let (id, rrn) = decoded.split_once(':').unwrap();
     assert_eq!(id, invoice.to_string());
-    assert!(rrn.len() == 12 && rrn.bytes().all(|b| b.is_ascii_digit()), "{decoded}");
+    assert!(
+        rrn.len() == 12 && rrn.bytes().all(|b| b.is_ascii_digit()),
+        "{decoded}"
+    );
     assert!(!form.contains("src="), "nothing loaded from elsewhere");
 }
 
@@ -72,7 +88,12 @@ async fn a_declined_bnpl_ends_in_error_and_sends_the_buyer_to_the_fail_url() {
     pay(&app, "bnplPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
-    let declined = submit(&app, &format!("/intellectmoney/paylate/{invoice}/decline"), &[]).await;
+    let declined = submit(
+        &app,
+        &format!("/intellectmoney/paylate/{invoice}/decline"),
+        &[],
+    )
+    .await;
     let result = poll(&app, invoice).await;
 
     assert_eq!(see_other(&declined), "https://shop.example/bnpl-fail");
@@ -87,7 +108,12 @@ async fn a_declined_payment_leaves_the_invoice_payable_again() {
     let invoice = create_invoice(&app, "BNPL-3", &[]).await;
     pay(&app, "bnplPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
-    submit(&app, &format!("/intellectmoney/paylate/{invoice}/decline"), &[]).await;
+    submit(
+        &app,
+        &format!("/intellectmoney/paylate/{invoice}/decline"),
+        &[],
+    )
+    .await;
 
     let again = pay(&app, "bnplPayment", invoice, &[]).await;
 
@@ -130,7 +156,13 @@ async fn a_card_without_3ds_is_paid_after_in_process() {
 async fn a_card_with_3ds_asks_for_the_code_and_returns_to_the_return_url() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "CARD-3DS", &[]).await;
-    pay(&app, "bankCardPayment", invoice, &[("pan", "4000000000003220")]).await;
+    pay(
+        &app,
+        "bankCardPayment",
+        invoice,
+        &[("pan", "4000000000003220")],
+    )
+    .await;
 
     let (steps, result) = poll_until_settled(&app, invoice).await;
     let action = path_of(&app, &form_action(result["Form3DS"].as_str().unwrap()));
@@ -144,7 +176,10 @@ async fn a_card_with_3ds_asks_for_the_code_and_returns_to_the_return_url() {
     let ids = test_ids(&html);
     assert!(ids.contains(&"challenge-form".to_owned()), "{ids:?}");
     assert!(html.contains("name=\"code\""));
-    assert!(html.contains("400000******3220"), "the masked card is shown");
+    assert!(
+        html.contains("400000******3220"),
+        "the masked card is shown"
+    );
     assert_eq!(see_other(&confirmed), "https://shop.example/3ds-return");
     assert_eq!(last["PaymentStep"], "Ok");
 }
@@ -153,10 +188,21 @@ async fn a_card_with_3ds_asks_for_the_code_and_returns_to_the_return_url() {
 async fn a_wrong_3ds_code_ends_in_error_and_still_returns_to_the_return_url() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "CARD-3DS-2", &[]).await;
-    pay(&app, "bankCardPayment", invoice, &[("pan", "4000000000003220")]).await;
+    pay(
+        &app,
+        "bankCardPayment",
+        invoice,
+        &[("pan", "4000000000003220")],
+    )
+    .await;
     poll_until_settled(&app, invoice).await;
 
-    let confirmed = submit(&app, &format!("/intellectmoney/3ds/{invoice}/confirm"), &[("code", "000000")]).await;
+    let confirmed = submit(
+        &app,
+        &format!("/intellectmoney/3ds/{invoice}/confirm"),
+        &[("code", "000000")],
+    )
+    .await;
     let last = poll(&app, invoice).await;
 
     assert_eq!(see_other(&confirmed), "https://shop.example/3ds-return");
@@ -194,7 +240,9 @@ async fn the_sbp_flow_gives_a_qr_code_and_the_bank_approves_on_the_sbp_page() {
     let form: Value = serde_json::from_str(result["Form3DS"].as_str().unwrap()).unwrap();
     let page_path = path_of(&app, form["SbpQrCodeUrl"].as_str().unwrap());
     let page = app.get(&page_path).await.text().await.unwrap();
-    let qr = app.get(&path_of(&app, form["SbpQrCodeImage"].as_str().unwrap())).await;
+    let qr = app
+        .get(&path_of(&app, form["SbpQrCodeImage"].as_str().unwrap()))
+        .await;
     let qr_type = qr.headers()["content-type"].to_str().unwrap().to_owned();
     let approved = submit(&app, &format!("{page_path}/approve"), &[]).await;
 
@@ -217,7 +265,10 @@ async fn a_declined_sbp_payment_goes_to_the_fail_url() {
     let declined = submit(&app, &format!("/intellectmoney/sbp/{invoice}/decline"), &[]).await;
 
     assert_eq!(see_other(&declined), "https://shop.example/bnpl-fail");
-    assert_eq!(poll(&app, invoice).await["Message"], "Оплата через СБП отклонена");
+    assert_eq!(
+        poll(&app, invoice).await["Message"],
+        "Оплата через СБП отклонена"
+    );
 }
 
 #[tokio::test]
@@ -232,7 +283,9 @@ async fn every_payment_method_is_accepted_as_json_form_and_xml_with_xml_answers(
             let text = request.send(&app).await.text().await.unwrap();
 
             assert!(
-                text.contains("<Result><State><Code>0</Code><Desc>Успешно обработан</Desc></State></Result>"),
+                text.contains(
+                    "<Result><State><Code>0</Code><Desc>Успешно обработан</Desc></State></Result>"
+                ),
                 "{wire:?} {method}: {text}"
             );
             let mut state = Request::signed(
@@ -242,7 +295,10 @@ async fn every_payment_method_is_accepted_as_json_form_and_xml_with_xml_answers(
             .wire(wire);
             state.accept = Some("text/xml");
             let text = state.send(&app).await.text().await.unwrap();
-            assert!(text.contains("<PaymentStep>Created</PaymentStep>"), "{wire:?} {method}: {text}");
+            assert!(
+                text.contains("<PaymentStep>Created</PaymentStep>"),
+                "{wire:?} {method}: {text}"
+            );
         }
     }
 }
@@ -258,7 +314,8 @@ async fn payment_methods_check_hash_sign_and_token_with_the_invoices_currency() 
     no_token.authorization = None;
     let mut bad_sign = Request::signed("bnplPayment", payment_params("bnplPayment", rub));
     bad_sign.sign = Some("00".repeat(32));
-    let bad_hash = Request::signed("bankCardPayment", payment_params("bankCardPayment", rub)).set("hash", "x");
+    let bad_hash =
+        Request::signed("bankCardPayment", payment_params("bankCardPayment", rub)).set("hash", "x");
     let mut tst_unsigned = Request::signed("getBankCardPaymentState", state_params(tst));
     tst_unsigned.authorization = None;
     tst_unsigned.sign = None;
@@ -267,7 +324,10 @@ async fn payment_methods_check_hash_sign_and_token_with_the_invoices_currency() 
     assert_eq!(param(no_token.envelope(&app).await), "Authorization");
     assert_eq!(param(bad_sign.envelope(&app).await), "Sign");
     assert_eq!(param(bad_hash.envelope(&app).await), "Hash");
-    assert_eq!(tst_unsigned.envelope(&app).await["Result"]["PaymentStep"], "Created");
+    assert_eq!(
+        tst_unsigned.envelope(&app).await["Result"]["PaymentStep"],
+        "Created"
+    );
 }
 
 #[tokio::test]
@@ -301,7 +361,10 @@ async fn payment_fields_are_checked_naming_the_field() {
     for (method, field, value, param) in cases {
         let body = pay(&app, method, invoice, &[(field, value)]).await;
 
-        assert_eq!(body["Result"]["State"]["ErrorSourceParam"], param, "{method} {field}: {body}");
+        assert_eq!(
+            body["Result"]["State"]["ErrorSourceParam"], param,
+            "{method} {field}: {body}"
+        );
     }
 }
 
@@ -329,7 +392,10 @@ async fn a_paid_invoice_cannot_be_paid_again() {
     let body = pay(&app, "sbpPayment", invoice, &[]).await;
 
     assert_eq!(body["Result"]["State"]["Code"], 9);
-    assert_eq!(body["Result"]["State"]["Desc"], "Операция недоступна: счёт уже оплачен");
+    assert_eq!(
+        body["Result"]["State"]["Desc"],
+        "Операция недоступна: счёт уже оплачен"
+    );
 }
 
 #[tokio::test]
@@ -355,8 +421,17 @@ async fn every_api_call_lands_on_the_invoices_timeline() {
     let entries = app.journal(&format!("object={invoice}")).await;
 
     let urls: Vec<&str> = entries.iter().filter_map(|e| e["url"].as_str()).collect();
-    assert!(urls.contains(&"/intellectmoney/merchant/createInvoice"), "{urls:?}");
-    assert!(urls.contains(&"/intellectmoney/merchant/bnplPayment"), "{urls:?}");
-    assert!(urls.contains(&"/intellectmoney/merchant/getBankCardPaymentState"), "{urls:?}");
+    assert!(
+        urls.contains(&"/intellectmoney/merchant/createInvoice"),
+        "{urls:?}"
+    );
+    assert!(
+        urls.contains(&"/intellectmoney/merchant/bnplPayment"),
+        "{urls:?}"
+    );
+    assert!(
+        urls.contains(&"/intellectmoney/merchant/getBankCardPaymentState"),
+        "{urls:?}"
+    );
     assert!(entries.iter().any(|e| e["kind"] == "transition"));
 }

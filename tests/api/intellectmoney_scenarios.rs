@@ -9,7 +9,10 @@ use crate::intellectmoney_support::*;
 
 async fn arm(app: &TestApp, id: &str, matches: Value) {
     let response = app
-        .post_json("/__sandbox/scenarios", &json!({"id": id, "times": 1, "match": matches}))
+        .post_json(
+            "/__sandbox/scenarios",
+            &json!({"id": id, "times": 1, "match": matches}),
+        )
         .await;
     assert_eq!(response.status(), 201, "arming {id}");
 }
@@ -48,8 +51,14 @@ fn create_invoice_refusal(id: &str) -> Value {
     let (code, desc, param) = match id {
         "intellectmoney.create_invoice.hash" => (4, "Неверная подпись запроса (Hash)", "Hash"),
         "intellectmoney.create_invoice.sign" => (4, "Неверная подпись запроса (Sign)", "Sign"),
-        "intellectmoney.create_invoice.auth" => (5, "Ошибка авторизации: неверный токен", "Authorization"),
-        _ => (8, "Номер покупки {order} уже использован в этом магазине", "OrderId"),
+        "intellectmoney.create_invoice.auth" => {
+            (5, "Ошибка авторизации: неверный токен", "Authorization")
+        }
+        _ => (
+            8,
+            "Номер покупки {order} уже использован в этом магазине",
+            "OrderId",
+        ),
     };
     json!({"Code": code, "Desc": desc, "ErrorSourceParam": param})
 }
@@ -82,8 +91,13 @@ async fn create_invoice_scenarios_armed_with_a_match_hit_only_that_order() {
             .await;
 
         // Assert
-        assert_eq!(other["Result"]["State"]["Code"], 0, "{id}: another order is untouched");
-        let expected = create_invoice_refusal(id).to_string().replace("{order}", &target);
+        assert_eq!(
+            other["Result"]["State"]["Code"], 0,
+            "{id}: another order is untouched"
+        );
+        let expected = create_invoice_refusal(id)
+            .to_string()
+            .replace("{order}", &target);
         assert_eq!(hit["Result"]["State"].to_string(), expected, "{id}");
         assert_eq!(hit["OperationState"]["Code"], 0);
         assert_eq!(next["Result"]["State"]["Code"], 0, "{id}: armed once");
@@ -105,7 +119,16 @@ async fn create_invoice_scenarios_by_header_apply_to_one_request_even_in_tst() {
         let order = format!("HEADER-{i}");
         let params = invoice_params(&order)
             .into_iter()
-            .map(|(k, v)| (k.clone(), if k == "recipientCurrency" { "TST".to_owned() } else { v }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    if k == "recipientCurrency" {
+                        "TST".to_owned()
+                    } else {
+                        v
+                    },
+                )
+            })
             .collect();
         let mut request = Request::signed("createInvoice", params);
         request.authorization = None;
@@ -114,7 +137,9 @@ async fn create_invoice_scenarios_by_header_apply_to_one_request_even_in_tst() {
 
         let body = request.envelope(&app).await;
 
-        let expected = create_invoice_refusal(id).to_string().replace("{order}", &order);
+        let expected = create_invoice_refusal(id)
+            .to_string()
+            .replace("{order}", &order);
         assert_eq!(body["Result"]["State"].to_string(), expected, "{id}");
     }
 }
@@ -124,7 +149,11 @@ async fn card_scenarios_force_the_test_cards_outcome_through_bank_card_payment()
     let app = spawn_app().await;
     let cases = [
         ("intellectmoney.payment.declined", "Error", Some(5)),
-        ("intellectmoney.payment.insufficient_funds", "Error", Some(51)),
+        (
+            "intellectmoney.payment.insufficient_funds",
+            "Error",
+            Some(51),
+        ),
         ("intellectmoney.payment.3ds", "SendTo3DS", None),
     ];
     for (i, (id, step, rc)) in cases.into_iter().enumerate() {
@@ -135,7 +164,10 @@ async fn card_scenarios_force_the_test_cards_outcome_through_bank_card_payment()
         let (_, armed_result) = poll_until_settled(&app, armed).await;
 
         let by_header = create_invoice(&app, &format!("CARD-HEADER-{i}"), &[]).await;
-        let mut request = Request::signed("bankCardPayment", payment_params("bankCardPayment", by_header));
+        let mut request = Request::signed(
+            "bankCardPayment",
+            payment_params("bankCardPayment", by_header),
+        );
         request.scenario = Some(id.to_owned());
         request.envelope(&app).await;
         let (_, header_result) = poll_until_settled(&app, by_header).await;
@@ -151,12 +183,21 @@ async fn card_scenarios_force_the_test_cards_outcome_through_bank_card_payment()
 async fn a_card_scenario_applies_to_the_hosted_card_form_too() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "CARD-PAGE", &[]).await;
-    arm(&app, "intellectmoney.payment.declined", json!({"OrderId": "CARD-PAGE"})).await;
+    arm(
+        &app,
+        "intellectmoney.payment.declined",
+        json!({"OrderId": "CARD-PAGE"}),
+    )
+    .await;
 
     let response = submit(
         &app,
         &format!("/intellectmoney/pay/{invoice}/card"),
-        &[("card_number", "4111111111111111"), ("expiry", "12/35"), ("cvc", "123")],
+        &[
+            ("card_number", "4111111111111111"),
+            ("expiry", "12/35"),
+            ("cvc", "123"),
+        ],
     )
     .await;
 
@@ -167,8 +208,16 @@ async fn a_card_scenario_applies_to_the_hosted_card_form_too() {
 async fn bnpl_and_sbp_declines_end_in_error_without_the_buyer() {
     let app = spawn_app().await;
     let cases = [
-        ("intellectmoney.bnpl.declined", "bnplPayment", "Заявка на оплату частями отклонена"),
-        ("intellectmoney.sbp.declined", "sbpPayment", "Оплата через СБП отклонена"),
+        (
+            "intellectmoney.bnpl.declined",
+            "bnplPayment",
+            "Заявка на оплату частями отклонена",
+        ),
+        (
+            "intellectmoney.sbp.declined",
+            "sbpPayment",
+            "Оплата через СБП отклонена",
+        ),
     ];
     for (i, (id, method, message)) in cases.into_iter().enumerate() {
         let armed = create_invoice(&app, &format!("PAGE-ARMED-{i}"), &[]).await;
@@ -182,7 +231,11 @@ async fn bnpl_and_sbp_declines_end_in_error_without_the_buyer() {
         request.envelope(&app).await;
         let (_, header_result) = poll_until_settled(&app, by_header).await;
 
-        assert_eq!(armed_steps, ["Created", "InProcess", "InProcess", "Error"], "{id}");
+        assert_eq!(
+            armed_steps,
+            ["Created", "InProcess", "InProcess", "Error"],
+            "{id}"
+        );
         for result in [&armed_result, &header_result] {
             assert_eq!(result["PaymentStep"], "Error", "{id}");
             assert_eq!(result["Message"], message, "{id}");

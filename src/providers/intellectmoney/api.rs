@@ -7,23 +7,29 @@
 //! → unless it is `TST`, `Authorization: Bearer` and `Sign` → the body's
 //! `Hash` → the method's own fields → the invoice's state.
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method as HttpMethod};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::dto::{CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm, State as ResultState, StateOnly};
+use super::State as Im;
+use super::dto::{
+    CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm,
+    State as ResultState, StateOnly,
+};
 use super::error::{IntellectMoneyError, Reply, Result};
 use super::fixture::Shop;
-use super::model::{Decline, Invoice, InvoiceError, InvoiceStatus, Origin, Payment, PaymentMethod, PaymentStep, Plan};
+use super::model::{
+    Decline, Invoice, InvoiceError, InvoiceStatus, Origin, Payment, PaymentMethod, PaymentStep,
+    Plan,
+};
 use super::request::{self, Format, Params};
 use super::scenarios;
 use super::signature::{self, Method};
 use super::validate::{self, CardPayment, InvoiceRules, NewInvoice, PagePayment};
-use super::State as Im;
 use crate::core::cards::CardOutcome;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
@@ -86,10 +92,7 @@ fn answer(
         },
         Err(error) => error.envelope(call.eshop_id),
     };
-    let objects = call
-        .invoice_id
-        .map(|id| JournalObjects::one(id))
-        .unwrap_or_default();
+    let objects = call.invoice_id.map(JournalObjects::one).unwrap_or_default();
     (Extension(objects), Reply { format, envelope }).into_response()
 }
 
@@ -113,19 +116,34 @@ async fn create_invoice_by_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let format = Format::from_accept(request::header(&headers, "accept").as_deref());
-    let params = request::parse_form(query.as_deref().unwrap_or_default()).map_err(IntellectMoneyError::from);
+    let params = request::parse_form(query.as_deref().unwrap_or_default())
+        .map_err(IntellectMoneyError::from);
     answer(&state, &headers, format, params, create_invoice_call)
 }
 
-fn create_invoice_call(state: &Im, headers: &HeaderMap, params: &Params, call: &mut Call) -> Result<ResultBody> {
+fn create_invoice_call(
+    state: &Im,
+    headers: &HeaderMap,
+    params: &Params,
+    call: &mut Call,
+) -> Result<ResultBody> {
     let shop = find_shop(state, params, call)?;
     let currency = validate::currency(params, &state.fixture.currencies)?;
-    let forced = state.core.scenarios.forced(
-        scenarios::CREATE_INVOICE,
-        header_of(headers),
-        &|name| params.get(name).map(str::to_owned),
-    );
-    authenticate(shop, headers, params, Method::CreateInvoice, &currency, forced)?;
+    let forced =
+        state
+            .core
+            .scenarios
+            .forced(scenarios::CREATE_INVOICE, header_of(headers), &|name| {
+                params.get(name).map(str::to_owned)
+            });
+    authenticate(
+        shop,
+        headers,
+        params,
+        Method::CreateInvoice,
+        &currency,
+        forced,
+    )?;
     let now = state.now();
     let new = NewInvoice::parse(
         params,
@@ -141,7 +159,9 @@ fn create_invoice_call(state: &Im, headers: &HeaderMap, params: &Params, call: &
     // OrderId is accepted, as after a natural one that was refused.
     let forced_duplicate = forced == Some(scenarios::CREATE_INVOICE_DUPLICATE);
     let id = state.next_invoice_id();
-    if forced_duplicate || (shop.unique_order_id && !state.claim_order_id(shop.eshop_id, &new.order_id, id)) {
+    if forced_duplicate
+        || (shop.unique_order_id && !state.claim_order_id(shop.eshop_id, &new.order_id, id))
+    {
         return Err(IntellectMoneyError::DuplicateOrderId(new.order_id));
     }
     call.invoice_id = Some(id);
@@ -183,7 +203,10 @@ fn create_invoice_call(state: &Im, headers: &HeaderMap, params: &Params, call: &
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
     responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link")))]
 async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
-    serve(&state, &headers, body, |s, h, p, c| page_payment_call(s, h, p, c, PaymentMethod::Bnpl)).await
+    serve(&state, &headers, body, |s, h, p, c| {
+        page_payment_call(s, h, p, c, PaymentMethod::Bnpl)
+    })
+    .await
 }
 
 /// SbpPayment (no public page; the PYA client in the reference): starts
@@ -192,7 +215,10 @@ async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
     responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code")))]
 async fn sbp_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
-    serve(&state, &headers, body, |s, h, p, c| page_payment_call(s, h, p, c, PaymentMethod::Sbp)).await
+    serve(&state, &headers, body, |s, h, p, c| {
+        page_payment_call(s, h, p, c, PaymentMethod::Sbp)
+    })
+    .await
 }
 
 fn page_payment_call(
@@ -204,15 +230,34 @@ fn page_payment_call(
 ) -> Result<ResultBody> {
     let (shop, invoice) = find_invoice(state, params, call)?;
     let (operation, declined_id, decline, signed) = match method {
-        PaymentMethod::Bnpl => (scenarios::BNPL, scenarios::BNPL_DECLINED, Decline::Bnpl, Method::BnplPayment),
-        _ => (scenarios::SBP, scenarios::SBP_DECLINED, Decline::Sbp, Method::SbpPayment),
+        PaymentMethod::Bnpl => (
+            scenarios::BNPL,
+            scenarios::BNPL_DECLINED,
+            Decline::Bnpl,
+            Method::BnplPayment,
+        ),
+        _ => (
+            scenarios::SBP,
+            scenarios::SBP_DECLINED,
+            Decline::Sbp,
+            Method::SbpPayment,
+        ),
     };
-    let forced = state.core.scenarios.forced(operation, header_of(headers), &|name| lookup(params, &invoice, name));
+    let forced = state
+        .core
+        .scenarios
+        .forced(operation, header_of(headers), &|name| {
+            lookup(params, &invoice, name)
+        });
     authenticate(shop, headers, params, signed, &invoice.currency, None)?;
     let request = PagePayment::parse(params)?;
     // PayLate or the buyer's bank refusing is the page's decline, decided
     // before the buyer gets there.
-    let plan = if forced == Some(declined_id) { Plan::Decline(decline) } else { Plan::AskBuyer };
+    let plan = if forced == Some(declined_id) {
+        Plan::Decline(decline)
+    } else {
+        Plan::AskBuyer
+    };
     let now = state.now();
     let mut payment = Payment::new(
         method.clone(),
@@ -244,15 +289,36 @@ async fn bank_card_payment(State(state): State<Im>, headers: HeaderMap, body: Bo
     serve(&state, &headers, body, bank_card_payment_call).await
 }
 
-fn bank_card_payment_call(state: &Im, headers: &HeaderMap, params: &Params, call: &mut Call) -> Result<ResultBody> {
+fn bank_card_payment_call(
+    state: &Im,
+    headers: &HeaderMap,
+    params: &Params,
+    call: &mut Call,
+) -> Result<ResultBody> {
     let (shop, invoice) = find_invoice(state, params, call)?;
-    let forced = state.core.scenarios.forced(scenarios::PAYMENT, header_of(headers), &|name| lookup(params, &invoice, name));
-    authenticate(shop, headers, params, Method::BankCardPayment, &invoice.currency, None)?;
+    let forced = state
+        .core
+        .scenarios
+        .forced(scenarios::PAYMENT, header_of(headers), &|name| {
+            lookup(params, &invoice, name)
+        });
+    authenticate(
+        shop,
+        headers,
+        params,
+        Method::BankCardPayment,
+        &invoice.currency,
+        None,
+    )?;
     let now = state.now();
     let card = CardPayment::parse(params, now)?;
     let outcome = match forced.and_then(scenarios::card_outcome) {
         Some(outcome) => outcome,
-        None => state.core.cards.outcome(&card.pan).unwrap_or(CardOutcome::Declined),
+        None => state
+            .core
+            .cards
+            .outcome(&card.pan)
+            .unwrap_or(CardOutcome::Declined),
     };
     let mut payment = Payment::new(
         PaymentMethod::Card {
@@ -287,13 +353,29 @@ pub fn card_plan(outcome: CardOutcome) -> Plan {
 #[utoipa::path(post, path = "/merchant/getBankCardPaymentState", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Hash", content_type = "application/json"),
     responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)")))]
-async fn get_bank_card_payment_state(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
+async fn get_bank_card_payment_state(
+    State(state): State<Im>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     serve(&state, &headers, body, payment_state_call).await
 }
 
-fn payment_state_call(state: &Im, headers: &HeaderMap, params: &Params, call: &mut Call) -> Result<ResultBody> {
+fn payment_state_call(
+    state: &Im,
+    headers: &HeaderMap,
+    params: &Params,
+    call: &mut Call,
+) -> Result<ResultBody> {
     let (shop, invoice) = find_invoice(state, params, call)?;
-    authenticate(shop, headers, params, Method::GetBankCardPaymentState, &invoice.currency, None)?;
+    authenticate(
+        shop,
+        headers,
+        params,
+        Method::GetBankCardPaymentState,
+        &invoice.currency,
+        None,
+    )?;
     let now = state.now();
     let pacing = state.fixture.pacing.clone();
     let polled = state.update(invoice.id, |invoice| {
@@ -309,18 +391,30 @@ fn payment_state_call(state: &Im, headers: &HeaderMap, params: &Params, call: &m
         return Ok(ResultBody::PaymentState(no_payment_state(&invoice)));
     };
     if let Some(finish) = finished {
-        state.record_payment(invoice.id, format!("payment {} → {}", PaymentStep::InProcess.name(), finish.step().name()));
+        state.record_payment(
+            invoice.id,
+            format!(
+                "payment {} → {}",
+                PaymentStep::InProcess.name(),
+                finish.step().name()
+            ),
+        );
     } else if step == PaymentStep::SendTo3DS {
         state.record_payment(invoice.id, "payment at SendTo3DS: waiting for the buyer");
     }
-    Ok(ResultBody::PaymentState(payment_state(state, &invoice, &payment, step)))
+    Ok(ResultBody::PaymentState(payment_state(
+        state, &invoice, &payment, step,
+    )))
 }
 
 /// The answer for an invoice nobody has started paying.
 fn no_payment_state(invoice: &Invoice) -> PaymentState {
     let (step, message) = match invoice.status {
         InvoiceStatus::Created => (PaymentStep::Created, None),
-        status => (PaymentStep::Error, Some(format!("Счёт {}", status.describe()))),
+        status => (
+            PaymentStep::Error,
+            Some(format!("Счёт {}", status.describe())),
+        ),
     };
     PaymentState {
         payment_step: step.name(),
@@ -332,7 +426,12 @@ fn no_payment_state(invoice: &Invoice) -> PaymentState {
     }
 }
 
-fn payment_state(state: &Im, invoice: &Invoice, payment: &Payment, step: PaymentStep) -> PaymentState {
+fn payment_state(
+    state: &Im,
+    invoice: &Invoice,
+    payment: &Payment,
+    step: PaymentStep,
+) -> PaymentState {
     let final_fields = payment.finish().map(|finish| {
         let (message, code) = finish.message_and_code();
         (message.to_owned(), code, payment.rrn.clone())
@@ -387,9 +486,13 @@ async fn unknown_method(
 ) -> Response {
     let format = Format::from_accept(request::header(&headers, "accept").as_deref());
     let _ = http_method;
-    answer(&state, &headers, format, Err(IntellectMoneyError::UnknownMethod(method)), |_, _, _, _| {
-        Ok(state_only())
-    })
+    answer(
+        &state,
+        &headers,
+        format,
+        Err(IntellectMoneyError::UnknownMethod(method)),
+        |_, _, _, _| Ok(state_only()),
+    )
 }
 
 fn state_only() -> ResultBody {
@@ -400,7 +503,11 @@ fn state_only() -> ResultBody {
 
 /// A twelve-digit retrieval reference number.
 fn rrn(state: &Im) -> String {
-    state.core.ids.number(100_000_000_000..1_000_000_000_000).to_string()
+    state
+        .core
+        .ids
+        .number(100_000_000_000..1_000_000_000_000)
+        .to_string()
 }
 
 fn find_shop<'a>(state: &'a Im, params: &Params, call: &mut Call) -> Result<&'a Shop> {
@@ -413,7 +520,11 @@ fn find_shop<'a>(state: &'a Im, params: &Params, call: &mut Call) -> Result<&'a 
 }
 
 /// The shop and one of its invoices (another shop's invoice is unknown).
-fn find_invoice<'a>(state: &'a Im, params: &Params, call: &mut Call) -> Result<(&'a Shop, Invoice)> {
+fn find_invoice<'a>(
+    state: &'a Im,
+    params: &Params,
+    call: &mut Call,
+) -> Result<(&'a Shop, Invoice)> {
     let shop = find_shop(state, params, call)?;
     let id = validate::invoice_id(params)?;
     let invoice = state
@@ -445,7 +556,9 @@ fn start(state: &Im, invoice_id: u64, payment: Payment) -> Result<()> {
     let summary = format!("payment started: {}", describe(&payment.method));
     state
         .update(invoice_id, |invoice| {
-            let result = invoice.check_payable(now).map(|()| invoice.payment = Some(payment));
+            let result = invoice
+                .check_payable(now)
+                .map(|()| invoice.payment = Some(payment));
             (result, None)
         })
         .ok_or_else(|| IntellectMoneyError::UnknownInvoice(invoice_id.to_string()))?
@@ -467,10 +580,14 @@ fn refusal(error: InvoiceError) -> IntellectMoneyError {
     match error {
         InvoiceError::Expired => IntellectMoneyError::Expired,
         InvoiceError::AlreadyPaid => IntellectMoneyError::NotAllowed("счёт уже оплачен"),
-        InvoiceError::Held => IntellectMoneyError::NotAllowed("сумма по счёту заблокирована, ожидается списание"),
+        InvoiceError::Held => {
+            IntellectMoneyError::NotAllowed("сумма по счёту заблокирована, ожидается списание")
+        }
         InvoiceError::Cancelled => IntellectMoneyError::NotAllowed("счёт аннулирован"),
         InvoiceError::Refunded => IntellectMoneyError::NotAllowed("по счёту выполнен возврат"),
-        InvoiceError::PaymentUnderWay => IntellectMoneyError::NotAllowed("оплата по счёту уже выполняется"),
+        InvoiceError::PaymentUnderWay => {
+            IntellectMoneyError::NotAllowed("оплата по счёту уже выполняется")
+        }
         InvoiceError::NotHeld | InvoiceError::NotPaid | InvoiceError::RefundTooLarge => {
             IntellectMoneyError::NotAllowed("операция недоступна для счёта в текущем состоянии")
         }
@@ -523,7 +640,9 @@ fn authenticate(
         match request::header(headers, "sign") {
             _ if forced_sign => return Err(IntellectMoneyError::BadSignature("Sign")),
             None => return Err(IntellectMoneyError::Missing("Sign")),
-            Some(sign) if !signature::sign_matches(method, params, &shop.sign_secret_key, &sign) => {
+            Some(sign)
+                if !signature::sign_matches(method, params, &shop.sign_secret_key, &sign) =>
+            {
                 return Err(IntellectMoneyError::BadSignature("Sign"));
             }
             Some(_) => {}

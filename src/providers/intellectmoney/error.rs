@@ -101,7 +101,11 @@ impl IntellectMoneyError {
         match self.state_code() {
             None => Envelope {
                 operation_state: OperationState {
-                    code: if matches!(self, Self::UnknownMethod(_)) { 2 } else { 1 },
+                    code: if matches!(self, Self::UnknownMethod(_)) {
+                        2
+                    } else {
+                        1
+                    },
                     desc: self.to_string(),
                 },
                 operation_id: None,

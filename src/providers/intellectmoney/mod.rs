@@ -67,7 +67,8 @@ pub struct State {
 
 impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
-        let range = fixture.invoice_ids.from..fixture.invoice_ids.to.max(fixture.invoice_ids.from + 1);
+        let range =
+            fixture.invoice_ids.from..fixture.invoice_ids.to.max(fixture.invoice_ids.from + 1);
         let invoice_ids = core.ids.sequence("intellectmoney.invoice", range);
         let offset = parse_offset(&fixture.utc_offset).unwrap_or_else(|| {
             tracing::warn!(utc_offset = %fixture.utc_offset, "intellectmoney.json utc_offset is not ±HH:MM; using +03:00");
@@ -269,9 +270,18 @@ mod tests {
     #[test]
     fn paths_in_any_case_map_to_the_registered_spelling() {
         let cases = [
-            ("/intellectmoney/merchant/createinvoice", Some("/intellectmoney/merchant/createInvoice")),
-            ("/IntellectMoney/Merchant/GETBANKCARDPAYMENTSTATE", Some("/intellectmoney/merchant/getBankCardPaymentState")),
-            ("/INTELLECTMONEY/pay/3000000001", Some("/intellectmoney/pay/3000000001")),
+            (
+                "/intellectmoney/merchant/createinvoice",
+                Some("/intellectmoney/merchant/createInvoice"),
+            ),
+            (
+                "/IntellectMoney/Merchant/GETBANKCARDPAYMENTSTATE",
+                Some("/intellectmoney/merchant/getBankCardPaymentState"),
+            ),
+            (
+                "/INTELLECTMONEY/pay/3000000001",
+                Some("/intellectmoney/pay/3000000001"),
+            ),
             ("/intellectmoney/", Some("/intellectmoney")),
             ("/intellectmoney/merchant/createInvoice", None),
             ("/softline/v1/payment", None),

@@ -87,7 +87,9 @@ impl PaymentStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentMethod {
     /// A bank card; `short_pan` is masked (`411111******1111`).
-    Card { short_pan: String },
+    Card {
+        short_pan: String,
+    },
     Sbp,
     Bnpl,
 }
@@ -172,7 +174,9 @@ impl Finish {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     /// `Created` or `InProcess`, moved on by polls or time.
-    Paced { polls: u32 },
+    Paced {
+        polls: u32,
+    },
     /// `SendTo3DS`.
     AwaitingBuyer,
     Finished(Finish),
@@ -235,7 +239,11 @@ pub fn paced(pacing: &Pacing, polls: u32, elapsed: Duration) -> Paced {
         ),
     };
     let polls_mode = matches!(pacing, Pacing::Polls { .. });
-    let in_created = if polls_mode { at <= created } else { at < created };
+    let in_created = if polls_mode {
+        at <= created
+    } else {
+        at < created
+    };
     let in_process_ = if polls_mode {
         at <= created + in_process
     } else {
@@ -345,7 +353,10 @@ impl Payment {
         now: OffsetDateTime,
     ) -> Result<Finish, PaymentError> {
         match self.progress {
-            Progress::AwaitingBuyer => Ok(self.end(decline, now).1.unwrap_or(Finish { decline, at: now })),
+            Progress::AwaitingBuyer => Ok(self
+                .end(decline, now)
+                .1
+                .unwrap_or(Finish { decline, at: now })),
             Progress::Paced { .. } => Err(PaymentError::NotReady),
             Progress::Finished(_) => Err(PaymentError::Finished),
         }
@@ -360,7 +371,11 @@ impl Payment {
         self.end(Some(decline), now).1
     }
 
-    fn end(&mut self, decline: Option<Decline>, now: OffsetDateTime) -> (PaymentStep, Option<Finish>) {
+    fn end(
+        &mut self,
+        decline: Option<Decline>,
+        now: OffsetDateTime,
+    ) -> (PaymentStep, Option<Finish>) {
         let finish = Finish { decline, at: now };
         self.progress = Progress::Finished(finish);
         (finish.step(), Some(finish))
@@ -486,7 +501,12 @@ impl Invoice {
     /// A payment ended: success pays (or holds) the invoice; a decline
     /// leaves it payable, so the buyer may try again.
     pub fn settle(&mut self, finish: Finish) -> Option<Transition> {
-        if finish.decline.is_some() || !matches!(self.status, InvoiceStatus::Created | InvoiceStatus::PartiallyPaid) {
+        if finish.decline.is_some()
+            || !matches!(
+                self.status,
+                InvoiceStatus::Created | InvoiceStatus::PartiallyPaid
+            )
+        {
             return None;
         }
         Some(match self.hold {
@@ -667,7 +687,13 @@ mod tests {
         let (step, finish) = p.advance(&SECONDS, at(5), false);
 
         assert_eq!(step, PaymentStep::Ok);
-        assert_eq!(finish, Some(Finish { decline: None, at: at(5) }));
+        assert_eq!(
+            finish,
+            Some(Finish {
+                decline: None,
+                at: at(5)
+            })
+        );
         assert_eq!(p.advance(&SECONDS, at(9), true), (PaymentStep::Ok, None));
     }
 
@@ -707,7 +733,10 @@ mod tests {
 
     #[test]
     fn a_successful_payment_pays_or_holds_and_a_decline_leaves_the_invoice_payable() {
-        let ok = Finish { decline: None, at: T0 };
+        let ok = Finish {
+            decline: None,
+            at: T0,
+        };
         let declined = Finish {
             decline: Some(Decline::Card),
             at: T0,
@@ -735,7 +764,10 @@ mod tests {
         let later = T0 + Duration::minutes(5);
         let mut held = invoice();
         held.hold = Some(Duration::hours(1));
-        held.settle(Finish { decline: None, at: T0 });
+        held.settle(Finish {
+            decline: None,
+            at: T0,
+        });
 
         assert_eq!(held.refund(None, later), Err(InvoiceError::Held));
         assert_eq!(held.capture(later).unwrap().to, InvoiceStatus::Paid);
@@ -772,14 +804,20 @@ mod tests {
         );
         assert_eq!(inv.tick(inv.expires_at + Duration::days(3)), None);
         assert!(inv.expired());
-        assert_eq!(inv.check_payable(inv.expires_at), Err(InvoiceError::Expired));
+        assert_eq!(
+            inv.check_payable(inv.expires_at),
+            Err(InvoiceError::Expired)
+        );
     }
 
     #[test]
     fn a_hold_past_its_hold_time_is_released() {
         let mut inv = invoice();
         inv.hold = Some(Duration::hours(2));
-        inv.settle(Finish { decline: None, at: T0 });
+        inv.settle(Finish {
+            decline: None,
+            at: T0,
+        });
 
         assert_eq!(inv.tick(T0 + Duration::hours(1)), None);
         assert_eq!(
@@ -798,7 +836,10 @@ mod tests {
         assert_eq!(inv.check_payable(T0), Err(InvoiceError::PaymentUnderWay));
         inv.payment.as_mut().unwrap().abort(Decline::Card, T0);
         assert_eq!(inv.check_payable(T0), Ok(()));
-        assert_eq!(inv.check_payable(inv.expires_at), Err(InvoiceError::Expired));
+        assert_eq!(
+            inv.check_payable(inv.expires_at),
+            Err(InvoiceError::Expired)
+        );
     }
 
     #[test]

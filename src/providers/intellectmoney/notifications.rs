@@ -38,9 +38,11 @@ pub fn form(invoice: &Invoice, shop: &Shop, offset: UtcOffset) -> Vec<(String, S
             .format(DATE_TIME)
             .unwrap_or_default(),
     );
-    if let Some(payment) = invoice.payment.as_ref().filter(|p| {
-        p.finish().is_some_and(|f| f.decline.is_none())
-    }) {
+    if let Some(payment) = invoice
+        .payment
+        .as_ref()
+        .filter(|p| p.finish().is_some_and(|f| f.decline.is_none()))
+    {
         push(
             "payMethod",
             payment
@@ -88,7 +90,11 @@ pub fn notify(state: &State, invoice: &Invoice) {
         return;
     };
     let status = invoice.status.code();
-    let Some(url) = invoice.result_url.clone().or_else(|| shop.result_url.clone()) else {
+    let Some(url) = invoice
+        .result_url
+        .clone()
+        .or_else(|| shop.result_url.clone())
+    else {
         state.core.record(
             Entry::new(NAME, EntryKind::Event)
                 .object(invoice.id.to_string())

@@ -22,12 +22,15 @@ use time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::State as Im;
 use super::api::card_plan;
-use super::model::{Decline, Finish, Invoice, InvoiceError, InvoiceStatus, Lang, Origin, Payment, PaymentMethod, Progress};
+use super::model::{
+    Decline, Finish, Invoice, InvoiceError, InvoiceStatus, Lang, Origin, Payment, PaymentMethod,
+    Progress,
+};
 use super::request::{self, Params};
 use super::scenarios;
 use super::validate::{self, card_number_reason};
-use super::State as Im;
 use crate::core::cards::{self, CardOutcome};
 use crate::core::mask::mask_card_number;
 use crate::core::money::Amount;
@@ -254,11 +257,15 @@ fn card_rows(state: &Im, lang: Lang) -> Vec<CardRow> {
             number: card.number.clone(),
             outcome: match (card.outcome, lang) {
                 (CardOutcome::Approved, Lang::Ru) => "успешная оплата",
-                (CardOutcome::Challenge, Lang::Ru) => "3-D Secure: код 123456 — успех, другой — отказ",
+                (CardOutcome::Challenge, Lang::Ru) => {
+                    "3-D Secure: код 123456 — успех, другой — отказ"
+                }
                 (CardOutcome::Declined, Lang::Ru) => "отказ банка",
                 (CardOutcome::InsufficientFunds, Lang::Ru) => "отказ: недостаточно средств",
                 (CardOutcome::Approved, Lang::En) => "approved",
-                (CardOutcome::Challenge, Lang::En) => "3-D Secure: code 123456 approves, any other declines",
+                (CardOutcome::Challenge, Lang::En) => {
+                    "3-D Secure: code 123456 approves, any other declines"
+                }
                 (CardOutcome::Declined, Lang::En) => "declined",
                 (CardOutcome::InsufficientFunds, Lang::En) => "declined: insufficient funds",
             },
@@ -336,7 +343,12 @@ struct MessagePage {
     link: Option<(String, String)>,
 }
 
-fn message(status: StatusCode, title: &str, text: &str, link: Option<(String, String)>) -> Response {
+fn message(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    link: Option<(String, String)>,
+) -> Response {
     (
         status,
         MessagePage {
@@ -376,14 +388,14 @@ fn with_objects(invoice_id: u64, response: Response) -> Response {
 }
 
 /// The invoice a page's path names, after the clock has had its say.
-fn load(state: &Im, path: Result<Path<String>, PathRejection>) -> Result<Invoice, Response> {
+fn load(state: &Im, path: Result<Path<String>, PathRejection>) -> Result<Invoice, Box<Response>> {
     state.sweep();
     let Ok(Path(id)) = path else {
-        return Err(not_found());
+        return Err(Box::new(not_found()));
     };
     validate::parse_invoice_id(&id)
         .and_then(|id| state.invoices.get(&id))
-        .ok_or_else(not_found)
+        .ok_or_else(|| Box::new(not_found()))
 }
 
 fn pay_page_url(id: u64) -> String {
@@ -408,14 +420,23 @@ fn destination(invoice: &Invoice, payment: &Payment, ok: bool) -> String {
             success_url,
             fail_url,
             ..
-        } => if ok { success_url.clone() } else { fail_url.clone() }.or_else(fallback),
+        } => if ok {
+            success_url.clone()
+        } else {
+            fail_url.clone()
+        }
+        .or_else(fallback),
         Origin::Hosted => fallback(),
     };
     target.unwrap_or_else(|| pay_page_url(invoice.id))
 }
 
 /// Ends the invoice's payment as the buyer decided and settles the invoice.
-fn decide(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Result<(Invoice, Payment, Finish), InvoiceError> {
+fn decide(
+    state: &Im,
+    invoice_id: u64,
+    decline: Option<Decline>,
+) -> Result<(Invoice, Payment, Finish), InvoiceError> {
     let now = state.now();
     let decided = state.update(invoice_id, |invoice| {
         let Some(payment) = invoice.payment.as_mut() else {
@@ -430,11 +451,17 @@ fn decide(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Result<(Invo
         }
     });
     let finish = decided.ok_or(InvoiceError::NotPaid)??;
-    let invoice = state.invoices.get(&invoice_id).ok_or(InvoiceError::NotPaid)?;
+    let invoice = state
+        .invoices
+        .get(&invoice_id)
+        .ok_or(InvoiceError::NotPaid)?;
     let payment = invoice.payment.clone().ok_or(InvoiceError::NotPaid)?;
     state.record_payment(
         invoice_id,
-        format!("buyer's decision: payment SendTo3DS → {}", finish.step().name()),
+        format!(
+            "buyer's decision: payment SendTo3DS → {}",
+            finish.step().name()
+        ),
     );
     Ok((invoice, payment, finish))
 }
@@ -442,7 +469,9 @@ fn decide(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Result<(Invo
 /// Redirects after the buyer's decision on a 3-D Secure, PayLate or SBP page.
 fn after_decision(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Response {
     let response = match decide(state, invoice_id, decline) {
-        Ok((invoice, payment, finish)) => see_other(&destination(&invoice, &payment, finish.decline.is_none())),
+        Ok((invoice, payment, finish)) => {
+            see_other(&destination(&invoice, &payment, finish.decline.is_none()))
+        }
         Err(_) => message(
             StatusCode::CONFLICT,
             "Платёж уже завершён",
@@ -456,7 +485,11 @@ fn after_decision(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Resp
 /// The methods the invoice's `Preference` allows (all when it names none
 /// the sandbox knows).
 fn allowed(invoice: &Invoice) -> (bool, bool, bool) {
-    let preference = invoice.preference.as_deref().unwrap_or("").to_ascii_lowercase();
+    let preference = invoice
+        .preference
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let card = preference.contains("bankcard");
     let sbp = preference.contains("sbp");
     let bnpl = preference.contains("bnpl") || preference.contains("paylate");
@@ -471,7 +504,11 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
     let t = texts(invoice.language);
     let (show_card, show_sbp, show_paylate) = allowed(invoice);
     let notice = match invoice.status {
-        InvoiceStatus::Created | InvoiceStatus::PartiallyPaid if state.now() < invoice.expires_at => None,
+        InvoiceStatus::Created | InvoiceStatus::PartiallyPaid
+            if state.now() < invoice.expires_at =>
+        {
+            None
+        }
         InvoiceStatus::Created | InvoiceStatus::PartiallyPaid => Some(Notice {
             text: "Срок оплаты счёта истёк.".to_owned(),
             is_error: true,
@@ -509,7 +546,10 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
     // The last attempt's decline, so the buyer knows why and can retry.
     let error = error.or_else(|| match &invoice.payment {
         Some(p) if notice.is_none() => p.finish().and_then(|f| f.decline).map(|d| {
-            format!("Оплата не прошла: {}.", d.message_and_code().0.to_lowercase())
+            format!(
+                "Оплата не прошла: {}.",
+                d.message_and_code().0.to_lowercase()
+            )
         }),
         _ => None,
     });
@@ -553,10 +593,16 @@ fn see_other_path(path: &str) -> Response {
 #[utoipa::path(get, path = "/pay/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice")))]
-async fn payment_page(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn payment_page(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     match load(&state, path) {
-        Ok(invoice) => with_objects(invoice.id, pay_page(&state, &invoice, None, CardForm::default()).into_response()),
-        Err(response) => response,
+        Ok(invoice) => with_objects(
+            invoice.id,
+            pay_page(&state, &invoice, None, CardForm::default()).into_response(),
+        ),
+        Err(response) => *response,
     }
 }
 
@@ -583,7 +629,7 @@ async fn pay_by_card(
 ) -> Response {
     let invoice = match load(&state, path) {
         Ok(invoice) => invoice,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let form = read_form(&state, body).await;
     let typed = CardForm {
@@ -608,7 +654,10 @@ fn card_form_checks(state: &Im, form: &Params) -> Result<String, String> {
     let pan = cards::card_digits(form.text("card_number")).map_err(|e| {
         let reason = card_number_reason(e);
         let mut chars = reason.chars();
-        chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect()) + "."
+        chars
+            .next()
+            .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+            + "."
     })?;
     let expiry = form.text("expiry").trim();
     let (month, year) = expiry
@@ -629,16 +678,25 @@ fn card_form_checks(state: &Im, form: &Params) -> Result<String, String> {
 /// Pays the invoice with a card typed (or chosen by a one-click button) on
 /// the payment page. A scenario forced on the card payment applies here
 /// exactly as to BankCardPayment.
-fn pay_with_card(state: &Im, headers: &HeaderMap, invoice: &Invoice, pan: &str, typed: CardForm) -> Response {
-    let forced = state.core.scenarios.forced(scenarios::PAYMENT, header_of(headers), &|name| {
-        if name.eq_ignore_ascii_case("InvoiceId") {
-            Some(invoice.id.to_string())
-        } else if name.eq_ignore_ascii_case("OrderId") {
-            Some(invoice.order_id.clone())
-        } else {
-            None
-        }
-    });
+fn pay_with_card(
+    state: &Im,
+    headers: &HeaderMap,
+    invoice: &Invoice,
+    pan: &str,
+    typed: CardForm,
+) -> Response {
+    let forced = state
+        .core
+        .scenarios
+        .forced(scenarios::PAYMENT, header_of(headers), &|name| {
+            if name.eq_ignore_ascii_case("InvoiceId") {
+                Some(invoice.id.to_string())
+            } else if name.eq_ignore_ascii_case("OrderId") {
+                Some(invoice.order_id.clone())
+            } else {
+                None
+            }
+        });
     let outcome = forced
         .and_then(scenarios::card_outcome)
         .or_else(|| state.core.cards.outcome(pan).ok())
@@ -647,10 +705,16 @@ fn pay_with_card(state: &Im, headers: &HeaderMap, invoice: &Invoice, pan: &str, 
         short_pan: mask_card_number(pan),
     };
     if let Err(error) = start_hosted(state, invoice.id, method) {
-        return (StatusCode::CONFLICT, pay_page(state, invoice, Some(invoice_error_text(error)), typed)).into_response();
+        return (
+            StatusCode::CONFLICT,
+            pay_page(state, invoice, Some(invoice_error_text(error)), typed),
+        )
+            .into_response();
     }
     match card_plan(outcome) {
-        super::model::Plan::AskBuyer => see_other_path(&format!("/intellectmoney/3ds/{}", invoice.id)),
+        super::model::Plan::AskBuyer => {
+            see_other_path(&format!("/intellectmoney/3ds/{}", invoice.id))
+        }
         super::model::Plan::Approve => after_decision(state, invoice.id, None),
         super::model::Plan::Decline(decline) => {
             let response = after_decision(state, invoice.id, Some(decline));
@@ -675,7 +739,10 @@ fn start_hosted(state: &Im, invoice_id: u64, method: PaymentMethod) -> Result<()
         .ids
         .number(100_000_000_000..1_000_000_000_000)
         .to_string();
-    let summary = format!("payment started on the payment page: {}", super::api::describe(&method));
+    let summary = format!(
+        "payment started on the payment page: {}",
+        super::api::describe(&method)
+    );
     state
         .update(invoice_id, |invoice| {
             let result = invoice
@@ -691,18 +758,29 @@ fn start_hosted(state: &Im, invoice_id: u64, method: PaymentMethod) -> Result<()
 fn invoice_error_text(error: InvoiceError) -> String {
     let text = error.to_string();
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect()) + "."
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+        + "."
 }
 
 /// A one-click outcome on the payment page, paid through the card path with
 /// the test card for that outcome.
-fn one_click(state: &Im, headers: &HeaderMap, path: Result<Path<String>, PathRejection>, outcome: CardOutcome) -> Response {
+fn one_click(
+    state: &Im,
+    headers: &HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    outcome: CardOutcome,
+) -> Response {
     let invoice = match load(state, path) {
         Ok(invoice) => invoice,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let pan = state.core.cards.number_for(outcome).unwrap_or_default();
-    with_objects(invoice.id, pay_with_card(state, headers, &invoice, &pan, CardForm::default()))
+    with_objects(
+        invoice.id,
+        pay_with_card(state, headers, &invoice, &pan, CardForm::default()),
+    )
 }
 
 /// [One-click approve](https://developer.intellectmoney.ru/merchant/api/createInvoice):
@@ -710,7 +788,11 @@ fn one_click(state: &Im, headers: &HeaderMap, path: Result<Path<String>, PathRej
 #[utoipa::path(post, path = "/pay/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the SuccessUrl (or the payment page)")))]
-async fn pay_approve(State(state): State<Im>, headers: HeaderMap, path: Result<Path<String>, PathRejection>) -> Response {
+async fn pay_approve(
+    State(state): State<Im>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     one_click(&state, &headers, path, CardOutcome::Approved)
 }
 
@@ -719,21 +801,35 @@ async fn pay_approve(State(state): State<Im>, headers: HeaderMap, path: Result<P
 #[utoipa::path(post, path = "/pay/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the FailUrl"), (status = 422, description = "The page with the decline, without a FailUrl")))]
-async fn pay_decline(State(state): State<Im>, headers: HeaderMap, path: Result<Path<String>, PathRejection>) -> Response {
+async fn pay_decline(
+    State(state): State<Im>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     one_click(&state, &headers, path, CardOutcome::Declined)
 }
 
 /// Starts an SBP or PayLate payment from the payment page and goes there.
-fn start_page_method(state: &Im, path: Result<Path<String>, PathRejection>, method: PaymentMethod, page: &str) -> Response {
+fn start_page_method(
+    state: &Im,
+    path: Result<Path<String>, PathRejection>,
+    method: PaymentMethod,
+    page: &str,
+) -> Response {
     let invoice = match load(state, path) {
         Ok(invoice) => invoice,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let response = match start_hosted(state, invoice.id, method) {
         Ok(()) => see_other_path(&format!("/intellectmoney/{page}/{}", invoice.id)),
         Err(error) => (
             StatusCode::CONFLICT,
-            pay_page(state, &invoice, Some(invoice_error_text(error)), CardForm::default()),
+            pay_page(
+                state,
+                &invoice,
+                Some(invoice_error_text(error)),
+                CardForm::default(),
+            ),
         )
             .into_response(),
     };
@@ -745,7 +841,10 @@ fn start_page_method(state: &Im, path: Result<Path<String>, PathRejection>, meth
 #[utoipa::path(post, path = "/pay/{invoice_id}/sbp", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the SBP page")))]
-async fn pay_by_sbp(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn pay_by_sbp(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     start_page_method(&state, path, PaymentMethod::Sbp, "sbp")
 }
 
@@ -754,7 +853,10 @@ async fn pay_by_sbp(State(state): State<Im>, path: Result<Path<String>, PathReje
 #[utoipa::path(post, path = "/pay/{invoice_id}/paylate", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the PayLate page")))]
-async fn pay_by_paylate(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn pay_by_paylate(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     start_page_method(&state, path, PaymentMethod::Bnpl, "paylate")
 }
 
@@ -763,7 +865,10 @@ async fn pay_by_paylate(State(state): State<Im>, path: Result<Path<String>, Path
 #[utoipa::path(get, path = "/pay/{invoice_id}/back", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the BackUrl (or the payment page)")))]
-async fn back_to_shop(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn back_to_shop(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     match load(&state, path) {
         Ok(invoice) => {
             let response = match &invoice.back_url {
@@ -772,13 +877,17 @@ async fn back_to_shop(State(state): State<Im>, path: Result<Path<String>, PathRe
             };
             with_objects(invoice.id, response)
         }
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
 /// The payment waiting for the buyer on a page of `kind`, or the page that
 /// says why there is none.
-fn awaiting(state: &Im, path: Result<Path<String>, PathRejection>, kind: fn(&PaymentMethod) -> bool) -> Result<(Invoice, Payment), Response> {
+fn awaiting(
+    state: &Im,
+    path: Result<Path<String>, PathRejection>,
+    kind: fn(&PaymentMethod) -> bool,
+) -> Result<(Invoice, Payment), Box<Response>> {
     let invoice = load(state, path)?;
     let now = state.now();
     let pacing = state.fixture.pacing.clone();
@@ -794,27 +903,34 @@ fn awaiting(state: &Im, path: Result<Path<String>, PathRejection>, kind: fn(&Pay
             (Some(snapshot), transition)
         })
         .flatten();
-    let link = Some((pay_page_url(invoice.id), texts(invoice.language).to_payment_page.to_owned()));
-    match payment {
-        Some(payment) if kind(&payment.method) && payment.progress == Progress::AwaitingBuyer => Ok((invoice, payment)),
-        Some(payment) if kind(&payment.method) && payment.is_finished() => Err(with_objects(
-            invoice.id,
-            message(StatusCode::CONFLICT, "Платёж уже завершён", "Этот платёж уже завершён.", link),
-        )),
-        Some(payment) if kind(&payment.method) => Err(with_objects(
-            invoice.id,
-            message(
-                StatusCode::CONFLICT,
-                "Платёж ещё обрабатывается",
-                "Платёж ещё обрабатывается. Обновите страницу через несколько секунд.",
-                link,
-            ),
-        )),
-        _ => Err(with_objects(
-            invoice.id,
-            message(StatusCode::NOT_FOUND, "Платёж не найден", "По этому счёту нет платежа, ожидающего подтверждения здесь.", link),
-        )),
-    }
+    let link = Some((
+        pay_page_url(invoice.id),
+        texts(invoice.language).to_payment_page.to_owned(),
+    ));
+    let (status, title, text) = match payment {
+        Some(payment) if kind(&payment.method) && payment.progress == Progress::AwaitingBuyer => {
+            return Ok((invoice, payment));
+        }
+        Some(payment) if kind(&payment.method) && payment.is_finished() => (
+            StatusCode::CONFLICT,
+            "Платёж уже завершён",
+            "Этот платёж уже завершён.",
+        ),
+        Some(payment) if kind(&payment.method) => (
+            StatusCode::CONFLICT,
+            "Платёж ещё обрабатывается",
+            "Платёж ещё обрабатывается. Обновите страницу через несколько секунд.",
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "Платёж не найден",
+            "По этому счёту нет платежа, ожидающего подтверждения здесь.",
+        ),
+    };
+    Err(Box::new(with_objects(
+        invoice.id,
+        message(status, title, text, link),
+    )))
 }
 
 fn is_card(method: &PaymentMethod) -> bool {
@@ -829,14 +945,22 @@ fn is_sbp(method: &PaymentMethod) -> bool {
     *method == PaymentMethod::Sbp
 }
 
-fn three_ds(state: &Im, path: Result<Path<String>, PathRejection>, error: Option<String>) -> Response {
+fn three_ds(
+    state: &Im,
+    path: Result<Path<String>, PathRejection>,
+    error: Option<String>,
+) -> Response {
     match awaiting(state, path, is_card) {
         Ok((invoice, payment)) => {
             let short_pan = match &payment.method {
                 PaymentMethod::Card { short_pan } => short_pan.clone(),
                 _ => String::new(),
             };
-            let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            let status = if error.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
             let page = ThreeDsPage {
                 t: texts(invoice.language),
                 head: Head::of(state, &invoice),
@@ -846,7 +970,7 @@ fn three_ds(state: &Im, path: Result<Path<String>, PathRejection>, error: Option
             };
             with_objects(invoice.id, (status, page).into_response())
         }
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -855,7 +979,10 @@ fn three_ds(state: &Im, path: Result<Path<String>, PathRejection>, error: Option
 #[utoipa::path(get, path = "/3ds/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 200, description = "HTML page with the code form", content_type = "text/html")))]
-async fn three_ds_page(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn three_ds_page(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     three_ds(&state, path, None)
 }
 
@@ -864,7 +991,10 @@ async fn three_ds_page(State(state): State<Im>, path: Result<Path<String>, PathR
 #[utoipa::path(post, path = "/3ds/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 200, description = "HTML page with the code form", content_type = "text/html")))]
-async fn three_ds_page_post(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn three_ds_page_post(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     three_ds(&state, path, None)
 }
 
@@ -873,7 +1003,11 @@ async fn three_ds_page_post(State(state): State<Im>, path: Result<Path<String>, 
 #[utoipa::path(post, path = "/3ds/{invoice_id}/confirm", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the ReturnUrl (API), or the SuccessUrl/FailUrl (payment page)"), (status = 422, description = "No code typed")))]
-async fn three_ds_confirm(State(state): State<Im>, path: Result<Path<String>, PathRejection>, body: Body) -> Response {
+async fn three_ds_confirm(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Response {
     let form = read_form(&state, body).await;
     let code = form.text("code").trim().to_owned();
     if code.is_empty() {
@@ -884,14 +1018,19 @@ async fn three_ds_confirm(State(state): State<Im>, path: Result<Path<String>, Pa
             let decline = (code != state.core.cards.challenge_code).then_some(Decline::ThreeDs);
             after_decision(&state, invoice.id, decline)
         }
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
-fn decide_on_page(state: &Im, path: Result<Path<String>, PathRejection>, kind: fn(&PaymentMethod) -> bool, decline: Option<Decline>) -> Response {
+fn decide_on_page(
+    state: &Im,
+    path: Result<Path<String>, PathRejection>,
+    kind: fn(&PaymentMethod) -> bool,
+    decline: Option<Decline>,
+) -> Response {
     match awaiting(state, path, kind) {
         Ok((invoice, _)) => after_decision(state, invoice.id, decline),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -900,7 +1039,10 @@ fn decide_on_page(state: &Im, path: Result<Path<String>, PathRejection>, kind: f
 #[utoipa::path(post, path = "/3ds/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the ReturnUrl or SuccessUrl")))]
-async fn three_ds_approve(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn three_ds_approve(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     decide_on_page(&state, path, is_card, None)
 }
 
@@ -909,7 +1051,10 @@ async fn three_ds_approve(State(state): State<Im>, path: Result<Path<String>, Pa
 #[utoipa::path(post, path = "/3ds/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the ReturnUrl or FailUrl")))]
-async fn three_ds_decline(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn three_ds_decline(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     decide_on_page(&state, path, is_card, Some(Decline::ThreeDs))
 }
 
@@ -923,7 +1068,7 @@ fn paylate(state: &Im, path: Result<Path<String>, PathRejection>) -> Response {
             };
             with_objects(invoice.id, page.into_response())
         }
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -945,7 +1090,12 @@ fn schedule(state: &Im, invoice: &Invoice) -> Vec<Installment> {
                 date: if i == 0 {
                     t.today.to_owned()
                 } else {
-                    format!("{:02}.{:02}.{}", date.day(), u8::from(date.month()), date.year())
+                    format!(
+                        "{:02}.{:02}.{}",
+                        date.day(),
+                        u8::from(date.month()),
+                        date.year()
+                    )
                 },
                 amount: money(
                     Amount::from_minor(if i == 0 { first } else { each }),
@@ -962,7 +1112,10 @@ fn schedule(state: &Im, invoice: &Invoice) -> Vec<Installment> {
 #[utoipa::path(get, path = "/paylate/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
-async fn paylate_page(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn paylate_page(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     paylate(&state, path)
 }
 
@@ -971,7 +1124,10 @@ async fn paylate_page(State(state): State<Im>, path: Result<Path<String>, PathRe
 #[utoipa::path(post, path = "/paylate/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
-async fn paylate_page_post(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn paylate_page_post(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     paylate(&state, path)
 }
 
@@ -980,7 +1136,10 @@ async fn paylate_page_post(State(state): State<Im>, path: Result<Path<String>, P
 #[utoipa::path(post, path = "/paylate/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the SuccessUrl")))]
-async fn paylate_approve(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn paylate_approve(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     decide_on_page(&state, path, is_bnpl, None)
 }
 
@@ -989,7 +1148,10 @@ async fn paylate_approve(State(state): State<Im>, path: Result<Path<String>, Pat
 #[utoipa::path(post, path = "/paylate/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the FailUrl")))]
-async fn paylate_decline(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn paylate_decline(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     decide_on_page(&state, path, is_bnpl, Some(Decline::Bnpl))
 }
 
@@ -1007,7 +1169,7 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
             };
             with_objects(invoice.id, page.into_response())
         }
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -1015,7 +1177,10 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
 #[utoipa::path(post, path = "/sbp/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the SuccessUrl")))]
-async fn sbp_approve(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn sbp_approve(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     decide_on_page(&state, path, is_sbp, None)
 }
 
@@ -1023,7 +1188,10 @@ async fn sbp_approve(State(state): State<Im>, path: Result<Path<String>, PathRej
 #[utoipa::path(post, path = "/sbp/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 303, description = "To the FailUrl")))]
-async fn sbp_decline(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+async fn sbp_decline(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
     decide_on_page(&state, path, is_sbp, Some(Decline::Sbp))
 }
 
@@ -1035,11 +1203,14 @@ async fn sbp_decline(State(state): State<Im>, path: Result<Path<String>, PathRej
 async fn sbp_qr(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
     match load(&state, path) {
         Ok(invoice) => (
-            [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")],
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
             qr_placeholder(invoice.id),
         )
             .into_response(),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -1051,12 +1222,16 @@ pub fn qr_placeholder(seed: u64) -> String {
         let corner = |cx: u64, cy: u64| {
             (cx..cx + 7).contains(&x) && (cy..cy + 7).contains(&y) && {
                 let (dx, dy) = (x - cx, y - cy);
-                dx == 0 || dx == 6 || dy == 0 || dy == 6 || ((2..=4).contains(&dx) && (2..=4).contains(&dy))
+                dx == 0
+                    || dx == 6
+                    || dy == 0
+                    || dy == 6
+                    || ((2..=4).contains(&dx) && (2..=4).contains(&dy))
             }
         };
         corner(0, 0) || corner(N - 7, 0) || corner(0, N - 7)
     };
-    let near_finder = |x: u64, y: u64| (x < 8 && y < 8) || (x >= N - 8 && y < 8) || (x < 8 && y >= N - 8);
+    let near_finder = |x: u64, y: u64| (x < 8 && !(8..N - 8).contains(&y)) || (x >= N - 8 && y < 8);
     let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
     let mut cells = String::new();
     for y in 0..N {
@@ -1064,9 +1239,17 @@ pub fn qr_placeholder(seed: u64) -> String {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let dark = if near_finder(x, y) { finder(x, y) } else { state % 2 == 0 };
+            let dark = if near_finder(x, y) {
+                finder(x, y)
+            } else {
+                state % 2 == 0
+            };
             if dark {
-                cells.push_str(&format!("<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>", x + 2, y + 2));
+                cells.push_str(&format!(
+                    "<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>",
+                    x + 2,
+                    y + 2
+                ));
             }
         }
     }
@@ -1081,9 +1264,18 @@ mod tests {
 
     #[test]
     fn money_is_written_the_local_way() {
-        assert_eq!(money(Amount::from_minor(123_456), "RUB", Lang::Ru), "1\u{a0}234,56\u{a0}₽");
-        assert_eq!(money(Amount::from_minor(1000), "TST", Lang::Ru), "10,00\u{a0}TST");
-        assert_eq!(money(Amount::from_minor(123_456_789), "USD", Lang::En), "1,234,567.89 USD");
+        assert_eq!(
+            money(Amount::from_minor(123_456), "RUB", Lang::Ru),
+            "1\u{a0}234,56\u{a0}₽"
+        );
+        assert_eq!(
+            money(Amount::from_minor(1000), "TST", Lang::Ru),
+            "10,00\u{a0}TST"
+        );
+        assert_eq!(
+            money(Amount::from_minor(123_456_789), "USD", Lang::En),
+            "1,234,567.89 USD"
+        );
     }
 
     #[test]

@@ -270,7 +270,8 @@ mod json {
                 .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
                 .ok_or_else(|| err("неверная последовательность \\u", self.pos))?;
             self.pos += 4;
-            u32::from_str_radix(digits, 16).map_err(|_| err("неверная последовательность \\u", self.pos))
+            u32::from_str_radix(digits, 16)
+                .map_err(|_| err("неверная последовательность \\u", self.pos))
         }
 
         fn unicode_escape(&mut self) -> Result<char, BodyError> {
@@ -303,7 +304,12 @@ mod json {
             }
         }
 
-        fn skip_container(&mut self, close: u8, depth: usize, keyed: bool) -> Result<(), BodyError> {
+        fn skip_container(
+            &mut self,
+            close: u8,
+            depth: usize,
+            keyed: bool,
+        ) -> Result<(), BodyError> {
             self.pos += 1;
             self.skip_ws();
             if self.peek() == Some(close) {
@@ -355,14 +361,18 @@ mod xml {
                 Event::Start(start) => {
                     depth += 1;
                     match depth {
-                        1 if seen_root => return Err(BodyError::Xml("больше одного корневого элемента".into())),
+                        1 if seen_root => {
+                            return Err(BodyError::Xml("больше одного корневого элемента".into()));
+                        }
                         1 => seen_root = true,
                         2 => current = Some((name_of(start.name().as_ref())?, String::new())),
                         _ => {}
                     }
                 }
                 Event::Empty(start) => match depth {
-                    0 if seen_root => return Err(BodyError::Xml("больше одного корневого элемента".into())),
+                    0 if seen_root => {
+                        return Err(BodyError::Xml("больше одного корневого элемента".into()));
+                    }
                     0 => seen_root = true,
                     1 => pairs.push((name_of(start.name().as_ref())?, String::new())),
                     _ => {}
@@ -527,7 +537,8 @@ mod tests {
 
     #[test]
     fn forms_are_decoded_and_names_match_in_any_case() {
-        let params = parse(b"EshopId=450000&SuccessUrl=https%3A%2F%2Fshop.ru&ServiceName=a+b").unwrap();
+        let params =
+            parse(b"EshopId=450000&SuccessUrl=https%3A%2F%2Fshop.ru&ServiceName=a+b").unwrap();
 
         assert_eq!(
             pairs(&params),
@@ -566,7 +577,10 @@ mod tests {
             parse(b"<Request><A>&lol;</A></Request>"),
             Err(BodyError::Xml(_))
         ));
-        assert!(matches!(parse(b"<Request><A>1</A>"), Err(BodyError::Xml(_))));
+        assert!(matches!(
+            parse(b"<Request><A>1</A>"),
+            Err(BodyError::Xml(_))
+        ));
         assert!(matches!(parse(b"<A/><B/>"), Err(BodyError::Xml(_))));
     }
 
@@ -580,8 +594,14 @@ mod tests {
     fn accept_chooses_xml_only_when_xml_comes_first() {
         assert_eq!(Format::from_accept(None), Format::Json);
         assert_eq!(Format::from_accept(Some("application/xml")), Format::Xml);
-        assert_eq!(Format::from_accept(Some("text/xml, application/json")), Format::Xml);
-        assert_eq!(Format::from_accept(Some("application/json, application/xml")), Format::Json);
+        assert_eq!(
+            Format::from_accept(Some("text/xml, application/json")),
+            Format::Xml
+        );
+        assert_eq!(
+            Format::from_accept(Some("application/json, application/xml")),
+            Format::Json
+        );
         assert_eq!(Format::from_accept(Some("*/*")), Format::Json);
     }
 }

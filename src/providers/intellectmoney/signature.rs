@@ -67,7 +67,7 @@ impl Method {
 
     /// The template's values in the request, each `""` when absent; with
     /// `empty_fail_url` the FailUrl slot is left empty (the portal's variant).
-    fn values<'a>(self, params: &'a Params, empty_fail_url: bool) -> Vec<&'a str> {
+    fn values(self, params: &Params, empty_fail_url: bool) -> Vec<&str> {
         self.fields()
             .iter()
             .map(|field| {
@@ -106,7 +106,12 @@ pub fn hash_matches(method: Method, params: &Params, secret_key: &str, received:
 }
 
 /// Whether the `Sign` header is right, in either CreateInvoice variant.
-pub fn sign_matches(method: Method, params: &Params, sign_secret_key: &str, received: &str) -> bool {
+pub fn sign_matches(
+    method: Method,
+    params: &Params,
+    sign_secret_key: &str,
+    received: &str,
+) -> bool {
     if hex_matches(received, &expected_sign(method, params, sign_secret_key)) {
         return true;
     }
@@ -138,7 +143,10 @@ pub fn notification_hash(form: &[(String, String)], secret_key: &str) -> String 
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
     };
-    md5_hex(&payload(NOTIFICATION_FIELDS.iter().map(|f| value(f)), secret_key))
+    md5_hex(&payload(
+        NOTIFICATION_FIELDS.iter().map(|f| value(f)),
+        secret_key,
+    ))
 }
 
 #[cfg(test)]
@@ -194,14 +202,33 @@ mod tests {
     fn hex_is_accepted_in_any_letter_case_and_a_changed_value_is_not() {
         let p = contract_invoice();
         let hash = expected_hash(Method::CreateInvoice, &p, "sandbox-secret");
-        assert!(hash_matches(Method::CreateInvoice, &p, "sandbox-secret", &hash.to_uppercase()));
+        assert!(hash_matches(
+            Method::CreateInvoice,
+            &p,
+            "sandbox-secret",
+            &hash.to_uppercase()
+        ));
         let changed = Params::new(
             contract_invoice()
                 .iter()
-                .map(|(k, v)| (k.to_owned(), if k == "recipientAmount" { "10.01".to_owned() } else { v.to_owned() }))
+                .map(|(k, v)| {
+                    (
+                        k.to_owned(),
+                        if k == "recipientAmount" {
+                            "10.01".to_owned()
+                        } else {
+                            v.to_owned()
+                        },
+                    )
+                })
                 .collect(),
         );
-        assert!(!hash_matches(Method::CreateInvoice, &changed, "sandbox-secret", &hash));
+        assert!(!hash_matches(
+            Method::CreateInvoice,
+            &changed,
+            "sandbox-secret",
+            &hash
+        ));
     }
 
     #[test]
@@ -217,15 +244,24 @@ mod tests {
         let with_value = sha256_hex(
             "450000::A-1::::10.00::RUB::::a@b.ru::::https://shop.example/fail::::::::::::k",
         );
-        let with_empty_slot =
-            sha256_hex("450000::A-1::::10.00::RUB::::a@b.ru::::::::::::::::k");
+        let with_empty_slot = sha256_hex("450000::A-1::::10.00::RUB::::a@b.ru::::::::::::::::k");
         let without_slot = sha256_hex("450000::A-1::::10.00::RUB::::a@b.ru::::::::::::::k");
 
         assert!(sign_matches(Method::CreateInvoice, &p, "k", &with_value));
-        assert!(sign_matches(Method::CreateInvoice, &p, "k", &with_empty_slot));
+        assert!(sign_matches(
+            Method::CreateInvoice,
+            &p,
+            "k",
+            &with_empty_slot
+        ));
         assert!(!sign_matches(Method::CreateInvoice, &p, "k", &without_slot));
         // Other methods have no second variant.
-        assert!(!sign_matches(Method::BnplPayment, &p, "k", &with_empty_slot));
+        assert!(!sign_matches(
+            Method::BnplPayment,
+            &p,
+            "k",
+            &with_empty_slot
+        ));
     }
 
     #[test]

@@ -140,8 +140,9 @@ pub fn amount(params: &Params) -> Result<Amount> {
     if value.len() > 13 {
         return Err(bad("не более 13 символов"));
     }
-    let amount = Amount::parse_decimal(value)
-        .map_err(|_| bad("сумма — число с точкой и не более двух знаков после неё, например 10.00"))?;
+    let amount = Amount::parse_decimal(value).map_err(|_| {
+        bad("сумма — число с точкой и не более двух знаков после неё, например 10.00")
+    })?;
     if amount < MIN_AMOUNT {
         return Err(bad("сумма не меньше 1.00"));
     }
@@ -154,7 +155,9 @@ fn ip_address(params: &Params) -> Result<String> {
     value
         .parse::<std::net::IpAddr>()
         .map(|_| value.to_owned())
-        .map_err(|_| IntellectMoneyError::invalid("IpAddress", "нужен IP-адрес, например 127.0.0.1"))
+        .map_err(|_| {
+            IntellectMoneyError::invalid("IpAddress", "нужен IP-адрес, например 127.0.0.1")
+        })
 }
 
 /// What CreateInvoice needs besides the shop.
@@ -246,9 +249,7 @@ fn expire_date(params: &Params, rules: &InvoiceRules<'_>) -> Result<OffsetDateTi
         return Ok(rules.now + rules.lifetime);
     };
     let at = PrimitiveDateTime::parse(value, DATE_TIME)
-        .map_err(|_| {
-            IntellectMoneyError::invalid("ExpireDate", "формат даты yyyy-MM-dd HH:mm:ss")
-        })?
+        .map_err(|_| IntellectMoneyError::invalid("ExpireDate", "формат даты yyyy-MM-dd HH:mm:ss"))?
         .assume_offset(rules.offset);
     if at <= rules.now {
         return Err(IntellectMoneyError::invalid(
@@ -259,10 +260,7 @@ fn expire_date(params: &Params, rules: &InvoiceRules<'_>) -> Result<OffsetDateTi
     if at > rules.now + rules.lifetime {
         return Err(IntellectMoneyError::invalid(
             "ExpireDate",
-            format!(
-                "счёт живёт не более {} дней",
-                rules.lifetime.whole_days()
-            ),
+            format!("счёт живёт не более {} дней", rules.lifetime.whole_days()),
         ));
     }
     Ok(at)
@@ -275,7 +273,10 @@ fn hold_mode(params: &Params) -> Result<bool> {
         None => Ok(false),
         Some("1") | Some("true") => Ok(true),
         Some("0") | Some("false") => Ok(false),
-        Some(_) => Err(IntellectMoneyError::invalid("HoldMode", "допустимо 0 или 1")),
+        Some(_) => Err(IntellectMoneyError::invalid(
+            "HoldMode",
+            "допустимо 0 или 1",
+        )),
     }
 }
 
@@ -305,7 +306,8 @@ fn user_fields(params: &Params) -> Vec<UserField> {
         } else {
             continue;
         };
-        if index.is_empty() || index.len() > 10 || !index.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if index.is_empty() || index.len() > 10 || !index.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             continue;
         }
         let position = match fields.iter().position(|f| f.index == index) {
@@ -448,7 +450,9 @@ mod tests {
     }
 
     fn currencies() -> Vec<String> {
-        ["RUB", "RUR", "TST", "USD", "EUR"].map(String::from).to_vec()
+        ["RUB", "RUR", "TST", "USD", "EUR"]
+            .map(String::from)
+            .to_vec()
     }
 
     fn parse_invoice(extra: &[(&str, &str)]) -> Result<NewInvoice> {
@@ -495,14 +499,19 @@ mod tests {
         let (order51, service1025, user256) = (long(51), long(1025), long(256));
         let email101 = format!("{}@example.com", long(89));
         let url513 = format!("https://shop.example/{}", long(492));
-        let cases: Vec<(Vec<(&str, &str)>, u32, &str)> = vec![
+        type Case<'a> = (Vec<(&'a str, &'a str)>, u32, &'a str);
+        let cases: Vec<Case> = vec![
             (vec![("OrderId", "")], 2, "OrderId"),
             (vec![("OrderId", &order51)], 3, "OrderId"),
             (vec![("ServiceName", &service1025)], 3, "ServiceName"),
             (vec![("RecipientAmount", "0.99")], 3, "RecipientAmount"),
             (vec![("RecipientAmount", "10,00")], 3, "RecipientAmount"),
             (vec![("RecipientAmount", "1.005")], 3, "RecipientAmount"),
-            (vec![("RecipientAmount", "12345678901.00")], 3, "RecipientAmount"),
+            (
+                vec![("RecipientAmount", "12345678901.00")],
+                3,
+                "RecipientAmount",
+            ),
             (vec![("RecipientCurrency", "GBP")], 3, "RecipientCurrency"),
             (vec![("RecipientCurrency", "rub")], 3, "RecipientCurrency"),
             (vec![("UserName", &user256)], 3, "UserName"),
@@ -613,7 +622,10 @@ mod tests {
             p.push((k, v));
             CardPayment::parse(&params(&p), NOW).map_err(|e| e.source_param())
         };
-        assert_eq!(CardPayment::parse(&params(&base), NOW).unwrap().pan, "4111111111111111");
+        assert_eq!(
+            CardPayment::parse(&params(&base), NOW).unwrap().pan,
+            "4111111111111111"
+        );
         assert_eq!(with("Pan", "4111111111111112"), Err(Some("Pan")));
         assert_eq!(with("ExpiredMonth", "13"), Err(Some("ExpiredMonth")));
         assert_eq!(with("ExpiredYear", "2026").map(|c| c.pan.len()), Ok(16));
