@@ -545,12 +545,10 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
     };
     // The last attempt's decline, so the buyer knows why and can retry.
     let error = error.or_else(|| match &invoice.payment {
-        Some(p) if notice.is_none() => p.finish().and_then(|f| f.decline).map(|d| {
-            format!(
-                "Оплата не прошла: {}.",
-                d.message_and_code().0.to_lowercase()
-            )
-        }),
+        Some(p) if notice.is_none() => p
+            .finish()
+            .and_then(|f| f.decline)
+            .map(|d| format!("Оплата не прошла: {}.", lower_first(d.message_and_code().0))),
         _ => None,
     });
     PayPage {
@@ -651,14 +649,8 @@ async fn pay_by_card(
 /// The card form's own checks, before any payment: the card's digits
 /// (Luhn), its expiry and its CVC.
 fn card_form_checks(state: &Im, form: &Params) -> Result<String, String> {
-    let pan = cards::card_digits(form.text("card_number")).map_err(|e| {
-        let reason = card_number_reason(e);
-        let mut chars = reason.chars();
-        chars
-            .next()
-            .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-            + "."
-    })?;
+    let pan = cards::card_digits(form.text("card_number"))
+        .map_err(|e| sentence(card_number_reason(e)))?;
     let expiry = form.text("expiry").trim();
     let (month, year) = expiry
         .split_once('/')
@@ -756,12 +748,24 @@ fn start_hosted(state: &Im, invoice_id: u64, method: PaymentMethod) -> Result<()
 }
 
 fn invoice_error_text(error: InvoiceError) -> String {
-    let text = error.to_string();
-    let mut chars = text.chars();
+    sentence(&error.to_string())
+}
+
+/// `reason` as a sentence: capitalised, with a full stop.
+fn sentence(reason: &str) -> String {
+    let mut chars = reason.chars();
     chars
         .next()
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
         + "."
+}
+
+/// `Message` inside a sentence: its first letter in lower case.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
 /// A one-click outcome on the payment page, paid through the card path with

@@ -199,6 +199,24 @@ mod tests {
     }
 
     #[test]
+    fn worked_example_of_the_seeds_bnpl_sample() {
+        let p = params(&[
+            ("EshopId", "450000"),
+            ("InvoiceId", "3000000000"),
+            ("SuccessUrl", "https://shop.ru"),
+            ("IpAddress", "127.0.0.1"),
+        ]);
+        assert_eq!(
+            expected_hash(Method::BnplPayment, &p, "sandbox-secret"),
+            "65a010dbeba3a9b87de3275841fc435f"
+        );
+        assert_eq!(
+            expected_sign(Method::BnplPayment, &p, "sandbox-sign-secret"),
+            "9758154224663b7088bf8bfc5ac2b0a49ee1027a62b7e8522aa41b58c51c9938"
+        );
+    }
+
+    #[test]
     fn hex_is_accepted_in_any_letter_case_and_a_changed_value_is_not() {
         let p = contract_invoice();
         let hash = expected_hash(Method::CreateInvoice, &p, "sandbox-secret");
