@@ -168,22 +168,7 @@ fn create_invoice_call(
     state.add_invoice(Invoice {
         id,
         eshop_id: shop.eshop_id,
-        order_id: new.order_id,
-        service_name: new.service_name,
-        amount: new.amount,
-        currency: new.currency,
-        user_name: new.user_name,
-        email: new.email,
-        success_url: new.success_url,
-        fail_url: new.fail_url,
-        back_url: new.back_url,
-        result_url: new.result_url,
-        expires_at: new.expires_at,
-        hold: new.hold,
-        preference: new.preference,
-        language: new.language,
-        user_fields: new.user_fields,
-        merchant_receipt: new.merchant_receipt,
+        terms: new,
         status: InvoiceStatus::Created,
         created_at: now,
         changed_at: now,
@@ -249,7 +234,7 @@ fn page_payment_call(
         .forced(operation, header_of(headers), &|name| {
             lookup(params, &invoice, name)
         });
-    authenticate(shop, headers, params, signed, &invoice.currency, None)?;
+    authenticate(shop, headers, params, signed, &invoice.terms.currency, None)?;
     let request = PagePayment::parse(params)?;
     // PayLate or the buyer's bank refusing is the page's decline, decided
     // before the buyer gets there.
@@ -307,7 +292,7 @@ fn bank_card_payment_call(
         headers,
         params,
         Method::BankCardPayment,
-        &invoice.currency,
+        &invoice.terms.currency,
         None,
     )?;
     let now = state.now();
@@ -373,7 +358,7 @@ fn payment_state_call(
         headers,
         params,
         Method::GetBankCardPaymentState,
-        &invoice.currency,
+        &invoice.terms.currency,
         None,
     )?;
     let now = state.now();
@@ -541,7 +526,7 @@ fn find_invoice<'a>(
 fn lookup(params: &Params, invoice: &Invoice, name: &str) -> Option<String> {
     params.get(name).map(str::to_owned).or_else(|| {
         if name.eq_ignore_ascii_case("OrderId") {
-            Some(invoice.order_id.clone())
+            Some(invoice.terms.order_id.clone())
         } else if name.eq_ignore_ascii_case("InvoiceId") {
             Some(invoice.id.to_string())
         } else {

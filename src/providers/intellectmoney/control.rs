@@ -3,7 +3,7 @@
 //! cabinet on the real service), and a look at an invoice.
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -46,9 +46,9 @@ fn view(state: &Im, invoice: &Invoice) -> InvoiceView {
     InvoiceView {
         invoice_id: invoice.id,
         eshop_id: invoice.eshop_id,
-        order_id: invoice.order_id.clone(),
-        amount: invoice.amount.to_string(),
-        currency: invoice.currency.clone(),
+        order_id: invoice.terms.order_id.clone(),
+        amount: invoice.terms.amount.to_string(),
+        currency: invoice.terms.currency.clone(),
         status: invoice.status.code(),
         status_text: invoice.status.describe(),
         payment_step: invoice
@@ -141,8 +141,13 @@ struct RefundRequest {
 async fn refund_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<InvoiceView>, CoreError> {
+    // Read here, bounded, so an oversized body is refused in the control
+    // plane's own format.
+    let body = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+        CoreError::BadRequest("the body is unreadable or larger than 64 KiB".into())
+    })?;
     let request: RefundRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefundRequest::default()
     } else {

@@ -115,13 +115,13 @@ impl State {
 
     /// Stores a new invoice and announces it (paymentStatus 3).
     fn add_invoice(&self, invoice: Invoice) {
-        self.schedule(invoice.expires_at, invoice.id);
+        self.schedule(invoice.terms.expires_at, invoice.id);
         self.core.record(
             Entry::new(NAME, EntryKind::Transition)
                 .object(invoice.id.to_string())
                 .summary(format!(
                     "invoice created: {} {} for order {} (paymentStatus 3)",
-                    invoice.amount, invoice.currency, invoice.order_id
+                    invoice.terms.amount, invoice.terms.currency, invoice.terms.order_id
                 )),
         );
         notifications::notify(self, &invoice);

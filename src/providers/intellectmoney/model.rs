@@ -20,6 +20,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::fixture::Pacing;
+use super::validate::NewInvoice;
 use crate::core::money::Amount;
 
 /// `paymentStatus`: where an invoice stands.
@@ -400,28 +401,12 @@ pub enum Lang {
     En,
 }
 
-/// An invoice (СКО).
+/// An invoice (СКО): what CreateInvoice asked for, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invoice {
     pub id: u64,
     pub eshop_id: u32,
-    pub order_id: String,
-    pub service_name: String,
-    pub amount: Amount,
-    pub currency: String,
-    pub user_name: String,
-    pub email: String,
-    pub success_url: Option<String>,
-    pub fail_url: Option<String>,
-    pub back_url: Option<String>,
-    pub result_url: Option<String>,
-    pub expires_at: OffsetDateTime,
-    /// HoldMode=1: how long a successful payment stays held.
-    pub hold: Option<Duration>,
-    pub preference: Option<String>,
-    pub language: Lang,
-    pub user_fields: Vec<UserField>,
-    pub merchant_receipt: Option<String>,
+    pub terms: NewInvoice,
     pub status: InvoiceStatus,
     pub created_at: OffsetDateTime,
     /// When the status last changed (`paymentData`).
@@ -463,13 +448,13 @@ pub enum InvoiceError {
 
 impl Invoice {
     pub fn is_test_currency(&self) -> bool {
-        self.currency == "TST"
+        self.terms.currency == "TST"
     }
 
     /// Whether the invoice was cancelled by its ExpireDate (expiry stamps
     /// the cancellation with that date; nothing else can come later).
     pub fn expired(&self) -> bool {
-        self.status == InvoiceStatus::Cancelled && self.changed_at >= self.expires_at
+        self.status == InvoiceStatus::Cancelled && self.changed_at >= self.terms.expires_at
     }
 
     fn move_to(&mut self, to: InvoiceStatus, now: OffsetDateTime) -> Transition {
@@ -489,7 +474,7 @@ impl Invoice {
             InvoiceStatus::Cancelled => return Err(InvoiceError::Cancelled),
             InvoiceStatus::Refunded => return Err(InvoiceError::Refunded),
         }
-        if now >= self.expires_at {
+        if now >= self.terms.expires_at {
             return Err(InvoiceError::Expired);
         }
         match &self.payment {
@@ -509,7 +494,7 @@ impl Invoice {
         {
             return None;
         }
-        Some(match self.hold {
+        Some(match self.terms.hold {
             Some(hold) => {
                 self.hold_until = Some(finish.at + hold);
                 self.move_to(InvoiceStatus::Held, finish.at)
@@ -551,9 +536,9 @@ impl Invoice {
         amount: Option<Amount>,
         now: OffsetDateTime,
     ) -> Result<Transition, InvoiceError> {
-        let amount = amount.unwrap_or(self.amount);
+        let amount = amount.unwrap_or(self.terms.amount);
         match self.status {
-            InvoiceStatus::Paid if amount > self.amount || amount.is_zero() => {
+            InvoiceStatus::Paid if amount > self.terms.amount || amount.is_zero() => {
                 Err(InvoiceError::RefundTooLarge)
             }
             InvoiceStatus::Paid => {
@@ -572,8 +557,10 @@ impl Invoice {
     /// the moment it was due, not when it was noticed.
     pub fn tick(&mut self, now: OffsetDateTime) -> Option<Transition> {
         match self.status {
-            InvoiceStatus::Created | InvoiceStatus::PartiallyPaid if now >= self.expires_at => {
-                let at = self.expires_at;
+            InvoiceStatus::Created | InvoiceStatus::PartiallyPaid
+                if now >= self.terms.expires_at =>
+            {
+                let at = self.terms.expires_at;
                 if let Some(payment) = self.payment.as_mut() {
                     payment.abort(Decline::Expired, at);
                 }
@@ -624,22 +611,24 @@ mod tests {
         Invoice {
             id: 3000000001,
             eshop_id: 450000,
-            order_id: "A-1".into(),
-            service_name: String::new(),
-            amount: Amount::from_minor(1000),
-            currency: "RUB".into(),
-            user_name: String::new(),
-            email: "a@b.ru".into(),
-            success_url: None,
-            fail_url: None,
-            back_url: None,
-            result_url: None,
-            expires_at: T0 + Duration::days(1),
-            hold: None,
-            preference: None,
-            language: Lang::Ru,
-            user_fields: Vec::new(),
-            merchant_receipt: None,
+            terms: NewInvoice {
+                order_id: "A-1".into(),
+                service_name: String::new(),
+                amount: Amount::from_minor(1000),
+                currency: "RUB".into(),
+                user_name: String::new(),
+                email: "a@b.ru".into(),
+                success_url: None,
+                fail_url: None,
+                back_url: None,
+                result_url: None,
+                expires_at: T0 + Duration::days(1),
+                hold: None,
+                preference: None,
+                language: Lang::Ru,
+                user_fields: Vec::new(),
+                merchant_receipt: None,
+            },
             status: InvoiceStatus::Created,
             created_at: T0,
             changed_at: T0,
@@ -743,7 +732,7 @@ mod tests {
         };
         let mut plain = invoice();
         let mut held = invoice();
-        held.hold = Some(Duration::hours(72));
+        held.terms.hold = Some(Duration::hours(72));
 
         assert_eq!(plain.settle(declined), None);
         assert_eq!(plain.check_payable(T0), Ok(()));
@@ -763,7 +752,7 @@ mod tests {
     fn capture_cancel_and_refund_follow_the_status_table() {
         let later = T0 + Duration::minutes(5);
         let mut held = invoice();
-        held.hold = Some(Duration::hours(1));
+        held.terms.hold = Some(Duration::hours(1));
         held.settle(Finish {
             decline: None,
             at: T0,
@@ -793,19 +782,19 @@ mod tests {
         let mut inv = invoice();
         inv.payment = Some(payment(Plan::AskBuyer));
 
-        assert_eq!(inv.tick(inv.expires_at - Duration::seconds(1)), None);
-        let t = inv.tick(inv.expires_at + Duration::hours(3)).unwrap();
+        assert_eq!(inv.tick(inv.terms.expires_at - Duration::seconds(1)), None);
+        let t = inv.tick(inv.terms.expires_at + Duration::hours(3)).unwrap();
 
         assert_eq!(t.to, InvoiceStatus::Cancelled);
-        assert_eq!(inv.changed_at, inv.expires_at);
+        assert_eq!(inv.changed_at, inv.terms.expires_at);
         assert_eq!(
             inv.payment.as_ref().unwrap().finish().unwrap().decline,
             Some(Decline::Expired)
         );
-        assert_eq!(inv.tick(inv.expires_at + Duration::days(3)), None);
+        assert_eq!(inv.tick(inv.terms.expires_at + Duration::days(3)), None);
         assert!(inv.expired());
         assert_eq!(
-            inv.check_payable(inv.expires_at),
+            inv.check_payable(inv.terms.expires_at),
             Err(InvoiceError::Expired)
         );
     }
@@ -813,7 +802,7 @@ mod tests {
     #[test]
     fn a_hold_past_its_hold_time_is_released() {
         let mut inv = invoice();
-        inv.hold = Some(Duration::hours(2));
+        inv.terms.hold = Some(Duration::hours(2));
         inv.settle(Finish {
             decline: None,
             at: T0,
@@ -837,7 +826,7 @@ mod tests {
         inv.payment.as_mut().unwrap().abort(Decline::Card, T0);
         assert_eq!(inv.check_payable(T0), Ok(()));
         assert_eq!(
-            inv.check_payable(inv.expires_at),
+            inv.check_payable(inv.terms.expires_at),
             Err(InvoiceError::Expired)
         );
     }

@@ -21,15 +21,15 @@ pub fn form(invoice: &Invoice, shop: &Shop, offset: UtcOffset) -> Vec<(String, S
     let mut push = |name: &str, value: String| form.push((name.to_owned(), value));
     push("eshopId", invoice.eshop_id.to_string());
     push("paymentId", invoice.id.to_string());
-    push("orderId", invoice.order_id.clone());
+    push("orderId", invoice.terms.order_id.clone());
     push("eshopAccount", shop.eshop_account.to_string());
-    push("serviceName", invoice.service_name.clone());
-    push("recipientAmount", invoice.amount.to_string());
-    push("recipientOriginalAmount", invoice.amount.to_string());
-    push("recipientCurrency", invoice.currency.clone());
+    push("serviceName", invoice.terms.service_name.clone());
+    push("recipientAmount", invoice.terms.amount.to_string());
+    push("recipientOriginalAmount", invoice.terms.amount.to_string());
+    push("recipientCurrency", invoice.terms.currency.clone());
     push("paymentStatus", invoice.status.code().to_string());
-    push("userName", invoice.user_name.clone());
-    push("userEmail", invoice.email.clone());
+    push("userName", invoice.terms.user_name.clone());
+    push("userEmail", invoice.terms.email.clone());
     push(
         "paymentData",
         invoice
@@ -62,7 +62,7 @@ pub fn form(invoice: &Invoice, shop: &Shop, offset: UtcOffset) -> Vec<(String, S
     if let Some(refund) = invoice.refund_amount {
         push("refundAmount", refund.to_string());
     }
-    for field in &invoice.user_fields {
+    for field in &invoice.terms.user_fields {
         if let Some(name) = &field.name {
             push(&format!("UserFieldName_{}", field.index), name.clone());
         }
@@ -91,6 +91,7 @@ pub fn notify(state: &State, invoice: &Invoice) {
     };
     let status = invoice.status.code();
     let Some(url) = invoice
+        .terms
         .result_url
         .clone()
         .or_else(|| shop.result_url.clone())

@@ -203,11 +203,16 @@ impl Head {
                 .shop(invoice.eshop_id)
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
-            amount: money(invoice.amount, &invoice.currency, invoice.language),
-            description: invoice.service_name.clone(),
-            order_id: invoice.order_id.clone(),
+            amount: money(
+                invoice.terms.amount,
+                &invoice.terms.currency,
+                invoice.terms.language,
+            ),
+            description: invoice.terms.service_name.clone(),
+            order_id: invoice.terms.order_id.clone(),
             invoice_id: invoice.id,
             back_url: invoice
+                .terms
                 .back_url
                 .as_ref()
                 .map(|_| format!("/intellectmoney/pay/{}/back", invoice.id)),
@@ -406,9 +411,9 @@ fn pay_page_url(id: u64) -> String {
 fn destination(invoice: &Invoice, payment: &Payment, ok: bool) -> String {
     let fallback = || {
         if ok {
-            invoice.success_url.clone()
+            invoice.terms.success_url.clone()
         } else {
-            invoice.fail_url.clone()
+            invoice.terms.fail_url.clone()
         }
     };
     let target = match &payment.origin {
@@ -486,6 +491,7 @@ fn after_decision(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Resp
 /// the sandbox knows).
 fn allowed(invoice: &Invoice) -> (bool, bool, bool) {
     let preference = invoice
+        .terms
         .preference
         .as_deref()
         .unwrap_or("")
@@ -501,11 +507,11 @@ fn allowed(invoice: &Invoice) -> (bool, bool, bool) {
 }
 
 fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm) -> PayPage {
-    let t = texts(invoice.language);
+    let t = texts(invoice.terms.language);
     let (show_card, show_sbp, show_paylate) = allowed(invoice);
     let notice = match invoice.status {
         InvoiceStatus::Created | InvoiceStatus::PartiallyPaid
-            if state.now() < invoice.expires_at =>
+            if state.now() < invoice.terms.expires_at =>
         {
             None
         }
@@ -520,27 +526,36 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
             link: None,
         }),
         InvoiceStatus::Paid | InvoiceStatus::Held => Some(Notice {
-            text: if invoice.language == Lang::En {
+            text: if invoice.terms.language == Lang::En {
                 "The invoice is paid. Thank you!".to_owned()
             } else {
                 "Счёт оплачен. Спасибо!".to_owned()
             },
             is_error: false,
             link: invoice
+                .terms
                 .success_url
                 .clone()
-                .or_else(|| invoice.back_url.clone())
+                .or_else(|| invoice.terms.back_url.clone())
                 .map(|u| (u, t.back.to_owned())),
         }),
         InvoiceStatus::Cancelled => Some(Notice {
             text: "Счёт аннулирован и не может быть оплачен.".to_owned(),
             is_error: true,
-            link: invoice.back_url.clone().map(|u| (u, t.back.to_owned())),
+            link: invoice
+                .terms
+                .back_url
+                .clone()
+                .map(|u| (u, t.back.to_owned())),
         }),
         InvoiceStatus::Refunded => Some(Notice {
             text: "По счёту выполнен возврат.".to_owned(),
             is_error: true,
-            link: invoice.back_url.clone().map(|u| (u, t.back.to_owned())),
+            link: invoice
+                .terms
+                .back_url
+                .clone()
+                .map(|u| (u, t.back.to_owned())),
         }),
     };
     // The last attempt's decline, so the buyer knows why and can retry.
@@ -559,7 +574,7 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
         show_card,
         show_sbp,
         show_paylate,
-        cards: card_rows(state, invoice.language),
+        cards: card_rows(state, invoice.terms.language),
         form,
     }
 }
@@ -684,7 +699,7 @@ fn pay_with_card(
             if name.eq_ignore_ascii_case("InvoiceId") {
                 Some(invoice.id.to_string())
             } else if name.eq_ignore_ascii_case("OrderId") {
-                Some(invoice.order_id.clone())
+                Some(invoice.terms.order_id.clone())
             } else {
                 None
             }
@@ -712,7 +727,7 @@ fn pay_with_card(
             let response = after_decision(state, invoice.id, Some(decline));
             match state.invoices.get(&invoice.id) {
                 // Without a FailUrl the page itself says why.
-                Some(after) if after.fail_url.is_none() => (
+                Some(after) if after.terms.fail_url.is_none() => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     pay_page(state, &after, None, typed),
                 )
@@ -875,7 +890,7 @@ async fn back_to_shop(
 ) -> Response {
     match load(&state, path) {
         Ok(invoice) => {
-            let response = match &invoice.back_url {
+            let response = match &invoice.terms.back_url {
                 Some(url) => see_other(url),
                 None => see_other_path(&pay_page_url(invoice.id)),
             };
@@ -909,7 +924,7 @@ fn awaiting(
         .flatten();
     let link = Some((
         pay_page_url(invoice.id),
-        texts(invoice.language).to_payment_page.to_owned(),
+        texts(invoice.terms.language).to_payment_page.to_owned(),
     ));
     let (status, title, text) = match payment {
         Some(payment) if kind(&payment.method) && payment.progress == Progress::AwaitingBuyer => {
@@ -966,7 +981,7 @@ fn three_ds(
                 StatusCode::OK
             };
             let page = ThreeDsPage {
-                t: texts(invoice.language),
+                t: texts(invoice.terms.language),
                 head: Head::of(state, &invoice),
                 short_pan,
                 challenge_code: state.core.cards.challenge_code.clone(),
@@ -1066,7 +1081,7 @@ fn paylate(state: &Im, path: Result<Path<String>, PathRejection>) -> Response {
     match awaiting(state, path, is_bnpl) {
         Ok((invoice, _)) => {
             let page = PayLatePage {
-                t: texts(invoice.language),
+                t: texts(invoice.terms.language),
                 head: Head::of(state, &invoice),
                 schedule: schedule(state, &invoice),
             };
@@ -1081,11 +1096,11 @@ fn paylate(state: &Im, path: Result<Path<String>, PathRejection>) -> Response {
 fn schedule(state: &Im, invoice: &Invoice) -> Vec<Installment> {
     let plan = state.fixture.paylate;
     let parts = plan.installments.max(1);
-    let total = invoice.amount.minor();
+    let total = invoice.terms.amount.minor();
     let each = total / u64::from(parts);
     let first = total - each * u64::from(parts - 1);
     let today = state.now().to_offset(state.offset).date();
-    let t = texts(invoice.language);
+    let t = texts(invoice.terms.language);
     (0..parts)
         .map(|i| {
             let date = today + Duration::days(i64::from(i) * i64::from(plan.interval_days));
@@ -1103,8 +1118,8 @@ fn schedule(state: &Im, invoice: &Invoice) -> Vec<Installment> {
                 },
                 amount: money(
                     Amount::from_minor(if i == 0 { first } else { each }),
-                    &invoice.currency,
-                    invoice.language,
+                    &invoice.terms.currency,
+                    invoice.terms.language,
                 ),
             }
         })
@@ -1168,7 +1183,7 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
     match awaiting(&state, path, is_sbp) {
         Ok((invoice, _)) => {
             let page = SbpPage {
-                t: texts(invoice.language),
+                t: texts(invoice.terms.language),
                 head: Head::of(&state, &invoice),
             };
             with_objects(invoice.id, page.into_response())

@@ -25,6 +25,16 @@ impl Params {
         Self { pairs }
     }
 
+    /// Parameters from literal pairs (tests, examples).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::new(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
     /// The value of `name`, if the request has it.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs

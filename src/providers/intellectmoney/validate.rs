@@ -441,12 +441,7 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        Params::new(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        Params::from_pairs(pairs)
     }
 
     fn currencies() -> Vec<String> {
