@@ -65,6 +65,10 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/imshop", imshop::router())
         .nest("/demo/merchant", demo::router())
         .nest("/__sandbox", admin::router())
+        .nest(
+            "/__sandbox/intellectmoney",
+            intellectmoney::control_router(),
+        )
         .routes(routes!(openapi_json))
         .routes(routes!(admin::metrics))
         .split_for_parts()
