@@ -394,6 +394,9 @@ impl Payment {
         let within = |at: Option<OffsetDateTime>,
                       from: Option<OffsetDateTime>,
                       to: Option<OffsetDateTime>| {
+            // Timestamps are written to the second and compared so: an order
+            // whose `create_date` equals the filter's value matches it.
+            let at = at.map(|at| at.replace_nanosecond(0).unwrap_or(at));
             (from.is_none() && to.is_none())
                 || at.is_some_and(|at| from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t))
         };

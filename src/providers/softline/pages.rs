@@ -262,14 +262,18 @@ struct Visit {
 
 impl Visit {
     /// Finds the payment (404 for a wrong id or hash) and settles it.
-    fn open(state: super::State, path: &FormPath, query: Option<&str>) -> Result<Self, Response> {
+    fn open(
+        state: super::State,
+        path: &FormPath,
+        query: Option<&str>,
+    ) -> Result<Self, PageNotFound> {
         let payment = path
             .order_id
             .parse::<u64>()
             .ok()
             .and_then(|id| state.settled(id))
             .filter(|p| p.hash == path.hash)
-            .ok_or_else(|| PageNotFound.into_response())?;
+            .ok_or(PageNotFound)?;
         let lang = query
             .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v))
@@ -513,7 +517,7 @@ pub async fn show_form(
 ) -> Response {
     match Visit::open(state, &path, query.as_deref()) {
         Ok(visit) => visit.closed().unwrap_or_else(|| visit.checkout(None)),
-        Err(response) => response,
+        Err(not_found) => not_found.into_response(),
     }
 }
 
@@ -539,7 +543,7 @@ pub async fn pay_with_card(
 ) -> Response {
     let visit = match Visit::open(state, &path, query.as_deref()) {
         Ok(visit) => visit,
-        Err(response) => return response,
+        Err(not_found) => return not_found.into_response(),
     };
     if let Some(closed) = visit.closed() {
         return closed;
@@ -578,7 +582,7 @@ pub async fn approve(
 ) -> Response {
     let visit = match Visit::open(state, &path, query.as_deref()) {
         Ok(visit) => visit,
-        Err(response) => return response,
+        Err(not_found) => return not_found.into_response(),
     };
     if let Some(closed) = visit.closed() {
         return closed;
@@ -624,7 +628,7 @@ pub async fn decline(
         Ok(visit) => visit
             .closed()
             .unwrap_or_else(|| visit.decline(Decline::Declined)),
-        Err(response) => response,
+        Err(not_found) => not_found.into_response(),
     }
 }
 
@@ -647,7 +651,7 @@ pub async fn show_challenge(
 ) -> Response {
     let visit = match Visit::open(state, &path, query.as_deref()) {
         Ok(visit) => visit,
-        Err(response) => return response,
+        Err(not_found) => return not_found.into_response(),
     };
     if let Some(closed) = visit.closed() {
         return closed;
@@ -687,7 +691,7 @@ pub async fn submit_challenge(
 ) -> Response {
     let visit = match Visit::open(state, &path, query.as_deref()) {
         Ok(visit) => visit,
-        Err(response) => return response,
+        Err(not_found) => return not_found.into_response(),
     };
     if let Some(closed) = visit.closed() {
         return closed;

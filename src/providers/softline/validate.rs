@@ -466,18 +466,11 @@ pub fn new_payment(
     if amount.is_some_and(Amount::is_zero) && recurring_indicator == Some(false) {
         problems.push(Problem::ZeroAmount);
     }
-    if let Some(c) = &customer {
-        if !c.email_ok {
-            problems.push(Problem::Email);
-        }
-    }
     match method_code.map(|code| fixture.method(code)) {
         Some(Some(method)) => {
             let wrong_currency = currency.is_some_and(|c| !method.takes_currency(c.as_str()));
             let needs_company = method.legal_entity_only
-                && customer
-                    .as_ref()
-                    .is_some_and(|c| c.customer.company_name.is_none());
+                && customer.as_ref().is_some_and(|c| c.company_name.is_none());
             if wrong_currency || needs_company {
                 problems.push(Problem::MethodNotAvailable);
             }
@@ -489,7 +482,7 @@ pub fn new_payment(
             }
             if method.legal_entity_only {
                 if let Some(c) = &customer {
-                    legal_entity_numbers(&c.customer, &mut problems);
+                    legal_entity_numbers(c, &mut problems);
                 }
             }
         }
@@ -527,23 +520,16 @@ pub fn new_payment(
                 .map_or_else(|| format!("Payment {}", payment_id.as_str()), str::to_owned),
             payment_id,
             locale: locale.map(str::to_owned),
-            customer: customer.customer,
+            customer,
             additional_data,
         }),
         _ => Err(finish(problems)),
     }
 }
 
-/// A customer whose fields parsed; `email_ok` false means 6060.
-struct ParsedCustomer {
-    customer: Customer,
-    email_ok: bool,
-}
-
-fn customer_fields(
-    map: &Map<String, Value>,
-    problems: &mut Vec<Problem>,
-) -> Option<ParsedCustomer> {
+/// The customer's fields; a malformed email is a 6060 even when other
+/// fields are wrong too.
+fn customer_fields(map: &Map<String, Value>, problems: &mut Vec<Problem>) -> Option<Customer> {
     let mut f = Fields::new(map, "customer.", problems);
     let email = f.required_text("email");
     let first_name = f.required_text("first_name");
@@ -555,12 +541,15 @@ fn customer_fields(
     let company_delivery_address = f.text("company_delivery_address");
     let kpp = f.digits("kpp");
     f.refuse_unknown(CUSTOMER_FIELDS);
+    if email.is_some_and(|e| !is_email(e)) {
+        problems.push(Problem::Email);
+    }
     let own = |p: Parsed<&str>| match p {
         Parsed::Value(s) => Ok(Some(s.to_owned())),
         Parsed::Absent => Ok(None),
         Parsed::Invalid => Err(()),
     };
-    let customer = Customer {
+    Some(Customer {
         email: email?.to_owned(),
         first_name: first_name?.to_owned(),
         last_name: last_name?.to_owned(),
@@ -570,10 +559,6 @@ fn customer_fields(
         company_billing_address: own(company_billing_address).ok()?,
         company_delivery_address: own(company_delivery_address).ok()?,
         kpp: own(kpp).ok()?,
-    };
-    Some(ParsedCustomer {
-        email_ok: is_email(&customer.email),
-        customer,
     })
 }
 
