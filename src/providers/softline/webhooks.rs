@@ -181,6 +181,15 @@ mod tests {
         );
     }
 
+    /// The README's worked example, with the fixture's secret.
+    #[test]
+    fn the_readme_example_with_the_fixture_secret_is_right() {
+        assert_eq!(
+            signature("sandbox-webhook-secret", "order.created", &example_order()),
+            "1e5909a67b1eaf190e444c989e7f997cdb67bf2f209be75e84092fdc589927c6d1b101c7044ab1af86ce911646c1c8bce19d5b8fe0fd5aa25002526edc90a4dc"
+        );
+    }
+
     #[test]
     fn the_body_has_the_documented_fields_in_the_documented_order() {
         let body = WebhookBody {
