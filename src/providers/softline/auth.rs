@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use bytes::Bytes;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::dto::{LoginRequest, LoginResponse};
 use super::error::{AuthFailure, ErrorBody, SoftlineError};
@@ -125,7 +125,7 @@ pub async fn login_check(
         return Err(SoftlineError::BadCredentials);
     }
     let token = state.core.ids.hex(32);
-    let expires_at = state.core.clock.now() + Duration::hours(state.fixture.token_lifetime_hours);
+    let expires_at = state.core.clock.now() + state.fixture.token_lifetime();
     state.tokens.issue(token.clone(), expires_at);
     Ok(Json(LoginResponse {
         token,

@@ -7,7 +7,7 @@
 //! stops start-up instead of surfacing as a strange answer later.
 
 use serde::Deserialize;
-use time::UtcOffset;
+use time::{Duration, UtcOffset};
 
 use crate::core::money::Amount;
 
@@ -42,7 +42,37 @@ fn default_recurring_delay() -> u64 {
     5
 }
 
+/// The longest span any fixture duration is taken to mean: beyond it the
+/// sandbox's timestamps would leave the representable range.
+const MAX_SPAN_SECONDS: i64 = 100 * 366 * 24 * 3600;
+
+fn span(amount: i64, unit_seconds: i64) -> Duration {
+    Duration::seconds(
+        amount
+            .saturating_mul(unit_seconds)
+            .clamp(0, MAX_SPAN_SECONDS),
+    )
+}
+
 impl Fixture {
+    /// How long a `login_check` token lives.
+    pub fn token_lifetime(&self) -> Duration {
+        span(self.token_lifetime_hours, 3600)
+    }
+
+    /// How long a payment may stay `not paid` before it is `deleted`.
+    pub fn unpaid_lifetime(&self) -> Duration {
+        span(self.unpaid_lifetime_days, 24 * 3600)
+    }
+
+    /// How long a recurring charge takes.
+    pub fn recurring_delay(&self) -> Duration {
+        span(
+            i64::try_from(self.recurring_charge_delay_seconds).unwrap_or(i64::MAX),
+            1,
+        )
+    }
+
     /// The payment method with this exact code.
     pub fn method(&self, code: &str) -> Option<&PaymentMethod> {
         self.payment_methods.iter().find(|m| m.code == code)
@@ -189,6 +219,27 @@ mod tests {
         assert_eq!(fixture.recurring_charge_delay_seconds, 5);
         assert!(fixture.method("CreditCard").unwrap().recurring);
         assert!(fixture.method("creditcard").is_none(), "codes are exact");
+        assert_eq!(fixture.unpaid_lifetime(), Duration::days(90));
+        assert_eq!(fixture.token_lifetime(), Duration::hours(24));
+        assert_eq!(fixture.recurring_delay(), Duration::seconds(5));
+    }
+
+    #[test]
+    fn absurd_durations_are_clamped_instead_of_overflowing() {
+        let mut fixture: Fixture = serde_json::from_str(BUILT_IN).unwrap();
+        fixture.unpaid_lifetime_days = i64::MAX;
+        fixture.token_lifetime_hours = -5;
+        fixture.recurring_charge_delay_seconds = u64::MAX;
+
+        assert_eq!(
+            fixture.unpaid_lifetime(),
+            Duration::seconds(MAX_SPAN_SECONDS)
+        );
+        assert_eq!(fixture.token_lifetime(), Duration::ZERO);
+        assert_eq!(
+            fixture.recurring_delay(),
+            Duration::seconds(MAX_SPAN_SECONDS)
+        );
     }
 
     #[test]

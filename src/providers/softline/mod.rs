@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
@@ -93,10 +93,6 @@ impl State {
         self.webhook.reset(&self.fixture);
     }
 
-    fn unpaid_lifetime(&self) -> Duration {
-        Duration::days(self.fixture.unpaid_lifetime_days)
-    }
-
     /// The path of a payment's hosted form.
     fn form_path(payment: &Payment) -> String {
         format!(
@@ -148,7 +144,7 @@ impl State {
     /// lock.
     fn update<R>(&self, order_id: u64, f: impl FnOnce(&mut Payment) -> R) -> Option<R> {
         let now = self.core.clock.now();
-        let lifetime = self.unpaid_lifetime();
+        let lifetime = self.fixture.unpaid_lifetime();
         let (result, observed) = self.payments.update(&order_id, |p| {
             let observed = p.settle(now, lifetime);
             (f(p), observed)
@@ -160,7 +156,7 @@ impl State {
     /// Settles every payment (a search reads them all).
     fn settle_all(&self) {
         let now = self.core.clock.now();
-        let lifetime = self.unpaid_lifetime();
+        let lifetime = self.fixture.unpaid_lifetime();
         let mut seen = Vec::new();
         self.payments.for_each_mut(|id, p| {
             let observed = p.settle(now, lifetime);

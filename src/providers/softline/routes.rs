@@ -6,7 +6,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
-use time::Duration;
 
 use super::auth;
 use super::dto::{
@@ -133,7 +132,7 @@ pub async fn create_recurring_payment(
     };
 
     let now = state.core.clock.now();
-    let due = now + Duration::seconds(state.fixture.recurring_charge_delay_seconds as i64);
+    let due = now + state.fixture.recurring_delay();
     let card_expired = parent
         .card
         .as_ref()
@@ -156,7 +155,7 @@ pub async fn create_recurring_payment(
     // as it will be then; a read after `due` settles the stored copy the
     // same way.
     let mut then = payment.clone();
-    then.settle(due, Duration::days(state.fixture.unpaid_lifetime_days));
+    then.settle(due, state.fixture.unpaid_lifetime());
     let result = match outcome {
         ChargeOutcome::Succeeds => Event::PaymentSucceeded,
         ChargeOutcome::Fails => Event::PaymentFailed,
