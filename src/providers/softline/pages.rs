@@ -11,7 +11,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -252,7 +253,7 @@ pub struct FormPath {
 }
 
 /// One request to a form page: the payment and the page language.
-struct Visit {
+pub struct Visit {
     state: super::State,
     payment: Payment,
     /// The `lang` to carry on to the next page, when it is a known locale.
@@ -443,6 +444,29 @@ impl Visit {
     }
 }
 
+/// A visit to the pages of a payment that can still be paid. Rejected with
+/// the 404 page (unknown order, wrong hash), or with what a paid (303 to
+/// `return_success_url`) or deleted (an empty page) payment shows instead.
+impl<S> FromRequestParts<S> for Visit
+where
+    S: Send + Sync,
+    super::State: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &S) -> Result<Self, Response> {
+        let PagePath(path) = PagePath::<FormPath>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let visit = Visit::open(super::State::from_ref(app), &path, parts.uri.query())
+            .map_err(IntoResponse::into_response)?;
+        match visit.closed() {
+            Some(closed) => Err(closed),
+            None => Ok(visit),
+        }
+    }
+}
+
 /// 303 See Other to `location` (an ASCII URL; a value that is not a valid
 /// header cannot happen, but answers a 404 page rather than a panic).
 fn see_other(location: &str) -> Response {
@@ -510,15 +534,8 @@ fn card_from_form(
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn show_form(
-    State(state): State<super::State>,
-    PagePath(path): PagePath<FormPath>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    match Visit::open(state, &path, query.as_deref()) {
-        Ok(visit) => visit.closed().unwrap_or_else(|| visit.checkout(None)),
-        Err(not_found) => not_found.into_response(),
-    }
+pub async fn show_form(visit: Visit) -> Response {
+    visit.checkout(None)
 }
 
 /// Pay with a typed card.
@@ -534,20 +551,7 @@ pub async fn show_form(
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn pay_with_card(
-    State(state): State<super::State>,
-    PagePath(path): PagePath<FormPath>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let visit = match Visit::open(state, &path, query.as_deref()) {
-        Ok(visit) => visit,
-        Err(not_found) => return not_found.into_response(),
-    };
-    if let Some(closed) = visit.closed() {
-        return closed;
-    }
+pub async fn pay_with_card(visit: Visit, headers: HeaderMap, body: Bytes) -> Response {
     let now = visit.state.core.clock.now();
     let (card, digits) = match card_from_form(&form_fields(&body), visit.t, now) {
         Ok(card) => card,
@@ -574,19 +578,7 @@ pub async fn pay_with_card(
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn approve(
-    State(state): State<super::State>,
-    PagePath(path): PagePath<FormPath>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let visit = match Visit::open(state, &path, query.as_deref()) {
-        Ok(visit) => visit,
-        Err(not_found) => return not_found.into_response(),
-    };
-    if let Some(closed) = visit.closed() {
-        return closed;
-    }
+pub async fn approve(visit: Visit, headers: HeaderMap) -> Response {
     let digits = visit
         .state
         .core
@@ -619,17 +611,8 @@ pub async fn approve(
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn decline(
-    State(state): State<super::State>,
-    PagePath(path): PagePath<FormPath>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    match Visit::open(state, &path, query.as_deref()) {
-        Ok(visit) => visit
-            .closed()
-            .unwrap_or_else(|| visit.decline(Decline::Declined)),
-        Err(not_found) => not_found.into_response(),
-    }
+pub async fn decline(visit: Visit) -> Response {
+    visit.decline(Decline::Declined)
 }
 
 /// The 3-D Secure challenge page.
@@ -644,18 +627,7 @@ pub async fn decline(
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn show_challenge(
-    State(state): State<super::State>,
-    PagePath(path): PagePath<FormPath>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let visit = match Visit::open(state, &path, query.as_deref()) {
-        Ok(visit) => visit,
-        Err(not_found) => return not_found.into_response(),
-    };
-    if let Some(closed) = visit.closed() {
-        return closed;
-    }
+pub async fn show_challenge(visit: Visit) -> Response {
     let Some(card) = &visit.payment.challenge else {
         return visit.about(see_other(&visit.url("")));
     };
@@ -683,19 +655,7 @@ pub async fn show_challenge(
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn submit_challenge(
-    State(state): State<super::State>,
-    PagePath(path): PagePath<FormPath>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Response {
-    let visit = match Visit::open(state, &path, query.as_deref()) {
-        Ok(visit) => visit,
-        Err(not_found) => return not_found.into_response(),
-    };
-    if let Some(closed) = visit.closed() {
-        return closed;
-    }
+pub async fn submit_challenge(visit: Visit, body: Bytes) -> Response {
     let Some(card) = visit.payment.challenge.clone() else {
         return visit.about(see_other(&visit.url("")));
     };
