@@ -20,6 +20,9 @@ async fn post_raw(app: &TestApp, content_type: &str, body: &'static str) -> reqw
         .unwrap()
 }
 
+const NOT_JSON: &str = "JSON is not valid.";
+const CONTENT_TYPE: &str = "Invalid data format (Content-type).";
+const NOT_ENABLED: &str = "Unable to generate payment. Please contact technical support.";
 const ZERO_AMOUNT: &str = "\u{0421}reation of zero-amount payments is not available. Enable recurring_indicator = true or set the amount strictly greater than zero.";
 const BAD_EMAIL: &str =
     "Email field is filled out incorrectly. Expected format: [name]@[domain].[zone]";
@@ -107,7 +110,7 @@ async fn a_body_that_is_not_json_answers_110() {
 
     for body in ["{\"currency\": ", "[]", "\"text\"", ""] {
         let response = post_raw(&app, "application/json", body).await;
-        assert_errors(response, 400, &[(110, "JSON is not valid.")]).await;
+        assert_errors(response, 400, &[(110, NOT_JSON)]).await;
     }
 }
 
@@ -122,8 +125,8 @@ async fn a_content_type_other_than_application_json_answers_111() {
     let text = post_raw(&app, "text/plain", body).await;
     let with_charset = post_raw(&app, "application/json; charset=utf-8", body).await;
 
-    assert_errors(form, 400, &[(111, "Invalid data format (Content-type).")]).await;
-    assert_errors(text, 400, &[(111, "Invalid data format (Content-type).")]).await;
+    assert_errors(form, 400, &[(111, CONTENT_TYPE)]).await;
+    assert_errors(text, 400, &[(111, CONTENT_TYPE)]).await;
     assert_eq!(with_charset.status(), 200, "parameters are allowed");
 }
 
@@ -137,15 +140,7 @@ async fn a_well_formed_currency_that_is_not_enabled_answers_6000() {
     )
     .await;
 
-    assert_errors(
-        response,
-        400,
-        &[(
-            6000,
-            "Unable to generate payment. Please contact technical support.",
-        )],
-    )
-    .await;
+    assert_errors(response, 400, &[(6000, NOT_ENABLED)]).await;
 }
 
 #[tokio::test]
@@ -337,22 +332,9 @@ async fn first_group_problems_stop_at_the_first_one_in_the_order_110_111_6000() 
         .unwrap();
     let disabled_currency = create_payment(&app, &bad_everything).await;
 
-    assert_errors(not_json_nor_typed, 400, &[(110, "JSON is not valid.")]).await;
-    assert_errors(
-        untyped,
-        400,
-        &[(111, "Invalid data format (Content-type).")],
-    )
-    .await;
-    assert_errors(
-        disabled_currency,
-        400,
-        &[(
-            6000,
-            "Unable to generate payment. Please contact technical support.",
-        )],
-    )
-    .await;
+    assert_errors(not_json_nor_typed, 400, &[(110, NOT_JSON)]).await;
+    assert_errors(untyped, 400, &[(111, CONTENT_TYPE)]).await;
+    assert_errors(disabled_currency, 400, &[(6000, NOT_ENABLED)]).await;
 }
 
 #[tokio::test]

@@ -98,53 +98,31 @@ async fn the_charge_amount_may_be_a_json_number() {
 }
 
 #[tokio::test]
-async fn an_unknown_parent_answers_6010_parent_order_id() {
+async fn a_parent_that_is_unknown_not_recurring_or_not_paid_answers_6010_parent_order_id() {
     let app = spawn_app().await;
-
-    let response = recurring(&app, &charge(5_999_999)).await;
-
-    assert_errors(
-        response,
-        400,
-        &[(6010, "Invalid field value: parent_order_id.")],
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_parent_without_recurring_indicator_answers_6010_parent_order_id() {
-    let app = spawn_app().await;
-    let (parent, payment_url) = create_ok(&app, &minimal_payment("ONCE-1")).await;
-    pay_with(&app, &payment_url, "4111 1111 1111 1111").await;
-
-    let response = recurring(&app, &charge(parent)).await;
-
-    assert_errors(
-        response,
-        400,
-        &[(6010, "Invalid field value: parent_order_id.")],
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn an_unpaid_parent_answers_6010_parent_order_id() {
-    let app = spawn_app().await;
-    let body = with(
+    let (one_off, one_off_url) = create_ok(&app, &minimal_payment("ONCE-1")).await;
+    pay_with(&app, &one_off_url, "4111 1111 1111 1111").await;
+    let unpaid_body = with(
         minimal_payment("UNPAID-1"),
         "/recurring_indicator",
         json!(true),
     );
-    let (parent, _) = create_ok(&app, &body).await;
+    let (unpaid, _) = create_ok(&app, &unpaid_body).await;
 
-    let response = recurring(&app, &charge(parent)).await;
-
-    assert_errors(
-        response,
-        400,
-        &[(6010, "Invalid field value: parent_order_id.")],
-    )
-    .await;
+    for (parent, what) in [
+        (5_999_999, "unknown"),
+        (one_off, "not recurring"),
+        (unpaid, "not paid"),
+    ] {
+        let response = recurring(&app, &charge(parent)).await;
+        assert_eq!(response.status(), 400, "{what}");
+        assert_errors(
+            response,
+            400,
+            &[(6010, "Invalid field value: parent_order_id.")],
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
 use super::model::{Payment, PaymentStatus};
+use super::validate::Customer;
 
 /// `POST /v1/login_check`.
 #[allow(dead_code)]
@@ -46,25 +47,9 @@ pub struct CreatePaymentRequest {
     /// At most 255 characters; default `Payment [payment_id]`.
     pub payment_description: Option<String>,
     pub locale: Option<String>,
-    pub customer: CustomerRequest,
+    pub customer: Customer,
     /// String values only.
     pub additional_data: Option<BTreeMap<String, String>>,
-}
-
-#[allow(dead_code)]
-#[derive(Debug, utoipa::ToSchema)]
-pub struct CustomerRequest {
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub phone: Option<String>,
-    /// INN: digits (10 or 12 for legal-entity methods).
-    pub vat_number: Option<String>,
-    pub company_name: Option<String>,
-    pub company_billing_address: Option<String>,
-    pub company_delivery_address: Option<String>,
-    /// KPP: digits (9 for legal-entity methods).
-    pub kpp: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -42,6 +42,22 @@ fn about(ids: &[u64], body: impl IntoResponse) -> Response {
     (Extension(objects), body).into_response()
 }
 
+/// The start every payment call shares: the token check, then whether a
+/// scenario forces an outcome of `operation`.
+fn admit(
+    state: &super::State,
+    headers: &HeaderMap,
+    body: &[u8],
+    operation: &str,
+) -> Result<Option<&'static str>, SoftlineError> {
+    let fields = fields_of_bytes(body);
+    auth::authenticate(state, headers, &fields)?;
+    Ok(state
+        .core
+        .scenarios
+        .forced(operation, header_of(headers), &fields))
+}
+
 /// Create a payment ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment)).
 #[utoipa::path(
     post,
@@ -59,12 +75,7 @@ pub async fn create_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, SoftlineError> {
-    let fields = fields_of_bytes(&body);
-    auth::authenticate(&state, &headers, &fields)?;
-    let forced = state
-        .core
-        .scenarios
-        .forced(scenarios::CREATE_PAYMENT, header_of(&headers), &fields)
+    let forced = admit(&state, &headers, &body, scenarios::CREATE_PAYMENT)?
         .and_then(scenarios::create_payment_problem);
     let object = validate::json_object(content_type(&headers), &body, forced.as_ref())?;
     let new = validate::new_payment(&object, &state.fixture, forced.as_ref())
@@ -105,13 +116,7 @@ pub async fn create_recurring_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, SoftlineError> {
-    let fields = fields_of_bytes(&body);
-    auth::authenticate(&state, &headers, &fields)?;
-    let forced_failure = state
-        .core
-        .scenarios
-        .forced(scenarios::RECURRING, header_of(&headers), &fields)
-        .is_some();
+    let forced_failure = admit(&state, &headers, &body, scenarios::RECURRING)?.is_some();
     let object = validate::json_object(content_type(&headers), &body, None)?;
     let mut parent = None;
     let new = validate::new_recurring(&object, &state.fixture, |id| {

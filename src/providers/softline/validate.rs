@@ -123,19 +123,22 @@ pub fn is_email(text: &str) -> bool {
     name_ok && host_ok && zone_ok
 }
 
-/// The buyer as the request gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The buyer as the request gives it (also its wire shape in the OpenAPI
+/// document).
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Customer {
+    /// `name@domain.zone` (else 6060).
     pub email: String,
     pub first_name: String,
     pub last_name: String,
     pub phone: Option<String>,
-    /// INN: digits only.
+    /// INN: digits only (10 or 12 for legal-entity methods).
     pub vat_number: Option<String>,
+    /// Required by legal-entity methods (else 6080).
     pub company_name: Option<String>,
     pub company_billing_address: Option<String>,
     pub company_delivery_address: Option<String>,
-    /// KPP: digits only.
+    /// KPP: digits only (9 for legal-entity methods).
     pub kpp: Option<String>,
 }
 
