@@ -19,7 +19,7 @@ fn settings(state: &super::State) -> WebhookSettings {
     }
 }
 
-/// `GET /__sandbox/softline/webhook`: where Softline events go.
+/// `GET /__sandbox/softline/webhook`: where Softline events go ([docs](https://docs.softline.ru/ru-ru/payment/webhooks-request)).
 #[utoipa::path(
     get,
     path = "/webhook",
@@ -31,7 +31,7 @@ pub async fn get_webhook(State(state): State<super::State>) -> Json<WebhookSetti
 }
 
 /// `PUT /__sandbox/softline/webhook {"url", "secret"}`: set where Softline
-/// events go and the key they are signed with.
+/// events go and the key they are signed with ([docs](https://docs.softline.ru/ru-ru/payment/webhooks-request)).
 #[utoipa::path(
     put,
     path = "/webhook",
@@ -66,7 +66,7 @@ pub async fn put_webhook(
 }
 
 /// `POST /__sandbox/softline/orders/{order_id}/refund`: a full refund;
-/// `paid` → `deleted` and `product.returned`.
+/// `paid` → `deleted` and `product.returned` ([docs](https://docs.noventiq.com/en-en/payment/refund)).
 #[utoipa::path(
     post,
     path = "/orders/{order_id}/refund",

@@ -538,7 +538,7 @@ pub async fn show_form(visit: Visit) -> Response {
     visit.checkout(None)
 }
 
-/// Pay with a typed card.
+/// Pay with a typed card on the form ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
     post,
     path = "/order/status/{order_id}/{hash}/card",
@@ -567,7 +567,7 @@ pub async fn pay_with_card(visit: Visit, headers: HeaderMap, body: Bytes) -> Res
     visit.attempt(card, outcome)
 }
 
-/// One-click approval (the first approved test card).
+/// One-click approval with the first approved test card ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
     post,
     path = "/order/status/{order_id}/{hash}/approve",
@@ -600,7 +600,7 @@ pub async fn approve(visit: Visit, headers: HeaderMap) -> Response {
     visit.attempt(card, outcome)
 }
 
-/// One-click decline.
+/// One-click decline ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
     post,
     path = "/order/status/{order_id}/{hash}/decline",
@@ -615,7 +615,7 @@ pub async fn decline(visit: Visit) -> Response {
     visit.decline(Decline::Declined)
 }
 
-/// The 3-D Secure challenge page.
+/// The 3-D Secure challenge page ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
     get,
     path = "/order/status/{order_id}/{hash}/3ds",
@@ -642,7 +642,7 @@ pub async fn show_challenge(visit: Visit) -> Response {
     })
 }
 
-/// Submit the 3-D Secure code.
+/// Submit the 3-D Secure code ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
     post,
     path = "/order/status/{order_id}/{hash}/3ds",
