@@ -69,6 +69,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/__sandbox/intellectmoney",
             intellectmoney::control_router(),
         )
+        .nest("/__sandbox/softline", softline::control_router())
         .routes(routes!(openapi_json))
         .routes(routes!(admin::metrics))
         .split_for_parts()
