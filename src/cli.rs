@@ -74,6 +74,12 @@ async fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // SIGTERM is caught from before the ready line: a script that stops
+    // the server as soon as it reads the line must not kill it outright.
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(not(unix))]
+    let term = None::<()>;
     // The ready line is the one thing on stdout: scripts wait for it and
     // read the real port from it (tracing goes to stderr).
     let ready = format!("paysandbox listening on {}\n", app.base_url());
@@ -88,7 +94,7 @@ async fn serve(settings: Settings) -> ExitCode {
     drop(stdout);
 
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(cancel_on_signal(shutdown.clone(), term));
     match app.run_until_stopped(shutdown).await {
         Ok(()) => {
             tracing::info!("paysandbox stopped");
@@ -101,28 +107,29 @@ async fn serve(settings: Settings) -> ExitCode {
     }
 }
 
-/// Cancels `token` on Ctrl-C or SIGTERM.
-async fn cancel_on_signal(token: CancellationToken) {
+/// Cancels `token` on Ctrl-C or SIGTERM (`term`, registered by the caller).
+#[cfg(unix)]
+async fn cancel_on_signal(token: CancellationToken, term: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
+    match term {
+        Some(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
             }
         }
+        None => {
+            let _ = ctrl_c.await;
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    token.cancel();
+}
+
+/// Cancels `token` on Ctrl-C.
+#[cfg(not(unix))]
+async fn cancel_on_signal(token: CancellationToken, _term: Option<()>) {
+    let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down: finishing in-flight requests");
     token.cancel();
 }

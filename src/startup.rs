@@ -65,6 +65,11 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/imshop", imshop::router())
         .nest("/demo/merchant", demo::router())
         .nest("/__sandbox", admin::router())
+        .nest(
+            "/__sandbox/intellectmoney",
+            intellectmoney::control_router(),
+        )
+        .nest("/__sandbox/softline", softline::control_router())
         .routes(routes!(openapi_json))
         .routes(routes!(admin::metrics))
         .split_for_parts()

@@ -17,6 +17,19 @@ pub struct Fixture {
     /// The offset `paymentData` and `ExpireDate` are written in (Moscow).
     pub utc_offset: String,
     pub invoice_ids: IdRange,
+    /// How long a HoldMode=1 payment stays held when the invoice gives no
+    /// `HoldTime` (or 0); hours, at most 119.
+    pub default_hold_hours: u32,
+    /// The instalment plan the PayLate page shows.
+    pub paylate: PayLate,
+}
+
+/// PayLate ("оплата частями"): the purchase split into equal parts.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayLate {
+    pub installments: u32,
+    pub interval_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +59,9 @@ pub struct Shop {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Pacing {
-    /// The step moves on after this many polls in each state.
+    /// The step moves on after this many polls in each state: with
+    /// `{created: 1, in_process: 2}` the 1st poll answers `Created`, the 2nd
+    /// and 3rd `InProcess`, the 4th the next step.
     Polls { created: u32, in_process: u32 },
     /// The step moves on after this many sandbox seconds in each state.
     Seconds { created: u64, in_process: u64 },

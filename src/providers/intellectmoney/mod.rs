@@ -1,19 +1,48 @@
 //! IntellectMoney merchant API (`https://api.intellectmoney.ru/`), served
-//! under `/intellectmoney`.
+//! under `/intellectmoney`, with its hosted pages (invoice payment page,
+//! 3-D Secure, PayLate, SBP) and result notifications.
+//!
+//! - [`request`]: JSON, form and XML bodies → parameters in any letter case;
+//! - [`validate`]: parameters → typed requests with the reference's limits;
+//! - [`signature`]: `Hash` (MD5) and `Sign` (SHA-256) templates;
+//! - [`model`]: the invoice and the payment state machine (pure);
+//! - [`api`]: the merchant methods; [`pages`]: the buyer's pages;
+//! - [`notifications`]: result notifications through the outbox;
+//! - [`control`]: `/__sandbox/intellectmoney/…` (capture, cancel, refund).
+//!
+//! Paths are case-insensitive ([`canonical_path`]); every answer is HTTP 200
+//! with the envelope ([`error`]), because the official SDK drops other bodies.
 
+pub mod api;
+pub mod control;
+pub mod dto;
+pub mod error;
 pub mod fixture;
+pub mod model;
+pub mod notifications;
+pub mod pages;
+pub mod request;
 pub mod scenarios;
+pub mod signature;
+pub mod validate;
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use time::{OffsetDateTime, UtcOffset};
+use utoipa_axum::router::OpenApiRouter;
 
 pub use fixture::Fixture;
 
 use crate::core::Core;
+use crate::core::ids::Sequence;
+use crate::core::journal::{Entry, EntryKind};
+use crate::core::store::Store;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
+use fixture::Shop;
+use model::{Invoice, InvoiceStatus, Transition};
 
 /// The journal's name for this provider.
 pub const NAME: &str = "intellectmoney";
@@ -23,35 +52,250 @@ pub const NAME: &str = "intellectmoney";
 pub struct State {
     pub core: Core,
     pub fixture: Arc<Fixture>,
+    /// Every invoice by `InvoiceId`.
+    pub invoices: Store<u64, Invoice>,
+    /// `(EshopId, OrderId)` → `InvoiceId`, for shops that refuse a repeated
+    /// OrderId.
+    order_ids: Store<(u32, String), u64>,
+    invoice_ids: Sequence,
+    /// When an invoice may change by itself (expiry, end of a hold). A std
+    /// mutex: pushes and pops are short and never await.
+    deadlines: Arc<Mutex<BTreeSet<(OffsetDateTime, u64)>>>,
+    /// The offset of ExpireDate and `paymentData` (Moscow by default).
+    pub offset: UtcOffset,
 }
 
 impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
-        Self { core, fixture }
+        let range =
+            fixture.invoice_ids.from..fixture.invoice_ids.to.max(fixture.invoice_ids.from + 1);
+        let invoice_ids = core.ids.sequence("intellectmoney.invoice", range);
+        let offset = parse_offset(&fixture.utc_offset).unwrap_or_else(|| {
+            tracing::warn!(utc_offset = %fixture.utc_offset, "intellectmoney.json utc_offset is not ±HH:MM; using +03:00");
+            UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC)
+        });
+        Self {
+            core,
+            fixture,
+            invoices: Store::new(),
+            order_ids: Store::new(),
+            invoice_ids,
+            deadlines: Arc::default(),
+            offset,
+        }
     }
 
-    /// Forgets every invoice and payment.
-    pub fn reset(&self) {}
+    /// Forgets every invoice and payment; invoice ids start again.
+    pub fn reset(&self) {
+        self.invoices.clear();
+        self.order_ids.clear();
+        self.deadlines.lock().unwrap().clear();
+        self.invoice_ids.reset();
+    }
+
+    pub fn shop(&self, eshop_id: u32) -> Option<&Shop> {
+        self.fixture.shops.iter().find(|s| s.eshop_id == eshop_id)
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.core.clock.now()
+    }
+
+    /// The next `InvoiceId`.
+    fn next_invoice_id(&self) -> u64 {
+        self.invoice_ids.next()
+    }
+
+    /// Claims `(shop, order)`; false when the shop already has that OrderId.
+    fn claim_order_id(&self, eshop_id: u32, order_id: &str, invoice_id: u64) -> bool {
+        self.order_ids
+            .insert_new((eshop_id, order_id.to_owned()), invoice_id)
+            .is_ok()
+    }
+
+    /// Stores a new invoice and announces it (paymentStatus 3).
+    fn add_invoice(&self, invoice: Invoice) {
+        self.schedule(invoice.terms.expires_at, invoice.id);
+        self.core.record(
+            Entry::new(NAME, EntryKind::Transition)
+                .object(invoice.id.to_string())
+                .summary(format!(
+                    "invoice created: {} {} for order {} (paymentStatus 3)",
+                    invoice.terms.amount, invoice.terms.currency, invoice.terms.order_id
+                )),
+        );
+        notifications::notify(self, &invoice);
+        self.invoices.insert(invoice.id, invoice);
+    }
+
+    fn schedule(&self, at: OffsetDateTime, invoice_id: u64) {
+        self.deadlines.lock().unwrap().insert((at, invoice_id));
+    }
+
+    /// Changes an invoice through `f`; a status change it reports is
+    /// journaled and notified once the store's lock is released.
+    pub fn update<R>(
+        &self,
+        invoice_id: u64,
+        f: impl FnOnce(&mut Invoice) -> (R, Option<Transition>),
+    ) -> Option<R> {
+        let (result, changed) = self.invoices.update(&invoice_id, |invoice| {
+            let (result, transition) = f(invoice);
+            (result, transition.map(|t| (t, invoice.clone())))
+        })?;
+        if let Some((transition, invoice)) = changed {
+            self.announce(&invoice, transition);
+        }
+        Some(result)
+    }
+
+    /// Journals a status change and sends its notification.
+    fn announce(&self, invoice: &Invoice, transition: Transition) {
+        if transition.to == InvoiceStatus::Held {
+            if let Some(until) = invoice.hold_until {
+                self.schedule(until, invoice.id);
+            }
+        }
+        self.core.record(
+            Entry::new(NAME, EntryKind::Transition)
+                .object(invoice.id.to_string())
+                .summary(format!(
+                    "{} → {} (paymentStatus {} → {})",
+                    transition.from.describe(),
+                    transition.to.describe(),
+                    transition.from.code(),
+                    transition.to.code()
+                )),
+        );
+        notifications::notify(self, invoice);
+    }
+
+    /// Journals a payment event that changes no status.
+    pub fn record_payment(&self, invoice_id: u64, summary: impl Into<String>) {
+        self.core.record(
+            Entry::new(NAME, EntryKind::Transition)
+                .object(invoice_id.to_string())
+                .summary(summary),
+        );
+    }
+
+    /// Applies what the sandbox clock did since the last request: invoices
+    /// past their ExpireDate are cancelled, holds past their HoldTime
+    /// released. Run at the start of every IntellectMoney request, so a
+    /// clock advance takes effect at the next one.
+    pub fn sweep(&self) {
+        let now = self.now();
+        let due: Vec<u64> = {
+            let mut deadlines = self.deadlines.lock().unwrap();
+            let mut due = Vec::new();
+            while let Some(&(at, id)) = deadlines.first() {
+                if at > now {
+                    break;
+                }
+                deadlines.pop_first();
+                due.push(id);
+            }
+            due
+        };
+        for id in due {
+            self.update(id, |invoice| ((), invoice.tick(now)));
+        }
+    }
+}
+
+/// `+03:00` → an offset.
+fn parse_offset(text: &str) -> Option<UtcOffset> {
+    let format = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    UtcOffset::parse(text, format).ok()
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    api::routes().merge(pages::routes())
+}
+
+/// The control-plane routes, nested under `/__sandbox/intellectmoney`.
+pub fn control_router() -> OpenApiRouter<AppState> {
+    control::routes()
 }
 
 /// A transport-level refusal in IntellectMoney's envelope. The official SDK
 /// drops the body of any status but 200, so the status stays 200.
 pub fn transport_error(_status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({
-        "OperationState": {"Code": 1, "Desc": message},
-        "Result": null,
-    });
-    (StatusCode::OK, axum::Json(body)).into_response()
+    use axum::response::IntoResponse;
+    error::IntellectMoneyError::Transport(message.to_owned()).into_response()
 }
 
+/// The merchant methods in their registered spelling.
+const METHODS: &[&str] = &[
+    "createInvoice",
+    "bankCardPayment",
+    "getBankCardPaymentState",
+    "bnplPayment",
+    "sbpPayment",
+];
+
 /// The registered spelling of an IntellectMoney path given in any letter
-/// case (`/intellectmoney/merchant/createinvoice` →
-/// `/intellectmoney/merchant/createInvoice`); `None` for other paths.
-pub fn canonical_path(_path: &str) -> Option<String> {
-    None
+/// case (`/IntellectMoney/Merchant/CREATEINVOICE` →
+/// `/intellectmoney/merchant/createInvoice`); `None` for other paths and
+/// for paths already in that form. Every static segment of this provider is
+/// lowercase but the method names, and ids are digits, so lowercasing and
+/// restoring the method names is enough.
+pub fn canonical_path(path: &str) -> Option<String> {
+    let lower = path.to_ascii_lowercase();
+    if lower != "/intellectmoney" && !lower.starts_with("/intellectmoney/") {
+        return None;
+    }
+    let mut canonical = lower
+        .split('/')
+        .map(|segment| {
+            METHODS
+                .iter()
+                .find(|m| m.eq_ignore_ascii_case(segment))
+                .map_or_else(|| segment.to_owned(), |m| (*m).to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    // The bare mount and the mount with a slash are one page.
+    if canonical == "/intellectmoney/" {
+        canonical.truncate("/intellectmoney".len());
+    }
+    (canonical != path).then_some(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_any_case_map_to_the_registered_spelling() {
+        let cases = [
+            (
+                "/intellectmoney/merchant/createinvoice",
+                Some("/intellectmoney/merchant/createInvoice"),
+            ),
+            (
+                "/IntellectMoney/Merchant/GETBANKCARDPAYMENTSTATE",
+                Some("/intellectmoney/merchant/getBankCardPaymentState"),
+            ),
+            (
+                "/INTELLECTMONEY/pay/3000000001",
+                Some("/intellectmoney/pay/3000000001"),
+            ),
+            ("/intellectmoney/", Some("/intellectmoney")),
+            ("/intellectmoney/merchant/createInvoice", None),
+            ("/softline/v1/payment", None),
+            ("/intellectmoneyx/merchant", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(canonical_path(path).as_deref(), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_fixture_offset_parses() {
+        assert_eq!(parse_offset("+03:00"), UtcOffset::from_hms(3, 0, 0).ok());
+        assert_eq!(parse_offset("-05:30"), UtcOffset::from_hms(-5, -30, 0).ok());
+        assert_eq!(parse_offset("Moscow"), None);
+    }
 }

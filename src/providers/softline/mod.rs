@@ -1,42 +1,228 @@
 //! Softline Payments (`https://api.ecommerce.softline.com/`), served under
 //! `/softline`.
+//!
+//! What is simulated, from the seed `002` and `spec/providers/softline.md`:
+//!
+//! - the token API (`POST /v1/login_check`; 24-hour tokens by the sandbox
+//!   clock; static tokens; the 401 codes 1007, 1008 and 1009);
+//! - `POST /v1/payment` with every documented check and error code, in the
+//!   documented two groups (see [`validate`]);
+//! - auto-payments (`POST /v1/payment/recurring`), whose charge ends
+//!   asynchronously after the fixture's delay;
+//! - `GET /v1/order/{id}` and `POST /v1/order/search`;
+//! - the hosted payment form at `/softline/order/status/{order_id}/{hash}`
+//!   with the test cards and a 3-D Secure page (see [`pages`]);
+//! - signed webhooks through the core outbox (see [`webhooks`]);
+//! - control-plane extras under `/__sandbox/softline`: the webhook target
+//!   and full refunds (see [`control`]).
+//!
+//! Deviations and guesses where the documentation is silent are listed in
+//! the README (section "Softline Payments", "Inferred, not documented").
+//!
+//! Request flow: `routes`/`pages` extract → `validate` (typed input) →
+//! `model` (pure transition) → store, journal, `webhooks` → answer.
 
+pub mod auth;
+pub mod control;
+pub mod dto;
+pub mod error;
 pub mod fixture;
+pub mod model;
+pub mod pages;
+pub mod routes;
 pub mod scenarios;
+pub mod validate;
+pub mod webhooks;
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 pub use fixture::Fixture;
 
 use crate::core::Core;
+use crate::core::ids::Sequence;
+use crate::core::journal::{Entry, EntryKind};
+use crate::core::store::Store;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
+use dto::ViewContext;
+use error::SoftlineError;
+use model::{Observed, Payment};
 
 /// The journal's name for this provider.
 pub const NAME: &str = "softline";
 
-/// Softline's share of the application state.
+/// Softline's share of the application state. Cloning shares everything.
 #[derive(Clone, Debug)]
 pub struct State {
     pub core: Core,
     pub fixture: Arc<Fixture>,
+    /// Every payment by `order_id`.
+    payments: Store<u64, Payment>,
+    /// Tokens issued by `login_check`.
+    tokens: auth::Tokens,
+    /// Where `order_id`s come from (seeded, unique, increasing).
+    order_ids: Sequence,
+    /// Where webhooks go.
+    webhook: webhooks::TargetCell,
 }
 
 impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
-        Self { core, fixture }
+        let range = fixture.order_ids;
+        Self {
+            order_ids: core.ids.sequence("softline.order", range.from..range.to),
+            webhook: webhooks::TargetCell::new(&fixture),
+            payments: Store::new(),
+            tokens: auth::Tokens::default(),
+            core,
+            fixture,
+        }
     }
 
-    /// Forgets every payment and token.
-    pub fn reset(&self) {}
+    /// Forgets every payment and token; order ids restart, the webhook
+    /// target is the fixture's again.
+    pub fn reset(&self) {
+        self.payments.clear();
+        self.tokens.clear();
+        self.order_ids.reset();
+        self.webhook.reset(&self.fixture);
+    }
+
+    /// The path of a payment's hosted form.
+    fn form_path(payment: &Payment) -> String {
+        format!(
+            "/softline/order/status/{}/{}",
+            payment.order_id, payment.hash
+        )
+    }
+
+    /// The hosted form's URL under the public URL (`order_detail_url`).
+    pub fn form_url(&self, payment: &Payment) -> String {
+        self.core.public_url.join(&Self::form_path(payment))
+    }
+
+    /// What an [`dto::OrderData`] of `payment` needs, as of `now`.
+    pub fn view_context(&self, payment: &Payment, now: OffsetDateTime) -> ViewContext<'_> {
+        ViewContext {
+            offset: self.fixture.utc_offset.0,
+            form_url: self.form_url(payment),
+            method_name: self
+                .fixture
+                .method(&payment.payment_method)
+                .map_or("", |m| m.name.as_str()),
+            now,
+        }
+    }
+
+    /// Stores a new payment and notes its creation in the journal.
+    fn insert(&self, payment: Payment) {
+        self.core.record(
+            Entry::new(NAME, EntryKind::Event)
+                .object(payment.order_id.to_string())
+                .summary(format!(
+                    "payment created: {} {} ({})",
+                    payment.amount,
+                    payment.currency.as_str(),
+                    payment.status.as_str()
+                )),
+        );
+        self.payments.insert(payment.order_id, payment);
+    }
+
+    /// A copy of a payment with everything time has done applied (and
+    /// journaled the first time it is seen).
+    pub fn settled(&self, order_id: u64) -> Option<Payment> {
+        self.update(order_id, |p| p.clone())
+    }
+
+    /// Applies `f` to a stored payment, after what time has done, under one
+    /// lock.
+    fn update<R>(&self, order_id: u64, f: impl FnOnce(&mut Payment) -> R) -> Option<R> {
+        let now = self.core.clock.now();
+        let lifetime = self.fixture.unpaid_lifetime();
+        let (result, observed) = self.payments.update(&order_id, |p| {
+            let observed = p.settle(now, lifetime);
+            (f(p), observed)
+        })?;
+        self.journal_observed(order_id, &observed);
+        Some(result)
+    }
+
+    /// Settles every payment (a search reads them all).
+    fn settle_all(&self) {
+        let now = self.core.clock.now();
+        let lifetime = self.fixture.unpaid_lifetime();
+        let mut seen = Vec::new();
+        self.payments.for_each_mut(|id, p| {
+            let observed = p.settle(now, lifetime);
+            if !observed.is_empty() {
+                seen.push((*id, observed));
+            }
+        });
+        for (id, observed) in seen {
+            self.journal_observed(id, &observed);
+        }
+    }
+
+    fn journal_observed(&self, order_id: u64, observed: &[Observed]) {
+        for change in observed {
+            let entry = match change {
+                Observed::Changed(t) => {
+                    Entry::new(NAME, EntryKind::Transition).summary(t.summary())
+                }
+                Observed::ChargeFailed { .. } => Entry::new(NAME, EntryKind::Event)
+                    .summary("recurring charge failed; the payment stays not paid"),
+            };
+            self.core.record(entry.object(order_id.to_string()));
+        }
+    }
+
+    fn journal_transition(&self, order_id: u64, transition: &model::Transition) {
+        self.core.record(
+            Entry::new(NAME, EntryKind::Transition)
+                .object(order_id.to_string())
+                .summary(transition.summary()),
+        );
+    }
+}
+
+/// Answers 405 in Softline's envelope for a known path with another method.
+fn with_405(
+    (schemas, paths, router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    (
+        schemas,
+        paths,
+        router.fallback(|| async { SoftlineError::MethodNotAllowed }),
+    )
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(with_405(routes!(auth::login_check)))
+        .routes(with_405(routes!(routes::create_payment)))
+        .routes(with_405(routes!(routes::create_recurring_payment)))
+        .routes(with_405(routes!(routes::get_order)))
+        .routes(with_405(routes!(routes::search_orders)))
+        .routes(routes!(pages::show_form))
+        .routes(routes!(pages::pay_with_card))
+        .routes(routes!(pages::approve))
+        .routes(routes!(pages::decline))
+        .routes(routes!(pages::show_challenge, pages::submit_challenge))
+        .fallback(|| async { SoftlineError::UnknownPath })
+}
+
+/// The control-plane routes, nested under `/__sandbox/softline`.
+pub fn control_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(control::get_webhook, control::put_webhook))
+        .routes(routes!(control::refund_order))
 }
 
 /// A transport-level refusal in Softline's envelope.

@@ -1,0 +1,753 @@
+//! A Softline payment and its state machine.
+//!
+//! ```text
+//!   not paid ──(card approved / recurring charge done)──▶ paid
+//!      │                                                   │
+//!      └──(unpaid for 90 days)──▶ deleted ◀──(full refund)──┘
+//! ```
+//!
+//! Every function here is pure: the time is passed in, nothing is read from
+//! a clock and nothing is sent. Time-driven changes (the 90-day deletion, the
+//! end of an asynchronous recurring charge) are worked out by
+//! [`Payment::settle`] whenever a payment is read, so a payment never needs a
+//! timer and an advanced sandbox clock takes effect on the next read.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use super::validate::{
+    Currency, Customer, NewPayment, NewRecurring, PaymentId, ReturnUrl, SearchFilter,
+};
+use crate::core::money::Amount;
+
+/// The documented statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+pub enum PaymentStatus {
+    #[serde(rename = "not paid")]
+    NotPaid,
+    #[serde(rename = "paid")]
+    Paid,
+    #[serde(rename = "deleted")]
+    Deleted,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotPaid => "not paid",
+            Self::Paid => "paid",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::NotPaid, Self::Paid, Self::Deleted]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The card network, from the first digits of the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardType {
+    Visa,
+    Mastercard,
+    Mir,
+    /// A network the sandbox does not name (written as `""`).
+    Other,
+}
+
+impl CardType {
+    pub fn from_number(digits: &str) -> Self {
+        let prefix = |n: usize| digits.get(..n).and_then(|p| p.parse::<u32>().ok());
+        match (prefix(1), prefix(2), prefix(4)) {
+            (Some(4), _, _) => Self::Visa,
+            (_, Some(51..=55), _) | (_, _, Some(2221..=2720)) => Self::Mastercard,
+            (_, _, Some(2200..=2204)) => Self::Mir,
+            _ => Self::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visa => "Visa",
+            Self::Mastercard => "Mastercard",
+            Self::Mir => "MIR",
+            Self::Other => "",
+        }
+    }
+}
+
+/// `MM/YY`, as typed on the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardExpiry {
+    pub month: u8,
+    /// Full year (`27` is 2027).
+    pub year: i32,
+}
+
+impl CardExpiry {
+    /// `MM/YY` (or `MM/YYYY`, `MMYY`), month 01 to 12.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let (month, year) = match text.split_once('/') {
+            Some((m, y)) => (m.trim(), y.trim()),
+            None if text.len() == 4 => text.split_at(2),
+            None => return None,
+        };
+        if month.len() != 2 || !matches!(year.len(), 2 | 4) {
+            return None;
+        }
+        let month: u8 = month.parse().ok().filter(|m| (1..=12).contains(m))?;
+        let year: i32 = year.parse().ok()?;
+        let year = if year < 100 { 2000 + year } else { year };
+        Some(Self { month, year })
+    }
+
+    /// Valid through the last day of its month.
+    pub fn is_expired(self, now: OffsetDateTime) -> bool {
+        (now.year(), u8::from(now.month())) > (self.year, self.month)
+    }
+}
+
+impl std::fmt::Display for CardExpiry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}/{:02}", self.month, self.year % 100)
+    }
+}
+
+/// What is kept of a card: never the number, never the CVC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub card_type: CardType,
+    pub last_4: String,
+    pub expiry: CardExpiry,
+}
+
+/// How an asynchronous recurring charge ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    Succeeds,
+    Fails,
+}
+
+/// A recurring charge under way: its result is known at `due`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledCharge {
+    pub due: OffsetDateTime,
+    pub outcome: ChargeOutcome,
+    /// The parent's card, which the charge uses.
+    pub card: Option<Card>,
+}
+
+/// Why a status changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The buyer paid on the hosted form.
+    CardPayment,
+    /// An auto-payment charged the saved card.
+    RecurringCharge,
+    /// Unpaid for the documented lifetime.
+    Expired,
+    /// Fully refunded.
+    Refund,
+}
+
+/// A status change, for the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: PaymentStatus,
+    pub to: PaymentStatus,
+    pub at: OffsetDateTime,
+    pub reason: Reason,
+}
+
+impl Transition {
+    /// `not paid → paid (card payment)`.
+    pub fn summary(&self) -> String {
+        let why = match self.reason {
+            Reason::CardPayment => "card payment on the hosted form",
+            Reason::RecurringCharge => "recurring charge",
+            Reason::Expired => "unpaid past its lifetime",
+            Reason::Refund => "full refund",
+        };
+        format!("{} → {} ({why})", self.from.as_str(), self.to.as_str())
+    }
+}
+
+/// What a [`Payment::settle`] found had happened since the last read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    Changed(Transition),
+    /// A recurring charge failed; the payment stays `not paid`.
+    ChargeFailed {
+        at: OffsetDateTime,
+    },
+}
+
+/// An operation the payment's status does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the payment is {}, not `not paid`", .0.as_str())]
+    NotPayable(PaymentStatus),
+    #[error("the payment is {}; only a paid payment can be refunded", .0.as_str())]
+    NotRefundable(PaymentStatus),
+}
+
+/// One payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub order_id: u64,
+    /// The last segment of the form's URL; a wrong one is a 404.
+    pub hash: String,
+    pub status: PaymentStatus,
+    /// The merchant's `payment_id`.
+    pub external_id: PaymentId,
+    pub currency: Currency,
+    pub amount: Amount,
+    pub payment_method: String,
+    pub recurring_indicator: bool,
+    pub description: String,
+    pub locale: Option<String>,
+    /// An auto-payment inherits its parent's.
+    pub return_success_url: ReturnUrl,
+    pub customer: Customer,
+    pub additional_data: Vec<(String, String)>,
+    pub parent_order_id: Option<u64>,
+    pub created_at: OffsetDateTime,
+    pub paid_at: Option<OffsetDateTime>,
+    pub deleted_at: Option<OffsetDateTime>,
+    pub card: Option<Card>,
+    /// A card waiting for its 3-D Secure code.
+    pub challenge: Option<Card>,
+    pub charge: Option<ScheduledCharge>,
+}
+
+impl Payment {
+    /// A new `not paid` payment.
+    pub fn new(order_id: u64, hash: String, new: NewPayment, now: OffsetDateTime) -> Self {
+        Self {
+            order_id,
+            hash,
+            status: PaymentStatus::NotPaid,
+            external_id: new.payment_id,
+            currency: new.currency,
+            amount: new.amount,
+            payment_method: new.payment_method,
+            recurring_indicator: new.recurring_indicator,
+            description: new.payment_description,
+            locale: new.locale,
+            return_success_url: new.return_success_url,
+            customer: new.customer,
+            additional_data: new.additional_data,
+            parent_order_id: None,
+            created_at: now,
+            paid_at: None,
+            deleted_at: None,
+            card: None,
+            challenge: None,
+            charge: None,
+        }
+    }
+
+    /// A `not paid` auto-payment of `parent` whose charge ends at `due`.
+    pub fn recurring(
+        order_id: u64,
+        hash: String,
+        parent: &Payment,
+        new: NewRecurring,
+        now: OffsetDateTime,
+        due: OffsetDateTime,
+        outcome: ChargeOutcome,
+    ) -> Self {
+        Self {
+            order_id,
+            hash,
+            status: PaymentStatus::NotPaid,
+            external_id: new.payment_id,
+            currency: new.currency,
+            amount: new.amount,
+            payment_method: parent.payment_method.clone(),
+            recurring_indicator: false,
+            description: new.payment_description,
+            locale: parent.locale.clone(),
+            return_success_url: parent.return_success_url.clone(),
+            customer: parent.customer.clone(),
+            additional_data: Vec::new(),
+            parent_order_id: Some(parent.order_id),
+            created_at: now,
+            paid_at: None,
+            deleted_at: None,
+            card: None,
+            challenge: None,
+            charge: Some(ScheduledCharge {
+                due,
+                outcome,
+                card: parent.card.clone(),
+            }),
+        }
+    }
+
+    /// `A0005555555`: the order id with the documented prefix.
+    pub fn order_name(&self) -> String {
+        format!("A{:010}", self.order_id)
+    }
+
+    /// Applies what time has done by `now`: a recurring charge that is due
+    /// ends, and a payment unpaid for `unpaid_lifetime` is deleted.
+    pub fn settle(&mut self, now: OffsetDateTime, unpaid_lifetime: Duration) -> Vec<Observed> {
+        let mut observed = Vec::new();
+        if let Some(charge) = self.charge.take_if(|c| c.due <= now) {
+            if self.status == PaymentStatus::NotPaid {
+                match charge.outcome {
+                    ChargeOutcome::Succeeds => {
+                        observed.push(Observed::Changed(self.mark_paid(
+                            charge.card,
+                            charge.due,
+                            Reason::RecurringCharge,
+                        )));
+                    }
+                    ChargeOutcome::Fails => {
+                        observed.push(Observed::ChargeFailed { at: charge.due })
+                    }
+                }
+            }
+        }
+        let expires_at = self.created_at + unpaid_lifetime;
+        if self.status == PaymentStatus::NotPaid && self.charge.is_none() && expires_at <= now {
+            self.status = PaymentStatus::Deleted;
+            self.deleted_at = Some(expires_at);
+            self.challenge = None;
+            observed.push(Observed::Changed(Transition {
+                from: PaymentStatus::NotPaid,
+                to: PaymentStatus::Deleted,
+                at: expires_at,
+                reason: Reason::Expired,
+            }));
+        }
+        observed
+    }
+
+    fn mark_paid(&mut self, card: Option<Card>, at: OffsetDateTime, reason: Reason) -> Transition {
+        let from = self.status;
+        self.status = PaymentStatus::Paid;
+        self.paid_at = Some(at);
+        self.card = card;
+        self.challenge = None;
+        Transition {
+            from,
+            to: PaymentStatus::Paid,
+            at,
+            reason,
+        }
+    }
+
+    /// Refuses anything but a `not paid` payment.
+    pub fn ensure_payable(&self) -> Result<(), TransitionError> {
+        match self.status {
+            PaymentStatus::NotPaid => Ok(()),
+            other => Err(TransitionError::NotPayable(other)),
+        }
+    }
+
+    /// The buyer's card was approved.
+    pub fn pay(&mut self, card: Card, now: OffsetDateTime) -> Result<Transition, TransitionError> {
+        self.ensure_payable()?;
+        Ok(self.mark_paid(Some(card), now, Reason::CardPayment))
+    }
+
+    /// The card needs a 3-D Secure code first.
+    pub fn start_challenge(&mut self, card: Card) -> Result<(), TransitionError> {
+        self.ensure_payable()?;
+        self.challenge = Some(card);
+        Ok(())
+    }
+
+    /// A card was declined: the buyer may try again, the status stays.
+    pub fn decline(&mut self) -> Result<(), TransitionError> {
+        self.ensure_payable()?;
+        self.challenge = None;
+        Ok(())
+    }
+
+    /// A full refund.
+    pub fn refund(&mut self, now: OffsetDateTime) -> Result<Transition, TransitionError> {
+        if self.status != PaymentStatus::Paid {
+            return Err(TransitionError::NotRefundable(self.status));
+        }
+        self.status = PaymentStatus::Deleted;
+        self.deleted_at = Some(now);
+        Ok(Transition {
+            from: PaymentStatus::Paid,
+            to: PaymentStatus::Deleted,
+            at: now,
+            reason: Reason::Refund,
+        })
+    }
+}
+
+impl Payment {
+    /// Whether the payment passes every filter of a search (dates
+    /// inclusive, email in any letter case, a pay-date filter excludes
+    /// unpaid payments).
+    pub fn matches(&self, filter: &SearchFilter) -> bool {
+        let within = |at: Option<OffsetDateTime>,
+                      from: Option<OffsetDateTime>,
+                      to: Option<OffsetDateTime>| {
+            // Timestamps are written to the second and compared so: an order
+            // whose `create_date` equals the filter's value matches it.
+            let at = at.map(|at| at.replace_nanosecond(0).unwrap_or(at));
+            (from.is_none() && to.is_none())
+                || at.is_some_and(|at| from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t))
+        };
+        filter.status.is_none_or(|s| s == self.status)
+            && filter
+                .external_id
+                .as_deref()
+                .is_none_or(|id| id == self.external_id.as_str())
+            && within(
+                Some(self.created_at),
+                filter.create_date_from,
+                filter.create_date_to,
+            )
+            && within(self.paid_at, filter.pay_date_from, filter.pay_date_to)
+            && filter.currency.is_none_or(|c| c == self.currency)
+            && filter
+                .email
+                .as_deref()
+                .is_none_or(|e| e.to_lowercase() == self.customer.email.to_lowercase())
+            && filter
+                .payment_method
+                .as_deref()
+                .is_none_or(|m| m == self.payment_method)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+    const LIFETIME: Duration = Duration::days(90);
+
+    fn payment() -> Payment {
+        Payment::new(
+            5_555_555,
+            "1a97507".to_owned(),
+            NewPayment {
+                currency: Currency::parse("RUB").unwrap(),
+                amount: Amount::from_minor(11250),
+                return_success_url: ReturnUrl::parse("https://shop.com/ok").unwrap(),
+                payment_method: "CreditCard".to_owned(),
+                recurring_indicator: true,
+                payment_id: PaymentId::parse("TEST12025").unwrap(),
+                payment_description: "Payment TEST12025".to_owned(),
+                locale: None,
+                customer: Customer {
+                    email: "customer@mail.ru".to_owned(),
+                    first_name: "Иван".to_owned(),
+                    last_name: "Петров".to_owned(),
+                    phone: None,
+                    vat_number: None,
+                    company_name: None,
+                    company_billing_address: None,
+                    company_delivery_address: None,
+                    kpp: None,
+                },
+                additional_data: Vec::new(),
+            },
+            T0,
+        )
+    }
+
+    fn visa() -> Card {
+        Card {
+            card_type: CardType::Visa,
+            last_4: "1111".to_owned(),
+            expiry: CardExpiry {
+                month: 12,
+                year: 2030,
+            },
+        }
+    }
+
+    fn recurring_of(parent: &Payment, outcome: ChargeOutcome) -> Payment {
+        let new = NewRecurring {
+            parent_order_id: parent.order_id,
+            payment_id: PaymentId::parse("R-1").unwrap(),
+            currency: parent.currency,
+            amount: Amount::from_minor(500),
+            payment_description: "Payment R-1".to_owned(),
+        };
+        Payment::recurring(
+            5_555_556,
+            "abc".to_owned(),
+            parent,
+            new,
+            T0,
+            T0 + Duration::seconds(5),
+            outcome,
+        )
+    }
+
+    #[test]
+    fn a_new_payment_is_not_paid_and_named_with_the_documented_prefix() {
+        let p = payment();
+        assert_eq!(p.status, PaymentStatus::NotPaid);
+        assert_eq!(p.order_name(), "A0005555555");
+    }
+
+    #[test]
+    fn paying_records_the_card_and_time_and_cannot_happen_twice() {
+        let mut p = payment();
+        let later = T0 + Duration::minutes(3);
+
+        let transition = p.pay(visa(), later).unwrap();
+
+        assert_eq!(transition.from, PaymentStatus::NotPaid);
+        assert_eq!(transition.to, PaymentStatus::Paid);
+        assert_eq!(p.paid_at, Some(later));
+        assert_eq!(p.card, Some(visa()));
+        assert_eq!(
+            p.pay(visa(), later),
+            Err(TransitionError::NotPayable(PaymentStatus::Paid))
+        );
+        assert_eq!(
+            p.decline(),
+            Err(TransitionError::NotPayable(PaymentStatus::Paid))
+        );
+    }
+
+    #[test]
+    fn a_declined_card_leaves_the_payment_not_paid_and_forgets_a_pending_challenge() {
+        let mut p = payment();
+        p.start_challenge(visa()).unwrap();
+
+        p.decline().unwrap();
+
+        assert_eq!(p.status, PaymentStatus::NotPaid);
+        assert_eq!(p.challenge, None);
+    }
+
+    #[test]
+    fn an_unpaid_payment_is_deleted_once_its_lifetime_is_over() {
+        let mut p = payment();
+
+        let before = p.settle(T0 + LIFETIME - Duration::seconds(1), LIFETIME);
+        let at_end = p.settle(T0 + LIFETIME, LIFETIME);
+        let again = p.settle(T0 + LIFETIME * 2, LIFETIME);
+
+        assert!(before.is_empty());
+        assert_eq!(
+            at_end,
+            [Observed::Changed(Transition {
+                from: PaymentStatus::NotPaid,
+                to: PaymentStatus::Deleted,
+                at: T0 + LIFETIME,
+                reason: Reason::Expired,
+            })]
+        );
+        assert!(again.is_empty(), "a transition is observed once");
+        assert_eq!(p.status, PaymentStatus::Deleted);
+    }
+
+    #[test]
+    fn a_paid_payment_never_expires_and_a_refund_deletes_it() {
+        let mut p = payment();
+        p.pay(visa(), T0).unwrap();
+
+        assert!(p.settle(T0 + LIFETIME * 3, LIFETIME).is_empty());
+        let refund = p.refund(T0 + LIFETIME * 3).unwrap();
+
+        assert_eq!(refund.to, PaymentStatus::Deleted);
+        assert_eq!(
+            p.refund(T0),
+            Err(TransitionError::NotRefundable(PaymentStatus::Deleted))
+        );
+        assert_eq!(
+            payment().refund(T0),
+            Err(TransitionError::NotRefundable(PaymentStatus::NotPaid))
+        );
+    }
+
+    #[test]
+    fn a_recurring_charge_ends_when_due_with_the_parents_card() {
+        let mut parent = payment();
+        parent.pay(visa(), T0).unwrap();
+        let mut child = recurring_of(&parent, ChargeOutcome::Succeeds);
+
+        let early = child.settle(T0 + Duration::seconds(4), LIFETIME);
+        let due = child.settle(T0 + Duration::seconds(5), LIFETIME);
+
+        assert!(early.is_empty());
+        assert_eq!(child.status, PaymentStatus::Paid);
+        assert_eq!(child.paid_at, Some(T0 + Duration::seconds(5)));
+        assert_eq!(child.card, Some(visa()));
+        assert!(matches!(
+            due[..],
+            [Observed::Changed(Transition {
+                reason: Reason::RecurringCharge,
+                ..
+            })]
+        ));
+    }
+
+    #[test]
+    fn a_failed_recurring_charge_leaves_the_payment_not_paid() {
+        let mut parent = payment();
+        parent.pay(visa(), T0).unwrap();
+        let mut child = recurring_of(&parent, ChargeOutcome::Fails);
+
+        let observed = child.settle(T0 + Duration::minutes(1), LIFETIME);
+
+        assert_eq!(
+            observed,
+            [Observed::ChargeFailed {
+                at: T0 + Duration::seconds(5)
+            }]
+        );
+        assert_eq!(child.status, PaymentStatus::NotPaid);
+    }
+
+    #[test]
+    fn search_filters_all_have_to_match() {
+        let mut p = payment();
+        p.pay(visa(), T0 + Duration::hours(1)).unwrap();
+        let none = SearchFilter {
+            status: None,
+            external_id: None,
+            create_date_from: None,
+            create_date_to: None,
+            pay_date_from: None,
+            pay_date_to: None,
+            currency: None,
+            email: None,
+            payment_method: None,
+            limit: 100,
+        };
+        let cases = [
+            (
+                SearchFilter {
+                    status: Some(PaymentStatus::Paid),
+                    ..none.clone()
+                },
+                true,
+            ),
+            (
+                SearchFilter {
+                    status: Some(PaymentStatus::NotPaid),
+                    ..none.clone()
+                },
+                false,
+            ),
+            (
+                SearchFilter {
+                    external_id: Some("TEST12025".into()),
+                    ..none.clone()
+                },
+                true,
+            ),
+            (
+                SearchFilter {
+                    external_id: Some("test12025".into()),
+                    ..none.clone()
+                },
+                false,
+            ),
+            (
+                SearchFilter {
+                    create_date_from: Some(T0),
+                    create_date_to: Some(T0),
+                    ..none.clone()
+                },
+                true,
+            ),
+            (
+                SearchFilter {
+                    create_date_from: Some(T0 + Duration::seconds(1)),
+                    ..none.clone()
+                },
+                false,
+            ),
+            (
+                SearchFilter {
+                    pay_date_to: Some(T0),
+                    ..none.clone()
+                },
+                false,
+            ),
+            (
+                SearchFilter {
+                    pay_date_from: Some(T0),
+                    ..none.clone()
+                },
+                true,
+            ),
+            (
+                SearchFilter {
+                    currency: Currency::parse("USD"),
+                    ..none.clone()
+                },
+                false,
+            ),
+            (
+                SearchFilter {
+                    email: Some("CUSTOMER@mail.ru".into()),
+                    ..none.clone()
+                },
+                true,
+            ),
+            (
+                SearchFilter {
+                    payment_method: Some("SBP".into()),
+                    ..none.clone()
+                },
+                false,
+            ),
+        ];
+        for (filter, expected) in cases {
+            assert_eq!(p.matches(&filter), expected, "{filter:?}");
+        }
+        assert!(
+            !payment().matches(&SearchFilter {
+                pay_date_from: Some(T0),
+                ..none
+            }),
+            "unpaid"
+        );
+    }
+
+    #[test]
+    fn card_types_come_from_the_bin() {
+        let cases = [
+            ("4111111111111111", CardType::Visa),
+            ("5555555555554444", CardType::Mastercard),
+            ("2221000000000009", CardType::Mastercard),
+            ("2200000000000004", CardType::Mir),
+            ("6011111111111117", CardType::Other),
+        ];
+        for (number, card_type) in cases {
+            assert_eq!(CardType::from_number(number), card_type, "{number}");
+        }
+    }
+
+    #[test]
+    fn expiry_dates_parse_as_mm_yy_and_expire_after_their_month() {
+        let expiry = CardExpiry::parse("12/27").unwrap();
+        assert_eq!(
+            expiry,
+            CardExpiry {
+                month: 12,
+                year: 2027
+            }
+        );
+        assert_eq!(expiry.to_string(), "12/27");
+        assert_eq!(CardExpiry::parse("1227"), Some(expiry));
+        for bad in ["13/27", "00/27", "1/27", "12/2", "ab/cd", ""] {
+            assert_eq!(CardExpiry::parse(bad), None, "{bad}");
+        }
+        assert!(!expiry.is_expired(datetime!(2027-12-31 23:59 UTC)));
+        assert!(expiry.is_expired(datetime!(2028-01-01 00:00 UTC)));
+    }
+}

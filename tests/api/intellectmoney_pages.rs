@@ -1,0 +1,349 @@
+//! The buyer's pages: the invoice payment page and its card form, the
+//! one-click outcomes, SBP and PayLate started from it, and the redirects.
+
+use crate::helpers::spawn_app;
+use crate::intellectmoney_support::*;
+
+#[tokio::test]
+async fn the_payment_page_carries_the_contract_test_ids_and_card_fields() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-1", &[]).await;
+
+    let response = app.get(&format!("/intellectmoney/pay/{invoice}")).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = response.text().await.unwrap();
+    let ids = test_ids(&html);
+    for id in ["card-form", "approve", "decline"] {
+        assert!(ids.contains(&id.to_owned()), "{id} in {ids:?}");
+    }
+    for field in ["card_number", "expiry", "cvc", "cardholder"] {
+        assert!(html.contains(&format!("name=\"{field}\"")), "{field}");
+        assert!(
+            html.contains(&format!("<label for=\"{field}\"")),
+            "a label for {field}"
+        );
+    }
+    assert!(html.contains("autocomplete=\"cc-number\""));
+    assert!(html.contains("<html lang=\"ru\">"));
+    assert!(html.contains("10,00\u{a0}₽"));
+    assert!(html.contains("Оплатить через СБП") && html.contains("PayLate"));
+}
+
+#[tokio::test]
+async fn user_supplied_text_is_escaped_on_the_page() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(
+        &app,
+        "<b>ORDER</b>",
+        &[("serviceName", "<script>alert(1)</script>")],
+    )
+    .await;
+
+    let html = app
+        .get(&format!("/intellectmoney/pay/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || html.contains("&lt;script&gt;")
+    );
+    assert!(!html.contains("<b>ORDER</b>"));
+}
+
+#[tokio::test]
+async fn the_legacy_address_redirects_to_the_payment_page() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "LEGACY-1", &[]).await;
+
+    let response = app
+        .get(&format!("/intellectmoney/?InvoiceId={invoice}"))
+        .await;
+    let lower = app
+        .get(&format!("/IntellectMoney?invoiceid={invoice}"))
+        .await;
+
+    assert_eq!(
+        see_other(&response),
+        format!("/intellectmoney/pay/{invoice}")
+    );
+    assert_eq!(see_other(&lower), format!("/intellectmoney/pay/{invoice}"));
+}
+
+#[tokio::test]
+async fn an_unknown_invoice_page_is_a_404_page_with_an_error() {
+    let app = spawn_app().await;
+
+    let response = app.get("/intellectmoney/pay/3999999999").await;
+
+    assert_eq!(response.status(), 404);
+    let html = response.text().await.unwrap();
+    assert!(test_ids(&html).contains(&"error".to_owned()));
+    assert!(html.contains("Счёт не найден"));
+}
+
+#[tokio::test]
+async fn an_approved_card_on_the_page_pays_and_redirects_to_the_success_url() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-CARD", &[]).await;
+
+    let response = submit(
+        &app,
+        &format!("/intellectmoney/pay/{invoice}/card"),
+        &[
+            ("card_number", "4111 1111 1111 1111"),
+            ("expiry", "12/35"),
+            ("cvc", "123"),
+            ("cardholder", "IVAN PETROV"),
+        ],
+    )
+    .await;
+    let state = poll(&app, invoice).await;
+    let page = app
+        .get(&format!("/intellectmoney/pay/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    assert_eq!(see_other(&response), "https://shop.example/success");
+    assert_eq!(state["PaymentStep"], "Ok");
+    assert!(page.contains("Счёт оплачен"), "the page now says so");
+    assert!(!test_ids(&page).contains(&"card-form".to_owned()));
+}
+
+#[tokio::test]
+async fn a_mistyped_card_is_refused_by_the_form_itself() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-LUHN", &[]).await;
+
+    let response = submit(
+        &app,
+        &format!("/intellectmoney/pay/{invoice}/card"),
+        &[
+            ("card_number", "4111 1111 1111 1112"),
+            ("expiry", "12/35"),
+            ("cvc", "123"),
+            ("cardholder", ""),
+        ],
+    )
+    .await;
+
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(test_ids(&html).contains(&"error".to_owned()));
+    assert!(html.contains("Номер карты введён с ошибкой."), "{html}");
+    assert!(
+        html.contains("value=\"4111 1111 1111 1112\""),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        poll(&app, invoice).await["PaymentStep"],
+        "Created",
+        "no payment was made"
+    );
+}
+
+#[tokio::test]
+async fn card_form_checks_expiry_and_cvc() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-EXP", &[]).await;
+    let cases = [
+        ("13/35", "123", "Срок действия указан неверно"),
+        ("01/20", "123", "Срок действия карты истёк"),
+        ("12/35", "12", "CVC/CVV"),
+    ];
+    for (expiry, cvc, text) in cases {
+        let response = submit(
+            &app,
+            &format!("/intellectmoney/pay/{invoice}/card"),
+            &[
+                ("card_number", "4111111111111111"),
+                ("expiry", expiry),
+                ("cvc", cvc),
+            ],
+        )
+        .await;
+
+        assert_eq!(response.status(), 422, "{expiry} {cvc}");
+        assert!(
+            response.text().await.unwrap().contains(text),
+            "{expiry} {cvc}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_3ds_card_on_the_page_goes_through_the_challenge_to_the_success_url() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-3DS", &[]).await;
+
+    let card = submit(
+        &app,
+        &format!("/intellectmoney/pay/{invoice}/card"),
+        &[
+            ("card_number", "4000 0000 0000 3220"),
+            ("expiry", "12/35"),
+            ("cvc", "123"),
+        ],
+    )
+    .await;
+    let challenge = see_other(&card);
+    let page = app.get(&challenge).await.text().await.unwrap();
+    let confirmed = submit(&app, &format!("{challenge}/confirm"), &[("code", "123456")]).await;
+
+    assert_eq!(challenge, format!("/intellectmoney/3ds/{invoice}"));
+    assert!(test_ids(&page).contains(&"challenge-form".to_owned()));
+    assert_eq!(see_other(&confirmed), "https://shop.example/success");
+}
+
+#[tokio::test]
+async fn one_click_decline_goes_to_the_fail_url_and_approve_to_the_success_url() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-QUICK", &[]).await;
+
+    let declined = submit(&app, &format!("/intellectmoney/pay/{invoice}/decline"), &[]).await;
+    let approved = submit(&app, &format!("/intellectmoney/pay/{invoice}/approve"), &[]).await;
+
+    assert_eq!(see_other(&declined), "https://shop.example/fail");
+    assert_eq!(see_other(&approved), "https://shop.example/success");
+}
+
+#[tokio::test]
+async fn without_a_fail_url_a_decline_is_shown_on_the_page() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-NOFAIL", &[("failUrl", "")]).await;
+
+    let response = submit(&app, &format!("/intellectmoney/pay/{invoice}/decline"), &[]).await;
+
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Оплата не прошла: отказ банка-эмитента."),
+        "{html}"
+    );
+    assert!(
+        test_ids(&html).contains(&"card-form".to_owned()),
+        "the buyer may try again"
+    );
+}
+
+#[tokio::test]
+async fn sbp_and_paylate_start_from_the_payment_page() {
+    let app = spawn_app().await;
+    let sbp_invoice = create_invoice(&app, "PAGE-SBP", &[]).await;
+    let bnpl_invoice = create_invoice(&app, "PAGE-BNPL", &[]).await;
+
+    let sbp = submit(&app, &format!("/intellectmoney/pay/{sbp_invoice}/sbp"), &[]).await;
+    let bnpl = submit(
+        &app,
+        &format!("/intellectmoney/pay/{bnpl_invoice}/paylate"),
+        &[],
+    )
+    .await;
+    let sbp_page = see_other(&sbp);
+    let bnpl_page = see_other(&bnpl);
+    let paylate_html = app.get(&bnpl_page).await.text().await.unwrap();
+    let sbp_html = app.get(&sbp_page).await.text().await.unwrap();
+    let sbp_done = submit(&app, &format!("{sbp_page}/approve"), &[]).await;
+    let bnpl_done = submit(&app, &format!("{bnpl_page}/decline"), &[]).await;
+
+    assert_eq!(sbp_page, format!("/intellectmoney/sbp/{sbp_invoice}"));
+    assert_eq!(bnpl_page, format!("/intellectmoney/paylate/{bnpl_invoice}"));
+    assert!(sbp_html.contains(&format!("/intellectmoney/sbp/{sbp_invoice}/qr.svg")));
+    assert!(
+        paylate_html.contains("сегодня") && paylate_html.contains("2,50\u{a0}₽"),
+        "{paylate_html}"
+    );
+    assert_eq!(see_other(&sbp_done), "https://shop.example/success");
+    assert_eq!(see_other(&bnpl_done), "https://shop.example/fail");
+}
+
+#[tokio::test]
+async fn back_to_shop_redirects_to_the_back_url() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-BACK", &[]).await;
+
+    let html = app
+        .get(&format!("/intellectmoney/pay/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let back = app
+        .get(&format!("/intellectmoney/pay/{invoice}/back"))
+        .await;
+
+    assert!(html.contains(&format!("href=\"/intellectmoney/pay/{invoice}/back\"")));
+    assert_eq!(see_other(&back), "https://shop.example/back");
+}
+
+#[tokio::test]
+async fn a_page_of_a_payment_still_in_process_says_so() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-EARLY", &[]).await;
+    pay(&app, "bnplPayment", invoice, &[]).await;
+
+    let response = app.get(&format!("/intellectmoney/paylate/{invoice}")).await;
+
+    assert_eq!(response.status(), 409);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Платёж ещё обрабатывается"));
+    assert!(test_ids(&html).contains(&"error".to_owned()));
+}
+
+#[tokio::test]
+async fn an_invoice_created_in_english_gets_english_pages() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-EN", &[("language", "en")]).await;
+
+    let html = app
+        .get(&format!("/intellectmoney/pay/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("Card number") && html.contains("10.00 RUB"));
+}
+
+#[tokio::test]
+async fn a_preference_limits_the_ways_to_pay() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-PREF", &[("preference", "Sbp")]).await;
+
+    let html = app
+        .get(&format!("/intellectmoney/pay/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    assert!(html.contains("Оплатить через СБП"));
+    assert!(!test_ids(&html).contains(&"card-form".to_owned()));
+    assert!(!html.contains("PayLate"));
+}
+
+#[tokio::test]
+async fn page_views_land_on_the_invoices_timeline() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-JOURNAL", &[]).await;
+    app.get(&format!("/intellectmoney/pay/{invoice}")).await;
+
+    let entries = app.journal(&format!("object={invoice}&kind=inbound")).await;
+
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["url"] == format!("/intellectmoney/pay/{invoice}"))
+    );
+}
