@@ -293,8 +293,9 @@ impl WebView<'_> {
                     Did::AutoSubmit,
                 ),
                 Page::Other { error } => {
-                    hops.push(hop);
                     if did == Did::Nothing {
+                        hop.note = join_note(&hop.note, "a page the web view cannot fill");
+                        hops.push(hop);
                         return Trip {
                             end: End::NeedsBrowser {
                                 url: current.to_string(),
@@ -302,6 +303,7 @@ impl WebView<'_> {
                             hops,
                         };
                     }
+                    hops.push(hop);
                     let reason = match error {
                         Some(error) => format!("the page showed: {error}"),
                         None => "no regex matched and the page offers nothing to do".to_owned(),
@@ -384,7 +386,10 @@ fn matched(hops: Vec<Hop>, which: Which, url: &Url) -> Trip {
     }
 }
 
-fn left(hops: Vec<Hop>, url: &Url, reason: &str) -> Trip {
+fn left(mut hops: Vec<Hop>, url: &Url, reason: &str) -> Trip {
+    if let Some(last) = hops.last_mut().filter(|h| h.note.is_empty()) {
+        last.note = format!("the buyer leaves: {reason}");
+    }
     Trip {
         end: End::Left {
             url: url.to_string(),
