@@ -24,11 +24,10 @@ use futures_util::future::BoxFuture;
 use regex::Regex;
 use serde::Serialize;
 use serde_json::json;
-use time::OffsetDateTime;
 
 use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scope};
 use super::options::{Flow, Outcome, RunOptions, WebViewMode};
-use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
+use super::report::{BrowserWait, OrderSummary, RunReport};
 use super::sync::{SyncBoard, SyncEvent, SyncInbox, SyncReport};
 use super::webview::{End, Navigation, Regexes, WebView, Which};
 use super::wire::{Answer, CaptureRequest, Command, CreateRequest, WalletRequest};
@@ -366,11 +365,7 @@ impl Recorder<'_> {
         self.remember_payment(at, inbox, payment_id);
 
         // The web view.
-        if self
-            .web_view(at, payment_url, &regexes, browser)
-            .await
-            .is_none()
-        {
+        if !self.web_view(at, payment_url, &regexes, browser).await {
             return false;
         }
 
@@ -839,7 +834,7 @@ impl Recorder<'_> {
     }
 
     /// Opens the payment page, hands it to a person when the run cannot
-    /// drive it, and judges where it ended. `None` when the flow cannot go
+    /// drive it, and judges where it ended. False when the flow cannot go
     /// on (the page broke, or nobody finished it).
     async fn web_view(
         &mut self,
@@ -847,7 +842,7 @@ impl Recorder<'_> {
         payment_url: reqwest::Url,
         regexes: &Regexes,
         browser: &dyn Browser,
-    ) -> Option<End> {
+    ) -> bool {
         let engine = self.engine;
         let (end, hops) = if self.options.web_view == WebViewMode::Browser {
             (
@@ -943,7 +938,7 @@ impl Recorder<'_> {
                             format!("{url} is not a paysandbox page: finish it in a browser (needs_browser)"),
                             Evidence::hops(&hops),
                         );
-                        return None;
+                        return false;
                     }
                 }
             }
@@ -960,7 +955,7 @@ impl Recorder<'_> {
                 format!("{url}: {reason}"),
                 evidence(),
             );
-            return None;
+            return false;
         }
         let driven = if by_person {
             "finished by a person in a browser".to_owned()
@@ -1024,7 +1019,7 @@ impl Recorder<'_> {
             message,
             evidence(),
         );
-        Some(end)
+        true
     }
 
     /// One `capture` of the flow's payment, judged.
@@ -1455,18 +1450,4 @@ fn exchange_of(
         error,
         elapsed_ms: elapsed.as_secs_f64() * 1000.0,
     }
-}
-
-/// Run status from its checks.
-pub fn status_of(checks: &[Check]) -> RunStatus {
-    if checks.iter().any(|c| c.status.is_failure()) {
-        RunStatus::Failed
-    } else {
-        RunStatus::Passed
-    }
-}
-
-/// The sandbox clock's time, for reports.
-pub fn now(core: &Core) -> OffsetDateTime {
-    core.clock.now()
 }
