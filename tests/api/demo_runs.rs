@@ -2,11 +2,18 @@
 //! CLI) against `/demo/merchant/payments`, which pays through the real
 //! Softline sandbox of the same server.
 
-use paysandbox::providers::imshop::options::{FlowChoice, Outcome};
+use paysandbox::providers::imshop::options::{FlowChoice, Outcome, RunRequest};
 use serde_json::{Value, json};
 
-use crate::helpers::{binary, spawn_app};
-use crate::imshop_support::{failed, message, request, run_engine, warned};
+use crate::helpers::{TestApp, binary, spawn_app};
+use crate::imshop_support::{
+    assert_no_failure, failed, hop_notes, message, request, run_engine, warned,
+};
+
+/// A run of `flow` against the reference merchant of `app`.
+fn demo(app: &TestApp, flow: FlowChoice, outcome: Outcome) -> RunRequest {
+    request(&app.url("/demo/merchant/payments"), flow, outcome)
+}
 
 #[tokio::test]
 async fn the_reference_merchant_passes_every_flow_for_both_outcomes() {
@@ -34,11 +41,7 @@ async fn the_reference_merchant_passes_every_flow_for_both_outcomes() {
 #[tokio::test]
 async fn a_paid_card_order_ends_on_the_merchants_return_page_and_is_captured() {
     let app = spawn_app().await;
-    let mut req = request(
-        &app.url("/demo/merchant/payments"),
-        FlowChoice::Card,
-        Outcome::Success,
-    );
+    let mut req = demo(&app, FlowChoice::Card, Outcome::Success);
     req.order_id = Some("A-1001".into());
 
     let report = run_engine(&app, req).await;
@@ -74,15 +77,7 @@ async fn a_paid_card_order_ends_on_the_merchants_return_page_and_is_captured() {
 async fn a_declined_card_stays_on_the_softline_form_and_capture_reports_it_not_paid() {
     let app = spawn_app().await;
 
-    let report = run_engine(
-        &app,
-        request(
-            &app.url("/demo/merchant/payments"),
-            FlowChoice::Card,
-            Outcome::Failure,
-        ),
-    )
-    .await;
+    let report = run_engine(&app, demo(&app, FlowChoice::Card, Outcome::Failure)).await;
 
     let left = message(&report, "card/web_view redirect_matched");
     assert!(
@@ -103,11 +98,7 @@ async fn a_declined_card_stays_on_the_softline_form_and_capture_reports_it_not_p
 #[tokio::test]
 async fn imshops_calls_and_the_merchants_answers_share_the_orders_timeline() {
     let app = spawn_app().await;
-    let mut req = request(
-        &app.url("/demo/merchant/payments"),
-        FlowChoice::Card,
-        Outcome::Success,
-    );
+    let mut req = demo(&app, FlowChoice::Card, Outcome::Success);
     req.order_id = Some("T-77".into());
 
     run_engine(&app, req).await;
@@ -189,38 +180,13 @@ async fn a_three_d_secure_challenge_on_the_softline_form_is_passed_with_the_appr
     assert_eq!(armed.status(), 201);
 
     // Act
-    let report = run_engine(
-        &app,
-        request(
-            &app.url("/demo/merchant/payments"),
-            FlowChoice::Card,
-            Outcome::Success,
-        ),
-    )
-    .await;
+    let report = run_engine(&app, demo(&app, FlowChoice::Card, Outcome::Success)).await;
 
     // Assert
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.label() == "card/web_view redirect_matched")
-        .unwrap();
-    let notes: Vec<&str> = check
-        .evidence
-        .hops
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|h| h.note.as_str())
-        .collect();
+    assert_no_failure(&report);
+    let notes = hop_notes(&report, "card/web_view redirect_matched");
     assert!(
-        notes.contains(&"3-D Secure code 123456 entered"),
+        notes.contains(&"3-D Secure code 123456 entered".to_owned()),
         "{notes:#?}"
     );
 }
@@ -234,15 +200,7 @@ async fn a_payment_softline_refuses_to_create_is_refused_by_the_merchant_with_th
     )
     .await;
 
-    let report = run_engine(
-        &app,
-        request(
-            &app.url("/demo/merchant/payments"),
-            FlowChoice::Card,
-            Outcome::Success,
-        ),
-    )
-    .await;
+    let report = run_engine(&app, demo(&app, FlowChoice::Card, Outcome::Success)).await;
 
     assert_eq!(failed(&report), ["card/create payment_created"]);
     let refused = message(&report, "card/create payment_created");

@@ -7,7 +7,8 @@ use paysandbox::providers::imshop::options::{FlowChoice, Outcome};
 
 use crate::helpers::spawn_app;
 use crate::imshop_support::{
-    Quirk, failed, labels, merchant, message, request, run_against, run_engine, sync_url, warned,
+    Quirk, assert_no_failure, failed, find, hop_notes, labels, merchant, message, request,
+    run_against, run_engine, sync_url, warned,
 };
 
 #[tokio::test]
@@ -24,12 +25,7 @@ async fn a_correct_merchant_passes_every_flow_with_only_the_plain_http_warning()
     .await;
 
     // Assert
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
+    assert_no_failure(&report);
     assert_eq!(warned(&report), ["card/create payment_url_absolute"]);
     assert_eq!(
         shop.command_names(),
@@ -71,12 +67,7 @@ async fn a_correct_merchant_passes_every_flow_with_only_the_plain_http_warning()
 async fn a_correct_merchant_passes_every_flow_for_a_declined_payment() {
     let (_app, shop, report) = run_against(&[], FlowChoice::All, Outcome::Failure).await;
 
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
+    assert_no_failure(&report);
     assert!(message(&report, "card/web_view redirect_matched").contains("matched failureRegex"));
     assert_eq!(
         message(&report, "card/capture error_text"),
@@ -250,11 +241,7 @@ async fn a_failed_check_says_what_was_expected_and_what_came() {
         message(&report, "card/create required_fields"),
         "paymentId is a number, expected a string; failureRegex is missing"
     );
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.label() == "card/create required_fields")
-        .unwrap();
+    let check = find(&report, "card/create required_fields");
     let exchange = check.evidence.exchange.as_ref().unwrap();
     assert_eq!(exchange.method, "POST");
     assert_eq!(exchange.url, shop.webhook);
@@ -361,12 +348,7 @@ async fn pending_is_resolved_by_repeating_capture_on_the_back_off() {
     )
     .await;
 
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
+    assert_no_failure(&report);
     assert_eq!(
         shop.command_names(),
         [
@@ -389,12 +371,7 @@ async fn pending_is_resolved_by_the_merchants_post_to_the_sync_url() {
 
     let report = run_engine(&app, req).await;
 
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
+    assert_no_failure(&report);
     assert!(
         message(&report, "card/pending pending_resolved")
             .starts_with("the merchant reported it on the sync URL")
@@ -443,12 +420,7 @@ async fn a_sync_report_with_retry_restarts_the_flow_at_create_once() {
 
     let report = run_engine(&app, req).await;
 
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
+    assert_no_failure(&report);
     let creates = shop
         .command_names()
         .iter()
@@ -472,12 +444,7 @@ async fn a_decline_shown_on_the_form_ends_as_the_app_would_and_capture_must_say_
     let (_app, _shop, report) =
         run_against(&[Quirk::DeclineOnForm], FlowChoice::Card, Outcome::Failure).await;
 
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
+    assert_no_failure(&report);
     let msg = message(&report, "card/web_view redirect_matched");
     assert!(
         msg.contains("no regex matched and the buyer leaves"),
@@ -491,25 +458,8 @@ async fn a_three_d_secure_challenge_is_answered_with_the_approving_code() {
     let (_app, shop, report) =
         run_against(&[Quirk::Challenge], FlowChoice::Card, Outcome::Success).await;
 
-    assert_eq!(
-        failed(&report),
-        Vec::<String>::new(),
-        "{:#?}",
-        report.checks
-    );
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.label() == "card/web_view redirect_matched")
-        .unwrap();
-    let notes: Vec<&str> = check
-        .evidence
-        .hops
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|h| h.note.as_str())
-        .collect();
+    assert_no_failure(&report);
+    let notes = hop_notes(&report, "card/web_view redirect_matched");
     let gateway = shop.webhook.trim_end_matches("/payments");
     assert_eq!(
         notes,
@@ -526,11 +476,7 @@ async fn a_foreign_payment_page_is_reported_with_its_url() {
     let (_app, shop, report) =
         run_against(&[Quirk::ForeignPage], FlowChoice::Card, Outcome::Success).await;
 
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.label() == "card/web_view payment_page_driven")
-        .unwrap();
+    let check = find(&report, "card/web_view payment_page_driven");
     assert_eq!(check.status, CheckStatus::Failed);
     assert!(
         check

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use paysandbox::providers::imshop::checks::CheckStatus;
+use paysandbox::providers::imshop::checks::{Check, CheckStatus};
 use paysandbox::providers::imshop::engine::{NoBrowser, Observer};
 use paysandbox::providers::imshop::options::{FlowChoice, Outcome, RunOptions, RunRequest};
 use paysandbox::providers::imshop::report::RunReport;
@@ -460,14 +460,34 @@ pub fn warned(report: &RunReport) -> Vec<String> {
         .collect()
 }
 
-/// The message of the check with `label`.
-pub fn message<'a>(report: &'a RunReport, label: &str) -> &'a str {
+/// The check with `label` (`card/create http_200`).
+pub fn find<'a>(report: &'a RunReport, label: &str) -> &'a Check {
     report
         .checks
         .iter()
         .find(|c| c.label() == label)
-        .map(|c| c.message.as_str())
         .unwrap_or_else(|| panic!("no check {label} in {:#?}", labels(report)))
+}
+
+/// The message of the check with `label`.
+pub fn message<'a>(report: &'a RunReport, label: &str) -> &'a str {
+    &find(report, label).message
+}
+
+/// What the web view did at each navigation, from the evidence of the
+/// check with `label`.
+pub fn hop_notes(report: &RunReport, label: &str) -> Vec<String> {
+    let hops = find(report, label)
+        .evidence
+        .hops
+        .as_ref()
+        .expect("web view evidence");
+    hops.iter().map(|h| h.note.clone()).collect()
+}
+
+/// Asserts that no check failed, showing every check when one did.
+pub fn assert_no_failure(report: &RunReport) {
+    assert_eq!(failed(report), Vec::<String>::new(), "{:#?}", report.checks);
 }
 
 /// Every check label, for failure messages.
