@@ -35,10 +35,38 @@ impl AppState {
     /// Links a person wants next to an object's timeline: its export, and
     /// (filled in by the providers) its hosted page and API view.
     pub fn links_for(&self, id: &str) -> Vec<(String, String)> {
+        let mut links = Vec::new();
+        if let Ok(number) = id.parse::<u64>() {
+            if let Some(path) = self.softline.form_path_of(number) {
+                links.push(("Softline payment form".to_owned(), path));
+            }
+            if self.intellectmoney.invoices.contains(&number) {
+                links.push((
+                    "IntellectMoney payment page".to_owned(),
+                    format!("/intellectmoney/pay/{number}"),
+                ));
+                links.push((
+                    "Invoice (JSON)".to_owned(),
+                    format!("/__sandbox/intellectmoney/invoices/{number}"),
+                ));
+            }
+        }
         let export = serde_urlencoded::to_string([("object", id)]).unwrap_or_default();
-        vec![(
+        links.push((
             "Export as JSON".to_owned(),
             format!("/__sandbox/journal?{export}&download=true"),
-        )]
+        ));
+        links
+    }
+
+    /// Objects held, for `/metrics`.
+    pub fn stored_objects(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("softline_payments", self.softline.payment_count()),
+            (
+                "intellectmoney_invoices",
+                self.intellectmoney.invoice_count(),
+            ),
+        ]
     }
 }

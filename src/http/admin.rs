@@ -284,13 +284,17 @@ async fn remove_fault(
 #[utoipa::path(get, path = "/metrics", tag = "sandbox", responses((status = 200, description = "Prometheus text exposition")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let core = &state.core;
-    let text = core.metrics.render(&[
+    let mut gauges = vec![
         ("journal_entries", core.journal.len()),
         ("journal_capacity", core.journal.capacity()),
         ("outbox_deliveries", core.outbox.list_len()),
         ("outbox_pending", core.outbox.pending_count()),
         ("outbox_capacity", core.outbox.capacity()),
-    ]);
+        ("scenarios_armed", core.scenarios.armed().len()),
+        ("faults_active", core.faults.list().len()),
+    ];
+    gauges.extend(state.stored_objects());
+    let text = core.metrics.render(&gauges);
     (
         [(
             axum::http::header::CONTENT_TYPE,

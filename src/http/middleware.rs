@@ -81,7 +81,21 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
     if let Some(delay) = fault.and_then(|f| f.delay) {
         tokio::time::sleep(delay).await;
     }
+    // A mistyped scenario id would otherwise be ignored in silence and the
+    // test would pass or fail for the wrong reason.
+    let unknown_scenario = crate::core::scenarios::header_of(&parts.headers)
+        .map(str::trim)
+        .filter(|id| core.scenarios.find(id).is_none())
+        .map(str::to_owned);
     let response = match fault.map(|f| f.action) {
+        _ if unknown_scenario.is_some() => providers::transport_error(
+            provider,
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "Unknown X-Sandbox-Scenario {:?}: see GET /__sandbox/scenarios/catalogue.",
+                unknown_scenario.unwrap_or_default()
+            ),
+        ),
         Some(Action::Drop) => {
             let mut entry = Entry::new(provider, EntryKind::Inbound)
                 .summary("connection dropped (fault injected)");

@@ -261,3 +261,62 @@ async fn dashboard_pages_forbid_framing_and_foreign_resources() {
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 }
+
+#[tokio::test]
+async fn payments_and_invoices_are_listed_with_links_to_their_pages_and_timelines() {
+    let app = spawn_app().await;
+    let (order_id, _) = crate::softline_support::create_ok(
+        &app,
+        &crate::softline_support::minimal_payment("DASH-1"),
+    )
+    .await;
+    let invoice_id = crate::intellectmoney_support::create_invoice(&app, "DASH-IM-1", &[]).await;
+
+    let payments = html(&app, "/payments").await;
+    let invoices = html(&app, "/invoices").await;
+    let payment_timeline = html(&app, &format!("/objects/{order_id}")).await;
+    let invoice_timeline = html(&app, &format!("/objects/{invoice_id}")).await;
+
+    assert!(
+        payments.contains(&format!("data-order=\"{order_id}\"")),
+        "{payments}"
+    );
+    assert!(payments.contains("not paid"));
+    assert!(payments.contains("DASH-1"));
+    assert!(
+        invoices.contains(&format!("data-invoice=\"{invoice_id}\"")),
+        "{invoices}"
+    );
+    assert!(invoices.contains("DASH-IM-1"));
+    assert!(
+        payment_timeline.contains("Softline payment form"),
+        "{payment_timeline}"
+    );
+    assert!(payment_timeline.contains(&format!("/softline/order/status/{order_id}/")));
+    assert!(invoice_timeline.contains(&format!("/intellectmoney/pay/{invoice_id}")));
+}
+
+#[tokio::test]
+async fn metrics_count_stored_payments_and_invoices() {
+    let app = spawn_app().await;
+    crate::softline_support::create_ok(&app, &crate::softline_support::minimal_payment("M-1"))
+        .await;
+    crate::softline_support::create_ok(&app, &crate::softline_support::minimal_payment("M-2"))
+        .await;
+    crate::intellectmoney_support::create_invoice(&app, "M-IM-1", &[]).await;
+
+    let text = app.get("/metrics").await.text().await.unwrap();
+
+    assert!(
+        text.contains(r#"paysandbox_stored{kind="softline_payments"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"paysandbox_stored{kind="intellectmoney_invoices"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"paysandbox_http_requests_total{provider="softline",route="/softline/v1/payment",method="POST",status="200"} 2"#),
+        "{text}"
+    );
+}

@@ -207,3 +207,24 @@ async fn arming_an_unknown_scenario_is_refused_with_a_pointer_to_the_catalogue()
         "no scenario \"softline.nope\" in the catalogue (GET /__sandbox/scenarios/catalogue)"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_scenario_in_the_header_is_refused_in_the_provider_envelope() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/softline/v1/payment"))
+        .header("X-Sandbox-Scenario", "softline.create_payment.6091")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"errors": [{"error": 400, "message": "Unknown X-Sandbox-Scenario \"softline.create_payment.6091\": see GET /__sandbox/scenarios/catalogue."}]})
+    );
+}

@@ -34,6 +34,8 @@ const SCRIPT: &str = include_str!("../../../assets/dashboard.js");
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview))
+        .route("/payments", get(payments_page))
+        .route("/invoices", get(invoices_page))
         .route("/journal", get(journal_page))
         .route("/objects/{id}", get(object_page))
         .route("/webhooks", get(webhooks_page))
@@ -585,5 +587,108 @@ async fn faults_page(
     FaultsPage {
         frame: Frame::new(&core, "faults").notice(notice.done),
         faults,
+    }
+}
+
+/// One Softline payment as the dashboard lists it.
+pub struct PaymentRow {
+    pub order_id: u64,
+    pub external_id: String,
+    pub amount: String,
+    pub method: String,
+    pub status: &'static str,
+    pub tone: &'static str,
+    pub created: String,
+    pub form: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/payments.html")]
+struct PaymentsPage {
+    frame: Frame,
+    payments: Vec<PaymentRow>,
+    total: usize,
+}
+
+/// How many objects a list page shows.
+const LIST_LIMIT: usize = 200;
+
+/// `GET /payments`: the newest Softline payments.
+async fn payments_page(State(state): State<AppState>) -> PaymentsPage {
+    use crate::providers::softline::model::PaymentStatus;
+    let softline = &state.softline;
+    let payments = softline
+        .latest(LIST_LIMIT)
+        .iter()
+        .map(|p| PaymentRow {
+            order_id: p.order_id,
+            external_id: p.external_id.as_str().to_owned(),
+            amount: format!("{} {}", p.amount, p.currency.as_str()),
+            method: p.payment_method.clone(),
+            status: p.status.as_str(),
+            tone: match p.status {
+                PaymentStatus::Paid => "ok",
+                PaymentStatus::NotPaid => "warn",
+                PaymentStatus::Deleted => "bad",
+            },
+            created: format_time(p.created_at),
+            form: softline.form_url(p),
+        })
+        .collect();
+    PaymentsPage {
+        frame: Frame::new(&state.core, "payments"),
+        payments,
+        total: softline.payment_count(),
+    }
+}
+
+/// One IntellectMoney invoice as the dashboard lists it.
+pub struct InvoiceRow {
+    pub id: u64,
+    pub order_id: String,
+    pub amount: String,
+    pub status: String,
+    pub tone: &'static str,
+    pub step: String,
+    pub created: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/invoices.html")]
+struct InvoicesPage {
+    frame: Frame,
+    invoices: Vec<InvoiceRow>,
+    total: usize,
+}
+
+/// `GET /invoices`: the newest IntellectMoney invoices.
+async fn invoices_page(State(state): State<AppState>) -> InvoicesPage {
+    let im = &state.intellectmoney;
+    let now = im.now();
+    let invoices = im
+        .latest(LIST_LIMIT)
+        .iter()
+        .map(|i| InvoiceRow {
+            id: i.id,
+            order_id: i.terms.order_id.clone(),
+            amount: format!("{} {}", i.terms.amount, i.terms.currency),
+            status: format!("{} {}", i.status.code(), i.status.describe()),
+            tone: match i.status.code() {
+                5 => "ok",
+                3 | 6 | 7 => "warn",
+                _ => "bad",
+            },
+            step: i
+                .payment
+                .as_ref()
+                .map(|p| p.step(&im.fixture.pacing, now).name().to_owned())
+                .unwrap_or_default(),
+            created: format_time(i.created_at),
+        })
+        .collect();
+    InvoicesPage {
+        frame: Frame::new(&state.core, "invoices"),
+        invoices,
+        total: im.invoice_count(),
     }
 }

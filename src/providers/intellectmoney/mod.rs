@@ -97,6 +97,22 @@ impl State {
         self.fixture.shops.iter().find(|s| s.eshop_id == eshop_id)
     }
 
+    /// How many invoices are stored (metrics).
+    pub fn invoice_count(&self) -> usize {
+        self.invoices.len()
+    }
+
+    /// The newest `limit` invoices (for the dashboard).
+    pub fn latest(&self, limit: usize) -> Vec<Invoice> {
+        let mut ids: Vec<(OffsetDateTime, u64)> =
+            self.invoices.filter_map(|id, i| Some((i.created_at, *id)));
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids.into_iter()
+            .take(limit)
+            .filter_map(|(_, id)| self.invoices.get(&id))
+            .collect()
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         self.core.clock.now()
     }

@@ -95,254 +95,61 @@ pub fn parse_form(text: &str) -> Result<Params, BodyError> {
 }
 
 mod json {
-    //! A JSON reader for one top-level object. serde_json would give numbers
-    //! back as floats (`10.00` → `10.0`), which breaks signatures, so the
-    //! object is scanned here and each member's value kept as text: strings
-    //! decoded, numbers and literals as written, nested objects and arrays
-    //! as their raw JSON text (a `MerchantReceipt` sent as an object).
+    //! One top-level JSON object, each member's value kept as text: strings
+    //! decoded, numbers and literals exactly as written (serde_json's
+    //! numbers would turn `10.00` into `10.0` and break signatures), nested
+    //! objects and arrays as their raw JSON text (a `MerchantReceipt` sent
+    //! as an object). serde_json does the parsing, with its raw values and
+    //! its recursion limit (no input exhausts the stack).
+
+    use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
+    use serde_json::value::RawValue;
 
     use super::BodyError;
 
-    /// Nested objects and arrays deeper than this are refused (no input may
-    /// exhaust the stack).
-    const MAX_DEPTH: usize = 64;
+    /// The members in the order they were written, `null` ones dropped (an
+    /// absent field).
+    struct Members(Vec<(String, String)>);
 
-    struct Scanner<'a> {
-        text: &'a str,
-        pos: usize,
+    impl<'de> Deserialize<'de> for Members {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            de.deserialize_map(MembersVisitor)
+        }
     }
 
-    fn err(message: &str, pos: usize) -> BodyError {
-        BodyError::Json(format!("{message} (позиция {pos})"))
+    struct MembersVisitor;
+
+    impl<'de> Visitor<'de> for MembersVisitor {
+        type Value = Members;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+            let mut members = Vec::new();
+            while let Some((name, raw)) = map.next_entry::<String, &'de RawValue>()? {
+                if let Some(text) = text_of(raw).map_err(A::Error::custom)? {
+                    members.push((name, text));
+                }
+            }
+            Ok(Members(members))
+        }
+    }
+
+    fn text_of(raw: &RawValue) -> Result<Option<String>, serde_json::Error> {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => serde_json::from_str::<String>(text).map(Some),
+            Some(b'n') => Ok(None),
+            _ => Ok(Some(text.to_owned())),
+        }
     }
 
     pub fn parse_object(text: &str) -> Result<Vec<(String, String)>, BodyError> {
-        let mut s = Scanner { text, pos: 0 };
-        s.skip_ws();
-        s.expect(b'{')?;
-        let mut pairs = Vec::new();
-        s.skip_ws();
-        if s.peek() == Some(b'}') {
-            s.pos += 1;
-        } else {
-            loop {
-                s.skip_ws();
-                let name = s.string()?;
-                s.skip_ws();
-                s.expect(b':')?;
-                s.skip_ws();
-                let value = s.value()?;
-                if let Some(value) = value {
-                    pairs.push((name, value));
-                }
-                s.skip_ws();
-                match s.next() {
-                    Some(b',') => continue,
-                    Some(b'}') => break,
-                    _ => return Err(err("ожидалась «,» или «}»", s.pos)),
-                }
-            }
-        }
-        s.skip_ws();
-        if s.pos != s.text.len() {
-            return Err(err("лишние символы после объекта", s.pos));
-        }
-        Ok(pairs)
-    }
-
-    impl Scanner<'_> {
-        fn peek(&self) -> Option<u8> {
-            self.text.as_bytes().get(self.pos).copied()
-        }
-
-        fn next(&mut self) -> Option<u8> {
-            let b = self.peek()?;
-            self.pos += 1;
-            Some(b)
-        }
-
-        fn expect(&mut self, byte: u8) -> Result<(), BodyError> {
-            if self.next() == Some(byte) {
-                Ok(())
-            } else {
-                Err(err(&format!("ожидался «{}»", byte as char), self.pos))
-            }
-        }
-
-        fn skip_ws(&mut self) {
-            while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                self.pos += 1;
-            }
-        }
-
-        /// A member's value as text; `None` for `null` (an absent field).
-        fn value(&mut self) -> Result<Option<String>, BodyError> {
-            match self.peek() {
-                Some(b'"') => self.string().map(Some),
-                Some(b'{' | b'[') => {
-                    let start = self.pos;
-                    self.skip_value(0)?;
-                    Ok(Some(self.text[start..self.pos].to_owned()))
-                }
-                Some(b'n') => self.literal("null").map(|()| None),
-                Some(b't') => self.literal("true").map(|()| Some("true".to_owned())),
-                Some(b'f') => self.literal("false").map(|()| Some("false".to_owned())),
-                Some(b'-' | b'0'..=b'9') => self.number().map(|n| Some(n.to_owned())),
-                _ => Err(err("ожидалось значение", self.pos)),
-            }
-        }
-
-        fn literal(&mut self, word: &str) -> Result<(), BodyError> {
-            if self.text[self.pos..].starts_with(word) {
-                self.pos += word.len();
-                Ok(())
-            } else {
-                Err(err("неизвестное слово", self.pos))
-            }
-        }
-
-        /// A number by the JSON grammar, returned as written.
-        fn number(&mut self) -> Result<&str, BodyError> {
-            let start = self.pos;
-            if self.peek() == Some(b'-') {
-                self.pos += 1;
-            }
-            match self.next() {
-                Some(b'0') => {}
-                Some(b'1'..=b'9') => self.digits(),
-                _ => return Err(err("неверное число", self.pos)),
-            }
-            if self.peek() == Some(b'.') {
-                self.pos += 1;
-                if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                    return Err(err("неверное число", self.pos));
-                }
-                self.digits();
-            }
-            if matches!(self.peek(), Some(b'e' | b'E')) {
-                self.pos += 1;
-                if matches!(self.peek(), Some(b'+' | b'-')) {
-                    self.pos += 1;
-                }
-                if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                    return Err(err("неверное число", self.pos));
-                }
-                self.digits();
-            }
-            Ok(&self.text[start..self.pos])
-        }
-
-        fn digits(&mut self) {
-            while matches!(self.peek(), Some(b'0'..=b'9')) {
-                self.pos += 1;
-            }
-        }
-
-        /// A string with its escapes decoded (`\/`, `\uXXXX` with surrogate
-        /// pairs, the rest of the JSON escapes).
-        fn string(&mut self) -> Result<String, BodyError> {
-            self.expect(b'"')?;
-            let mut out = String::new();
-            loop {
-                let rest = &self.text[self.pos..];
-                let Some(stop) = rest.find(['"', '\\']) else {
-                    return Err(err("незакрытая строка", self.text.len()));
-                };
-                let chunk = &rest[..stop];
-                if chunk.chars().any(|c| (c as u32) < 0x20) {
-                    return Err(err("управляющий символ в строке", self.pos));
-                }
-                out.push_str(chunk);
-                self.pos += stop;
-                if self.next() == Some(b'"') {
-                    return Ok(out);
-                }
-                let escaped = match self.next() {
-                    Some(b'"') => '"',
-                    Some(b'\\') => '\\',
-                    Some(b'/') => '/',
-                    Some(b'b') => '\u{8}',
-                    Some(b'f') => '\u{c}',
-                    Some(b'n') => '\n',
-                    Some(b'r') => '\r',
-                    Some(b't') => '\t',
-                    Some(b'u') => self.unicode_escape()?,
-                    _ => return Err(err("неверная escape-последовательность", self.pos)),
-                };
-                out.push(escaped);
-            }
-        }
-
-        fn hex4(&mut self) -> Result<u32, BodyError> {
-            let digits = self
-                .text
-                .get(self.pos..self.pos + 4)
-                .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
-                .ok_or_else(|| err("неверная последовательность \\u", self.pos))?;
-            self.pos += 4;
-            u32::from_str_radix(digits, 16)
-                .map_err(|_| err("неверная последовательность \\u", self.pos))
-        }
-
-        fn unicode_escape(&mut self) -> Result<char, BodyError> {
-            let first = self.hex4()?;
-            let code = if (0xD800..0xDC00).contains(&first) {
-                if !self.text[self.pos..].starts_with("\\u") {
-                    return Err(err("одиночный суррогат в \\u", self.pos));
-                }
-                self.pos += 2;
-                let second = self.hex4()?;
-                if !(0xDC00..0xE000).contains(&second) {
-                    return Err(err("одиночный суррогат в \\u", self.pos));
-                }
-                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-            } else {
-                first
-            };
-            char::from_u32(code).ok_or_else(|| err("одиночный суррогат в \\u", self.pos))
-        }
-
-        /// Checks and skips any value (used for nested objects and arrays).
-        fn skip_value(&mut self, depth: usize) -> Result<(), BodyError> {
-            if depth > MAX_DEPTH {
-                return Err(err("слишком глубокая вложенность", self.pos));
-            }
-            match self.peek() {
-                Some(b'{') => self.skip_container(b'}', depth, true),
-                Some(b'[') => self.skip_container(b']', depth, false),
-                _ => self.value().map(drop),
-            }
-        }
-
-        fn skip_container(
-            &mut self,
-            close: u8,
-            depth: usize,
-            keyed: bool,
-        ) -> Result<(), BodyError> {
-            self.pos += 1;
-            self.skip_ws();
-            if self.peek() == Some(close) {
-                self.pos += 1;
-                return Ok(());
-            }
-            loop {
-                self.skip_ws();
-                if keyed {
-                    self.string()?;
-                    self.skip_ws();
-                    self.expect(b':')?;
-                    self.skip_ws();
-                }
-                self.skip_value(depth + 1)?;
-                self.skip_ws();
-                match self.next() {
-                    Some(b',') => continue,
-                    Some(b) if b == close => return Ok(()),
-                    _ => return Err(err("ожидалась «,» или конец списка", self.pos)),
-                }
-            }
-        }
+        serde_json::from_str::<Members>(text)
+            .map(|members| members.0)
+            .map_err(|e| BodyError::Json(e.to_string()))
     }
 }
 
@@ -540,9 +347,18 @@ mod tests {
     }
 
     #[test]
-    fn deeply_nested_json_is_refused_without_exhausting_the_stack() {
-        let body = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(matches!(parse(body.as_bytes()), Err(BodyError::Json(_))));
+    fn deeply_nested_json_is_kept_as_raw_text_without_exhausting_the_stack() {
+        let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let body = format!("{{\"a\":{nested}}}");
+        assert_eq!(
+            parse(body.as_bytes()).unwrap().get("a"),
+            Some(nested.as_str())
+        );
+        let unbalanced = format!("{{\"a\":{}}}", "[".repeat(10_000));
+        assert!(matches!(
+            parse(unbalanced.as_bytes()),
+            Err(BodyError::Json(_))
+        ));
     }
 
     #[test]

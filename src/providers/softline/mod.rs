@@ -93,12 +93,33 @@ impl State {
         self.webhook.reset(&self.fixture);
     }
 
+    /// How many payments are stored (metrics).
+    pub fn payment_count(&self) -> usize {
+        self.payments.len()
+    }
+
+    /// The newest `limit` payments, each as of now (for the dashboard).
+    pub fn latest(&self, limit: usize) -> Vec<Payment> {
+        let mut ids: Vec<(OffsetDateTime, u64)> =
+            self.payments.filter_map(|id, p| Some((p.created_at, *id)));
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids.into_iter()
+            .take(limit)
+            .filter_map(|(_, id)| self.settled(id))
+            .collect()
+    }
+
     /// The path of a payment's hosted form.
     fn form_path(payment: &Payment) -> String {
         format!(
             "/softline/order/status/{}/{}",
             payment.order_id, payment.hash
         )
+    }
+
+    /// The hosted form's path for an order id, if there is such an order.
+    pub fn form_path_of(&self, order_id: u64) -> Option<String> {
+        self.payments.read(&order_id, Self::form_path)
     }
 
     /// The hosted form's URL under the public URL (`order_detail_url`).
