@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `healthcheck`, and the IMSHOP
-//! conformance run.
+//! conformance run (`imshop run`, in `providers::imshop::cli`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,6 +39,18 @@ pub enum Command {
         #[arg(default_value = "http://127.0.0.1:8080")]
         base_url: String,
     },
+    /// Play IMSHOP.IO against a merchant's payments webhook.
+    Imshop {
+        #[command(subcommand)]
+        command: ImshopCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImshopCommand {
+    /// Drive the webhook through every flow and report each check (exit 0
+    /// all passed, 1 a check failed, 2 the run could not start).
+    Run(crate::providers::imshop::cli::RunArgs),
 }
 
 impl Cli {
@@ -47,6 +59,9 @@ impl Cli {
             None => serve(self.serve).await,
             Some(Command::Serve(settings)) => serve(settings).await,
             Some(Command::Healthcheck { base_url }) => healthcheck(&base_url).await,
+            Some(Command::Imshop {
+                command: ImshopCommand::Run(args),
+            }) => crate::providers::imshop::cli::run(args).await,
         }
     }
 }

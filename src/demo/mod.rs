@@ -1,31 +1,140 @@
 //! The reference merchant: an IMSHOP payments webhook implemented on top of
 //! the Softline sandbox, reached over HTTP like a real merchant would.
+//!
+//! It doubles as example code for merchants, so it is written the way a
+//! small shop's backend would be:
+//! - [`payments`]: the webhook, `POST /demo/merchant/payments`, dispatched
+//!   by `command`;
+//! - [`softline`]: the two Softline calls it makes;
+//! - a landing page for the return URL, `GET /demo/merchant/orders/{id}/paid`.
+//!
+//! `paysandbox imshop run --webhook <base>/demo/merchant/payments --flow all`
+//! passes every check against it, for both outcomes.
 
-use std::sync::Arc;
+pub mod payments;
+pub mod softline;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, State as AxumState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::core::Core;
+use crate::http::JournalObjects;
 use crate::providers::imshop;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
 
 /// The journal's name for the reference merchant.
 pub const NAME: &str = "demo";
+
+/// A payment the merchant made, by its `paymentId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payment {
+    /// Paid on Softline's hosted form; Softline knows whether it is paid.
+    Card {
+        order_id: String,
+        softline_order: u64,
+    },
+    /// Charged from a wallet cryptogram at once.
+    Wallet { order_id: String, captured: bool },
+}
+
+/// The merchant's payments table: what a real shop keeps in its database.
+/// Bounded: the oldest payments are forgotten first.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    /// A std mutex: reads and writes are short and never await.
+    inner: Arc<Mutex<Payments>>,
+    capacity: usize,
+}
+
+/// Payments by `paymentId`, and their ids oldest first.
+type Payments = (HashMap<String, Payment>, VecDeque<String>);
+
+impl Ledger {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Arc::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn insert(&self, payment_id: String, payment: Payment) {
+        let mut guard = self.inner.lock().unwrap();
+        let (payments, order) = &mut *guard;
+        if payments.insert(payment_id.clone(), payment).is_none() {
+            order.push_back(payment_id);
+        }
+        while order.len() > self.capacity {
+            if let Some(oldest) = order.pop_front() {
+                payments.remove(&oldest);
+            }
+        }
+    }
+
+    pub fn get(&self, payment_id: &str) -> Option<Payment> {
+        self.inner.lock().unwrap().0.get(payment_id).cloned()
+    }
+
+    pub fn clear(&self) {
+        *self.inner.lock().unwrap() = Default::default();
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct State {
     pub core: Core,
     pub fixture: Arc<imshop::Fixture>,
+    pub ledger: Ledger,
 }
 
 impl State {
     pub fn new(core: Core, fixture: Arc<imshop::Fixture>) -> Self {
-        Self { core, fixture }
+        Self {
+            ledger: Ledger::new(fixture.demo_merchant.orders_kept),
+            core,
+            fixture,
+        }
     }
 
     /// Forgets the merchant's orders.
-    pub fn reset(&self) {}
+    pub fn reset(&self) {
+        self.ledger.clear();
+    }
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(payments::payments))
+        .routes(routes!(order_paid))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "demo/paid.html")]
+pub struct PaidPage {
+    order_id: String,
+}
+
+/// `GET /demo/merchant/orders/{order_id}/paid`: where Softline sends the
+/// buyer after paying (`return_success_url`). The app closes its web view
+/// as soon as `successRegex` matches this URL; a browser shows this page.
+#[utoipa::path(
+    get, path = "/orders/{order_id}/paid", tag = "demo",
+    params(("order_id" = String, Path, description = "The IMSHOP order id")),
+    responses((status = 200, description = "A thank-you page", content_type = "text/html"))
+)]
+// The return_success_url of Softline's create payment: https://docs.noventiq.com/en-en/payment/payment-api-create-payment
+async fn order_paid(
+    AxumState(_state): AxumState<State>,
+    Path(order_id): Path<String>,
+) -> (Extension<JournalObjects>, PaidPage) {
+    (
+        Extension(JournalObjects::one(&order_id)),
+        PaidPage { order_id },
+    )
 }

@@ -6,7 +6,15 @@ mod helpers;
 
 mod browser_dashboard;
 mod dashboard_pages;
+mod demo_merchant;
+mod demo_runs;
 mod deploy_files;
+mod imshop_cli;
+mod imshop_engine;
+mod imshop_runs;
+mod imshop_support;
+mod imshop_sync;
+mod imshop_webview;
 mod intellectmoney_invoices;
 mod intellectmoney_notifications;
 mod intellectmoney_pages;

@@ -1,14 +1,39 @@
 //! IMSHOP.IO as the caller of a merchant's payments webhook, served under
-//! `/imshop` (the async status sync URL and runs).
+//! `/imshop`.
+//!
+//! Unlike the other providers, paysandbox *calls* the merchant here. The
+//! [`engine`] plays IMSHOP.IO and the mobile app through every flow
+//! (`create` → the payment page in a [`webview`] → `capture`; `applepay`;
+//! `androidpay`) and reports named [`checks`] with their evidence; the
+//! [`report`] writes them as JSON, JUnit XML or a readable summary. The
+//! engine is library code: the CLI (`paysandbox imshop run`, see [`cli`]),
+//! the runs API ([`routes`], [`runs`]) and the dashboard drive it. The
+//! async status sync URL `POST /imshop/sync` is in [`sync`].
+//!
+//! Docs: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
+//! (seeds 000, 001, 004; `shared/spec/providers/imshop.md`).
 
+pub mod checks;
+pub mod cli;
+pub mod engine;
+pub mod error;
 pub mod fixture;
+pub mod options;
+pub mod pages;
+pub mod report;
+pub mod routes;
+pub mod runs;
 pub mod scenarios;
+pub mod sync;
+pub mod webview;
+pub mod wire;
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+pub use engine::Engine;
 pub use fixture::Fixture;
 
 use crate::core::Core;
@@ -18,25 +43,42 @@ use utoipa_axum::router::OpenApiRouter;
 /// The journal's name for this provider.
 pub const NAME: &str = "imshop";
 
+/// Orders and payments the sync board remembers.
+const SYNC_BOARD_CAPACITY: usize = 10_000;
+
 /// IMSHOP's share of the application state.
 #[derive(Clone, Debug)]
 pub struct State {
     pub core: Core,
     pub fixture: Arc<Fixture>,
+    pub engine: Engine,
+    pub runs: runs::Runs,
+    pub sync: sync::SyncBoard,
 }
 
 impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
-        Self { core, fixture }
+        let sync = sync::SyncBoard::new(SYNC_BOARD_CAPACITY);
+        let engine = Engine::new(core.clone(), Arc::clone(&fixture), sync.clone());
+        Self {
+            runs: runs::Runs::new(fixture.runs_kept),
+            core,
+            fixture,
+            engine,
+            sync,
+        }
     }
 
-    /// Forgets every run.
-    pub fn reset(&self) {}
+    /// Stops and forgets every run, and what the sync board watched.
+    pub fn reset(&self) {
+        self.runs.clear();
+        self.sync.clear();
+    }
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    routes::router()
 }
 
 /// A transport-level refusal in IMSHOP's `{success: false, error}` shape.

@@ -1,0 +1,259 @@
+//! The named checks of a run and the evidence each one carries.
+//!
+//! A check has a stable snake_case name (CI jobs and the README refer to
+//! it), a status, a one-line message saying what was expected and what was
+//! found, and the evidence: the exchange it judged (request, response,
+//! timing) or the web view's navigations.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::core::journal::Message;
+
+/// Every check a run can report. The names are part of the interface:
+/// never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    /// An HTTP answer arrived within the per-call timeout.
+    AnsweredInTime,
+    /// The answer's status is 200.
+    Http200,
+    /// The answer's body is a JSON object.
+    JsonBody,
+    /// `success` is present and a boolean.
+    SuccessBoolean,
+    /// The fields the command's answer needs are there, with their types.
+    RequiredFields,
+    /// `error` is a non-empty text when `success` is false.
+    ErrorText,
+    /// `create` accepted the order (`success: true`): the payment exists.
+    PaymentCreated,
+    /// `paymentUrl` is an absolute http(s) URL (`http` warns).
+    PaymentUrlAbsolute,
+    /// `successRegex` and `failureRegex` compile and differ.
+    RegexesValid,
+    /// The web view could complete the payment page (or a person did).
+    PaymentPageDriven,
+    /// The web view ended on the regex the outcome expects.
+    RedirectMatched,
+    /// `paymentId` is the one `create` returned.
+    PaymentIdConsistent,
+    /// `paymentCaptured` says what the wanted outcome implies.
+    PaymentCapturedAgrees,
+    /// A `pending` payment reached a final state (by capture or sync).
+    PendingResolved,
+    /// A repeated `capture` gives the same answer.
+    CaptureIdempotent,
+    /// `capture` of a `paymentId` nobody issued is refused.
+    UnknownPaymentRefused,
+}
+
+impl CheckName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AnsweredInTime => "answered_in_time",
+            Self::Http200 => "http_200",
+            Self::JsonBody => "json_body",
+            Self::SuccessBoolean => "success_boolean",
+            Self::RequiredFields => "required_fields",
+            Self::ErrorText => "error_text",
+            Self::PaymentCreated => "payment_created",
+            Self::PaymentUrlAbsolute => "payment_url_absolute",
+            Self::RegexesValid => "regexes_valid",
+            Self::PaymentPageDriven => "payment_page_driven",
+            Self::RedirectMatched => "redirect_matched",
+            Self::PaymentIdConsistent => "payment_id_consistent",
+            Self::PaymentCapturedAgrees => "payment_captured_agrees",
+            Self::PendingResolved => "pending_resolved",
+            Self::CaptureIdempotent => "capture_idempotent",
+            Self::UnknownPaymentRefused => "unknown_payment_refused",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a check came out. A warning passes (exit status 0) but is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Passed,
+    Warning,
+    Failed,
+}
+
+impl CheckStatus {
+    pub fn is_failure(self) -> bool {
+        self == Self::Failed
+    }
+}
+
+/// One HTTP exchange as a check's evidence: secrets masked, bodies cut.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub request: Message,
+    /// `None` when no answer came (timeout, refused connection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Message>,
+    /// Why no answer came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: f64,
+}
+
+/// One navigation of the web view.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What the web view made of it ("redirect to …", "card form filled").
+    pub note: String,
+    pub elapsed_ms: f64,
+}
+
+/// What a check judged.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Arc<Exchange>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hops: Option<Arc<[Hop]>>,
+}
+
+impl Evidence {
+    pub fn exchange(exchange: &Arc<Exchange>) -> Self {
+        Self {
+            exchange: Some(Arc::clone(exchange)),
+            hops: None,
+        }
+    }
+
+    pub fn hops(hops: &Arc<[Hop]>) -> Self {
+        Self {
+            exchange: None,
+            hops: Some(Arc::clone(hops)),
+        }
+    }
+
+    /// Seconds the judged exchange or navigations took.
+    pub fn seconds(&self) -> f64 {
+        let ms = match (&self.exchange, &self.hops) {
+            (Some(e), _) => e.elapsed_ms,
+            (None, Some(hops)) => hops.iter().map(|h| h.elapsed_ms).sum(),
+            (None, None) => 0.0,
+        };
+        ms / 1000.0
+    }
+
+    /// The evidence as plain text (JUnit failure bodies, the CLI summary).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(e) = &self.exchange {
+            out.push_str(&format!("request: {} {}\n", e.method, e.url));
+            for (name, value) in &e.request.headers {
+                out.push_str(&format!("  {name}: {value}\n"));
+            }
+            if !e.request.body.is_empty() {
+                out.push_str(&format!("  {}\n", e.request.body));
+            }
+            match (&e.status, &e.response, &e.error) {
+                (Some(status), Some(response), _) => {
+                    out.push_str(&format!("response: {status} in {:.0} ms\n", e.elapsed_ms));
+                    for (name, value) in &response.headers {
+                        out.push_str(&format!("  {name}: {value}\n"));
+                    }
+                    if !response.body.is_empty() {
+                        out.push_str(&format!("  {}\n", response.body));
+                    }
+                }
+                (_, _, Some(error)) => {
+                    out.push_str(&format!(
+                        "no response after {:.0} ms: {error}\n",
+                        e.elapsed_ms
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(hops) = &self.hops {
+            out.push_str("web view:\n");
+            for hop in hops.iter() {
+                let status = hop.status.map(|s| s.to_string()).unwrap_or_default();
+                out.push_str(&format!(
+                    "  {} {} {status} ({:.0} ms): {}\n",
+                    hop.method, hop.url, hop.elapsed_ms, hop.note
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Which part of a run a check belongs to: a flow (`card`, `applepay`,
+/// `googlepay`) or the run as a whole (`run`).
+pub type Scope = &'static str;
+
+/// One reported check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub flow: Scope,
+    /// The call or stage it judged: `create`, `web_view`, `capture`,
+    /// `capture_2` (the second poll), `capture_repeat`, `applepay`,
+    /// `androidpay`, `sync`, `unknown_capture`.
+    pub step: String,
+    /// 1, or 2 after the merchant asked for a retry and the flow restarted.
+    pub attempt: u8,
+    pub name: CheckName,
+    pub status: CheckStatus,
+    /// What was expected and what was found, in one line.
+    pub message: String,
+    pub evidence: Evidence,
+}
+
+impl Check {
+    /// `card/create http_200` (and ` (attempt 2)` after a restart).
+    pub fn label(&self) -> String {
+        let attempt = if self.attempt > 1 {
+            format!(" (attempt {})", self.attempt)
+        } else {
+            String::new()
+        };
+        format!("{}/{} {}{attempt}", self.flow, self.step, self.name)
+    }
+}
+
+/// Counts of a list of checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub checks: usize,
+    pub passed: usize,
+    pub warnings: usize,
+    pub failed: usize,
+}
+
+impl Tally {
+    pub fn of<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Self {
+        let mut tally = Self::default();
+        for check in checks {
+            tally.checks += 1;
+            match check.status {
+                CheckStatus::Passed => tally.passed += 1,
+                CheckStatus::Warning => tally.warnings += 1,
+                CheckStatus::Failed => tally.failed += 1,
+            }
+        }
+        tally
+    }
+}

@@ -1,0 +1,283 @@
+//! The runs API: `POST /imshop/runs` starts a run in the background,
+//! `GET /imshop/runs[/{id}]` shows runs as JSON or, for a browser, HTML,
+//! and `POST /imshop/runs/{id}/final-url` finishes a payment page a person
+//! completed in a browser.
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+
+use super::error::{ImshopError, ImshopPath};
+use super::options::{RunOptions, RunRequest};
+use super::pages;
+use crate::http::JournalObjects;
+
+/// True when the client asks for a page rather than JSON.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The start form of the runs page: every field optional text.
+#[derive(Debug, Default, Deserialize)]
+struct RunForm {
+    webhook: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    timeout_ms: String,
+    #[serde(default)]
+    web_view: String,
+}
+
+impl RunForm {
+    fn into_request(self) -> Result<RunRequest, String> {
+        fn choice<T: serde::de::DeserializeOwned>(
+            name: &str,
+            text: &str,
+        ) -> Result<Option<T>, String> {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            serde_json::from_value(serde_json::Value::String(text.to_owned()))
+                .map(Some)
+                .map_err(|_| format!("{name}: {text:?} is not one of the choices"))
+        }
+        let timeout_ms = match self.timeout_ms.trim() {
+            "" => None,
+            text => Some(
+                text.parse()
+                    .map_err(|_| format!("timeout_ms: {text:?} is not a number"))?,
+            ),
+        };
+        Ok(RunRequest {
+            webhook: self.webhook,
+            key: Some(self.key).filter(|k| !k.is_empty()),
+            flow: choice("flow", &self.flow)?,
+            outcome: choice("outcome", &self.outcome)?,
+            timeout_ms,
+            web_view: choice("web_view", &self.web_view)?,
+            ..RunRequest::default()
+        })
+    }
+}
+
+/// Reads a JSON body with the path of a bad field in the message.
+fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ImshopError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        ImshopError::BadRequest(if matches!(path.as_str(), "." | "?" | "") {
+            format!("invalid body: {inner}")
+        } else {
+            format!("invalid body at {path}: {inner}")
+        })
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct RunCreated {
+    id: String,
+    status: &'static str,
+    /// Where the run is shown.
+    url: String,
+}
+
+/// `POST /imshop/runs`: starts a run (JSON `RunRequest`, or the runs
+/// page's form) and answers 201 with its id and `Location`.
+#[utoipa::path(
+    post, path = "/runs", tag = "imshop",
+    request_body = RunRequest,
+    responses(
+        (status = 201, description = "The run started; `Location` shows it", body = RunCreated),
+        (status = 303, description = "From the runs page's form: to the run's page"),
+        (status = 400, description = "`{\"success\": false, \"error\"}`: the options are invalid"),
+        (status = 503, description = "Every run slot holds a run in progress"),
+    )
+)]
+// Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
+async fn create_run(
+    State(state): State<super::State>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ImshopError> {
+    let from_form = is_form(&headers);
+    let request = if from_form {
+        serde_urlencoded::from_bytes::<RunForm>(&body)
+            .map_err(|e| ImshopError::BadRequest(format!("invalid form: {e}")))?
+            .into_request()
+            .map_err(ImshopError::BadRequest)?
+    } else {
+        read_json::<RunRequest>(&body)?
+    };
+    let options = RunOptions::parse(request, &state.fixture)
+        .map_err(|e| ImshopError::BadRequest(e.to_string()))?;
+    let record = state
+        .runs
+        .start(&state.engine, options)
+        .map_err(ImshopError::Busy)?;
+    let location = format!("/imshop/runs/{}", record.id);
+    let objects = Extension(JournalObjects::one(&record.id));
+    if from_form {
+        return Ok((objects, Redirect::to(&location)).into_response());
+    }
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location.clone())],
+        objects,
+        axum::Json(RunCreated {
+            id: record.id.clone(),
+            status: record.status().as_str(),
+            url: state.core.public_url.join(&location),
+        }),
+    )
+        .into_response())
+}
+
+/// `GET /imshop/runs`: every run kept, newest first (JSON, or the runs
+/// page with a form to start one).
+#[utoipa::path(
+    get, path = "/runs", tag = "imshop",
+    responses((status = 200, description = "`{\"runs\": [...]}`, or HTML when the client asks for text/html"))
+)]
+// Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
+async fn list_runs(State(state): State<super::State>, headers: HeaderMap) -> Response {
+    let runs = state.runs.list();
+    if wants_html(&headers) {
+        return pages::runs_page(&state, &runs).into_response();
+    }
+    let runs: Vec<_> = runs
+        .iter()
+        .map(|run| {
+            json!({
+                "id": run.id,
+                "status": run.status(),
+                "webhook": run.options.webhook.as_str(),
+                "flows": run.options.flows,
+                "outcome": run.options.outcome,
+                "started_at": run.started_at.format(&Rfc3339).unwrap_or_default(),
+                "summary": run.tally(),
+                "url": state.core.public_url.join(&format!("/imshop/runs/{}", run.id)),
+            })
+        })
+        .collect();
+    axum::Json(json!({ "runs": runs })).into_response()
+}
+
+/// `GET /imshop/runs/{id}`: the run's report (so far), as JSON or HTML.
+#[utoipa::path(
+    get, path = "/runs/{id}", tag = "imshop",
+    params(("id" = String, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "The run: status, checks with evidence, `needs_browser`, progress"),
+        (status = 404, description = "No such run"),
+    )
+)]
+// Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
+async fn get_run(
+    State(state): State<super::State>,
+    ImshopPath(id): ImshopPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, ImshopError> {
+    let record = state
+        .runs
+        .get(&id)
+        .ok_or_else(|| ImshopError::NotFound(format!("no run {id}")))?;
+    let objects = Extension(JournalObjects::one(&record.id));
+    if wants_html(&headers) {
+        return Ok((objects, pages::run_page(&state, &record)).into_response());
+    }
+    Ok((objects, axum::Json(record.view())).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct FinalUrl {
+    /// The URL the browser ended on after finishing the payment page.
+    url: String,
+}
+
+/// `POST /imshop/runs/{id}/final-url {"url"}`: a person finished the
+/// payment page in a browser; the run matches the URL against the regexes
+/// and goes on.
+#[utoipa::path(
+    post, path = "/runs/{id}/final-url", tag = "imshop",
+    params(("id" = String, Path, description = "Run id")),
+    request_body = FinalUrl,
+    responses(
+        (status = 202, description = "The run goes on"),
+        (status = 303, description = "From the run page's form: back to the run page"),
+        (status = 400, description = "Not an absolute URL"),
+        (status = 404, description = "No such run"),
+        (status = 409, description = "The run is not waiting for a browser"),
+    )
+)]
+// Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
+async fn submit_final_url(
+    State(state): State<super::State>,
+    ImshopPath(id): ImshopPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ImshopError> {
+    let from_form = is_form(&headers);
+    let FinalUrl { url } = if from_form {
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|e| ImshopError::BadRequest(format!("invalid form: {e}")))?
+    } else {
+        read_json(&body)?
+    };
+    let url = url.trim().to_owned();
+    // Any absolute URL: the app's own deep link (`imshop://…`) is a
+    // legitimate place to end.
+    if reqwest::Url::parse(&url).is_err() {
+        return Err(ImshopError::BadRequest(format!(
+            "url {url:?} is not an absolute URL"
+        )));
+    }
+    let record = state
+        .runs
+        .get(&id)
+        .ok_or_else(|| ImshopError::NotFound(format!("no run {id}")))?;
+    record
+        .submit_final_url(url)
+        .map_err(ImshopError::Conflict)?;
+    let objects = Extension(JournalObjects::one(&record.id));
+    if from_form {
+        return Ok((objects, Redirect::to(&format!("/imshop/runs/{id}"))).into_response());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        objects,
+        axum::Json(json!({"success": true, "id": record.id})),
+    )
+        .into_response())
+}
+
+/// The runs API's routes.
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(super::sync::sync_payment))
+        .routes(routes!(create_run, list_runs))
+        .routes(routes!(get_run))
+        .routes(routes!(submit_final_url))
+}
