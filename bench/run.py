@@ -106,9 +106,14 @@ def http(method, url, body=None, headers=None):
         return r.status, r.read().decode()
 
 
+def lua(text):
+    """A Lua string literal of `text`, bytes as they are (Lua has no \\u escapes)."""
+    return f"[==[{text}]==]"
+
+
 def lua_request(method, path, body, headers, limit=None):
     """A wrk script sending one fixed request, optionally stopping each thread after `limit`."""
-    hdrs = "\n".join(f'wrk.headers[{json.dumps(k)}] = {json.dumps(v)}' for k, v in headers.items())
+    hdrs = "\n".join(f'wrk.headers[ {lua(k)} ] = {lua(v)}' for k, v in headers.items())
     stop_after = ""
     if limit:
         stop_after = f"""
@@ -119,9 +124,9 @@ response = function(status, headers, body)
 end
 """
     return f"""
-wrk.method = {json.dumps(method)}
-wrk.path = {json.dumps(path)}
-wrk.body = {json.dumps(body or "")}
+wrk.method = {lua(method)}
+wrk.path = {lua(path)}
+wrk.body = {lua(body or "")}
 {hdrs}
 {stop_after}
 """
@@ -204,7 +209,7 @@ def main():
         return bodies
 
     def cycling_script(bodies, path):
-        entries = ",\n".join("{" + f"body={json.dumps(b)}, sign={json.dumps(s)}, ct={json.dumps(ct)}" + "}"
+        entries = ",\n".join("{" + f"body={lua(b)}, sign={lua(s)}, ct={lua(ct)}" + "}"
                              for b, s, ct in bodies)
         return f"""
 local bodies = {{ {entries} }}
@@ -242,12 +247,17 @@ end
     growth = {}
 
     def load_to(target):
+        """Creates payments until about `target` are stored (wrk cannot stop at a count)."""
         nonlocal loaded
-        per_thread = max(1, (target - loaded) // 2)
         script = lua_request("POST", "/softline/v1/payment", create_body,
-                             {"Content-Type": "application/json", "Authorization": TOKEN}, limit=per_thread)
-        wrk(base, script, duration=3600)
-        loaded = stored_payments(base)
+                             {"Content-Type": "application/json", "Authorization": TOKEN})
+        while loaded < target:
+            if target - loaded < 5_000:
+                for _ in range(target - loaded):
+                    http("POST", base + "/softline/v1/payment", CREATE_PAYMENT, {"Authorization": TOKEN})
+            else:
+                wrk(base, script, duration=max(1, min(5, (target - loaded) // 20_000)))
+            loaded = stored_payments(base)
 
     load_to(1_000)
     growth["get_at_small"] = wrk(base, lua_request("GET", order_path_for(base), None, {"Authorization": TOKEN}))
