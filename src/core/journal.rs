@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -30,43 +31,141 @@ pub enum EntryKind {
     Event,
 }
 
-/// Headers and body of one message, secrets masked.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Headers and body of one message. Kept as they came and masked whenever
+/// they are read or serialized, so recording costs the hot path no parsing
+/// (masking a JSON body means parsing it): what leaves the journal is
+/// always masked.
+#[derive(Debug, Clone, Default)]
 pub struct Message {
-    pub headers: Vec<(String, String)>,
-    pub body: String,
+    headers: Headers,
+    body: Bytes,
     /// True when the body was longer than the journal keeps.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
 }
 
+#[derive(Debug, Clone)]
+enum Headers {
+    /// An inbound request's or our response's headers, as axum had them.
+    Map(axum::http::HeaderMap),
+    /// Headers of an outbound call.
+    Pairs(Vec<(String, String)>),
+}
+
+impl Default for Headers {
+    fn default() -> Self {
+        Self::Pairs(Vec::new())
+    }
+}
+
+/// The first `limit` bytes of a body, and whether it was longer. A short
+/// body is shared, not copied; a long one is copied so the journal does not
+/// keep the whole buffer alive.
+fn kept(body: &Bytes, limit: usize) -> (Bytes, bool) {
+    if body.len() > limit {
+        (Bytes::copy_from_slice(&body[..limit]), true)
+    } else {
+        (body.clone(), false)
+    }
+}
+
 impl Message {
-    /// Builds a message from raw parts, masking secrets and cutting the body
-    /// to `body_limit` bytes.
+    /// A message from raw parts (outbound calls), the body cut to
+    /// `body_limit` bytes.
     pub fn capture<'a>(
         headers: impl IntoIterator<Item = (&'a str, &'a str)>,
         content_type: Option<&str>,
         body: &[u8],
         body_limit: usize,
     ) -> Self {
-        let headers = headers
+        let mut pairs: Vec<(String, String)> = headers
             .into_iter()
-            .map(|(name, value)| {
-                let value = if mask::is_secret_header(name) {
-                    mask::mask_header_value(value)
-                } else {
-                    value.to_owned()
-                };
-                (name.to_owned(), value)
-            })
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect();
-        let truncated = body.len() > body_limit;
-        let kept = if truncated { &body[..body_limit] } else { body };
+        if let Some(ct) = content_type {
+            if !pairs
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                pairs.push(("content-type".to_owned(), ct.to_owned()));
+            }
+        }
+        let (body, truncated) = kept(&Bytes::copy_from_slice(body), body_limit);
         Self {
-            headers,
-            body: mask::mask_body(content_type, kept),
+            headers: Headers::Pairs(pairs),
+            body,
             truncated,
         }
+    }
+
+    /// A message from an HTTP message's parts (the journal middleware's hot
+    /// path: a header map clone and a shared body, nothing parsed).
+    pub fn from_http(headers: &axum::http::HeaderMap, body: &Bytes, body_limit: usize) -> Self {
+        let (body, truncated) = kept(body, body_limit);
+        Self {
+            headers: Headers::Map(headers.clone()),
+            body,
+            truncated,
+        }
+    }
+
+    /// The `content-type` header, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        match &self.headers {
+            Headers::Map(map) => map
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Headers::Pairs(pairs) => pairs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| v.as_str()),
+        }
+    }
+
+    /// The headers, secret ones masked.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mask = |name: &str, value: &str| {
+            if mask::is_secret_header(name) {
+                mask::mask_header_value(value)
+            } else {
+                value.to_owned()
+            }
+        };
+        match &self.headers {
+            Headers::Map(map) => map
+                .iter()
+                .map(|(n, v)| {
+                    let value = String::from_utf8_lossy(v.as_bytes());
+                    (n.as_str().to_owned(), mask(n.as_str(), &value))
+                })
+                .collect(),
+            Headers::Pairs(pairs) => pairs.iter().map(|(n, v)| (n.clone(), mask(n, v))).collect(),
+        }
+    }
+
+    /// The body as it was (up to the journal's limit), secrets and all: for
+    /// code that must read what was really sent, never for display.
+    pub fn raw_body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text, secrets masked.
+    pub fn body(&self) -> String {
+        mask::mask_body(self.content_type(), &self.body)
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Message", 3)?;
+        out.serialize_field("headers", &self.headers())?;
+        out.serialize_field("body", &self.body())?;
+        if self.truncated {
+            out.serialize_field("truncated", &true)?;
+        } else {
+            out.skip_field("truncated")?;
+        }
+        out.end()
     }
 }
 
@@ -300,8 +399,8 @@ mod tests {
             b"0123456789",
             4,
         );
-        assert_eq!(message.headers[0].1, "Bearer ****ac60");
-        assert_eq!(message.body, "0123");
+        assert_eq!(message.headers()[0].1, "Bearer ****ac60");
+        assert_eq!(message.body(), "0123");
         assert!(message.truncated);
     }
 }

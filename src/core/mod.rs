@@ -51,9 +51,25 @@ impl PublicUrl {
     }
 }
 
-/// The shared services. Cloning is cheap: everything inside is shared.
+/// The shared services, behind one `Arc`.
+///
+/// Every request clones the state it extracts; one reference count to bump
+/// (instead of one per service) measurably raised throughput on two cores,
+/// where contended atomic counters bounce between caches.
 #[derive(Clone, Debug)]
-pub struct Core {
+pub struct Core(Arc<Services>);
+
+impl std::ops::Deref for Core {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What [`Core`] holds.
+#[derive(Debug)]
+pub struct Services {
     pub clock: Clock,
     pub ids: Ids,
     pub journal: Journal,
@@ -99,7 +115,7 @@ impl Core {
         )
         .with_faults(faults.clone())
         .with_metrics(metrics.clone());
-        Self {
+        Self(Arc::new(Services {
             clock,
             ids,
             journal,
@@ -112,7 +128,7 @@ impl Core {
             metrics,
             max_body_bytes: settings.max_body_bytes,
             body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
-        }
+        }))
     }
 
     /// Records a journal entry stamped with the sandbox clock.

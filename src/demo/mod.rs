@@ -86,8 +86,21 @@ impl Ledger {
     }
 }
 
+/// Behind one `Arc`: every request clones the state it extracts (see
+/// [`crate::core::Core`] for why that matters).
 #[derive(Clone, Debug)]
-pub struct State {
+pub struct State(Arc<Inner>);
+
+impl std::ops::Deref for State {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
     pub core: Core,
     pub fixture: Arc<imshop::Fixture>,
     pub ledger: Ledger,
@@ -95,11 +108,11 @@ pub struct State {
 
 impl State {
     pub fn new(core: Core, fixture: Arc<imshop::Fixture>) -> Self {
-        Self {
+        Self(Arc::new(Inner {
             ledger: Ledger::new(fixture.demo_merchant.orders_kept),
             core,
             fixture,
-        }
+        }))
     }
 
     /// Forgets the merchant's orders.

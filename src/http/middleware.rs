@@ -70,12 +70,7 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
         }
     };
     let limit = core.journal.body_limit();
-    let request_message = Message::capture(
-        header_pairs(&parts.headers),
-        header(&parts.headers, "content-type"),
-        &bytes,
-        limit,
-    );
+    let request_message = Message::from_http(&parts.headers, &bytes, limit);
     let method = parts.method.to_string();
     let url = parts.uri.to_string();
     if let Some(delay) = fault.and_then(|f| f.delay) {
@@ -139,24 +134,9 @@ pub async fn record_exchange(State(core): State<Core>, request: Request, next: N
         .map(|o| o.0.clone())
         .unwrap_or_default();
     entry.request = Some(request_message);
-    entry.response = Some(Message::capture(
-        header_pairs(&parts.headers),
-        header(&parts.headers, "content-type"),
-        &bytes,
-        limit,
-    ));
+    entry.response = Some(Message::from_http(&parts.headers, &bytes, limit));
     core.journal.record(entry, at);
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn header_pairs(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
-    headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>")))
 }
 
 /// A response whose body fails before its first byte: hyper then closes the

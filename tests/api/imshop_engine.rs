@@ -246,20 +246,20 @@ async fn a_failed_check_says_what_was_expected_and_what_came() {
     assert_eq!(exchange.method, "POST");
     assert_eq!(exchange.url, shop.webhook);
     assert_eq!(exchange.status, Some(200));
-    assert!(exchange.request.body.contains("\"command\":\"create\""));
+    assert!(exchange.request.body().contains("\"command\":\"create\""));
     assert!(
         exchange
             .response
             .as_ref()
             .unwrap()
-            .body
+            .body()
             .contains("\"paymentId\":1")
     );
     // The key is masked in evidence.
     assert!(
         exchange
             .request
-            .headers
+            .headers()
             .iter()
             .any(|(n, v)| n == "authorization" && v == "Bearer ****-key")
     );

@@ -157,12 +157,12 @@ impl MessageView {
     fn from(message: &Message) -> Self {
         Self {
             headers: message
-                .headers
+                .headers()
                 .iter()
                 .map(|(n, v)| format!("{n}: {v}"))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            body: pretty(&message.body),
+            body: pretty(&message.body()),
         }
     }
 }

@@ -162,20 +162,22 @@ impl Evidence {
         let mut out = String::new();
         if let Some(e) = &self.exchange {
             out.push_str(&format!("request: {} {}\n", e.method, e.url));
-            for (name, value) in &e.request.headers {
+            for (name, value) in e.request.headers() {
                 out.push_str(&format!("  {name}: {value}\n"));
             }
-            if !e.request.body.is_empty() {
-                out.push_str(&format!("  {}\n", e.request.body));
+            let body = e.request.body();
+            if !body.is_empty() {
+                out.push_str(&format!("  {body}\n"));
             }
             match (&e.status, &e.response, &e.error) {
                 (Some(status), Some(response), _) => {
                     out.push_str(&format!("response: {status} in {:.0} ms\n", e.elapsed_ms));
-                    for (name, value) in &response.headers {
+                    for (name, value) in response.headers() {
                         out.push_str(&format!("  {name}: {value}\n"));
                     }
-                    if !response.body.is_empty() {
-                        out.push_str(&format!("  {}\n", response.body));
+                    let body = response.body();
+                    if !body.is_empty() {
+                        out.push_str(&format!("  {body}\n"));
                     }
                 }
                 (_, _, Some(error)) => {

@@ -575,9 +575,9 @@ impl Recorder<'_> {
         let body = exchange
             .response
             .as_ref()
-            .map(|r| r.body.as_str())
+            .map(|r| r.raw_body())
             .unwrap_or_default();
-        let answer = match Answer::parse(body.as_bytes()) {
+        let answer = match Answer::parse(body) {
             Ok(answer) => answer,
             Err(reason) => {
                 self.check(
@@ -595,12 +595,7 @@ impl Recorder<'_> {
         let content_type = exchange
             .response
             .as_ref()
-            .and_then(|r| {
-                r.headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-                    .map(|(_, v)| v.clone())
-            })
+            .and_then(|r| r.content_type().map(str::to_owned))
             .unwrap_or_default();
         if content_type.to_ascii_lowercase().contains("json") {
             self.check(

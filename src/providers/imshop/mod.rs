@@ -47,8 +47,21 @@ pub const NAME: &str = "imshop";
 const SYNC_BOARD_CAPACITY: usize = 10_000;
 
 /// IMSHOP's share of the application state.
+/// Behind one `Arc`: every request clones the state it extracts (see
+/// [`crate::core::Core`] for why that matters).
 #[derive(Clone, Debug)]
-pub struct State {
+pub struct State(Arc<Inner>);
+
+impl std::ops::Deref for State {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
     pub core: Core,
     pub fixture: Arc<Fixture>,
     pub engine: Engine,
@@ -60,13 +73,13 @@ impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
         let sync = sync::SyncBoard::new(SYNC_BOARD_CAPACITY);
         let engine = Engine::new(core.clone(), Arc::clone(&fixture), sync.clone());
-        Self {
+        Self(Arc::new(Inner {
             runs: runs::Runs::new(fixture.runs_kept),
             core,
             fixture,
             engine,
             sync,
-        }
+        }))
     }
 
     /// Stops and forgets every run, and what the sync board watched.

@@ -48,8 +48,21 @@ use model::{Invoice, InvoiceStatus, Transition};
 pub const NAME: &str = "intellectmoney";
 
 /// IntellectMoney's share of the application state.
+/// Behind one `Arc`: every request clones the state it extracts (see
+/// [`crate::core::Core`] for why that matters).
 #[derive(Clone, Debug)]
-pub struct State {
+pub struct State(Arc<Inner>);
+
+impl std::ops::Deref for State {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
     pub core: Core,
     pub fixture: Arc<Fixture>,
     /// Every invoice by `InvoiceId`.
@@ -74,7 +87,7 @@ impl State {
             tracing::warn!(utc_offset = %fixture.utc_offset, "intellectmoney.json utc_offset is not ±HH:MM; using +03:00");
             UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC)
         });
-        Self {
+        Self(Arc::new(Inner {
             core,
             fixture,
             invoices: Store::new(),
@@ -82,7 +95,7 @@ impl State {
             invoice_ids,
             deadlines: Arc::default(),
             offset,
-        }
+        }))
     }
 
     /// Forgets every invoice and payment; invoice ids start again.
@@ -251,6 +264,8 @@ const METHODS: &[&str] = &[
     "sbpPayment",
 ];
 
+const MOUNT: &str = "/intellectmoney";
+
 /// The registered spelling of an IntellectMoney path given in any letter
 /// case (`/IntellectMoney/Merchant/CREATEINVOICE` →
 /// `/intellectmoney/merchant/createInvoice`); `None` for other paths and
@@ -258,6 +273,13 @@ const METHODS: &[&str] = &[
 /// lowercase but the method names, and ids are digits, so lowercasing and
 /// restoring the method names is enough.
 pub fn canonical_path(path: &str) -> Option<String> {
+    // Every request passes here: answer the common case without allocating.
+    if !path
+        .get(..MOUNT.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(MOUNT))
+    {
+        return None;
+    }
     let lower = path.to_ascii_lowercase();
     if lower != "/intellectmoney" && !lower.starts_with("/intellectmoney/") {
         return None;

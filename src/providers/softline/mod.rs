@@ -57,8 +57,21 @@ use model::{Observed, Payment};
 pub const NAME: &str = "softline";
 
 /// Softline's share of the application state. Cloning shares everything.
+/// Behind one `Arc`: every request clones the state it extracts (see
+/// [`crate::core::Core`] for why that matters).
 #[derive(Clone, Debug)]
-pub struct State {
+pub struct State(Arc<Inner>);
+
+impl std::ops::Deref for State {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
     pub core: Core,
     pub fixture: Arc<Fixture>,
     /// Every payment by `order_id`.
@@ -74,14 +87,14 @@ pub struct State {
 impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
         let range = fixture.order_ids;
-        Self {
+        Self(Arc::new(Inner {
             order_ids: core.ids.sequence("softline.order", range.from..range.to),
             webhook: webhooks::TargetCell::new(&fixture),
             payments: Store::new(),
             tokens: auth::Tokens::default(),
             core,
             fixture,
-        }
+        }))
     }
 
     /// Forgets every payment and token; order ids restart, the webhook
