@@ -194,6 +194,8 @@ async fn a_3ds_card_pays_with_the_right_code_and_is_declined_with_a_wrong_one() 
             .await?;
         b.find(&tid("challenge-form")).await?;
         b.snapshot("softline_challenge").await;
+        let quick = b.text(".quick-title").await?;
+        ensure!(quick == "Без ввода кода", "one-click title: {quick:?}");
         b.type_into("#code", "123456").await?;
         b.click(CONFIRM).await?;
         lands_on(&b, &shop, &right_success).await?;
