@@ -148,6 +148,8 @@ async fn a_3ds_card_typed_on_the_invoice_page_pays_with_the_code_and_fails_witho
             .await?;
         b.find(&tid("card-form")).await?;
         b.snapshot("intellectmoney_pay").await;
+        let amount = b.text(&tid("amount")).await?;
+        ensure!(amount == "10,00 ₽", "amount shown: {amount:?}");
         fill_card(&b, "4000 0000 0000 3220").await?;
         b.click(&format!("{} button[type=submit]", tid("card-form")))
             .await?;

@@ -100,6 +100,8 @@ async fn a_buyer_pays_with_a_test_card_and_lands_on_the_merchants_success_url_wi
         b.goto(&payment_url).await?;
         b.find(&tid("card-form")).await?;
         b.snapshot("softline_form_ru").await;
+        let amount = b.text(&tid("amount")).await?;
+        ensure!(amount == "112.50 RUB", "amount shown: {amount:?}");
         fill_card(&b, "4111 1111 1111 1111").await?;
         b.click(PAY).await?;
 
