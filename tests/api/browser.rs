@@ -291,14 +291,6 @@ impl Browser {
         }
     }
 
-    /// Whether an element matches `css` now (no waiting).
-    pub async fn has(&self, css: &str) -> bool {
-        self.client
-            .find_all(Locator::Css(css))
-            .await
-            .is_ok_and(|found| !found.is_empty())
-    }
-
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> Result<String, String> {
         self.find(css)
