@@ -206,8 +206,16 @@ impl Session {
         }
     }
 
-    async fn close(mut self) {
+    /// Ends the WebDriver session, which quits Chromium; dropping the
+    /// session then stops chromedriver.
+    async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+/// Stops chromedriver even when a journey's test is torn down mid-way.
+impl Drop for Session {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);

@@ -142,11 +142,6 @@ pub async fn audit(b: &Browser, page: &str, expect: &[&str]) -> Outcome {
     Ok(())
 }
 
-/// Waits for the browser to land on `url`.
-async fn landed(b: &Browser, url: &str) -> Outcome {
-    b.wait_for_url(url, |u| u == url).await.map(drop)
-}
-
 #[tokio::test]
 async fn every_hosted_page_has_labels_a_mobile_viewport_readable_contrast_and_submits_from_the_keyboard()
  {
@@ -174,7 +169,7 @@ async fn every_hosted_page_has_labels_a_mobile_viewport_readable_contrast_and_su
         .await?;
         fill_card(&b, "4111 1111 1111 1111").await?;
         b.press_enter(&format!("{card_form} [name=cvc]")).await?;
-        landed(&b, &card_success).await?;
+        shop.landed(&b, &card_success).await?;
 
         // The form with a decline shown.
         b.goto(&error_url).await?;
@@ -196,7 +191,7 @@ async fn every_hosted_page_has_labels_a_mobile_viewport_readable_contrast_and_su
         audit(&b, "Softline 3-D Secure page", &["label", "button"]).await?;
         b.type_into("#code", "123456").await?;
         b.press_enter("#code").await?;
-        landed(&b, &challenge_success).await?;
+        shop.landed(&b, &challenge_success).await?;
 
         // The page of an unknown payment.
         b.goto(&format!("{}x", challenge_url.trim_end_matches('/')))
@@ -220,7 +215,7 @@ async fn every_hosted_page_has_labels_a_mobile_viewport_readable_contrast_and_su
         audit(&b, "IntellectMoney 3-D Secure page", &["label", "button"]).await?;
         b.type_into("#code", "123456").await?;
         b.press_enter("#code").await?;
-        landed(&b, &shop.url("/orders/e2e-a11y-im-card/success")).await?;
+        shop.landed(&b, "/orders/e2e-a11y-im-card/success").await?;
 
         // The payment page with a mistyped card number.
         b.goto(&app.url(&format!("/intellectmoney/pay/{error_invoice}")))
@@ -262,7 +257,7 @@ async fn every_hosted_page_has_labels_a_mobile_viewport_readable_contrast_and_su
             b.snapshot(&format!("intellectmoney_{page}")).await;
             audit(&b, name, &["button"]).await?;
             b.press_enter(&tid("approve")).await?;
-            landed(&b, &shop.url(&format!("/orders/{order}/success"))).await?;
+            shop.landed(&b, &format!("/orders/{order}/success")).await?;
         }
         Ok(())
     })

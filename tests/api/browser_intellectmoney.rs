@@ -5,7 +5,7 @@
 
 use axum::http::Method;
 
-use crate::browser::{Browser, Outcome, run_journey, tid};
+use crate::browser::{run_journey, tid};
 use crate::browser_merchant::Merchant;
 use crate::browser_softline::fill_card;
 use crate::ensure;
@@ -42,21 +42,6 @@ async fn notified(app: &TestApp, shop: &Merchant, invoice_id: u64) -> Vec<String
         .filter(|n| n.form_field("paymentId") == Some(invoice_id.to_string()))
         .filter_map(|n| n.form_field("paymentStatus"))
         .collect()
-}
-
-/// Waits for the browser to land on the merchant's `path`.
-async fn lands_on(b: &Browser, shop: &Merchant, path: &str) -> Outcome {
-    let expected = shop.url(path);
-    let landed = b
-        .wait_for_url("the merchant's page", |u| u.starts_with(&shop.base))
-        .await?;
-    ensure!(landed == expected, "landed on {landed}, not {expected}");
-    ensure!(
-        !shop.received_at(Method::GET, path).is_empty(),
-        "the merchant never served {path}:\n{}",
-        shop.log()
-    );
-    Ok(())
 }
 
 /// BnplPayment with the merchant's SuccessUrl/FailUrl, polled to
@@ -103,7 +88,7 @@ async fn bnpl_approved_on_the_paylate_page_after_the_form3ds_auto_submits_lands_
         b.find(&tid("approve")).await?;
         b.snapshot("intellectmoney_paylate").await;
         b.click(&tid("approve")).await?;
-        lands_on(&b, &shop, "/orders/e2e-bnpl-ok/success").await?;
+        shop.landed(&b, "/orders/e2e-bnpl-ok/success").await?;
         let step = poll(&app, approved).await["PaymentStep"].clone();
         ensure!(step == "Ok", "after approval the step is {step}");
         let statuses = notified(&app, &shop, approved).await;
@@ -119,7 +104,7 @@ async fn bnpl_approved_on_the_paylate_page_after_the_form3ds_auto_submits_lands_
         })
         .await?;
         b.click(&tid("decline")).await?;
-        lands_on(&b, &shop, "/orders/e2e-bnpl-no/fail").await?;
+        shop.landed(&b, "/orders/e2e-bnpl-no/fail").await?;
         let result = poll(&app, declined).await;
         ensure!(
             result["PaymentStep"] == "Error"
@@ -161,7 +146,7 @@ async fn a_3ds_card_typed_on_the_invoice_page_pays_with_the_code_and_fails_witho
         b.snapshot("intellectmoney_3ds").await;
         b.type_into("#code", "123456").await?;
         b.click(CONFIRM).await?;
-        lands_on(&b, &shop, "/orders/e2e-im-3ds/success").await?;
+        shop.landed(&b, "/orders/e2e-im-3ds/success").await?;
         let statuses = notified(&app, &shop, paid).await;
         ensure!(
             statuses == ["3", "5"],
@@ -176,7 +161,7 @@ async fn a_3ds_card_typed_on_the_invoice_page_pays_with_the_code_and_fails_witho
             .await?;
         b.type_into("#code", "654321").await?;
         b.click(CONFIRM).await?;
-        lands_on(&b, &shop, "/orders/e2e-im-3ds-wrong/fail").await?;
+        shop.landed(&b, "/orders/e2e-im-3ds-wrong/fail").await?;
         let statuses = notified(&app, &shop, failed).await;
         ensure!(statuses == ["3"], "notifications: {statuses:?}");
         Ok(())

@@ -18,6 +18,9 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 
+use crate::browser::{Browser, Outcome, tid};
+use crate::ensure;
+
 /// One request the merchant received.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -100,6 +103,24 @@ impl Merchant {
             .iter()
             .map(Received::json)
             .collect()
+    }
+
+    /// Waits for the browser to land on this merchant's `path` (query
+    /// included) and checks the merchant served it.
+    pub async fn landed(&self, b: &Browser, path: &str) -> Outcome {
+        let expected = self.url(path);
+        let landed = b
+            .wait_for_url("the merchant's page", |u| u.starts_with(&self.base))
+            .await?;
+        ensure!(landed == expected, "landed on {landed}, not {expected}");
+        let path_only = path.split('?').next().unwrap_or_default();
+        ensure!(
+            !self.received_at(Method::GET, path_only).is_empty(),
+            "the merchant never served {path_only}:\n{}",
+            self.log()
+        );
+        b.find(&tid("merchant-page")).await?;
+        Ok(())
     }
 
     /// What was received, one line each, for failure messages.

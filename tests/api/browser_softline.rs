@@ -17,7 +17,7 @@ const WEBHOOK: &str = "/softline/webhook";
 
 /// A merchant whose Softline webhooks are configured, and a payment of
 /// `payment_id` (changed by `adjust`) whose `return_success_url` is on it.
-/// Returns `(order_id, payment_url, return_success_url)`.
+/// Returns `(order_id, payment_url, the return_success_url's path)`.
 pub async fn merchant_payment(
     app: &TestApp,
     shop: &Merchant,
@@ -32,11 +32,11 @@ pub async fn merchant_payment(
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "webhook configured");
-    let success = shop.url(&format!("/orders/{payment_id}/paid"));
+    let success = format!("/orders/{payment_id}/paid");
     let body = with(
         minimal_payment(payment_id),
         "/return_success_url",
-        json!(success),
+        json!(shop.url(&success)),
     );
     let (order_id, payment_url) = create_ok(app, &adjust(body)).await;
     (order_id, payment_url, success)
@@ -70,25 +70,6 @@ async fn events(app: &TestApp, shop: &Merchant, order_id: u64) -> Vec<String> {
         .collect()
 }
 
-/// Waits for the browser to land on `success` and checks the merchant
-/// served that page.
-async fn lands_on(b: &Browser, shop: &Merchant, success: &str) -> Outcome {
-    let landed = b
-        .wait_for_url("the merchant's return_success_url", |u| {
-            u.starts_with(&shop.base)
-        })
-        .await?;
-    ensure!(landed == success, "landed on {landed}, not {success}");
-    let path = success.strip_prefix(&shop.base).unwrap_or_default();
-    ensure!(
-        !shop.received_at(Method::GET, path).is_empty(),
-        "the merchant never served {path}:\n{}",
-        shop.log()
-    );
-    b.find(&tid("merchant-page")).await?;
-    Ok(())
-}
-
 #[tokio::test]
 async fn a_buyer_pays_with_a_test_card_and_lands_on_the_merchants_success_url_with_the_order_paid()
 {
@@ -105,7 +86,7 @@ async fn a_buyer_pays_with_a_test_card_and_lands_on_the_merchants_success_url_wi
         fill_card(&b, "4111 1111 1111 1111").await?;
         b.click(PAY).await?;
 
-        lands_on(&b, &shop, &success).await?;
+        shop.landed(&b, &success).await?;
         b.snapshot("merchant_landing").await;
         let status = order_status(&app, order_id).await;
         ensure!(status == "paid", "order {order_id} is {status}");
@@ -160,7 +141,7 @@ async fn a_declined_card_shows_the_error_on_the_form_and_a_good_card_then_pays()
 
         fill_card(&b, "5555 5555 5555 4444").await?;
         b.click(PAY).await?;
-        lands_on(&b, &shop, &success).await?;
+        shop.landed(&b, &success).await?;
         let status = order_status(&app, order_id).await;
         ensure!(status == "paid", "order {order_id} is {status}");
         let events = events(&app, &shop, order_id).await;
@@ -200,7 +181,7 @@ async fn a_3ds_card_pays_with_the_right_code_and_is_declined_with_a_wrong_one() 
         ensure!(quick == "Без ввода кода", "one-click title: {quick:?}");
         b.type_into("#code", "123456").await?;
         b.click(CONFIRM).await?;
-        lands_on(&b, &shop, &right_success).await?;
+        shop.landed(&b, &right_success).await?;
         let status = order_status(&app, right_id).await;
         ensure!(status == "paid", "order {right_id} is {status}");
 
@@ -227,7 +208,7 @@ async fn a_3ds_card_pays_with_the_right_code_and_is_declined_with_a_wrong_one() 
             "webhooks: {events:?}"
         );
         b.click(&tid("approve")).await?;
-        lands_on(&b, &shop, &wrong_success).await?;
+        shop.landed(&b, &wrong_success).await?;
         Ok(())
     })
     .await;
@@ -263,7 +244,7 @@ async fn the_form_speaks_english_for_en_en_and_russian_for_de_de() {
         b.snapshot("softline_form_en").await;
         fill_card(&b, "4111 1111 1111 1111").await?;
         b.click(PAY).await?;
-        lands_on(&b, &shop, &english_success).await?;
+        shop.landed(&b, &english_success).await?;
 
         b.goto(&german_url).await?;
         let lang = b.attr("html", "lang").await?;
@@ -273,7 +254,7 @@ async fn the_form_speaks_english_for_en_en_and_russian_for_de_de() {
         let pay = b.text(PAY).await?;
         ensure!(pay == "Оплатить 112.50 RUB", "button: {pay:?}");
         b.click(&tid("approve")).await?;
-        lands_on(&b, &shop, &german_success).await?;
+        shop.landed(&b, &german_success).await?;
         let status = order_status(&app, german_id).await;
         ensure!(status == "paid", "order {german_id} is {status}");
         Ok(())
