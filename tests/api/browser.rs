@@ -3,19 +3,37 @@
 //!
 //! When Chromium or chromedriver is missing the journeys skip with a message,
 //! except under `CI=true`, where that is a failure (`.ci/run` installs both).
-//! A failing journey saves a screenshot and the page's HTML under
-//! `target/e2e-artifacts/` and prints their paths.
+//! A failing journey (an `ensure!`, a panic in a helper, or a journey that
+//! hangs past [`JOURNEY_LIMIT`]) saves a screenshot and the page's HTML under
+//! `target/e2e-artifacts/` and prints their paths. With `E2E_SCREENSHOTS=1`
+//! the journeys also save their key pages there on success
+//! ([`Browser::snapshot`]).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt as _;
+use serde_json::Value;
 use tokio::sync::Mutex;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A phone: the pages are opened in app web views.
+pub const WINDOW: (u32, u32) = (412, 915);
+
+/// How long one journey may take before it counts as hung.
+const JOURNEY_LIMIT: Duration = Duration::from_secs(90);
+
+/// How long an element or a URL is waited for.
+const WAIT: Duration = Duration::from_secs(10);
 
 /// One browser at a time: Chromium is heavy and CI has two cores.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -33,12 +51,17 @@ macro_rules! ensure {
     };
 }
 
+/// The CSS selector of a `data-testid`.
+pub fn tid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
 /// Runs `journey` in a fresh headless Chromium. Returns without running it
 /// (saying why) when no browser is installed and CI is not set.
 pub async fn run_journey<F, Fut>(name: &str, journey: F)
 where
     F: FnOnce(Browser) -> Fut,
-    Fut: Future<Output = (Browser, Outcome)>,
+    Fut: Future<Output = Outcome>,
 {
     let installed =
         std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
@@ -53,25 +76,80 @@ where
         );
         return;
     }
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let browser = Browser::launch().await;
-    let (browser, outcome) = journey(browser).await;
-    if let Err(problem) = outcome {
-        let saved = browser.save_artifacts(name).await;
-        browser.close().await;
+    let turn = ONE_AT_A_TIME.lock().await;
+    let started = Instant::now();
+    let session = Session::launch().await;
+    let launched = started.elapsed();
+    let browser = Browser {
+        client: session.client.clone(),
+    };
+    // A panic in a helper (an `assert_eq!` on an API answer) must still
+    // leave artifacts and close the browser, so it is caught here.
+    let ran = AssertUnwindSafe(tokio::time::timeout(JOURNEY_LIMIT, journey(browser)))
+        .catch_unwind()
+        .await;
+    let problem = match ran {
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(problem))) => Some(problem),
+        Ok(Err(_)) => Some(format!("still running after {JOURNEY_LIMIT:?}")),
+        Err(panic) => Some(panic_text(panic.as_ref())),
+    };
+    if let Some(problem) = problem {
+        let saved = save_artifacts(&session.client, name).await;
+        session.close().await;
         panic!("browser journey {name} failed: {problem}\nartifacts: {saved}");
     }
-    browser.close().await;
+    // A closing browser hardly works any more: the next journey may start
+    // its own meanwhile (half a second saved per journey).
+    drop(turn);
+    eprintln!(
+        "browser journey {name}: {:.1} s (browser start {:.1} s)",
+        started.elapsed().as_secs_f64(),
+        launched.as_secs_f64(),
+    );
+    session.close().await;
 }
 
-/// A Chromium session and its chromedriver.
-pub struct Browser {
-    pub client: Client,
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+fn artifacts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-artifacts")
+}
+
+/// Saves a screenshot and the HTML (with its URL) as `name.png`/`name.html`.
+async fn save_artifacts(client: &Client, name: &str) -> String {
+    let dir = artifacts_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let png = dir.join(format!("{name}.png"));
+    let html = dir.join(format!("{name}.html"));
+    if let Ok(bytes) = client.screenshot().await {
+        let _ = std::fs::write(&png, bytes);
+    }
+    if let Ok(source) = client.source().await {
+        let url = client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let _ = std::fs::write(&html, format!("<!-- {url} -->\n{source}"));
+    }
+    format!("{} {}", png.display(), html.display())
+}
+
+/// Chromium's driver process and its throwaway profile.
+struct Session {
+    client: Client,
     driver: Child,
     profile: PathBuf,
 }
 
-impl Browser {
+impl Session {
     async fn launch() -> Self {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
@@ -91,9 +169,19 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--disable-quic",
-                    "--window-size=412,915",
+                    "--hide-scrollbars",
+                    format!("--window-size={},{}", WINDOW.0, WINDOW.1),
                     format!("--user-data-dir={}", profile.display()),
                 ],
+                // Headless Chromium keeps windows at least 500 px wide and
+                // takes its own toolbars off the height: emulating the
+                // phone gives the page exactly WINDOW, as a web view does.
+                "mobileEmulation": {
+                    "deviceMetrics": {
+                        "width": WINDOW.0, "height": WINDOW.1,
+                        "pixelRatio": 1.0, "touch": true,
+                    },
+                },
             }),
         );
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -105,9 +193,8 @@ impl Browser {
                 .await
             {
                 Ok(client) => break client,
-                Err(err) if Instant::now() < deadline => {
-                    let _ = err;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(err) => panic!("chromedriver did not start a session: {err}"),
             }
@@ -119,28 +206,29 @@ impl Browser {
         }
     }
 
-    async fn close(mut self) {
+    /// Ends the WebDriver session, which quits Chromium; dropping the
+    /// session then stops chromedriver.
+    async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+/// Stops chromedriver even when a journey's test is torn down mid-way.
+impl Drop for Session {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
 
-    async fn save_artifacts(&self, name: &str) -> String {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-artifacts");
-        let _ = std::fs::create_dir_all(&dir);
-        let png = dir.join(format!("{name}.png"));
-        let html = dir.join(format!("{name}.html"));
-        if let Ok(bytes) = self.client.screenshot().await {
-            let _ = std::fs::write(&png, bytes);
-        }
-        if let Ok(source) = self.client.source().await {
-            let url = self.url().await;
-            let _ = std::fs::write(&html, format!("<!-- {url} -->\n{source}"));
-        }
-        format!("{} {}", png.display(), html.display())
-    }
+/// The browser a journey drives, with the few gestures a person makes.
+#[derive(Clone)]
+pub struct Browser {
+    pub client: Client,
+}
 
+impl Browser {
     /// The URL the browser shows now.
     pub async fn url(&self) -> String {
         self.client
@@ -170,6 +258,16 @@ impl Browser {
             .map_err(|e| format!("could not type into {css}: {e}"))
     }
 
+    /// Presses Enter in the element matching `css` (a field submits its
+    /// form; a focused button is activated).
+    pub async fn press_enter(&self, css: &str) -> Outcome {
+        self.find(css)
+            .await?
+            .send_keys(&Key::Enter)
+            .await
+            .map_err(|e| format!("could not press Enter in {css}: {e}"))
+    }
+
     pub async fn click(&self, css: &str) -> Outcome {
         self.find(css)
             .await?
@@ -178,11 +276,21 @@ impl Browser {
             .map_err(|e| format!("could not click {css}: {e}"))
     }
 
-    pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element, String> {
+    /// Chooses the option with `value` in the `<select>` matching `css`.
+    pub async fn select(&self, css: &str, value: &str) -> Outcome {
+        self.find(css)
+            .await?
+            .select_by_value(value)
+            .await
+            .map_err(|e| format!("could not choose {value} in {css}: {e}"))
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> Result<Element, String> {
         match self
             .client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await
         {
@@ -191,6 +299,7 @@ impl Browser {
         }
     }
 
+    /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> Result<String, String> {
         self.find(css)
             .await?
@@ -199,13 +308,32 @@ impl Browser {
             .map_err(|e| format!("no text in {css}: {e}"))
     }
 
+    /// An attribute of the element matching `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> Result<String, String> {
+        self.find(css)
+            .await?
+            .attr(name)
+            .await
+            .map_err(|e| format!("no attribute {name} on {css}: {e}"))?
+            .ok_or_else(|| format!("{css} has no attribute {name}"))
+    }
+
+    /// Runs `script` in the page (`arguments[0]` is `arg`) and returns what
+    /// it returns.
+    pub async fn execute(&self, script: &str, arg: Value) -> Result<Value, String> {
+        match self.client.execute(script, vec![arg]).await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(format!("script failed on {}: {e}", self.url().await)),
+        }
+    }
+
     /// Waits until the URL satisfies `predicate` (redirects, auto-submits).
     pub async fn wait_for_url(
         &self,
         what: &str,
         predicate: impl Fn(&str) -> bool,
     ) -> Result<String, String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + WAIT;
         loop {
             let url = self.url().await;
             if predicate(&url) {
@@ -214,7 +342,76 @@ impl Browser {
             if Instant::now() > deadline {
                 return Err(format!("the browser never reached {what}; it is on {url}"));
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the text of `css` contains `needle`, in any letter case
+    /// (CSS may upper-case it), for a page that refreshes itself or a value
+    /// that arrives later.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> Result<String, String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = self.text(css).await.unwrap_or_default();
+            if found.to_lowercase().contains(&needle.to_lowercase()) {
+                return Ok(found);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{css} never said {needle:?} on {}; it says {found:?}",
+                    self.url().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The windows (tabs) open now.
+    pub async fn windows(&self) -> Result<Vec<WindowHandle>, String> {
+        self.client
+            .windows()
+            .await
+            .map_err(|e| format!("could not list windows: {e}"))
+    }
+
+    /// Switches to the tab a link with `target=_blank` opened, which is
+    /// the one not in `before`.
+    pub async fn switch_to_new_window(&self, before: &[WindowHandle]) -> Outcome {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let now = self.windows().await?;
+            if let Some(new) = now.into_iter().find(|w| !before.contains(w)) {
+                return self
+                    .client
+                    .switch_to_window(new)
+                    .await
+                    .map_err(|e| format!("could not switch windows: {e}"));
+            }
+            if Instant::now() > deadline {
+                return Err("no new window opened".to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Closes the current tab and goes back to `window`.
+    pub async fn close_window_to(&self, window: WindowHandle) -> Outcome {
+        self.client
+            .close_window()
+            .await
+            .map_err(|e| format!("could not close the window: {e}"))?;
+        self.client
+            .switch_to_window(window)
+            .await
+            .map_err(|e| format!("could not switch windows: {e}"))
+    }
+
+    /// With `E2E_SCREENSHOTS=1`, saves the page as it is now under
+    /// `target/e2e-artifacts/{name}.png` (and `.html`), to look at.
+    pub async fn snapshot(&self, name: &str) {
+        if std::env::var("E2E_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            let saved = save_artifacts(&self.client, name).await;
+            eprintln!("screenshot: {saved}");
         }
     }
 }

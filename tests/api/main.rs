@@ -2,9 +2,14 @@
 //! `127.0.0.1:0` (see `helpers::spawn_app`).
 
 mod browser;
+mod browser_accessibility;
+mod browser_merchant;
 mod helpers;
 
 mod browser_dashboard;
+mod browser_imshop;
+mod browser_intellectmoney;
+mod browser_softline;
 mod dashboard_pages;
 mod demo_merchant;
 mod demo_runs;
