@@ -57,15 +57,13 @@ impl Default for Headers {
     }
 }
 
-/// The first `limit` bytes of a body, and whether it was longer. A short
-/// body is shared, not copied; a long one is copied so the journal does not
-/// keep the whole buffer alive.
-fn kept(body: &Bytes, limit: usize) -> (Bytes, bool) {
-    if body.len() > limit {
-        (Bytes::copy_from_slice(&body[..limit]), true)
-    } else {
-        (body.clone(), false)
-    }
+/// The first `limit` bytes of a body, and whether it was longer. Always a
+/// copy of exactly that size: a request body from hyper is a slice of its
+/// read buffer, and keeping the slice would keep the whole buffer alive.
+fn kept(body: &[u8], limit: usize) -> (Bytes, bool) {
+    let truncated = body.len() > limit;
+    let kept = if truncated { &body[..limit] } else { body };
+    (Bytes::copy_from_slice(kept), truncated)
 }
 
 impl Message {
@@ -89,7 +87,7 @@ impl Message {
                 pairs.push(("content-type".to_owned(), ct.to_owned()));
             }
         }
-        let (body, truncated) = kept(&Bytes::copy_from_slice(body), body_limit);
+        let (body, truncated) = kept(body, body_limit);
         Self {
             headers: Headers::Pairs(pairs),
             body,
@@ -295,11 +293,20 @@ impl Journal {
         entry.id = id;
         entry.at = at;
         let entry = Arc::new(entry);
-        let mut entries = self.entries.lock().unwrap();
-        while entries.len() >= self.capacity {
-            entries.pop_front();
-        }
-        entries.push_back(entry);
+        let dropped = {
+            let mut entries = self.entries.lock().unwrap();
+            let dropped = if entries.len() >= self.capacity {
+                entries.pop_front()
+            } else {
+                None
+            };
+            entries.push_back(entry);
+            dropped
+        };
+        // Freeing the oldest entry (its headers and bodies) happens after
+        // the lock is released: under load it was most of the time spent
+        // holding it.
+        drop(dropped);
         id
     }
 

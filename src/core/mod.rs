@@ -14,6 +14,7 @@ pub mod mask;
 pub mod metrics;
 pub mod money;
 pub mod outbox;
+pub mod packed;
 pub mod scenarios;
 pub mod signature;
 pub mod store;

@@ -15,6 +15,7 @@
 //! 3. natural behaviour.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,9 @@ pub struct Scenarios {
     catalogue: Arc<[Scenario]>,
     /// A std mutex: look-ups are short and never await.
     armed: Arc<Mutex<ArmedList>>,
+    /// How many are armed, read without the lock: with none armed (the
+    /// common case) a request costs one atomic load.
+    count: Arc<AtomicUsize>,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +96,7 @@ impl Scenarios {
         Self {
             catalogue: catalogue.into(),
             armed: Arc::default(),
+            count: Arc::default(),
         }
     }
 
@@ -119,6 +124,7 @@ impl Scenarios {
             arm,
         };
         list.items.push(armed.clone());
+        self.count.store(list.items.len(), Ordering::Release);
         Ok(armed)
     }
 
@@ -131,11 +137,14 @@ impl Scenarios {
         let mut list = self.armed.lock().unwrap();
         let before = list.items.len();
         list.items.retain(|a| a.handle != handle);
+        self.count.store(list.items.len(), Ordering::Release);
         list.items.len() != before
     }
 
     pub fn clear(&self) {
-        self.armed.lock().unwrap().items.clear();
+        let mut list = self.armed.lock().unwrap();
+        list.items.clear();
+        self.count.store(0, Ordering::Release);
     }
 
     /// The scenario forced on a request of `operation`, if any (see the
@@ -152,6 +161,9 @@ impl Scenarios {
                 return Some(s.id);
             }
         }
+        if self.count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut list = self.armed.lock().unwrap();
         let position = list.items.iter().position(|a| {
             self.find(&a.arm.id)
@@ -166,6 +178,7 @@ impl Scenarios {
         armed.remaining -= 1;
         if armed.remaining == 0 {
             list.items.remove(position);
+            self.count.store(list.items.len(), Ordering::Release);
         }
         Some(id)
     }

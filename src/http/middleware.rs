@@ -12,6 +12,7 @@ use super::JournalObjects;
 use crate::core::Core;
 use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
+use crate::core::metrics::{Route, method_label};
 use crate::providers;
 
 /// Records every exchange with a provider (or the demo merchant) in the
@@ -162,12 +163,8 @@ struct Dropped;
 pub async fn count_request(State(core): State<Core>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let provider = providers::provider_of(request.uri().path()).unwrap_or("sandbox");
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
-    let method = request.method().to_string();
+    let route = Route::new(request.extensions().get::<axum::extract::MatchedPath>());
+    let method = method_label(request.method());
     let response = next.run(request).await;
     // A dropped connection has no status; it is counted as status 0.
     let status = if response.extensions().get::<Dropped>().is_some() {
@@ -177,8 +174,8 @@ pub async fn count_request(State(core): State<Core>, request: Request, next: Nex
     };
     core.metrics.observe_request(
         provider,
-        &route,
-        &method,
+        route,
+        method,
         status,
         started.elapsed().as_secs_f64(),
     );

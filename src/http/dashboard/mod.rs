@@ -622,9 +622,9 @@ async fn payments_page(State(state): State<AppState>) -> PaymentsPage {
         .iter()
         .map(|p| PaymentRow {
             order_id: p.order_id,
-            external_id: p.external_id.as_str().to_owned(),
+            external_id: p.external_id().to_owned(),
             amount: format!("{} {}", p.amount, p.currency.as_str()),
-            method: p.payment_method.clone(),
+            method: p.payment_method().to_owned(),
             status: p.status.as_str(),
             tone: match p.status {
                 PaymentStatus::Paid => "ok",

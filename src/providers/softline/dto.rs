@@ -197,14 +197,15 @@ pub fn timestamp(at: OffsetDateTime, offset: UtcOffset) -> String {
 impl OrderData {
     pub fn of(payment: &Payment, context: &ViewContext<'_>, view: View) -> Self {
         let lookup = view == View::Lookup;
-        let customer = &payment.customer;
+        let details = payment.details();
+        let customer = &details.customer;
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let card = payment.card.as_ref();
         Self {
             order_id: payment.order_id,
             order_name: payment.order_name(),
             status: payment.status,
-            external_id: payment.external_id.as_str().to_owned(),
+            external_id: details.external_id.as_str().to_owned(),
             create_date: timestamp(payment.created_at, context.offset),
             pay_date: payment
                 .paid_at
@@ -212,8 +213,8 @@ impl OrderData {
                 .unwrap_or_default(),
             currency: payment.currency.as_str().to_owned(),
             amount: lookup.then(|| payment.amount.to_string()),
-            payment_description: lookup.then(|| payment.description.clone()),
-            locale: text(&payment.locale),
+            payment_description: lookup.then(|| details.description.clone()),
+            locale: text(&details.locale),
             recurring_indicator: payment.recurring_indicator,
             order_detail_url: context.form_url.clone(),
             customer: CustomerData {
@@ -234,7 +235,7 @@ impl OrderData {
                 kpp: customer.kpp.clone().filter(|_| lookup),
             },
             payment: PaymentData {
-                payment_method: payment.payment_method.clone(),
+                payment_method: details.payment_method.clone(),
                 payment_system_name: context.method_name.to_owned(),
                 card_type: card.map_or("", |c| c.card_type.as_str()),
                 card_last_4: card.map(|c| c.last_4.clone()),
@@ -242,7 +243,7 @@ impl OrderData {
                 is_card_expired: card.is_some_and(|c| c.expiry.is_expired(context.now)),
                 is_installment_payment: false,
             },
-            additional_data: payment.additional_data.iter().cloned().collect(),
+            additional_data: details.additional_data.iter().cloned().collect(),
         }
     }
 }

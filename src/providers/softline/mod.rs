@@ -126,7 +126,8 @@ impl State {
     fn form_path(payment: &Payment) -> String {
         format!(
             "/softline/order/status/{}/{}",
-            payment.order_id, payment.hash
+            payment.order_id,
+            payment.hash()
         )
     }
 
@@ -147,7 +148,7 @@ impl State {
             form_url: self.form_url(payment),
             method_name: self
                 .fixture
-                .method(&payment.payment_method)
+                .method(payment.payment_method())
                 .map_or("", |m| m.name.as_str()),
             now,
         }

@@ -19,6 +19,7 @@ use super::validate::{
     Currency, Customer, NewPayment, NewRecurring, PaymentId, ReturnUrl, SearchFilter,
 };
 use crate::core::money::Amount;
+use crate::core::packed::PackedText;
 
 /// The documented statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -195,24 +196,20 @@ pub enum TransitionError {
 }
 
 /// One payment.
+///
+/// What changes (status, dates, card) is kept as typed fields; what a
+/// payment is given at creation and never changes (its ids, method,
+/// description, return URL, the buyer, additional data) is packed into one
+/// allocation and read back through [`Payment::details`] and the accessors
+/// below. A stored payment is a few hundred bytes instead of a few
+/// kilobytes (measured in `BENCHMARKS.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub order_id: u64,
-    /// The last segment of the form's URL; a wrong one is a 404.
-    pub hash: String,
     pub status: PaymentStatus,
-    /// The merchant's `payment_id`.
-    pub external_id: PaymentId,
     pub currency: Currency,
     pub amount: Amount,
-    pub payment_method: String,
     pub recurring_indicator: bool,
-    pub description: String,
-    pub locale: Option<String>,
-    /// An auto-payment inherits its parent's.
-    pub return_success_url: ReturnUrl,
-    pub customer: Customer,
-    pub additional_data: Vec<(String, String)>,
     pub parent_order_id: Option<u64>,
     pub created_at: OffsetDateTime,
     pub paid_at: Option<OffsetDateTime>,
@@ -220,26 +217,87 @@ pub struct Payment {
     pub card: Option<Card>,
     /// A card waiting for its 3-D Secure code.
     pub challenge: Option<Card>,
-    pub charge: Option<ScheduledCharge>,
+    pub charge: Option<Box<ScheduledCharge>>,
+    text: PackedText,
+}
+
+/// What a payment is given at creation and never changes, unpacked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Details {
+    /// The last segment of the form's URL; a wrong one is a 404.
+    pub hash: String,
+    /// The merchant's `payment_id`.
+    pub external_id: PaymentId,
+    pub payment_method: String,
+    pub description: String,
+    pub locale: Option<String>,
+    /// An auto-payment inherits its parent's.
+    pub return_success_url: ReturnUrl,
+    pub customer: Customer,
+    pub additional_data: Vec<(String, String)>,
+}
+
+/// The slots of a payment's packed text, in order; additional data follows
+/// the last one as key, value, key, value...
+mod slot {
+    pub const HASH: usize = 0;
+    pub const EXTERNAL_ID: usize = 1;
+    pub const PAYMENT_METHOD: usize = 2;
+    pub const LOCALE: usize = 3;
+    pub const RETURN_URL: usize = 4;
+    pub const DESCRIPTION: usize = 5;
+    pub const EMAIL: usize = 6;
+    pub const FIRST_NAME: usize = 7;
+    pub const LAST_NAME: usize = 8;
+    pub const PHONE: usize = 9;
+    pub const VAT_NUMBER: usize = 10;
+    pub const COMPANY_NAME: usize = 11;
+    pub const BILLING_ADDRESS: usize = 12;
+    pub const DELIVERY_ADDRESS: usize = 13;
+    pub const KPP: usize = 14;
+    pub const ADDITIONAL_DATA: usize = 15;
+}
+
+fn pack(details: &Details) -> PackedText {
+    let c = &details.customer;
+    let fixed = [
+        Some(details.hash.as_str()),
+        Some(details.external_id.as_str()),
+        Some(details.payment_method.as_str()),
+        details.locale.as_deref(),
+        Some(details.return_success_url.as_str()),
+        Some(details.description.as_str()),
+        Some(c.email.as_str()),
+        Some(c.first_name.as_str()),
+        Some(c.last_name.as_str()),
+        c.phone.as_deref(),
+        c.vat_number.as_deref(),
+        c.company_name.as_deref(),
+        c.company_billing_address.as_deref(),
+        c.company_delivery_address.as_deref(),
+        c.kpp.as_deref(),
+    ];
+    let additional = details
+        .additional_data
+        .iter()
+        .flat_map(|(k, v)| [Some(k.as_str()), Some(v.as_str())]);
+    PackedText::pack(fixed.into_iter().chain(additional))
 }
 
 impl Payment {
-    /// A new `not paid` payment.
-    pub fn new(order_id: u64, hash: String, new: NewPayment, now: OffsetDateTime) -> Self {
+    fn with_details(
+        order_id: u64,
+        details: &Details,
+        currency: Currency,
+        amount: Amount,
+        now: OffsetDateTime,
+    ) -> Self {
         Self {
             order_id,
-            hash,
             status: PaymentStatus::NotPaid,
-            external_id: new.payment_id,
-            currency: new.currency,
-            amount: new.amount,
-            payment_method: new.payment_method,
-            recurring_indicator: new.recurring_indicator,
-            description: new.payment_description,
-            locale: new.locale,
-            return_success_url: new.return_success_url,
-            customer: new.customer,
-            additional_data: new.additional_data,
+            currency,
+            amount,
+            recurring_indicator: false,
             parent_order_id: None,
             created_at: now,
             paid_at: None,
@@ -247,6 +305,25 @@ impl Payment {
             card: None,
             challenge: None,
             charge: None,
+            text: pack(details),
+        }
+    }
+
+    /// A new `not paid` payment.
+    pub fn new(order_id: u64, hash: String, new: NewPayment, now: OffsetDateTime) -> Self {
+        let details = Details {
+            hash,
+            external_id: new.payment_id,
+            payment_method: new.payment_method,
+            description: new.payment_description,
+            locale: new.locale,
+            return_success_url: new.return_success_url,
+            customer: new.customer,
+            additional_data: new.additional_data,
+        };
+        Self {
+            recurring_indicator: new.recurring_indicator,
+            ..Self::with_details(order_id, &details, new.currency, new.amount, now)
         }
     }
 
@@ -260,32 +337,86 @@ impl Payment {
         due: OffsetDateTime,
         outcome: ChargeOutcome,
     ) -> Self {
-        Self {
-            order_id,
+        let inherited = parent.details();
+        let details = Details {
             hash,
-            status: PaymentStatus::NotPaid,
             external_id: new.payment_id,
-            currency: new.currency,
-            amount: new.amount,
-            payment_method: parent.payment_method.clone(),
-            recurring_indicator: false,
             description: new.payment_description,
-            locale: parent.locale.clone(),
-            return_success_url: parent.return_success_url.clone(),
-            customer: parent.customer.clone(),
             additional_data: Vec::new(),
+            ..inherited
+        };
+        Self {
             parent_order_id: Some(parent.order_id),
-            created_at: now,
-            paid_at: None,
-            deleted_at: None,
-            card: None,
-            challenge: None,
-            charge: Some(ScheduledCharge {
+            charge: Some(Box::new(ScheduledCharge {
                 due,
                 outcome,
                 card: parent.card.clone(),
-            }),
+            })),
+            ..Self::with_details(order_id, &details, new.currency, new.amount, now)
         }
+    }
+
+    /// Everything the payment was given at creation.
+    pub fn details(&self) -> Details {
+        let t = &self.text;
+        let owned = |slot| t.get(slot).map(str::to_owned);
+        let text = |slot| t.text(slot).to_owned();
+        let mut additional = t.iter().skip(slot::ADDITIONAL_DATA);
+        let mut additional_data = Vec::new();
+        while let (Some(k), Some(v)) = (additional.next(), additional.next()) {
+            additional_data.push((k.unwrap_or("").to_owned(), v.unwrap_or("").to_owned()));
+        }
+        Details {
+            hash: text(slot::HASH),
+            external_id: PaymentId::stored(text(slot::EXTERNAL_ID)),
+            payment_method: text(slot::PAYMENT_METHOD),
+            description: text(slot::DESCRIPTION),
+            locale: owned(slot::LOCALE),
+            return_success_url: ReturnUrl::stored(text(slot::RETURN_URL)),
+            customer: Customer {
+                email: text(slot::EMAIL),
+                first_name: text(slot::FIRST_NAME),
+                last_name: text(slot::LAST_NAME),
+                phone: owned(slot::PHONE),
+                vat_number: owned(slot::VAT_NUMBER),
+                company_name: owned(slot::COMPANY_NAME),
+                company_billing_address: owned(slot::BILLING_ADDRESS),
+                company_delivery_address: owned(slot::DELIVERY_ADDRESS),
+                kpp: owned(slot::KPP),
+            },
+            additional_data,
+        }
+    }
+
+    /// The last segment of the form's URL.
+    pub fn hash(&self) -> &str {
+        self.text.text(slot::HASH)
+    }
+
+    /// The merchant's `payment_id`.
+    pub fn external_id(&self) -> &str {
+        self.text.text(slot::EXTERNAL_ID)
+    }
+
+    pub fn payment_method(&self) -> &str {
+        self.text.text(slot::PAYMENT_METHOD)
+    }
+
+    pub fn locale(&self) -> Option<&str> {
+        self.text.get(slot::LOCALE)
+    }
+
+    pub fn description(&self) -> &str {
+        self.text.text(slot::DESCRIPTION)
+    }
+
+    /// The buyer's `customer.email`.
+    pub fn email(&self) -> &str {
+        self.text.text(slot::EMAIL)
+    }
+
+    pub fn return_success_url(&self) -> ReturnUrl {
+        ReturnUrl::stored(self.text.text(slot::RETURN_URL).to_owned())
     }
 
     /// `A0005555555`: the order id with the documented prefix.
@@ -297,7 +428,7 @@ impl Payment {
     /// ends, and a payment unpaid for `unpaid_lifetime` is deleted.
     pub fn settle(&mut self, now: OffsetDateTime, unpaid_lifetime: Duration) -> Vec<Observed> {
         let mut observed = Vec::new();
-        if let Some(charge) = self.charge.take_if(|c| c.due <= now) {
+        if let Some(charge) = self.charge.take_if(|c| c.due <= now).map(|c| *c) {
             if self.status == PaymentStatus::NotPaid {
                 match charge.outcome {
                     ChargeOutcome::Succeeds => {
@@ -404,7 +535,7 @@ impl Payment {
             && filter
                 .external_id
                 .as_deref()
-                .is_none_or(|id| id == self.external_id.as_str())
+                .is_none_or(|id| id == self.external_id())
             && within(
                 Some(self.created_at),
                 filter.create_date_from,
@@ -415,11 +546,11 @@ impl Payment {
             && filter
                 .email
                 .as_deref()
-                .is_none_or(|e| e.to_lowercase() == self.customer.email.to_lowercase())
+                .is_none_or(|e| e.to_lowercase() == self.email().to_lowercase())
             && filter
                 .payment_method
                 .as_deref()
-                .is_none_or(|m| m == self.payment_method)
+                .is_none_or(|m| m == self.payment_method())
     }
 }
 

@@ -277,13 +277,13 @@ impl Visit {
             .parse::<u64>()
             .ok()
             .and_then(|id| state.settled(id))
-            .filter(|p| p.hash == path.hash)
+            .filter(|p| p.hash() == path.hash)
             .ok_or(PageNotFound)?;
         let lang = query
             .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v))
             .filter(|l| state.fixture.locale_known(l));
-        let t = texts_for(lang.as_deref().or(payment.locale.as_deref()));
+        let t = texts_for(lang.as_deref().or(payment.locale()));
         Ok(Self {
             state,
             payment,
@@ -298,7 +298,7 @@ impl Visit {
         match self.payment.status {
             PaymentStatus::NotPaid => None,
             PaymentStatus::Paid => {
-                Some(self.about(see_other(&self.payment.return_success_url.location())))
+                Some(self.about(see_other(&self.payment.return_success_url().location())))
             }
             PaymentStatus::Deleted => Some(self.about(EmptyPage)),
         }
@@ -348,7 +348,7 @@ impl Visit {
             order_name: self.payment.order_name(),
             amount: self.payment.amount.to_string(),
             currency: self.payment.currency.as_str(),
-            description: &self.payment.description,
+            description: self.payment.description(),
             error,
             card_action: self.url("/card"),
             approve_action: self.url("/approve"),
@@ -361,11 +361,11 @@ impl Visit {
     fn forced_outcome(&self, headers: &HeaderMap) -> Option<CardOutcome> {
         let p = &self.payment;
         let field = |name: &str| match name.to_ascii_lowercase().as_str() {
-            "payment_id" | "external_id" => Some(p.external_id.as_str().to_owned()),
+            "payment_id" | "external_id" => Some(p.external_id().to_owned()),
             "order_id" => Some(p.order_id.to_string()),
             "currency" => Some(p.currency.as_str().to_owned()),
             "amount" => Some(p.amount.to_string()),
-            "customer.email" | "email" => Some(p.customer.email.clone()),
+            "customer.email" | "email" => Some(p.email().to_owned()),
             _ => None,
         };
         self.state
@@ -402,7 +402,7 @@ impl Visit {
             Some(Ok((transition, payment))) => {
                 self.state.journal_transition(payment.order_id, &transition);
                 webhooks::enqueue(&self.state, Event::PaymentSucceeded, &payment, now);
-                self.about(see_other(&payment.return_success_url.location()))
+                self.about(see_other(&payment.return_success_url().location()))
             }
             _ => self.reopen(),
         }

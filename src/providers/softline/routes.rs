@@ -84,7 +84,7 @@ pub async fn create_payment(
     let now = state.core.clock.now();
     let payment = Payment::new(state.order_ids.next(), state.core.ids.hex(7), new, now);
     let mut payment_url = state.form_url(&payment);
-    if let Some(locale) = &payment.locale {
+    if let Some(locale) = payment.locale() {
         payment_url = format!("{payment_url}?lang={locale}");
     }
     let order_id = payment.order_id;
@@ -125,7 +125,7 @@ pub async fn create_recurring_payment(
             currency: p.currency,
             recurring_indicator: p.recurring_indicator,
             status: p.status,
-            payment_method: p.payment_method.clone(),
+            payment_method: p.payment_method().to_owned(),
         })
     })
     .map_err(SoftlineError::BadRequest)?;

@@ -67,6 +67,11 @@ impl PaymentId {
         ok.then(|| Self(text.to_owned()))
     }
 
+    /// One that passed [`PaymentId::parse`] when it was stored.
+    pub(crate) fn stored(text: String) -> Self {
+        Self(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -87,6 +92,11 @@ impl ReturnUrl {
         let url = reqwest::Url::parse(text).ok()?;
         (matches!(url.scheme(), "http" | "https") && url.host().is_some())
             .then(|| Self(text.to_owned()))
+    }
+
+    /// One that passed [`ReturnUrl::parse`] when it was stored.
+    pub(crate) fn stored(text: String) -> Self {
+        Self(text)
     }
 
     pub fn as_str(&self) -> &str {
