@@ -82,52 +82,33 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Every route of paysandbox on one router.
+///
+/// The per-request work that does not depend on the route (path
+/// canonicalisation, faults, the journal, security headers, tracing) wraps
+/// the router once instead of each route: axum clones a route's whole layer
+/// stack for every request it serves, and that cloning showed in profiles.
 pub fn router(state: AppState) -> Router {
     let (routes, api) = documented_routes();
-    let inner = routes
+    let core = state.core.clone();
+    let routed = routes
         .merge(dashboard::router())
         .layer(Extension(Arc::new(api)))
+        // Per route: the metrics label is the matched route.
         .layer(middleware::from_fn_with_state(
-            state.core.clone(),
-            mw::record_exchange,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.core.clone(),
+            core.clone(),
             mw::count_request,
         ))
-        .layer(middleware::from_fn(crate::http::security::security_headers))
+        .with_state(state);
+    let service = tower::ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(core.clone(), mw::observe))
         // Bodies the journal middleware does not read (control plane,
         // dashboard) get the same time limit.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            state.core.body_read_timeout,
+            core.body_read_timeout,
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state);
-    // Paths are put in canonical form *before* routing (IntellectMoney's
-    // are case-insensitive), which a layer on the routing router itself
-    // could not do: it runs after a route was chosen.
-    Router::new()
-        .fallback_service(inner)
-        .layer(axum::middleware::map_request(canonicalize_path))
-}
-
-async fn canonicalize_path(mut request: axum::extract::Request) -> axum::extract::Request {
-    if let Some(path) = crate::providers::canonical_path(request.uri().path()) {
-        let mut parts = request.uri().clone().into_parts();
-        let query = parts
-            .path_and_query
-            .as_ref()
-            .and_then(|pq| pq.query())
-            .map(|q| format!("?{q}"))
-            .unwrap_or_default();
-        if let Ok(pq) = format!("{path}{query}").parse() {
-            parts.path_and_query = Some(pq);
-            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-                *request.uri_mut() = uri;
-            }
-        }
-    }
-    request
+        .service(routed);
+    Router::new().fallback_service(service)
 }
 
 /// `GET /healthz`.

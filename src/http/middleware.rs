@@ -15,6 +15,42 @@ use crate::core::journal::{Entry, EntryKind, Message};
 use crate::core::metrics::{Route, method_label};
 use crate::providers;
 
+/// What every request goes through before routing: its path put in
+/// canonical form, then (for a provider's path) [`record_exchange`], then
+/// security headers on HTML answers.
+pub async fn observe(State(core): State<Core>, mut request: Request, next: Next) -> Response {
+    canonicalize_path(&mut request);
+    let hosted = providers::provider_of(request.uri().path());
+    let mut response = match hosted {
+        Some(provider) => record_exchange(&core, provider, request, next).await,
+        None => next.run(request).await,
+    };
+    crate::http::security::add_headers(&mut response, hosted.is_some());
+    response
+}
+
+/// Paths in any letter case reach their route (IntellectMoney's are
+/// case-insensitive): this runs before routing, which a layer on a route
+/// could not.
+fn canonicalize_path(request: &mut Request) {
+    let Some(path) = providers::canonical_path(request.uri().path()) else {
+        return;
+    };
+    let mut parts = request.uri().clone().into_parts();
+    let query = parts
+        .path_and_query
+        .as_ref()
+        .and_then(|pq| pq.query())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    if let Ok(pq) = format!("{path}{query}").parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+}
+
 /// Records every exchange with a provider (or the demo merchant) in the
 /// journal: method, path, status, duration, headers and bodies with secrets
 /// masked, and the objects the handler said it touched.
@@ -22,10 +58,12 @@ use crate::providers;
 /// The request body is read here, bounded by `max_body_bytes`, so an
 /// oversized body is refused with 413 in the provider's own envelope before
 /// any handler runs.
-pub async fn record_exchange(State(core): State<Core>, request: Request, next: Next) -> Response {
-    let Some(provider) = providers::provider_of(request.uri().path()) else {
-        return next.run(request).await;
-    };
+async fn record_exchange(
+    core: &Core,
+    provider: &'static str,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let at = core.clock.now();
     let fault = core

@@ -7,9 +7,7 @@
 //! form's answer is a redirect to the merchant's URL, and browsers apply
 //! `form-action` to redirects that follow a form post.
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 const HOSTED_PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
@@ -17,10 +15,9 @@ const HOSTED_PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; styl
 const DASHBOARD_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
      script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Adds the content security policy (and friends) to HTML responses.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let hosted = crate::providers::provider_of(request.uri().path()).is_some();
-    let mut response = next.run(request).await;
+/// Adds the content security policy (and friends) to an answer: `hosted`
+/// for a provider's pages, otherwise the dashboard's stricter policy.
+pub fn add_headers(response: &mut Response, hosted: bool) {
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -43,5 +40,4 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             HeaderValue::from_static(policy),
         );
     }
-    response
 }

@@ -75,7 +75,8 @@ pub struct Inner {
     pub core: Core,
     pub fixture: Arc<Fixture>,
     /// Every payment by `order_id`.
-    payments: Store<u64, Payment>,
+    /// Boxed so the maps move pointers, not records, when they grow.
+    payments: Store<u64, Box<Payment>>,
     /// Tokens issued by `login_check`.
     tokens: auth::Tokens,
     /// Where `order_id`s come from (seeded, unique, increasing).
@@ -133,7 +134,7 @@ impl State {
 
     /// The hosted form's path for an order id, if there is such an order.
     pub fn form_path_of(&self, order_id: u64) -> Option<String> {
-        self.payments.read(&order_id, Self::form_path)
+        self.payments.read(&order_id, |p| Self::form_path(p))
     }
 
     /// The hosted form's URL under the public URL (`order_detail_url`).
@@ -166,7 +167,7 @@ impl State {
                     payment.status.as_str()
                 )),
         );
-        self.payments.insert(payment.order_id, payment);
+        self.payments.insert(payment.order_id, Box::new(payment));
     }
 
     /// A copy of a payment with everything time has done applied (and
