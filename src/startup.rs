@@ -86,6 +86,12 @@ pub fn router(state: AppState) -> Router {
     let (routes, api) = documented_routes();
     let inner = routes
         .merge(dashboard::router())
+        .layer(middleware::from_fn(mw::envelope_routing_errors))
+        // The control plane's and dashboard's extractors get the providers'
+        // body limit too (axum's default is 2 MB).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.core.max_body_bytes,
+        ))
         .layer(Extension(Arc::new(api)))
         .layer(middleware::from_fn_with_state(
             state.core.clone(),

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -216,4 +216,42 @@ fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'sta
         current = e.source();
     }
     false
+}
+
+/// Answers the router's own 404 and 405 (no route, or a route without that
+/// method: an empty body) in the envelope of the provider the path belongs
+/// to, or the control plane's, so a client never gets a bare status it
+/// cannot parse. `Allow` is kept.
+pub async fn envelope_routing_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let bare = matches!(
+        status,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+    ) && !response.headers().contains_key(header::CONTENT_TYPE);
+    if !bare {
+        return response;
+    }
+    let message = if status == StatusCode::NOT_FOUND {
+        format!("No such endpoint: {path}.")
+    } else {
+        format!("Method {method} is not allowed on {path}.")
+    };
+    let mut enveloped = match providers::provider_of(&path) {
+        Some(provider) => providers::transport_error(provider, status, &message),
+        None => {
+            let code = if status == StatusCode::NOT_FOUND {
+                crate::core::error::CoreError::NotFound(message)
+            } else {
+                crate::core::error::CoreError::MethodNotAllowed(message)
+            };
+            code.into_response()
+        }
+    };
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        enveloped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    enveloped
 }

@@ -64,6 +64,9 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), ActionError> {
 fn back_to(back: Option<&str>, fallback: &str, notice: &str) -> Redirect {
     let path = back
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        // A control character (CR, LF) cannot be in a `Location` header:
+        // axum would answer a plain-text 500.
+        .filter(|b| !b.chars().any(char::is_control))
         .unwrap_or(fallback);
     let (path, _) = path.split_once('?').unwrap_or((path, ""));
     let query = serde_urlencoded::to_string([("done", notice)]).unwrap_or_default();

@@ -83,13 +83,18 @@ pub async fn refund_order(
     AdminPath(order_id): AdminPath<u64>,
 ) -> Result<Json<RefundResponse>, CoreError> {
     let now = state.core.clock.now();
+    // Queued under the payment's lock, in order with any concurrent change.
     let refunded = state
-        .update(order_id, |p| p.refund(now).map(|t| (t, p.clone())))
+        .update(order_id, |p| {
+            p.refund(now).map(|t| {
+                webhooks::enqueue(&state, Event::ProductReturned, p, now);
+                (t, p.clone())
+            })
+        })
         .ok_or_else(|| CoreError::NotFound(format!("no Softline order {order_id}")))?
         .map_err(|e| CoreError::Conflict(format!("order {order_id} cannot be refunded: {e}")))?;
     let (transition, payment) = refunded;
     state.journal_transition(order_id, &transition);
-    webhooks::enqueue(&state, Event::ProductReturned, &payment, now);
     Ok(Json(RefundResponse {
         order_id,
         status: payment.status,
