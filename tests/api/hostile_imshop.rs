@@ -340,3 +340,67 @@ async fn unknown_control_paths_and_wrong_methods_are_answered_in_the_envelope() 
         }
     }
 }
+
+#[tokio::test]
+async fn the_most_negative_number_of_seconds_is_refused_not_a_crash() {
+    // Found by schemathesis: `abs()` of i64::MIN overflowed and the
+    // connection was dropped.
+    let app = spawn_app().await;
+
+    let answer = Raw::post(
+        "/__sandbox/clock/advance",
+        Some("application/json"),
+        format!(r#"{{"seconds": {}}}"#, i64::MIN),
+    )
+    .send(&app)
+    .await;
+    let form = app
+        .client
+        .post(app.url("/actions/clock"))
+        .form(&[("seconds", i64::MIN.to_string())])
+        .send()
+        .await
+        .unwrap();
+
+    assert_control(&answer, 400, "bad_request", "i64::MIN");
+    assert_eq!(form.status(), 400);
+}
+
+#[tokio::test]
+async fn a_hundred_centuries_of_clock_advances_leave_the_sandbox_working() {
+    let app = spawn_app().await;
+    let century = 100 * 366 * 24 * 3600_i64;
+
+    for _ in 0..120 {
+        app.advance_clock(century).await;
+    }
+    let clock = app.get_json("/__sandbox/clock", 200).await;
+    let created = crate::softline_support::create_ok(
+        &app,
+        &crate::softline_support::minimal_payment("FAR-1"),
+    )
+    .await;
+
+    assert_eq!(clock["offset_seconds"], 1_000 * 366 * 24 * 3600_i64);
+    assert!(created.0 > 0);
+}
+
+#[tokio::test]
+async fn a_dashboard_back_link_with_crlf_falls_back_to_a_safe_page() {
+    // Found while probing: axum's Redirect answered a plain-text 500.
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/actions/reset"))
+        .form(&[("back", "/\r\nSet-Cookie: a=1")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/?done=Sandbox+reset%3A+everything+forgotten%2C+clock+at+real+time."
+    );
+}

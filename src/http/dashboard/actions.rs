@@ -138,7 +138,8 @@ fn parse_span(text: &str) -> Option<i64> {
     };
     number
         .checked_mul(factor)
-        .filter(|s| s.abs() <= 100 * 366 * 86_400)
+        // `unsigned_abs`: the absolute value of i64::MIN overflows.
+        .filter(|s| s.unsigned_abs() <= 100 * 366 * 86_400)
 }
 
 #[derive(Debug, Deserialize)]

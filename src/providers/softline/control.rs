@@ -74,6 +74,7 @@ pub async fn put_webhook(
     params(("order_id" = u64, Path, description = "A Softline `order_id`")),
     responses(
         (status = 200, description = "Refunded: the order is `deleted`", body = RefundResponse),
+        (status = 400, description = "The order id is not a number"),
         (status = 404, description = "No such order"),
         (status = 409, description = "The order is not `paid`"),
     )
