@@ -111,7 +111,11 @@ impl Clock {
     /// otherwise carry "now" past the year 9999, where every date
     /// computation of every request fails.
     pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(if by.is_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
         let bounded = |current: i64| {
             current
                 .saturating_add(ms)
