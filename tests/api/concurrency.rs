@@ -174,6 +174,33 @@ async fn receiver() -> MockServer {
     server
 }
 
+/// POSTs every path of `moves` at once (`"clock"` advances the sandbox
+/// clock by `clock_seconds` instead); none may answer a 5xx.
+async fn race(
+    app: &Arc<TestApp>,
+    moves: Vec<String>,
+    clock_seconds: i64,
+    round: impl std::fmt::Debug,
+) {
+    let handles: Vec<_> = moves
+        .into_iter()
+        .map(|path| {
+            let app = Arc::clone(app);
+            tokio::spawn(async move {
+                if path == "clock" {
+                    app.advance_clock(clock_seconds).await;
+                    200
+                } else {
+                    post(&app, &path).await
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        assert!(handle.await.unwrap() < 500, "round {round:?}");
+    }
+}
+
 async fn post(app: &TestApp, path: &str) -> u16 {
     app.client
         .post(app.url(path))
@@ -190,14 +217,7 @@ async fn racing_pay_decline_expire_and_refund_on_a_softline_order_ends_in_one_st
     // Arrange
     let app = Arc::new(spawn_app().await);
     let hooks = receiver().await;
-    let put = app
-        .client
-        .put(app.url("/__sandbox/softline/webhook"))
-        .json(&json!({"url": format!("{}/hook", hooks.uri())}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
+    crate::softline_support::set_webhook_url(&app, &format!("{}/hook", hooks.uri())).await;
 
     for round in 0..12 {
         let (order_id, payment_url) =
@@ -220,23 +240,7 @@ async fn racing_pay_decline_expire_and_refund_on_a_softline_order_ends_in_one_st
                 format!("{form}/decline")
             },
         ];
-        let handles: Vec<_> = moves
-            .into_iter()
-            .map(|path| {
-                let app = Arc::clone(&app);
-                tokio::spawn(async move {
-                    if path == "clock" {
-                        app.advance_clock(91 * 24 * 3600).await;
-                        200
-                    } else {
-                        post(&app, &path).await
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            assert!(handle.await.unwrap() < 500, "round {round}");
-        }
+        race(&app, moves, 91 * 24 * 3600, round).await;
 
         // Assert: one valid end, and the webhooks tell the same story.
         let order = crate::softline_support::order(&app, order_id).await;
@@ -336,23 +340,7 @@ async fn racing_pay_expire_cancel_capture_and_refund_on_an_invoice_ends_in_one_s
             },
             format!("{control}/refund"),
         ];
-        let handles: Vec<_> = moves
-            .into_iter()
-            .map(|path| {
-                let app = Arc::clone(&app);
-                tokio::spawn(async move {
-                    if path == "clock" {
-                        app.advance_clock(400 * 24 * 3600).await;
-                        200
-                    } else {
-                        post(&app, &path).await
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            assert!(handle.await.unwrap() < 500, "round {round}");
-        }
+        race(&app, moves, 400 * 24 * 3600, round).await;
 
         // Assert
         let status = app.get_json(&control, 200).await["status"]

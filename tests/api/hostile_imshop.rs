@@ -154,15 +154,7 @@ async fn run_ids_that_no_run_has_are_404_whatever_they_contain() {
 
     for id in ids {
         let path = format!("/imshop/runs/{id}");
-        let answer = Raw {
-            method: reqwest::Method::GET,
-            path: &path,
-            content_type: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-        .send(&app)
-        .await;
+        let answer = Raw::bare(reqwest::Method::GET, &path).send(&app).await;
 
         let status = if id == "%FF%FE" { 400 } else { 404 };
         let prefix = if status == 404 {
@@ -318,15 +310,7 @@ async fn unknown_control_paths_and_wrong_methods_are_answered_in_the_envelope() 
     ];
 
     for (method, path, status, code) in cases {
-        let answer = Raw {
-            method,
-            path,
-            content_type: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-        .send(&app)
-        .await;
+        let answer = Raw::bare(method, path).send(&app).await;
 
         if code.is_empty() {
             let prefix = if status == 404 {

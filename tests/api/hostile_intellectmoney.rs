@@ -398,15 +398,7 @@ async fn wrong_methods_and_unknown_paths_get_the_envelope() {
     ];
 
     for (method, path, desc) in cases {
-        let answer = Raw {
-            method,
-            path,
-            content_type: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-        .send(&app)
-        .await;
+        let answer = Raw::bare(method, path).send(&app).await;
 
         assert_eq!(answer.status, 200, "{path}");
         assert_eq!(answer.json(), unreadable(desc), "{path}");

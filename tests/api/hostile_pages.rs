@@ -14,7 +14,7 @@ use crate::intellectmoney_support::{
     Request, create_invoice, form_action, invoice_params, path_of, pay, poll_until_settled,
 };
 use crate::softline_support::{
-    create_ok, form_base, minimal_payment, post_form, webhook_receiver, with,
+    create_ok, form_base, minimal_payment, post_form, set_webhook_url, webhook_receiver, with,
 };
 
 /// Markup in every shape that breaks out of text or of an attribute.
@@ -193,14 +193,7 @@ async fn the_dashboard_pages_escape_request_bodies_ids_and_webhook_answers() {
         .respond_with(ResponseTemplate::new(500).set_body_string(PAYLOAD))
         .mount(&receiver)
         .await;
-    let put = app
-        .client
-        .put(app.url("/__sandbox/softline/webhook"))
-        .json(&json!({"url": format!("{}/hook", receiver.uri())}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
+    set_webhook_url(&app, &format!("{}/hook", receiver.uri())).await;
     let body = with(
         minimal_payment("XSS-2"),
         "/customer/first_name",

@@ -408,29 +408,15 @@ async fn wrong_methods_and_unknown_paths_are_answered_in_the_softline_envelope()
         ),
     ];
     for (method, path, status, message) in cases {
-        let answer = Raw {
-            method: method.clone(),
-            path,
-            content_type: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-        .send(&app)
-        .await;
+        let answer = Raw::bare(method.clone(), path).send(&app).await;
 
         assert_softline(&answer, status, u32::from(status), message, path);
     }
 
     // A hosted page's path with a method it does not take.
-    let answer = Raw {
-        method: reqwest::Method::PUT,
-        path: "/softline/order/status/1/abc",
-        content_type: None,
-        headers: Vec::new(),
-        body: Vec::new(),
-    }
-    .send(&app)
-    .await;
+    let answer = Raw::bare(reqwest::Method::PUT, "/softline/order/status/1/abc")
+        .send(&app)
+        .await;
     assert_eq!(answer.status, 405);
     assert_eq!(answer.headers["allow"], "GET,HEAD");
     assert_eq!(

@@ -52,6 +52,17 @@ impl<'a> Raw<'a> {
         }
     }
 
+    /// A request without a body.
+    pub fn bare(method: reqwest::Method, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            content_type: None,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     pub fn header(mut self, name: &'a str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wiremock::matchers::method;
@@ -19,7 +19,7 @@ use paysandbox::core::outbox::DeliveryOutcome;
 
 use crate::helpers::{TestApp, spawn_app_with, test_settings};
 use crate::intellectmoney_support::{Request, invoice_params};
-use crate::softline_support::{create_ok, minimal_payment};
+use crate::softline_support::{create_ok, minimal_payment, set_webhook_url};
 
 /// How a raw receiver behaves once a request has arrived.
 #[derive(Debug, Clone, Copy)]
@@ -149,17 +149,6 @@ fn settings() -> paysandbox::Settings {
     }
 }
 
-async fn point_softline_at(app: &TestApp, url: &str) {
-    let response = app
-        .client
-        .put(app.url("/__sandbox/softline/webhook"))
-        .json(&json!({ "url": url }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-}
-
 async fn delivery(app: &TestApp, id: u64) -> Value {
     app.get_json(&format!("/__sandbox/webhooks/{id}"), 200)
         .await
@@ -197,7 +186,7 @@ async fn each_misbehaving_receiver_fails_the_attempt_with_its_reason_and_no_hang
     for (n, (behaviour, status, reason)) in cases.into_iter().enumerate() {
         // Arrange
         let receiver = receiver(behaviour).await;
-        point_softline_at(&app, &receiver.url).await;
+        set_webhook_url(&app, &receiver.url).await;
         create_ok(&app, &minimal_payment(&format!("RECV-{n}"))).await;
 
         // Act
@@ -238,7 +227,7 @@ async fn a_huge_answer_is_read_only_up_to_the_bound_and_a_2xx_still_counts() {
     })
     .await;
     let receiver = receiver(Behaviour::Huge).await;
-    point_softline_at(&app, &receiver.url).await;
+    set_webhook_url(&app, &receiver.url).await;
     create_ok(&app, &minimal_payment("HUGE-1")).await;
 
     let outcomes = app.deliver_pending_webhooks().await;
@@ -258,7 +247,7 @@ async fn failed_attempts_are_retried_on_the_schedule_by_the_sandbox_clock_then_g
     // Arrange: Softline's schedule is 10, 60, 300, 1800, 7200 seconds.
     let app = spawn_app_with(settings()).await;
     let receiver = receiver(Behaviour::Status500).await;
-    point_softline_at(&app, &receiver.url).await;
+    set_webhook_url(&app, &receiver.url).await;
     let (order_id, _) = create_ok(&app, &minimal_payment("SCHED-1")).await;
     let first = app.deliver_pending_webhooks().await;
     let id = id_of(&first[0]);
@@ -323,7 +312,7 @@ async fn receivers_that_hang_do_not_delay_a_healthy_one_with_the_worker_on() {
     })
     .await;
     let hanging = receiver(Behaviour::Hang).await;
-    point_softline_at(&app, &hanging.url).await;
+    set_webhook_url(&app, &hanging.url).await;
     let healthy = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
