@@ -129,6 +129,7 @@ async fn creates_from_many_tasks(
         stored(&app, "imshop_runs").await,
         total - payments - invoices
     );
+    assert_eq!(stored(&app, "imshop_runs_capacity").await, 100);
     let mut lost = Vec::new();
     for made in &all {
         if !findable(&app, made).await {

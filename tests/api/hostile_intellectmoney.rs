@@ -404,3 +404,20 @@ async fn wrong_methods_and_unknown_paths_get_the_envelope() {
         assert_eq!(answer.json(), unreadable(desc), "{path}");
     }
 }
+
+#[tokio::test]
+async fn an_xml_answer_echoing_a_control_character_stays_well_formed_xml() {
+    // Found while probing: `%01` in a method name reached the XML answer raw.
+    let app = spawn_app().await;
+
+    let answer = Raw::post("/intellectmoney/merchant/a%01b%3Cx%3E", None, Vec::new())
+        .header("accept", "application/xml")
+        .send(&app)
+        .await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.text(),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><Response><OperationState><Code>2</Code><Desc>Метод a\u{fffd}b&lt;x&gt; не найден</Desc></OperationState><Result/></Response>"
+    );
+}
