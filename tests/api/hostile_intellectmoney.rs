@@ -421,3 +421,42 @@ async fn an_xml_answer_echoing_a_control_character_stays_well_formed_xml() {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><Response><OperationState><Code>2</Code><Desc>Метод a\u{fffd}b&lt;x&gt; не найден</Desc></OperationState><Result/></Response>"
     );
 }
+
+#[tokio::test]
+async fn hostile_bodies_on_the_payment_pages_show_the_page_with_the_reason() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-1", &[]).await;
+    let card = format!("/intellectmoney/pay/{invoice}/card");
+    let confirm = format!("/intellectmoney/3ds/{invoice}/confirm");
+
+    for hostile in ALL {
+        let (content_type, body) = hostile.body();
+
+        let typed = Raw::post(&card, Some(content_type), body.clone())
+            .send(&app)
+            .await;
+        let nothing_pending = Raw::post(&confirm, Some(content_type), body)
+            .send(&app)
+            .await;
+
+        // The card form again with its error; no payment under way to confirm.
+        assert_eq!(typed.status, 422, "{hostile:?}");
+        assert!(typed.content_type.starts_with("text/html"), "{hostile:?}");
+        assert!(
+            typed.text().contains("data-testid=\"error\""),
+            "{hostile:?}"
+        );
+        assert_eq!(nothing_pending.status, 404, "{hostile:?}");
+        assert!(
+            nothing_pending.content_type.starts_with("text/html"),
+            "{hostile:?}"
+        );
+    }
+    let view = app
+        .get_json(
+            &format!("/__sandbox/intellectmoney/invoices/{invoice}"),
+            200,
+        )
+        .await;
+    assert_eq!(view["status"], 3, "still unpaid");
+}

@@ -38,6 +38,8 @@ enum Behaviour {
     Redirect,
     /// Answers 200 with a 5 MB body.
     Huge,
+    /// Answers 200 `ok` (IntellectMoney wants exactly `OK`).
+    LowercaseOk,
 }
 
 /// A raw receiver: its URL and how many requests reached `/elsewhere`.
@@ -112,6 +114,11 @@ async fn receiver(behaviour: Behaviour) -> Receiver {
                             }
                             tokio::time::sleep(Duration::from_millis(200)).await;
                         }
+                    }
+                    Behaviour::LowercaseOk => {
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                            .await;
                     }
                     Behaviour::Redirect => {
                         let _ = stream
@@ -351,4 +358,52 @@ async fn receivers_that_hang_do_not_delay_a_healthy_one_with_the_worker_on() {
         .filter(|d| d["state"] == "in_flight")
         .count();
     assert_eq!(in_flight, 4, "{list}");
+}
+
+#[tokio::test]
+async fn intellectmoney_notifications_fail_on_anything_but_200_ok_and_follow_their_own_schedule() {
+    // Arrange: IntellectMoney retries after 60, 300, 900, 3600, 21600 s.
+    let app = spawn_app_with(settings()).await;
+    let cases = [
+        (
+            Behaviour::LowercaseOk,
+            Some(200_u16),
+            "the body was \"ok\", not exactly \"OK\"",
+        ),
+        (Behaviour::Redirect, Some(302), "HTTP 302, not 200"),
+        (Behaviour::Hang, None, "no answer within 300 ms"),
+    ];
+
+    for (n, (behaviour, status, reason)) in cases.into_iter().enumerate() {
+        let receiver = receiver(behaviour).await;
+        let mut params = invoice_params(&format!("IM-RECV-{n}"));
+        params.push(("resultUrl".into(), receiver.url.clone()));
+        let created = Request::signed("createInvoice", params)
+            .envelope(&app)
+            .await;
+        assert_eq!(created["Result"]["State"]["Code"], 0);
+
+        // Act
+        let first = app.deliver_pending_webhooks().await;
+        app.advance_clock(59).await;
+        let early = app.deliver_pending_webhooks().await;
+        app.advance_clock(1).await;
+        let second = app.deliver_pending_webhooks().await;
+
+        // Assert
+        let id = id_of(&first[0]);
+        assert_eq!(first, [DeliveryOutcome::Retried(id)], "{behaviour:?}");
+        assert!(early.is_empty(), "{behaviour:?}");
+        assert_eq!(second, [DeliveryOutcome::Retried(id)], "{behaviour:?}");
+        let d = delivery(&app, id).await;
+        for attempt in d["attempts"].as_array().unwrap() {
+            assert_eq!(
+                attempt["status"].as_u64(),
+                status.map(u64::from),
+                "{behaviour:?}"
+            );
+            assert_eq!(attempt["error"], reason, "{behaviour:?}");
+        }
+        assert_eq!(receiver.redirected_hits.load(Ordering::SeqCst), 0);
+    }
 }
