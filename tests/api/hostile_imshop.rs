@@ -388,3 +388,34 @@ async fn a_dashboard_back_link_with_crlf_falls_back_to_a_safe_page() {
         "/?done=Sandbox+reset%3A+everything+forgotten%2C+clock+at+real+time."
     );
 }
+
+#[tokio::test]
+async fn a_dashboard_form_that_is_not_a_form_is_the_dashboards_own_400() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "application/json",
+            r#"{"seconds": 5}"#,
+            "Form requests must have `Content-Type: application/x-www-form-urlencoded`",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "back=%2F",
+            "Failed to deserialize form body: missing field `seconds`",
+        ),
+    ];
+
+    for (content_type, body, message) in cases {
+        let response = app
+            .client
+            .post(app.url("/actions/clock"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), 400, "{content_type}");
+        assert_eq!(response.text().await.unwrap(), message, "{content_type}");
+    }
+}
