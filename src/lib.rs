@@ -27,6 +27,8 @@ pub mod config;
 pub mod core;
 pub mod demo;
 pub mod fixtures;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod providers;
 pub mod serve;

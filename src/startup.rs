@@ -92,6 +92,11 @@ pub fn router(state: AppState) -> Router {
     let core = state.core.clone();
     let routed = routes
         .merge(dashboard::router())
+        // The control plane's and dashboard's extractors get the providers'
+        // body limit too (axum's default is 2 MB).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.core.max_body_bytes,
+        ))
         .layer(Extension(Arc::new(api)))
         // Per route: the metrics label is the matched route.
         .layer(middleware::from_fn_with_state(

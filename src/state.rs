@@ -67,6 +67,8 @@ impl AppState {
                 "intellectmoney_invoices",
                 self.intellectmoney.invoice_count(),
             ),
+            ("imshop_runs", self.imshop.runs.len()),
+            ("imshop_runs_capacity", self.imshop.runs.capacity()),
         ]
     }
 }

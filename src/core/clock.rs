@@ -75,6 +75,11 @@ impl Default for Clock {
     }
 }
 
+/// The farthest the sandbox clock moves from real time: 1 000 years, far
+/// enough for any lifetime in a fixture and far from the end of the
+/// calendar the sandbox can write.
+pub const MAX_OFFSET_MS: i64 = 1_000 * 366 * 24 * 3600 * 1000;
+
 impl Clock {
     pub fn new(source: Arc<dyn TimeSource>) -> Self {
         let (jumps, _) = watch::channel(0);
@@ -87,7 +92,13 @@ impl Clock {
 
     /// The sandbox's "now", in UTC.
     pub fn now(&self) -> OffsetDateTime {
-        self.source.now_utc() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+        let real = self.source.now_utc();
+        // The offset is bounded (see `advance`), so this always adds up;
+        // real time is the answer that cannot fail.
+        real.checked_add(Duration::milliseconds(
+            self.offset_ms.load(Ordering::Relaxed),
+        ))
+        .unwrap_or(real)
     }
 
     /// How far the sandbox clock is ahead of real time.
@@ -96,13 +107,25 @@ impl Clock {
     }
 
     /// Moves the clock forward (a negative amount moves it back).
+    /// The offset stays within ±[`MAX_OFFSET_MS`]: many advances would
+    /// otherwise carry "now" past the year 9999, where every date
+    /// computation of every request fails.
     pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
-        let new = self
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(if by.is_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        let bounded = |current: i64| {
+            current
+                .saturating_add(ms)
+                .clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS)
+        };
+        let previous = self
             .offset_ms
-            .fetch_add(ms, Ordering::Relaxed)
-            .saturating_add(ms);
-        self.jumps.send_replace(new);
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| Some(bounded(c)))
+            .unwrap_or_else(|c| c);
+        self.jumps.send_replace(bounded(previous));
     }
 
     /// Back to real time.
@@ -152,6 +175,27 @@ mod tests {
         let other = clock.clone();
         other.advance(Duration::seconds(90));
         assert_eq!(clock.offset(), Duration::seconds(90));
+    }
+
+    /// Found by schemathesis: a hundred advances of a century carried
+    /// "now" past the year 9999 and every request after that panicked.
+    #[test]
+    fn the_offset_stays_within_its_bound_however_often_the_clock_moves() {
+        let clock = Clock::new(Arc::new(FixedTime::new(datetime!(2026-01-01 00:00 UTC))));
+
+        for _ in 0..200 {
+            clock.advance(Duration::days(100 * 366));
+        }
+        let far = clock.now();
+        clock.advance(Duration::MAX);
+        clock.advance(Duration::MIN);
+
+        assert_eq!(
+            far,
+            datetime!(2026-01-01 00:00 UTC) + Duration::milliseconds(MAX_OFFSET_MS)
+        );
+        assert_eq!(clock.offset(), Duration::milliseconds(-MAX_OFFSET_MS));
+        assert!(clock.now().year() > 900);
     }
 
     #[test]

@@ -18,6 +18,12 @@ pub enum CoreError {
     /// 409: the object is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),
+    /// 405: the path exists, the method does not.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// 413: the body is larger than `max_body_bytes`.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl CoreError {
@@ -26,6 +32,8 @@ impl CoreError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         }
     }
 }
@@ -40,7 +48,11 @@ impl IntoResponse for CoreError {
 
 impl From<JsonRejection> for CoreError {
     fn from(rejection: JsonRejection) -> Self {
-        Self::BadRequest(rejection.body_text())
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::TooLarge(rejection.body_text())
+        } else {
+            Self::BadRequest(rejection.body_text())
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! (concurrently, so one slow receiver never holds up the others), and tests
 //! call it directly until the queue is empty.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -220,6 +220,30 @@ pub enum OutboxError {
 struct Queue {
     deliveries: BTreeMap<u64, Delivery>,
     next_id: u64,
+    /// Attempts under way per receiver (scheme, host and port), so one
+    /// receiver that hangs cannot take every worker slot.
+    in_flight: HashMap<String, usize>,
+}
+
+/// The receiver a URL names: scheme, host and port.
+fn receiver_of(url: &str) -> String {
+    reqwest::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.origin().ascii_serialization())
+}
+
+impl Queue {
+    fn start_attempt(&mut self, url: &str) {
+        *self.in_flight.entry(receiver_of(url)).or_default() += 1;
+    }
+
+    fn end_attempt(&mut self, url: &str) {
+        let receiver = receiver_of(url);
+        if let Some(count) = self.in_flight.get_mut(&receiver) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.in_flight.remove(&receiver);
+            }
+        }
+    }
 }
 
 /// The outbox. Cloning shares it.
@@ -405,6 +429,7 @@ impl Outbox {
     pub fn clear(&self) {
         let mut queue = self.queue.lock().unwrap();
         queue.deliveries.clear();
+        queue.in_flight.clear();
     }
 
     /// Wakes the worker (for example after the clock moved).
@@ -412,22 +437,30 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// Claims the earliest due delivery, marking it in flight.
-    fn claim_due(&self) -> Option<Delivery> {
+    /// Claims the earliest due delivery whose receiver has fewer than
+    /// `per_receiver` attempts under way, marking it in flight.
+    fn claim_due(&self, per_receiver: usize) -> Option<Delivery> {
         let now = self.clock.now();
         let mut queue = self.queue.lock().unwrap();
+        let busy = |q: &Queue, url: &str| {
+            q.in_flight.get(&receiver_of(url)).copied().unwrap_or(0) >= per_receiver
+        };
         let id = queue
             .deliveries
             .values()
             .filter_map(|d| match d.state {
-                DeliveryState::Pending { due } if due <= now => Some((due, d.id)),
+                DeliveryState::Pending { due } if due <= now && !busy(&queue, &d.url) => {
+                    Some((due, d.id))
+                }
                 _ => None,
             })
             .min()?
             .1;
         let delivery = queue.deliveries.get_mut(&id)?;
         delivery.state = DeliveryState::InFlight;
-        Some(delivery.clone())
+        let delivery = delivery.clone();
+        queue.start_attempt(&delivery.url);
+        Some(delivery)
     }
 
     /// When the next pending delivery falls due, by the sandbox clock.
@@ -446,7 +479,7 @@ impl Outbox {
 
     /// Delivers the earliest due delivery, if any: one attempt, recorded.
     pub async fn try_deliver_next(&self) -> DeliveryOutcome {
-        match self.claim_due() {
+        match self.claim_due(usize::MAX) {
             Some(delivery) => self.attempt(delivery).await,
             None => DeliveryOutcome::QueueEmpty,
         }
@@ -497,8 +530,12 @@ impl Outbox {
 
         let (outcome, number, summary) = {
             let mut queue = self.queue.lock().unwrap();
-            let Some(stored) = queue.deliveries.get_mut(&delivery.id) else {
+            if !queue.deliveries.contains_key(&delivery.id) {
                 // Reset while the attempt was under way: nothing to record.
+                return DeliveryOutcome::QueueEmpty;
+            }
+            queue.end_attempt(&delivery.url);
+            let Some(stored) = queue.deliveries.get_mut(&delivery.id) else {
                 return DeliveryOutcome::QueueEmpty;
             };
             stored.attempts.push(attempt);
@@ -595,15 +632,18 @@ impl Outbox {
     }
 
     /// Runs deliveries until `shutdown` fires: each due delivery in its own
-    /// task (at most `concurrency` at once), sleeping until the next one is
-    /// due by the sandbox clock, or until something is enqueued or the clock
-    /// jumps.
+    /// task (at most `concurrency` at once, and at most a quarter of them
+    /// to one receiver, so receivers that hang cannot hold up the others),
+    /// sleeping until the next one is due by the sandbox clock, or until
+    /// something is enqueued or the clock jumps.
     pub async fn run_worker(self, concurrency: usize, shutdown: CancellationToken) {
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let concurrency = concurrency.max(1);
+        let per_receiver = (concurrency / 4).max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
         let mut jumps = self.clock.subscribe();
         loop {
             while let Ok(permit) = Arc::clone(&permits).try_acquire_owned() {
-                let Some(delivery) = self.claim_due() else {
+                let Some(delivery) = self.claim_due(per_receiver) else {
                     drop(permit);
                     break;
                 };
@@ -645,8 +685,14 @@ impl Outbox {
                     d.state = DeliveryState::InFlight;
                     d.clone()
                 })
-                .collect()
+                .collect::<Vec<_>>()
         };
+        {
+            let mut queue = self.queue.lock().unwrap();
+            for d in &waiting {
+                queue.start_attempt(&d.url);
+            }
+        }
         if waiting.is_empty() {
             return 0;
         }

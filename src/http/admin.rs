@@ -87,7 +87,8 @@ async fn advance_clock(
     State(core): State<Core>,
     AdminJson(body): AdminJson<AdvanceRequest>,
 ) -> Result<Json<ClockResponse>, CoreError> {
-    if body.seconds.abs() > MAX_ADVANCE_SECONDS {
+    // `unsigned_abs`: the absolute value of i64::MIN overflows.
+    if body.seconds.unsigned_abs() > MAX_ADVANCE_SECONDS.unsigned_abs() {
         return Err(CoreError::BadRequest(format!(
             "seconds must be within ±{MAX_ADVANCE_SECONDS}"
         )));
@@ -112,7 +113,7 @@ struct JournalParams {
 
 /// `GET /__sandbox/journal?provider=&object=&kind=&limit=`: the newest
 /// matching entries, oldest first.
-#[utoipa::path(get, path = "/journal", tag = "sandbox", params(JournalParams), responses((status = 200, description = "Journal entries, oldest first")))]
+#[utoipa::path(get, path = "/journal", tag = "sandbox", params(JournalParams), responses((status = 200, description = "Journal entries, oldest first"), (status = 400, description = "A parameter that is not what it should be (`limit` a number, `kind` a known kind)")))]
 async fn get_journal(
     State(core): State<Core>,
     AdminQuery(params): AdminQuery<JournalParams>,
@@ -153,7 +154,7 @@ async fn list_webhooks(State(core): State<Core>) -> impl IntoResponse {
 }
 
 /// `GET /__sandbox/webhooks/{id}`.
-#[utoipa::path(get, path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery"), (status = 404, description = "No such delivery")))]
+#[utoipa::path(get, path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery"), (status = 404, description = "No such delivery"), (status = 400, description = "The id is not a number")))]
 async fn get_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
@@ -175,7 +176,7 @@ struct RedeliverParams {
 
 /// `POST /__sandbox/webhooks/{id}/redeliver[?bad_signature=true]`: one more
 /// attempt now.
-#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id"), RedeliverParams), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery"), (status = 409, description = "A wrong signature was asked for a delivery that carries none")))]
+#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id"), RedeliverParams), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery"), (status = 409, description = "A wrong signature was asked for a delivery that carries none"), (status = 400, description = "The id is not a number")))]
 async fn redeliver_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
@@ -228,7 +229,7 @@ async fn disarm_all(State(core): State<Core>) -> impl IntoResponse {
 }
 
 /// `DELETE /__sandbox/scenarios/{handle}`: disarm one.
-#[utoipa::path(delete, path = "/scenarios/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from arming")), responses((status = 204, description = "Disarmed"), (status = 404, description = "Nothing armed under that handle")))]
+#[utoipa::path(delete, path = "/scenarios/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from arming")), responses((status = 204, description = "Disarmed"), (status = 404, description = "Nothing armed under that handle"), (status = 400, description = "The id is not a number")))]
 async fn disarm_one(
     State(core): State<Core>,
     AdminPath(handle): AdminPath<u64>,
@@ -268,7 +269,7 @@ async fn clear_faults(State(core): State<Core>) -> StatusCode {
 }
 
 /// `DELETE /__sandbox/faults/{handle}`: remove one fault.
-#[utoipa::path(delete, path = "/faults/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from adding")), responses((status = 204, description = "Removed"), (status = 404, description = "No such fault")))]
+#[utoipa::path(delete, path = "/faults/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from adding")), responses((status = 204, description = "Removed"), (status = 404, description = "No such fault"), (status = 400, description = "The id is not a number")))]
 async fn remove_fault(
     State(core): State<Core>,
     AdminPath(handle): AdminPath<u64>,

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -23,7 +23,12 @@ pub async fn observe(State(core): State<Core>, mut request: Request, next: Next)
     let hosted = providers::provider_of(request.uri().path());
     let mut response = match hosted {
         Some(provider) => record_exchange(&core, provider, request, next).await,
-        None => next.run(request).await,
+        None => {
+            // Cheap clones (shared bytes), kept for a routing error's message.
+            let (uri, method) = (request.uri().clone(), request.method().clone());
+            let response = next.run(request).await;
+            envelope_routing_error(&response, None, &uri, &method).unwrap_or(response)
+        }
     };
     crate::http::security::add_headers(&mut response, hosted.is_some());
     response
@@ -145,8 +150,12 @@ async fn record_exchange(
             .into_response(),
         // Outbound-only actions never reach here (validated when added).
         Some(Action::Pass | Action::BadSignature) | None => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+            let (uri, method) = (parts.uri.clone(), parts.method.clone());
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            // Enveloped here so the journal shows what the client got.
+            envelope_routing_error(&response, Some(provider), &uri, &method).unwrap_or(response)
         }
     };
 
@@ -231,4 +240,45 @@ fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'sta
         current = e.source();
     }
     false
+}
+
+/// The router's own 404 and 405 (no route, or a route without that
+/// method: an empty body) in the envelope of the provider the path belongs
+/// to, or the control plane's, so a client never gets a bare status it
+/// cannot parse. `Allow` is kept. `None` for any other answer.
+fn envelope_routing_error(
+    response: &Response,
+    provider: Option<&'static str>,
+    uri: &axum::http::Uri,
+    method: &axum::http::Method,
+) -> Option<Response> {
+    let status = response.status();
+    let bare = matches!(
+        status,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+    ) && !response.headers().contains_key(header::CONTENT_TYPE);
+    if !bare {
+        return None;
+    }
+    let path = uri.path();
+    let message = if status == StatusCode::NOT_FOUND {
+        format!("No such endpoint: {path}.")
+    } else {
+        format!("Method {method} is not allowed on {path}.")
+    };
+    let mut enveloped = match provider {
+        Some(provider) => providers::transport_error(provider, status, &message),
+        None => {
+            let code = if status == StatusCode::NOT_FOUND {
+                crate::core::error::CoreError::NotFound(message)
+            } else {
+                crate::core::error::CoreError::MethodNotAllowed(message)
+            };
+            code.into_response()
+        }
+    };
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        enveloped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    Some(enveloped)
 }

@@ -104,15 +104,20 @@ pub async fn webhook_receiver(app: &TestApp, status: u16) -> MockServer {
         .respond_with(ResponseTemplate::new(status))
         .mount(&receiver)
         .await;
+    set_webhook_url(app, &format!("{}/hook", receiver.uri())).await;
+    receiver
+}
+
+/// Points Softline's webhooks at `url`.
+pub async fn set_webhook_url(app: &TestApp, url: &str) {
     let response = app
         .client
         .put(app.url("/__sandbox/softline/webhook"))
-        .json(&json!({"url": format!("{}/hook", receiver.uri())}))
+        .json(&json!({ "url": url }))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "webhook configured");
-    receiver
 }
 
 /// The bodies of every webhook the receiver got, in order.

@@ -5,7 +5,6 @@
 //! `Sec-Fetch-Site`) with every form post, so a page elsewhere cannot reset
 //! or arm anything in a sandbox a developer has open.
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -43,6 +42,18 @@ impl IntoResponse for ActionError {
     }
 }
 
+/// `Form` whose rejections (wrong content type, a value of the wrong type)
+/// are the dashboard's own 400 rather than axum's plain-text answer.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Form), rejection(ActionError))]
+pub struct ActionForm<T>(pub T);
+
+impl From<axum::extract::rejection::FormRejection> for ActionError {
+    fn from(rejection: axum::extract::rejection::FormRejection) -> Self {
+        Self::Invalid(rejection.body_text())
+    }
+}
+
 /// Refuses a post that a browser says came from another origin.
 pub fn same_origin(headers: &HeaderMap) -> Result<(), ActionError> {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
@@ -64,6 +75,9 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), ActionError> {
 fn back_to(back: Option<&str>, fallback: &str, notice: &str) -> Redirect {
     let path = back
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        // A control character (CR, LF) cannot be in a `Location` header:
+        // axum would answer a plain-text 500.
+        .filter(|b| !b.chars().any(char::is_control))
         .unwrap_or(fallback);
     let (path, _) = path.split_once('?').unwrap_or((path, ""));
     let query = serde_urlencoded::to_string([("done", notice)]).unwrap_or_default();
@@ -79,7 +93,7 @@ pub struct Back {
 pub async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<Back>,
+    ActionForm(form): ActionForm<Back>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     state.reset();
@@ -100,7 +114,7 @@ pub struct ClockForm {
 pub async fn advance_clock(
     State(core): State<Core>,
     headers: HeaderMap,
-    Form(form): Form<ClockForm>,
+    ActionForm(form): ActionForm<ClockForm>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     let seconds = parse_span(&form.seconds).ok_or_else(|| {
@@ -135,7 +149,8 @@ fn parse_span(text: &str) -> Option<i64> {
     };
     number
         .checked_mul(factor)
-        .filter(|s| s.abs() <= 100 * 366 * 86_400)
+        // `unsigned_abs`: the absolute value of i64::MIN overflows.
+        .filter(|s| s.unsigned_abs() <= 100 * 366 * 86_400)
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,7 +166,7 @@ pub struct ArmForm {
 pub async fn arm_scenario(
     State(core): State<Core>,
     headers: HeaderMap,
-    Form(form): Form<ArmForm>,
+    ActionForm(form): ActionForm<ArmForm>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     let times = match form.times.as_deref().map(str::trim) {
@@ -189,7 +204,7 @@ pub async fn disarm_scenario(
     State(core): State<Core>,
     headers: HeaderMap,
     AdminPath(handle): AdminPath<u64>,
-    Form(form): Form<Back>,
+    ActionForm(form): ActionForm<Back>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     let done = if core.scenarios.disarm(handle) {
@@ -236,7 +251,7 @@ fn parse_field<T: std::str::FromStr>(
 pub async fn add_fault(
     State(core): State<Core>,
     headers: HeaderMap,
-    Form(form): Form<FaultForm>,
+    ActionForm(form): ActionForm<FaultForm>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     let latency_ms = match blank_to_none(form.latency_ms) {
@@ -287,7 +302,7 @@ pub async fn remove_fault(
     State(core): State<Core>,
     headers: HeaderMap,
     AdminPath(handle): AdminPath<u64>,
-    Form(form): Form<Back>,
+    ActionForm(form): ActionForm<Back>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     let done = if core.faults.remove(handle) {
@@ -310,7 +325,7 @@ pub async fn redeliver(
     State(core): State<Core>,
     headers: HeaderMap,
     AdminPath(id): AdminPath<u64>,
-    Form(form): Form<RedeliverForm>,
+    ActionForm(form): ActionForm<RedeliverForm>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
     let bad_signature = form.bad_signature.as_deref() == Some("true");

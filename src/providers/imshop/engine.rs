@@ -713,43 +713,7 @@ impl Recorder<'_> {
         answer: &Answer,
         exchange: &Arc<Exchange>,
     ) -> Option<reqwest::Url> {
-        let Some(raw) = answer.text("paymentUrl") else {
-            self.check(
-                at,
-                "create",
-                CheckName::PaymentUrlAbsolute,
-                CheckStatus::Failed,
-                format!(
-                    "paymentUrl is {}: the app has no page to open",
-                    answer.describe("paymentUrl")
-                ),
-                Evidence::exchange(exchange),
-            );
-            return None;
-        };
-        let parsed = reqwest::Url::parse(raw).ok().filter(|u| u.host().is_some());
-        let (status, message, usable) = match parsed.as_ref().map(reqwest::Url::scheme) {
-            Some("https") => (
-                CheckStatus::Passed,
-                format!("{raw} is absolute https"),
-                true,
-            ),
-            Some("http") => (
-                CheckStatus::Warning,
-                format!("{raw} is plain http: IMSHOP requires https in production"),
-                true,
-            ),
-            Some(scheme) => (
-                CheckStatus::Failed,
-                format!("{raw:?} has scheme {scheme:?}; expected an absolute http(s) URL"),
-                false,
-            ),
-            None => (
-                CheckStatus::Failed,
-                format!("{raw:?} is not an absolute URL"),
-                false,
-            ),
-        };
+        let (status, message, usable) = payment_url_verdict(answer);
         self.check(
             at,
             "create",
@@ -758,7 +722,7 @@ impl Recorder<'_> {
             message,
             Evidence::exchange(exchange),
         );
-        if usable { parsed } else { None }
+        usable
     }
 
     /// `regexes_valid`: both compile and differ. A regex that does not
@@ -770,53 +734,7 @@ impl Recorder<'_> {
         exchange: &Arc<Exchange>,
         payment_url: Option<&reqwest::Url>,
     ) -> Regexes {
-        let mut problems = Vec::new();
-        let mut compile = |field: &str| -> Option<Regex> {
-            let text = answer.text(field)?;
-            if text.is_empty() {
-                problems.push(format!("{field} is empty: it would match every URL"));
-                return None;
-            }
-            match Regex::new(text) {
-                Ok(regex) => Some(regex),
-                Err(err) => {
-                    let first = err
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned();
-                    problems.push(format!(
-                        "{field} {text:?} does not compile ({first}; lookaround and backreferences are not supported)"
-                    ));
-                    None
-                }
-            }
-        };
-        let regexes = Regexes {
-            success: compile("successRegex"),
-            failure: compile("failureRegex"),
-        };
-        if let (Some(s), Some(f)) = (answer.text("successRegex"), answer.text("failureRegex")) {
-            if s == f {
-                problems.push(format!("successRegex and failureRegex are the same ({s:?}): the app cannot tell success from failure"));
-            }
-        }
-        let mut warning = None;
-        if problems.is_empty() {
-            if let Some(which) = payment_url.and_then(|u| regexes.matching(u.as_str())) {
-                warning = Some(format!(
-                    "paymentUrl itself matches {}: an app that checks the first page closes the screen at once",
-                    which.field()
-                ));
-            }
-        }
-        let (status, message) = match (problems.is_empty(), warning) {
-            (false, _) => (CheckStatus::Failed, problems.join("; ")),
-            (true, Some(warning)) => (CheckStatus::Warning, warning),
-            (true, None) => (CheckStatus::Passed, "both compile and differ".to_owned()),
-        };
+        let (regexes, status, message) = regexes_verdict(answer, payment_url);
         self.check(
             at,
             "create",
@@ -1354,6 +1272,102 @@ impl Recorder<'_> {
             Evidence::exchange(&exchange),
         );
     }
+}
+
+/// The `payment_url_absolute` verdict on a `create` answer, and the URL
+/// the web view can open when there is one. Pure, so the fuzz target runs
+/// exactly what a run does.
+pub fn payment_url_verdict(answer: &Answer) -> (CheckStatus, String, Option<reqwest::Url>) {
+    let Some(raw) = answer.text("paymentUrl") else {
+        return (
+            CheckStatus::Failed,
+            format!(
+                "paymentUrl is {}: the app has no page to open",
+                answer.describe("paymentUrl")
+            ),
+            None,
+        );
+    };
+    let parsed = reqwest::Url::parse(raw).ok().filter(|u| u.host().is_some());
+    let (status, message, usable) = match parsed.as_ref().map(reqwest::Url::scheme) {
+        Some("https") => (
+            CheckStatus::Passed,
+            format!("{raw} is absolute https"),
+            true,
+        ),
+        Some("http") => (
+            CheckStatus::Warning,
+            format!("{raw} is plain http: IMSHOP requires https in production"),
+            true,
+        ),
+        Some(scheme) => (
+            CheckStatus::Failed,
+            format!("{raw:?} has scheme {scheme:?}; expected an absolute http(s) URL"),
+            false,
+        ),
+        None => (
+            CheckStatus::Failed,
+            format!("{raw:?} is not an absolute URL"),
+            false,
+        ),
+    };
+    (status, message, if usable { parsed } else { None })
+}
+
+/// The `regexes_valid` verdict on a `create` answer, with the regexes that
+/// compiled. Pure, like [`payment_url_verdict`].
+pub fn regexes_verdict(
+    answer: &Answer,
+    payment_url: Option<&reqwest::Url>,
+) -> (Regexes, CheckStatus, String) {
+    let mut problems = Vec::new();
+    let mut compile = |field: &str| -> Option<Regex> {
+        let text = answer.text(field)?;
+        if text.is_empty() {
+            problems.push(format!("{field} is empty: it would match every URL"));
+            return None;
+        }
+        match Regex::new(text) {
+            Ok(regex) => Some(regex),
+            Err(err) => {
+                let first = err
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+                problems.push(format!(
+                    "{field} {text:?} does not compile ({first}; lookaround and backreferences are not supported)"
+                ));
+                None
+            }
+        }
+    };
+    let regexes = Regexes {
+        success: compile("successRegex"),
+        failure: compile("failureRegex"),
+    };
+    if let (Some(s), Some(f)) = (answer.text("successRegex"), answer.text("failureRegex")) {
+        if s == f {
+            problems.push(format!("successRegex and failureRegex are the same ({s:?}): the app cannot tell success from failure"));
+        }
+    }
+    let mut warning = None;
+    if problems.is_empty() {
+        if let Some(which) = payment_url.and_then(|u| regexes.matching(u.as_str())) {
+            warning = Some(format!(
+                "paymentUrl itself matches {}: an app that checks the first page closes the screen at once",
+                which.field()
+            ));
+        }
+    }
+    let (status, message) = match (problems.is_empty(), warning) {
+        (false, _) => (CheckStatus::Failed, problems.join("; ")),
+        (true, Some(warning)) => (CheckStatus::Warning, warning),
+        (true, None) => (CheckStatus::Passed, "both compile and differ".to_owned()),
+    };
+    (regexes, status, message)
 }
 
 fn unreachable_end() -> (CheckStatus, String) {

@@ -250,6 +250,21 @@ impl Runs {
             .cloned()
     }
 
+    /// Runs kept, in any state (metrics).
+    pub fn len(&self) -> usize {
+        self.runs.lock().unwrap().len()
+    }
+
+    /// Whether no run is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Most runs kept (the fixture's `runs_kept`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Every run kept, newest first.
     pub fn list(&self) -> Vec<Arc<RunRecord>> {
         self.runs.lock().unwrap().iter().rev().cloned().collect()

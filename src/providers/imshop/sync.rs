@@ -156,7 +156,7 @@ impl SyncInbox {
 }
 
 /// Reads a sync body into a report, naming the first problem.
-fn read_report(body: &Value) -> Result<SyncReport, String> {
+pub fn read_report(body: &Value) -> Result<SyncReport, String> {
     let Some(object) = body.as_object() else {
         return Err("the body must be a JSON object".to_owned());
     };

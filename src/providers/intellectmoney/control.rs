@@ -70,7 +70,7 @@ fn not_found(id: u64) -> CoreError {
 /// `GET /__sandbox/intellectmoney/invoices/{id}`.
 #[utoipa::path(get, path = "/invoices/{id}", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
-    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 404, description = "No such invoice")))]
+    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 400, description = "The id is not a number")))]
 async fn get_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
@@ -102,7 +102,7 @@ fn apply(
 /// charged (6 → 5).
 #[utoipa::path(post, path = "/invoices/{id}/capture", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
-    responses((status = 200, description = "Captured; a paymentStatus 5 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "The invoice is not held")))]
+    responses((status = 200, description = "Captured; a paymentStatus 5 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "The invoice is not held"), (status = 400, description = "The id is not a number")))]
 async fn capture_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
@@ -115,7 +115,7 @@ async fn capture_invoice(
 /// is annulled, or a held amount released (3 or 6 → 4).
 #[utoipa::path(post, path = "/invoices/{id}/cancel", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
-    responses((status = 200, description = "Cancelled; a paymentStatus 4 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "Paid, refunded or already cancelled")))]
+    responses((status = 200, description = "Cancelled; a paymentStatus 4 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "Paid, refunded or already cancelled"), (status = 400, description = "The id is not a number")))]
 async fn cancel_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,

@@ -125,6 +125,19 @@ impl Envelope {
     /// The answer as an XML document with a `<Response>` root.
     pub fn to_xml(&self) -> String {
         let body = quick_xml::se::to_string_with_root("Response", self).unwrap_or_default();
+        // The serializer escapes markup but not characters XML 1.0 forbids
+        // outright (a method name from the path with `%01` in it): those
+        // become U+FFFD, so the answer is always well-formed.
+        let body: String = body
+            .chars()
+            .map(|c| {
+                if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{body}")
     }
 }

@@ -162,20 +162,23 @@ impl State {
     }
 
     /// Changes an invoice through `f`; a status change it reports is
-    /// journaled and notified once the store's lock is released.
+    /// journaled and its notification queued under the same lock, so
+    /// notifications of concurrent changes leave in the order the changes
+    /// happened (a merchant must never see "paid" after "refunded").
+    /// Announcing takes the journal's, the deadlines' and the outbox's
+    /// locks, none of which is ever held while taking a store lock.
     pub fn update<R>(
         &self,
         invoice_id: u64,
         f: impl FnOnce(&mut Invoice) -> (R, Option<Transition>),
     ) -> Option<R> {
-        let (result, changed) = self.invoices.update(&invoice_id, |invoice| {
+        self.invoices.update(&invoice_id, |invoice| {
             let (result, transition) = f(invoice);
-            (result, transition.map(|t| (t, invoice.clone())))
-        })?;
-        if let Some((transition, invoice)) = changed {
-            self.announce(&invoice, transition);
-        }
-        Some(result)
+            if let Some(transition) = transition {
+                self.announce(invoice, transition);
+            }
+            result
+        })
     }
 
     /// Journals a status change and sends its notification.

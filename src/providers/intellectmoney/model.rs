@@ -831,6 +831,149 @@ mod tests {
         );
     }
 
+    /// What can happen to an invoice: a payment started by the API or a
+    /// page, polls, the buyer's decision, the control plane's moves, the
+    /// clock.
+    #[derive(Debug, Clone)]
+    enum Event {
+        Start(Plan),
+        Poll,
+        Decide(Option<Decline>),
+        Capture,
+        Cancel,
+        /// `None` refunds the whole amount; else this many minor units.
+        Refund(Option<u64>),
+        /// The clock moves on by this many minutes (the sweep runs).
+        Advance(u32),
+    }
+
+    fn event() -> impl proptest::strategy::Strategy<Value = Event> {
+        use proptest::prelude::*;
+        let plan = prop_oneof![
+            Just(Plan::Approve),
+            Just(Plan::AskBuyer),
+            Just(Plan::Decline(Decline::Card)),
+        ];
+        prop_oneof![
+            plan.prop_map(Event::Start),
+            Just(Event::Poll),
+            prop_oneof![Just(None), Just(Some(Decline::ThreeDs))].prop_map(Event::Decide),
+            Just(Event::Capture),
+            Just(Event::Cancel),
+            proptest::option::of(0u64..2000).prop_map(Event::Refund),
+            (1u32..3000).prop_map(Event::Advance),
+        ]
+    }
+
+    fn legal(from: InvoiceStatus, to: InvoiceStatus) -> bool {
+        use InvoiceStatus::*;
+        matches!(
+            (from, to),
+            (Created, Paid | Held | Cancelled) | (Held, Paid | Cancelled) | (Paid, Refunded)
+        )
+    }
+
+    /// Applies one event the way the handlers do; returns the transitions
+    /// reported.
+    fn apply(invoice: &mut Invoice, event: Event, now: &mut OffsetDateTime) -> Vec<Transition> {
+        let settle = |invoice: &mut Invoice, finish: Option<Finish>| {
+            finish.and_then(|f| invoice.settle(f)).into_iter().collect()
+        };
+        match event {
+            Event::Start(plan) => {
+                if invoice.check_payable(*now).is_ok() {
+                    invoice.payment = Some(Payment::new(
+                        PaymentMethod::Bnpl,
+                        Origin::Hosted,
+                        plan,
+                        *now,
+                        "1".into(),
+                    ));
+                }
+                vec![]
+            }
+            Event::Poll => {
+                let finish = invoice
+                    .payment
+                    .as_mut()
+                    .and_then(|p| p.advance(&POLLS, *now, true).1);
+                settle(invoice, finish)
+            }
+            Event::Decide(decline) => {
+                let finish = invoice
+                    .payment
+                    .as_mut()
+                    .and_then(|p| p.decide(decline, *now).ok());
+                settle(invoice, finish)
+            }
+            Event::Capture => invoice.capture(*now).into_iter().collect(),
+            Event::Cancel => invoice.cancel(*now).into_iter().collect(),
+            Event::Refund(minor) => invoice
+                .refund(minor.map(Amount::from_minor), *now)
+                .into_iter()
+                .collect(),
+            Event::Advance(minutes) => {
+                *now += Duration::minutes(i64::from(minutes));
+                invoice.tick(*now).into_iter().collect()
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// No sequence of events leaves an illegal state: every status
+        /// change is a row of the table and is reported (so notified), a
+        /// hold has its deadline, a refund its amount, a cancelled or
+        /// refunded invoice stays so, and no payment is left running on an
+        /// invoice that cannot be paid.
+        #[test]
+        fn no_sequence_of_events_leaves_an_illegal_state(
+            events in proptest::collection::vec(event(), 1..40),
+            hold in proptest::bool::ANY,
+        ) {
+            let mut invoice = invoice();
+            if hold {
+                invoice.terms.hold = Some(Duration::hours(1));
+            }
+            let mut now = T0;
+            for event in events {
+                let before = invoice.clone();
+                let reported = apply(&mut invoice, event.clone(), &mut now);
+                let mut status = before.status;
+                for t in &reported {
+                    proptest::prop_assert_eq!(t.from, status, "{:?}", event);
+                    proptest::prop_assert!(legal(t.from, t.to), "{:?} → {:?}", t.from, t.to);
+                    status = t.to;
+                }
+                proptest::prop_assert_eq!(status, invoice.status, "unreported change on {:?}", event);
+                proptest::prop_assert!(invoice.changed_at >= before.changed_at, "{:?}", event);
+                proptest::prop_assert_eq!(
+                    invoice.status == InvoiceStatus::Held,
+                    invoice.hold_until.is_some()
+                );
+                match invoice.status {
+                    InvoiceStatus::Refunded => {
+                        let refunded = invoice.refund_amount.unwrap_or(Amount::from_minor(0));
+                        proptest::prop_assert!(!refunded.is_zero() && refunded <= invoice.terms.amount);
+                    }
+                    _ => proptest::prop_assert!(invoice.refund_amount.is_none()),
+                }
+                if matches!(before.status, InvoiceStatus::Cancelled | InvoiceStatus::Refunded) {
+                    proptest::prop_assert_eq!(before.status, invoice.status, "terminal");
+                }
+                if !matches!(invoice.status, InvoiceStatus::Created | InvoiceStatus::PartiallyPaid) {
+                    proptest::prop_assert!(
+                        invoice.payment.as_ref().is_none_or(Payment::is_finished),
+                        "a payment runs on a {:?} invoice", invoice.status
+                    );
+                }
+                if matches!(invoice.status, InvoiceStatus::Paid | InvoiceStatus::Held) {
+                    let ok = invoice.payment.as_ref().and_then(Payment::finish).is_some_and(|f| f.decline.is_none());
+                    proptest::prop_assert!(ok, "paid without a successful payment");
+                }
+            }
+        }
+    }
+
     #[test]
     fn wire_names_of_steps_and_status_codes() {
         assert_eq!(PaymentStep::Ok.name(), "Ok");

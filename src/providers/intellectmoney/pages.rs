@@ -633,7 +633,7 @@ async fn read_form(state: &Im, body: Body) -> Params {
 /// of the payment page: `card_number`, `expiry` (MM/YY), `cvc`, `cardholder`.
 #[utoipa::path(post, path = "/pay/{invoice_id}/card", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the 3-D Secure page, the SuccessUrl or the FailUrl"), (status = 422, description = "The page again, with the error")))]
+    responses((status = 303, description = "To the 3-D Secure page, the SuccessUrl or the FailUrl"), (status = 422, description = "The page again, with the error"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_by_card(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -806,7 +806,7 @@ fn one_click(
 /// pays with an approved test card.
 #[utoipa::path(post, path = "/pay/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the SuccessUrl (or the payment page)")))]
+    responses((status = 303, description = "To the SuccessUrl (or the payment page)"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_approve(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -819,7 +819,7 @@ async fn pay_approve(
 /// pays with a declined test card.
 #[utoipa::path(post, path = "/pay/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the FailUrl"), (status = 422, description = "The page with the decline, without a FailUrl")))]
+    responses((status = 303, description = "To the FailUrl"), (status = 422, description = "The page with the decline, without a FailUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_decline(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -859,7 +859,7 @@ fn start_page_method(
 /// the payment page.
 #[utoipa::path(post, path = "/pay/{invoice_id}/sbp", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the SBP page")))]
+    responses((status = 303, description = "To the SBP page"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_by_sbp(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -871,7 +871,7 @@ async fn pay_by_sbp(
 /// from the payment page.
 #[utoipa::path(post, path = "/pay/{invoice_id}/paylate", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the PayLate page")))]
+    responses((status = 303, description = "To the PayLate page"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_by_paylate(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -883,7 +883,7 @@ async fn pay_by_paylate(
 /// to the invoice's BackUrl.
 #[utoipa::path(get, path = "/pay/{invoice_id}/back", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the BackUrl (or the payment page)")))]
+    responses((status = 303, description = "To the BackUrl (or the payment page)"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn back_to_shop(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -997,7 +997,7 @@ fn three_ds(
 /// (`Form3DS` of a card payment posts here).
 #[utoipa::path(get, path = "/3ds/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "HTML page with the code form", content_type = "text/html")))]
+    responses((status = 200, description = "HTML page with the code form", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html"), (status = 422, description = "The code form again, with the error", content_type = "text/html")))]
 async fn three_ds_page(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1009,7 +1009,7 @@ async fn three_ds_page(
 /// as `Form3DS` opens it (a POST with `data`).
 #[utoipa::path(post, path = "/3ds/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "HTML page with the code form", content_type = "text/html")))]
+    responses((status = 200, description = "HTML page with the code form", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html"), (status = 422, description = "The code form again, with the error", content_type = "text/html")))]
 async fn three_ds_page_post(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1021,7 +1021,7 @@ async fn three_ds_page_post(
 /// `code` 123456 approves, any other declines; then to the ReturnUrl.
 #[utoipa::path(post, path = "/3ds/{invoice_id}/confirm", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the ReturnUrl (API), or the SuccessUrl/FailUrl (payment page)"), (status = 422, description = "No code typed")))]
+    responses((status = 303, description = "To the ReturnUrl (API), or the SuccessUrl/FailUrl (payment page)"), (status = 422, description = "No code typed"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn three_ds_confirm(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1057,7 +1057,7 @@ fn decide_on_page(
 /// on the 3-D Secure page.
 #[utoipa::path(post, path = "/3ds/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the ReturnUrl or SuccessUrl")))]
+    responses((status = 303, description = "To the ReturnUrl or SuccessUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn three_ds_approve(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1069,7 +1069,7 @@ async fn three_ds_approve(
 /// on the 3-D Secure page.
 #[utoipa::path(post, path = "/3ds/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the ReturnUrl or FailUrl")))]
+    responses((status = 303, description = "To the ReturnUrl or FailUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn three_ds_decline(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1130,7 +1130,7 @@ fn schedule(state: &Im, invoice: &Invoice) -> Vec<Installment> {
 /// the instalment plan, to accept or decline.
 #[utoipa::path(get, path = "/paylate/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn paylate_page(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1142,7 +1142,7 @@ async fn paylate_page(
 /// as `Form3DS` opens it (a POST).
 #[utoipa::path(post, path = "/paylate/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn paylate_page_post(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1154,7 +1154,7 @@ async fn paylate_page_post(
 /// `Ok`, paymentStatus 5, to the SuccessUrl.
 #[utoipa::path(post, path = "/paylate/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the SuccessUrl")))]
+    responses((status = 303, description = "To the SuccessUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn paylate_approve(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1166,7 +1166,7 @@ async fn paylate_approve(
 /// `Error`, to the FailUrl.
 #[utoipa::path(post, path = "/paylate/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the FailUrl")))]
+    responses((status = 303, description = "To the FailUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn paylate_decline(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1178,7 +1178,7 @@ async fn paylate_decline(
 /// and the bank's answer.
 #[utoipa::path(get, path = "/sbp/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
     match awaiting(&state, path, is_sbp) {
         Ok((invoice, _)) => {
@@ -1195,7 +1195,7 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
 /// SBP approve (no public page): `Ok`, to the SuccessUrl.
 #[utoipa::path(post, path = "/sbp/{invoice_id}/approve", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the SuccessUrl")))]
+    responses((status = 303, description = "To the SuccessUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn sbp_approve(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1206,7 +1206,7 @@ async fn sbp_approve(
 /// SBP decline (no public page): `Error`, to the FailUrl.
 #[utoipa::path(post, path = "/sbp/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the FailUrl")))]
+    responses((status = 303, description = "To the FailUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn sbp_decline(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -1218,7 +1218,7 @@ async fn sbp_decline(
 /// here, shaped like a QR code but encoding nothing.
 #[utoipa::path(get, path = "/sbp/{invoice_id}/qr.svg", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "SVG image", content_type = "image/svg+xml")))]
+    responses((status = 200, description = "SVG image", content_type = "image/svg+xml"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn sbp_qr(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
     match load(&state, path) {
         Ok(invoice) => (

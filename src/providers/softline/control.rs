@@ -74,6 +74,7 @@ pub async fn put_webhook(
     params(("order_id" = u64, Path, description = "A Softline `order_id`")),
     responses(
         (status = 200, description = "Refunded: the order is `deleted`", body = RefundResponse),
+        (status = 400, description = "The order id is not a number"),
         (status = 404, description = "No such order"),
         (status = 409, description = "The order is not `paid`"),
     )
@@ -83,13 +84,18 @@ pub async fn refund_order(
     AdminPath(order_id): AdminPath<u64>,
 ) -> Result<Json<RefundResponse>, CoreError> {
     let now = state.core.clock.now();
+    // Queued under the payment's lock, in order with any concurrent change.
     let refunded = state
-        .update(order_id, |p| p.refund(now).map(|t| (t, p.clone())))
+        .update(order_id, |p| {
+            p.refund(now).map(|t| {
+                webhooks::enqueue(&state, Event::ProductReturned, p, now);
+                (t, p.clone())
+            })
+        })
         .ok_or_else(|| CoreError::NotFound(format!("no Softline order {order_id}")))?
         .map_err(|e| CoreError::Conflict(format!("order {order_id} cannot be refunded: {e}")))?;
     let (transition, payment) = refunded;
     state.journal_transition(order_id, &transition);
-    webhooks::enqueue(&state, Event::ProductReturned, &payment, now);
     Ok(Json(RefundResponse {
         order_id,
         status: payment.status,

@@ -93,7 +93,8 @@ impl CardExpiry {
         let text = text.trim();
         let (month, year) = match text.split_once('/') {
             Some((m, y)) => (m.trim(), y.trim()),
-            None if text.len() == 4 => text.split_at(2),
+            // ASCII only: splitting inside a multi-byte character panics.
+            None if text.len() == 4 && text.is_ascii() => text.split_at(2),
             None => return None,
         };
         if month.len() != 2 || !matches!(year.len(), 2 | 4) {
@@ -193,6 +194,9 @@ pub enum TransitionError {
     NotPayable(PaymentStatus),
     #[error("the payment is {}; only a paid payment can be refunded", .0.as_str())]
     NotRefundable(PaymentStatus),
+    /// An auto-payment's charge decides its outcome; its form cannot.
+    #[error("the payment's recurring charge is under way")]
+    ChargeUnderWay,
 }
 
 /// One payment.
@@ -473,9 +477,12 @@ impl Payment {
         }
     }
 
-    /// Refuses anything but a `not paid` payment.
+    /// Refuses anything but a `not paid` payment, and an auto-payment whose
+    /// charge is under way (its webhook is already queued: paying it on the
+    /// form too would pay it twice).
     pub fn ensure_payable(&self) -> Result<(), TransitionError> {
         match self.status {
+            PaymentStatus::NotPaid if self.charge.is_some() => Err(TransitionError::ChargeUnderWay),
             PaymentStatus::NotPaid => Ok(()),
             other => Err(TransitionError::NotPayable(other)),
         }
@@ -724,6 +731,24 @@ mod tests {
         ));
     }
 
+    /// Found by the state-machine property test: the form could pay an
+    /// auto-payment whose charge was under way, and a refund then came
+    /// before the charge's own "succeeded".
+    #[test]
+    fn an_auto_payment_cannot_be_paid_on_the_form_while_its_charge_is_under_way() {
+        let mut parent = payment();
+        parent.pay(visa(), T0).unwrap();
+        let mut child = recurring_of(&parent, ChargeOutcome::Succeeds);
+
+        assert_eq!(child.pay(visa(), T0), Err(TransitionError::ChargeUnderWay));
+        assert_eq!(
+            child.start_challenge(visa()),
+            Err(TransitionError::ChargeUnderWay)
+        );
+        child.settle(T0 + Duration::seconds(5), LIFETIME);
+        assert_eq!(child.status, PaymentStatus::Paid);
+    }
+
     #[test]
     fn a_failed_recurring_charge_leaves_the_payment_not_paid() {
         let mut parent = payment();
@@ -849,6 +874,124 @@ mod tests {
         );
     }
 
+    /// What can happen to a payment, as the form, the control plane and
+    /// the clock make it happen.
+    #[derive(Debug, Clone)]
+    enum Event {
+        Pay,
+        Challenge,
+        Decline,
+        Refund,
+        /// The sandbox clock moves on by this many hours; the next read
+        /// settles the payment.
+        Advance(u16),
+    }
+
+    fn event() -> impl proptest::strategy::Strategy<Value = Event> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Event::Pay),
+            Just(Event::Challenge),
+            Just(Event::Decline),
+            Just(Event::Refund),
+            (1u16..=2400).prop_map(Event::Advance),
+        ]
+    }
+
+    /// The facts that hold of every payment in every state.
+    fn assert_consistent(p: &Payment) -> Result<(), proptest::test_runner::TestCaseError> {
+        use proptest::prop_assert;
+        match p.status {
+            PaymentStatus::NotPaid => {
+                prop_assert!(p.paid_at.is_none() && p.deleted_at.is_none(), "{p:?}");
+            }
+            PaymentStatus::Paid => {
+                prop_assert!(p.paid_at.is_some() && p.deleted_at.is_none(), "{p:?}");
+                prop_assert!(
+                    p.challenge.is_none(),
+                    "a paid payment has no pending challenge"
+                );
+            }
+            PaymentStatus::Deleted => {
+                prop_assert!(p.deleted_at.is_some() && p.challenge.is_none(), "{p:?}");
+            }
+        }
+        if let (Some(paid), Some(deleted)) = (p.paid_at, p.deleted_at) {
+            prop_assert!(paid <= deleted, "{p:?}");
+        }
+        Ok(())
+    }
+
+    fn legal(from: PaymentStatus, to: PaymentStatus) -> bool {
+        use PaymentStatus::*;
+        matches!(
+            (from, to),
+            (NotPaid, Paid) | (NotPaid, Deleted) | (Paid, Deleted)
+        )
+    }
+
+    proptest::proptest! {
+        /// No sequence of events leaves an illegal state: every change is a
+        /// documented transition and is reported, a refused event changes
+        /// nothing, and `deleted` is the end.
+        #[test]
+        fn no_sequence_of_events_leaves_an_illegal_state(
+            events in proptest::collection::vec(event(), 1..40),
+            recurring in proptest::bool::ANY,
+        ) {
+            let mut now = T0;
+            let mut p = if recurring {
+                let mut parent = payment();
+                parent.pay(visa(), T0).unwrap();
+                recurring_of(&parent, ChargeOutcome::Succeeds)
+            } else {
+                payment()
+            };
+            for event in events {
+                let before = p.clone();
+                let reported: Vec<(PaymentStatus, PaymentStatus)> = match event {
+                    Event::Pay => match p.pay(visa(), now) {
+                        Ok(t) => vec![(t.from, t.to)],
+                        Err(_) => vec![],
+                    },
+                    Event::Refund => match p.refund(now) {
+                        Ok(t) => vec![(t.from, t.to)],
+                        Err(_) => vec![],
+                    },
+                    Event::Challenge => {
+                        let _ = p.start_challenge(visa());
+                        vec![]
+                    }
+                    Event::Decline => {
+                        let _ = p.decline();
+                        vec![]
+                    }
+                    Event::Advance(hours) => {
+                        now += Duration::hours(i64::from(hours));
+                        p.settle(now, LIFETIME)
+                            .into_iter()
+                            .filter_map(|o| match o {
+                                Observed::Changed(t) => Some((t.from, t.to)),
+                                Observed::ChargeFailed { .. } => None,
+                            })
+                            .collect()
+                    }
+                };
+                assert_consistent(&p)?;
+                let mut status = before.status;
+                for (from, to) in &reported {
+                    proptest::prop_assert_eq!(*from, status);
+                    proptest::prop_assert!(legal(*from, *to), "{from:?} → {to:?}");
+                    status = *to;
+                }
+                proptest::prop_assert_eq!(status, p.status, "every change is reported");
+                if before.status == PaymentStatus::Deleted {
+                    proptest::prop_assert_eq!(&p, &before, "deleted is the end");
+                }
+            }
+        }
+    }
+
     #[test]
     fn card_types_come_from_the_bin() {
         let cases = [
@@ -875,7 +1018,8 @@ mod tests {
         );
         assert_eq!(expiry.to_string(), "12/27");
         assert_eq!(CardExpiry::parse("1227"), Some(expiry));
-        for bad in ["13/27", "00/27", "1/27", "12/2", "ab/cd", ""] {
+        // "1é2" is four bytes: it once split inside the "é" and panicked.
+        for bad in ["13/27", "00/27", "1/27", "12/2", "ab/cd", "", "1é2", "éé"] {
             assert_eq!(CardExpiry::parse(bad), None, "{bad}");
         }
         assert!(!expiry.is_expired(datetime!(2027-12-31 23:59 UTC)));

@@ -395,13 +395,17 @@ impl Visit {
 
     fn approve(&self, card: Card) -> Response {
         let now = self.state.core.clock.now();
+        // The webhook is queued under the payment's lock, so it cannot
+        // overtake (or be overtaken by) the webhook of a concurrent change.
         let paid = self.state.update(self.payment.order_id, |p| {
-            p.pay(card, now).map(|t| (t, p.clone()))
+            p.pay(card, now).map(|t| {
+                webhooks::enqueue(&self.state, Event::PaymentSucceeded, p, now);
+                (t, p.clone())
+            })
         });
         match paid {
             Some(Ok((transition, payment))) => {
                 self.state.journal_transition(payment.order_id, &transition);
-                webhooks::enqueue(&self.state, Event::PaymentSucceeded, &payment, now);
                 self.about(see_other(&payment.return_success_url().location()))
             }
             _ => self.reopen(),
@@ -410,9 +414,12 @@ impl Visit {
 
     fn decline(&self, reason: Decline) -> Response {
         let now = self.state.core.clock.now();
-        let declined = self
-            .state
-            .update(self.payment.order_id, |p| p.decline().map(|()| p.clone()));
+        let declined = self.state.update(self.payment.order_id, |p| {
+            p.decline().map(|()| {
+                webhooks::enqueue(&self.state, Event::PaymentFailed, p, now);
+                p.clone()
+            })
+        });
         match declined {
             Some(Ok(payment)) => {
                 self.state.core.record(
@@ -423,7 +430,6 @@ impl Visit {
                             reason.journal_text()
                         )),
                 );
-                webhooks::enqueue(&self.state, Event::PaymentFailed, &payment, now);
                 self.checkout(Some(reason.text(self.t)))
             }
             _ => self.reopen(),
@@ -481,7 +487,7 @@ fn see_other(location: &str) -> Response {
 }
 
 /// The fields of a form post (an unreadable body has none).
-fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form_fields(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
@@ -494,7 +500,7 @@ fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 
 /// The card form's fields, checked the way the page itself would: no
 /// payment is attempted with a mistyped card.
-fn card_from_form(
+pub(crate) fn card_from_form(
     fields: &[(String, String)],
     t: &Texts,
     now: time::OffsetDateTime,

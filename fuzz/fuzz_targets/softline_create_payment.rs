@@ -1,0 +1,4 @@
+//! See `paysandbox::fuzzing::softline` for what runs and what is asserted.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| paysandbox::fuzzing::softline(data));

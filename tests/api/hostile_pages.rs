@@ -1,0 +1,312 @@
+//! Every page that shows a value someone else supplied (a merchant's
+//! request, a buyer's form, a webhook receiver's answer, a URL) shows it
+//! HTML-escaped: a `<script>` in every such field never reaches the page as
+//! markup.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::intellectmoney_support::{
+    Request, create_invoice, form_action, invoice_params, path_of, pay, poll_until_settled,
+};
+use crate::softline_support::{
+    create_ok, form_base, minimal_payment, post_form, set_webhook_url, webhook_receiver, with,
+};
+
+/// Markup in every shape that breaks out of text or of an attribute.
+const PAYLOAD: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>";
+
+/// The page carries `PAYLOAD` only escaped, if at all; `shown` says it
+/// must be there (escaped).
+fn assert_escaped(html: &str, shown: bool, page: &str) {
+    assert!(!html.contains("<script>alert(1)"), "{page}: raw script");
+    assert!(
+        !html.contains("<img src=x"),
+        "{page}: raw attribute breakout"
+    );
+    if shown {
+        // askama writes `<` as `&#60;`; either spelling is escaped.
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}: the value is not shown escaped"
+        );
+    }
+}
+
+async fn html(app: &TestApp, path: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(status.is_success() || status == 404, "{path}: {status}");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{path}"
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_softline_form_challenge_empty_and_not_found_pages_escape_what_they_show() {
+    // Arrange: the payment description and the buyer's names carry markup.
+    let app = spawn_app().await;
+    let mut body = with(
+        minimal_payment("XSS-1"),
+        "/payment_description",
+        json!(PAYLOAD),
+    );
+    body = with(body, "/customer/first_name", json!(PAYLOAD));
+    let (order_id, payment_url) = create_ok(&app, &body).await;
+    let base = form_base(&payment_url);
+
+    // Act + Assert: the form, and the form again after a decline.
+    let form = html(&app, &path_of(&app, &base)).await;
+    assert_escaped(&form, true, "form");
+    let declined = post_form(&app, &format!("{base}/decline"), &[]).await;
+    assert_escaped(&declined.text().await.unwrap(), true, "declined form");
+
+    // The 3-D Secure page.
+    let challenged = post_form(
+        &app,
+        &format!("{base}/card"),
+        &[
+            ("card_number", "4000000000003220"),
+            ("expiry", "12/39"),
+            ("cvc", "123"),
+            ("cardholder", PAYLOAD),
+        ],
+    )
+    .await;
+    assert_eq!(challenged.status(), 303);
+    assert_escaped(
+        &html(&app, &path_of(&app, &format!("{base}/3ds"))).await,
+        false,
+        "3ds",
+    );
+
+    // The empty page of a deleted payment, and the 404 page of a bad hash.
+    app.advance_clock(91 * 24 * 3600).await;
+    assert_escaped(&html(&app, &path_of(&app, &base)).await, false, "empty");
+    let not_found = html(
+        &app,
+        &format!("/softline/order/status/{order_id}/%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+    )
+    .await;
+    assert_escaped(&not_found, false, "not found");
+}
+
+#[tokio::test]
+async fn the_intellectmoney_pay_3ds_paylate_and_sbp_pages_escape_what_they_show() {
+    // Arrange: every text the invoice carries, with markup.
+    let app = spawn_app().await;
+    let order_id = "<script>alert(1)</script>";
+    let invoice = create_invoice(
+        &app,
+        order_id,
+        &[("serviceName", PAYLOAD), ("userName", PAYLOAD)],
+    )
+    .await;
+
+    // The payment page, and the same page with the buyer's typed values
+    // echoed after a refused card.
+    let page = html(&app, &format!("/intellectmoney/pay/{invoice}")).await;
+    assert_escaped(&page, true, "pay page");
+    let refused = app
+        .client
+        .post(app.url(&format!("/intellectmoney/pay/{invoice}/card")))
+        .form(&[
+            ("card_number", PAYLOAD),
+            ("expiry", PAYLOAD),
+            ("cvc", "1"),
+            ("cardholder", PAYLOAD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert_escaped(&refused.text().await.unwrap(), true, "refused card");
+
+    // The PayLate page of a BNPL payment.
+    let bnpl = pay(&app, "bnplPayment", invoice, &[]).await;
+    assert_eq!(bnpl["Result"]["State"]["Code"], 0, "{bnpl}");
+    let (_, state) = poll_until_settled(&app, invoice).await;
+    let paylate = path_of(&app, &form_action(state["Form3DS"].as_str().unwrap()));
+    assert_escaped(&html(&app, &paylate).await, true, "paylate");
+    let declined = app
+        .client
+        .post(app.url(&format!("{paylate}/decline")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), 303);
+
+    // The SBP page.
+    let sbp = pay(&app, "sbpPayment", invoice, &[]).await;
+    assert_eq!(sbp["Result"]["State"]["Code"], 0, "{sbp}");
+    poll_until_settled(&app, invoice).await;
+    assert_escaped(
+        &html(&app, &format!("/intellectmoney/sbp/{invoice}")).await,
+        true,
+        "sbp",
+    );
+    let declined = app
+        .client
+        .post(app.url(&format!("/intellectmoney/sbp/{invoice}/decline")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), 303);
+
+    // The 3-D Secure page of a card payment.
+    let card = pay(
+        &app,
+        "bankCardPayment",
+        invoice,
+        &[("pan", "4000000000003220"), ("cardHolder", "<script>x")],
+    )
+    .await;
+    assert_eq!(card["Result"]["State"]["Code"], 0, "{card}");
+    let (_, state) = poll_until_settled(&app, invoice).await;
+    let three_ds = path_of(&app, &form_action(state["Form3DS"].as_str().unwrap()));
+    assert_escaped(&html(&app, &three_ds).await, true, "3ds");
+}
+
+#[tokio::test]
+async fn the_dashboard_pages_escape_request_bodies_ids_and_webhook_answers() {
+    // Arrange: a webhook receiver that answers markup, a Softline payment
+    // with markup in the buyer's name, an invoice with markup in its ids.
+    let app = spawn_app().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(PAYLOAD))
+        .mount(&receiver)
+        .await;
+    set_webhook_url(&app, &format!("{}/hook", receiver.uri())).await;
+    let body = with(
+        minimal_payment("XSS-2"),
+        "/customer/first_name",
+        json!(PAYLOAD),
+    );
+    let (order_id, _) = create_ok(&app, &body).await;
+    let mut params = invoice_params(PAYLOAD);
+    params.retain(|(k, _)| k != "serviceName");
+    params.push(("serviceName".into(), PAYLOAD.into()));
+    let created = Request::signed("createInvoice", params)
+        .envelope(&app)
+        .await;
+    assert_eq!(
+        created["Result"]["State"]["Code"], 3,
+        "an OrderId over 50 is refused: {created}"
+    );
+    let invoice = create_invoice(&app, "<b>x</b>\"'", &[("serviceName", PAYLOAD)]).await;
+    app.deliver_pending_webhooks().await;
+
+    // Act + Assert
+    let pages: [(String, bool); 6] = [
+        ("/payments".into(), false),
+        ("/invoices".into(), false),
+        ("/journal".into(), true),
+        (format!("/objects/{order_id}"), true),
+        ("/objects/%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(), false),
+        ("/webhooks".into(), true),
+    ];
+    for (path, shown) in pages {
+        assert_escaped(&html(&app, &path).await, shown, &path);
+    }
+    let invoices = html(&app, "/invoices").await;
+    assert!(
+        invoices.contains("&#60;b&#62;x&#60;/b&#62;&#34;&#39;"),
+        "{invoices}"
+    );
+    let object = html(&app, &format!("/objects/{invoice}")).await;
+    assert_escaped(&object, true, "invoice object");
+}
+
+#[tokio::test]
+async fn the_imshop_run_page_escapes_the_merchants_answers_and_options() {
+    // Arrange: a merchant whose every answer carries markup.
+    let app = spawn_app().await;
+    let merchant = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": false, "error": PAYLOAD})),
+        )
+        .mount(&merchant)
+        .await;
+    let started = app
+        .post_json(
+            "/imshop/runs",
+            &json!({"webhook": format!("{}/payments", merchant.uri()), "key": PAYLOAD, "flow": "card"}),
+        )
+        .await;
+    assert_eq!(started.status(), 201);
+    let id = started.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Act: wait for the run to end.
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = app.get_json(&format!("/imshop/runs/{id}"), 200).await["status"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if status != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "failed");
+
+    // Assert
+    assert_escaped(
+        &html(&app, &format!("/imshop/runs/{id}")).await,
+        true,
+        "run page",
+    );
+    assert_escaped(&html(&app, "/imshop/runs").await, false, "runs page");
+}
+
+#[tokio::test]
+async fn the_demo_merchants_return_page_escapes_the_order_id_of_its_path() {
+    let app = spawn_app().await;
+
+    let page = html(
+        &app,
+        "/demo/merchant/orders/%3Cscript%3Ealert(1)%3C%2Fscript%3E%22'%3E%3Cimg%20src=x%20onerror=alert(2)%3E/paid",
+    )
+    .await;
+
+    assert_escaped(&page, true, "demo return page");
+}
+
+#[tokio::test]
+async fn softline_webhooks_to_a_receiver_answering_markup_leave_the_journal_escaped() {
+    let app = spawn_app().await;
+    let receiver = webhook_receiver(&app, 200).await;
+    let body = with(
+        minimal_payment("XSS-3"),
+        "/payment_description",
+        json!(PAYLOAD),
+    );
+    let (order_id, _) = create_ok(&app, &body).await;
+    app.deliver_pending_webhooks().await;
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
+
+    let page = html(&app, &format!("/journal?object={order_id}")).await;
+
+    assert_escaped(&page, true, "journal of one object");
+}
