@@ -14,6 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::mask;
+use super::packed::PackedText;
 
 /// What kind of thing an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -45,8 +46,10 @@ pub struct Message {
 
 #[derive(Debug, Clone)]
 enum Headers {
-    /// An inbound request's or our response's headers, as axum had them.
-    Map(axum::http::HeaderMap),
+    /// An inbound request's or our response's headers: names and values
+    /// alternating, packed in one allocation (a header map clone was
+    /// several, and every request records two).
+    Packed(PackedText),
     /// Headers of an outbound call.
     Pairs(Vec<(String, String)>),
 }
@@ -96,11 +99,21 @@ impl Message {
     }
 
     /// A message from an HTTP message's parts (the journal middleware's hot
-    /// path: a header map clone and a shared body, nothing parsed).
-    pub fn from_http(headers: &axum::http::HeaderMap, body: &Bytes, body_limit: usize) -> Self {
+    /// path: the headers packed, the body copied up to the limit, nothing
+    /// parsed).
+    pub fn from_http(headers: &axum::http::HeaderMap, body: &[u8], body_limit: usize) -> Self {
         let (body, truncated) = kept(body, body_limit);
+        let size = headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum();
+        let texts = headers.iter().flat_map(|(n, v)| {
+            // Header values are ASCII in practice; anything else is kept
+            // as an empty value rather than costing a conversion here.
+            [Some(n.as_str()), Some(v.to_str().unwrap_or(""))]
+        });
         Self {
-            headers: Headers::Map(headers.clone()),
+            headers: Headers::Packed(PackedText::pack_sized(size, texts)),
             body,
             truncated,
         }
@@ -109,9 +122,15 @@ impl Message {
     /// The `content-type` header, if any.
     pub fn content_type(&self) -> Option<&str> {
         match &self.headers {
-            Headers::Map(map) => map
-                .get(axum::http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
+            Headers::Packed(packed) => {
+                let mut slots = packed.iter();
+                while let (Some(name), Some(value)) = (slots.next(), slots.next()) {
+                    if name.is_some_and(|n| n.eq_ignore_ascii_case("content-type")) {
+                        return value;
+                    }
+                }
+                None
+            }
             Headers::Pairs(pairs) => pairs
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
@@ -129,13 +148,15 @@ impl Message {
             }
         };
         match &self.headers {
-            Headers::Map(map) => map
-                .iter()
-                .map(|(n, v)| {
-                    let value = String::from_utf8_lossy(v.as_bytes());
-                    (n.as_str().to_owned(), mask(n.as_str(), &value))
-                })
-                .collect(),
+            Headers::Packed(packed) => {
+                let mut pairs = Vec::new();
+                let mut slots = packed.iter();
+                while let (Some(name), Some(value)) = (slots.next(), slots.next()) {
+                    let (name, value) = (name.unwrap_or(""), value.unwrap_or(""));
+                    pairs.push((name.to_owned(), mask(name, value)));
+                }
+                pairs
+            }
             Headers::Pairs(pairs) => pairs.iter().map(|(n, v)| (n.clone(), mask(n, v))).collect(),
         }
     }

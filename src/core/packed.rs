@@ -23,7 +23,13 @@ impl std::fmt::Debug for PackedText {
 impl PackedText {
     /// Packs `texts` in order.
     pub fn pack<'a>(texts: impl IntoIterator<Item = Option<&'a str>>) -> Self {
-        let mut buf = Vec::new();
+        Self::pack_sized(0, texts)
+    }
+
+    /// Packs `texts` into a buffer first sized for `bytes` of text (one
+    /// allocation when the estimate holds).
+    pub fn pack_sized<'a>(bytes: usize, texts: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut buf = Vec::with_capacity(bytes);
         for text in texts {
             match text {
                 None => buf.push(0),

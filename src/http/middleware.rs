@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::JournalObjects;
+use super::{JournalObjects, JournalSummary};
 use crate::core::Core;
 use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
@@ -181,6 +181,9 @@ async fn record_exchange(
         .get::<JournalObjects>()
         .map(|o| o.0.clone())
         .unwrap_or_default();
+    if let Some(summary) = parts.extensions.get::<JournalSummary>() {
+        entry.summary = Some(summary.0.clone());
+    }
     entry.request = Some(request_message);
     entry.response = Some(Message::from_http(&parts.headers, &bytes, limit));
     core.journal.record(entry, at);

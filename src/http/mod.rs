@@ -13,6 +13,12 @@ pub mod security;
 #[derive(Debug, Clone, Default)]
 pub struct JournalObjects(pub Vec<String>);
 
+/// A one-line summary for the journal entry of a response
+/// ("payment created: 112.50 RUB"), so a timeline reads well without a
+/// second entry.
+#[derive(Debug, Clone)]
+pub struct JournalSummary(pub String);
+
 impl JournalObjects {
     pub fn one(id: impl ToString) -> Self {
         Self(vec![id.to_string()])

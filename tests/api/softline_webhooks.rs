@@ -290,8 +290,7 @@ async fn one_orders_timeline_shows_its_creation_form_view_payment_and_webhook_at
     assert_eq!(
         lines,
         [
-            "event: payment created: 112.50 RUB (not paid)".to_owned(),
-            "inbound: POST /softline/v1/payment 200".to_owned(),
+            format!("inbound: payment {order_id} created: 112.50 RUB (not paid)"),
             "inbound: GET {form} 200".to_owned(),
             "transition: not paid → paid (card payment on the hosted form)".to_owned(),
             "inbound: POST {form}/card 303".to_owned(),

@@ -48,6 +48,7 @@ use crate::core::Core;
 use crate::core::ids::Sequence;
 use crate::core::journal::{Entry, EntryKind};
 use crate::core::store::Store;
+use crate::http::JournalSummary;
 use crate::state::AppState;
 use dto::ViewContext;
 use error::SoftlineError;
@@ -155,19 +156,19 @@ impl State {
         }
     }
 
-    /// Stores a new payment and notes its creation in the journal.
-    fn insert(&self, payment: Payment) {
-        self.core.record(
-            Entry::new(NAME, EntryKind::Event)
-                .object(payment.order_id.to_string())
-                .summary(format!(
-                    "payment created: {} {} ({})",
-                    payment.amount,
-                    payment.currency.as_str(),
-                    payment.status.as_str()
-                )),
-        );
+    /// Stores a new payment; the summary goes on the journal entry of the
+    /// call that created it (one entry per create, not two: the journal is
+    /// on the hot path).
+    fn insert(&self, payment: Payment) -> JournalSummary {
+        let summary = JournalSummary(format!(
+            "payment {} created: {} {} ({})",
+            payment.order_id,
+            payment.amount,
+            payment.currency.as_str(),
+            payment.status.as_str()
+        ));
         self.payments.insert(payment.order_id, Box::new(payment));
+        summary
     }
 
     /// A copy of a payment with everything time has done applied (and

@@ -89,13 +89,16 @@ pub async fn create_payment(
     }
     let order_id = payment.order_id;
     webhooks::enqueue(&state, Event::OrderCreated, &payment, now);
-    state.insert(payment);
+    let summary = state.insert(payment);
     Ok(about(
         &[order_id],
-        Json(CreatePaymentResponse {
-            payment_url,
-            order_id,
-        }),
+        (
+            Extension(summary),
+            Json(CreatePaymentResponse {
+                payment_url,
+                order_id,
+            }),
+        ),
     ))
 }
 
@@ -168,10 +171,10 @@ pub async fn create_recurring_payment(
     let order_id = payment.order_id;
     webhooks::enqueue(&state, Event::OrderCreated, &payment, now);
     webhooks::enqueue(&state, result, &then, due);
-    state.insert(payment);
+    let summary = state.insert(payment);
     Ok(about(
         &[order_id, parent.order_id],
-        Json(RecurringResponse { order_id }),
+        (Extension(summary), Json(RecurringResponse { order_id })),
     ))
 }
 
