@@ -285,7 +285,14 @@ fn pack(details: &Details) -> PackedText {
         .additional_data
         .iter()
         .flat_map(|(k, v)| [Some(k.as_str()), Some(v.as_str())]);
-    PackedText::pack(fixed.into_iter().chain(additional))
+    // Sized up front: one allocation, no growing.
+    let size = fixed
+        .iter()
+        .copied()
+        .chain(additional.clone())
+        .map(|t| t.map_or(1, |t| t.len() + 2))
+        .sum();
+    PackedText::pack_sized(size, fixed.into_iter().chain(additional))
 }
 
 impl Payment {
