@@ -2,6 +2,10 @@
 # Build stage: the whole toolchain, thrown away afterwards.
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
+# The slim image has gcc but not make, which jemalloc's build needs.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make \
+ && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY templates templates

@@ -3,7 +3,7 @@
 
 Measures, in one run on this machine:
 - throughput and latency (wrk -t2 -c64) of Softline POST /v1/payment (the seed's full
-  example), GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form),
+  example; alternated with the baseline three times, fresh processes), GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form),
   getBankCardPaymentState, a hosted page GET and /healthz, plus the bare axum baseline
   (examples/bench_baseline.rs) on the same create-payment request, and each ratio to it;
 - start-up to the first healthy answer (median of 20 spawns) and idle RSS;
@@ -34,6 +34,7 @@ DURATION = 2 if SMOKE else 10
 WARMUP = 1 if SMOKE else 3
 LOADS = (2_000, 10_000) if SMOKE else (100_000, 1_000_000)
 STARTS = 3 if SMOKE else 20
+PAIRS = 1 if SMOKE else 3
 TOKEN = "Bearer sandbox-token"
 
 # The seed's full create-payment example (seed 002).
@@ -63,8 +64,24 @@ CREATE_PAYMENT = {
 
 IM_TOKEN = "Bearer 9d97820c61424eb6ac0db414ccb7ac60"
 IM_SECRET, IM_SIGN_SECRET = "sandbox-secret", "sandbox-sign-secret"
+REPEATING_SHOP, REPEATING_TOKEN = "450001", "Bearer bench-repeating-shop"
 IM_FIELDS = ["eshopId", "orderId", "serviceName", "recipientAmount", "recipientCurrency", "userName",
              "email", "successUrl", "failUrl", "backUrl", "resultUrl", "expireDate", "holdMode", "preference"]
+
+
+def bench_fixtures():
+    """A fixtures directory adding to the built-in IntellectMoney shop one that accepts
+    a repeated OrderId, so a fixed createInvoice body creates an invoice every time."""
+    with open(os.path.join(ROOT, "fixtures/intellectmoney.json")) as f:
+        fixture = json.load(f)
+    shop = dict(fixture["shops"][0], eshop_id=int(REPEATING_SHOP), eshop_account=4500010001,
+                name="bench: repeated OrderId accepted", unique_order_id=False,
+                bearer_token=REPEATING_TOKEN.split()[1])
+    fixture["shops"].append(shop)
+    path = tempfile.mkdtemp(prefix="paysandbox-bench-")
+    with open(os.path.join(path, "intellectmoney.json"), "w") as f:
+        json.dump(fixture, f)
+    return path
 
 
 def start(binary, *args):
@@ -138,14 +155,18 @@ def wrk(base, script, duration=DURATION, connections=64, threads=2):
         path = f.name
     try:
         out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-                              "-s", path, base], capture_output=True, text=True, timeout=duration * 20 + 600).stdout
+                              "-s", path, base], capture_output=True, text=True, timeout=duration * 20 + 600)
+        out, err = out.stdout, out.stderr
     finally:
         os.unlink(path)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale, "errors": int(non2xx.group(1)) if non2xx else 0}
+    if re.search(r"(?m)^\S.*\.lua: ", out + err):
+        sys.exit(f"bench: wrk's script failed: {err.strip()[:300]}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "requests": requests, "p99_ms": float(p99.group(1)) * scale, "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
 def im_signed(fields):
@@ -155,15 +176,28 @@ def im_signed(fields):
     return body, sign
 
 
-def invoice_fields(order_id):
-    return {"eshopId": "450000", "orderId": order_id, "serviceName": "bench", "recipientAmount": "10.00",
+def invoice_fields(order_id, eshop="450000"):
+    return {"eshopId": eshop, "orderId": order_id, "serviceName": "bench", "recipientAmount": "10.00",
             "recipientCurrency": "RUB", "userName": "", "email": "buyer@example.com", "successUrl": "",
             "failUrl": "", "backUrl": "", "resultUrl": "", "expireDate": "", "holdMode": "", "preference": ""}
 
 
-def measure(name, base, script, rows, baseline_rps=None):
+def im_accepted(answer):
+    """IntellectMoney refuses with HTTP 200: a bench request must be one it accepts."""
+    _, text = answer
+    envelope = json.loads(text)
+    if envelope["OperationState"]["Code"] != 0 or envelope["Result"]["State"]["Code"] != 0:
+        sys.exit(f"bench: IntellectMoney refused the bench request: {text}")
+
+
+def measure(name, base, script, rows, baseline_rps=None, stored=None):
+    """One wrk run after a warm-up. With `stored` (a count of stored objects), answered
+    requests that stored nothing are counted as refused, for APIs that refuse with 200."""
     wrk(base, script, duration=WARMUP)
+    before = stored() if stored else 0
     r = wrk(base, script)
+    if stored:
+        r["errors"] += max(0, r["requests"] - (stored() - before))
     r["name"] = name
     r["ratio"] = (r["rps"] / baseline_rps) if baseline_rps else None
     rows.append(r)
@@ -177,56 +211,57 @@ def main():
     create_script = lua_request("POST", "/softline/v1/payment", create_body,
                                 {"Content-Type": "application/json", "Authorization": TOKEN})
 
-    print("baseline (bare axum)", file=sys.stderr)
-    p, base = start(BASELINE)
-    baseline = measure("baseline: bare axum create payment", base, create_script, rows)
-    stop(p)
+    # The head-to-head: baseline and paysandbox's create payment, each in a fresh
+    # process, alternated PAIRS times. On a shared 2-core machine one figure drifts
+    # by 10-30% from run to run, so the ratio reported is the median of the pairs'.
+    pairs = []
+    for i in range(PAIRS):
+        print(f"head-to-head {i + 1}/{PAIRS}: baseline (bare axum), then paysandbox", file=sys.stderr)
+        p, base = start(BASELINE)
+        b = measure("baseline", base, create_script, [])
+        stop(p)
+        p, base = start(BIN)
+        facts.setdefault("idle_rss_mib", rss_mib(p.pid))  # built-in fixtures, nothing stored
+        c = measure("paysandbox", base, create_script, [])
+        stop(p)
+        pairs.append((b, c))
+    median_of = lambda key: statistics.median(key(b, c) for b, c in pairs)
+    baseline = {"rps": median_of(lambda b, c: b["rps"])}
+    rows.append(dict(name=f"baseline: bare axum create payment (median of {PAIRS})", ratio=None,
+                     rps=baseline["rps"], p99_ms=median_of(lambda b, c: b["p99_ms"]),
+                     errors=sum(b["errors"] for b, _ in pairs)))
+    rows.append(dict(name=f"Softline POST /v1/payment, seed's full example (median of {PAIRS})",
+                     rps=median_of(lambda b, c: c["rps"]), p99_ms=median_of(lambda b, c: c["p99_ms"]),
+                     ratio=median_of(lambda b, c: c["rps"] / b["rps"]),
+                     errors=sum(c["errors"] for _, c in pairs)))
+    facts["pairs"] = pairs
 
     print("paysandbox endpoints", file=sys.stderr)
-    p, base = start(BIN)
-    facts["idle_rss_mib"] = rss_mib(p.pid)
+    p, base = start(BIN, "--fixtures", bench_fixtures())
     _, created = http("POST", base + "/softline/v1/payment", CREATE_PAYMENT, {"Authorization": TOKEN})
     created = json.loads(created)
     order_path = f"/softline/v1/order/{created['order_id']}"
     page_path = created["payment_url"].split(base, 1)[1]
-    measure("Softline POST /v1/payment (seed's full example)", base, create_script, rows, baseline["rps"])
     measure("Softline GET /v1/order/{id}", base,
             lua_request("GET", order_path, None, {"Authorization": TOKEN}), rows, baseline["rps"])
     measure("Softline hosted form GET", base, lua_request("GET", page_path, None, {}), rows, baseline["rps"])
 
-    # IntellectMoney: OrderId must be unique per shop, so each request carries a fresh one.
-    # wrk's Lua has no MD5: pre-compute signed bodies and cycle through them.
-    def signed_bodies(kind, count):
-        bodies = []
-        for i in range(count):
-            fields = invoice_fields(f"BENCH-{kind}-{i}")
-            body, sign = im_signed(fields)
-            if kind == "json":
-                bodies.append((json.dumps(body), sign, "application/json"))
-            else:
-                bodies.append(("&".join(f"{k}={urllib.parse.quote(v)}" for k, v in body.items()),
-                               sign, "application/x-www-form-urlencoded"))
-        return bodies
-
-    def cycling_script(bodies, path):
-        entries = ",\n".join("{" + f"body={lua(b)}, sign={lua(s)}, ct={lua(ct)}" + "}"
-                             for b, s, ct in bodies)
-        return f"""
-local bodies = {{ {entries} }}
-local i = 0
-request = function()
-  i = i + 1
-  local b = bodies[(i % #bodies) + 1]
-  return wrk.format("POST", "{path}", {{["Content-Type"] = b.ct, ["Authorization"] = "{IM_TOKEN}",
-    ["Sign"] = b.sign}}, b.body)
-end
-"""
-    count = 2_000 if SMOKE else 200_000
+    # IntellectMoney: the fixture shop refuses a repeated OrderId (and answers the
+    # refusal with HTTP 200), so a fixed body would measure the refusal. The bench
+    # starts paysandbox with a second shop that accepts repeats (the shop setting
+    # "Принимать только уникальный номер покупки" off), and checks afterwards that
+    # every answered request stored an invoice.
     for kind in ("json", "form"):
-        # Unique order ids: a repeated OrderId is refused, which would measure the refusal.
-        bodies = signed_bodies(kind, count)
-        measure(f"IntellectMoney createInvoice ({kind})", base,
-                cycling_script(bodies, "/intellectmoney/merchant/createInvoice"), rows, baseline["rps"])
+        body, sign = im_signed(invoice_fields("BENCH-REPEAT", eshop=REPEATING_SHOP))
+        if kind == "json":
+            text, ct = json.dumps(body), "application/json"
+        else:
+            text, ct = urllib.parse.urlencode(body), "application/x-www-form-urlencoded"
+        headers = {"Content-Type": ct, "Authorization": REPEATING_TOKEN, "Sign": sign}
+        im_accepted(http("POST", base + "/intellectmoney/merchant/createInvoice", text, headers))
+        script = lua_request("POST", "/intellectmoney/merchant/createInvoice", text, headers)
+        measure(f"IntellectMoney createInvoice ({kind})", base, script, rows, baseline["rps"],
+                stored=lambda: stored(base, "intellectmoney_invoices"))
     _, inv = http("POST", base + "/intellectmoney/merchant/createInvoice",
                   *(lambda b, s: (b, {"Authorization": IM_TOKEN, "Sign": s}))(*im_signed(invoice_fields("BENCH-STATE"))))
     invoice_id = str(json.loads(inv)["Result"]["InvoiceId"])
@@ -234,6 +269,8 @@ end
     state_body = json.dumps({"eshopId": "450000", "invoiceId": invoice_id,
                              "hash": hashlib.md5(f"{state_values}::{IM_SECRET}".encode()).hexdigest()})
     state_sign = hashlib.sha256(f"{state_values}::{IM_SIGN_SECRET}".encode()).hexdigest()
+    im_accepted(http("POST", base + "/intellectmoney/merchant/getBankCardPaymentState", state_body,
+                     {"Content-Type": "application/json", "Authorization": IM_TOKEN, "Sign": state_sign}))
     measure("IntellectMoney getBankCardPaymentState", base,
             lua_request("POST", "/intellectmoney/merchant/getBankCardPaymentState", state_body,
                         {"Content-Type": "application/json", "Authorization": IM_TOKEN, "Sign": state_sign}),
@@ -290,10 +327,14 @@ end
     report(rows, facts, growth, baseline)
 
 
-def stored_payments(base):
+def stored(base, kind):
     _, text = http("GET", base + "/metrics")
-    m = re.search(r'paysandbox_stored\{kind="softline_payments"\} (\d+)', text)
+    m = re.search(r'paysandbox_stored\{kind="' + kind + r'"\} (\d+)', text)
     return int(m.group(1)) if m else 0
+
+
+def stored_payments(base):
+    return stored(base, "softline_payments")
 
 
 def order_path_for(base):
@@ -315,6 +356,10 @@ def report(rows, facts, growth, baseline):
     for r in rows:
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "1.00× (itself)"
         lines.append(f"| {r['name']} | {r['rps']:,.0f} | {r['p99_ms']:.2f} ms | {ratio} | {r['errors']} |")
+    lines += ["", "Head-to-head runs (fresh processes, in this order):", "",
+              "| run | baseline req/s | paysandbox create req/s | ratio |", "|---|---:|---:|---:|"]
+    for i, (b, c) in enumerate(facts["pairs"], 1):
+        lines.append(f"| {i} | {b['rps']:,.0f} | {c['rps']:,.0f} | {c['rps'] / b['rps']:.2f}× |")
     lines += ["", "| fact | value |", "|---|---:|",
               f"| start-up to first healthy answer (median of {STARTS}) | {facts['startup_ms']:.1f} ms |",
               f"| idle RSS | {facts['idle_rss_mib']:.1f} MiB |"]
@@ -322,6 +367,10 @@ def report(rows, facts, growth, baseline):
         count, rss = facts[f"rss_after_{target}"]
         per = (rss - facts["idle_rss_mib"]) * 1024 * 1024 / max(count, 1)
         lines.append(f"| RSS after {count:,} payments | {rss:.1f} MiB ({per:,.0f} B per payment over idle) |")
+    # The marginal cost: the slope between the two loads, free of start-up and journal fill.
+    (c1, r1), (c2, r2) = (facts[f"rss_after_{t}"] for t in LOADS)
+    slope = (r2 - r1) * 1024 * 1024 / max(c2 - c1, 1)
+    lines.append(f"| memory per stored payment (slope from {c1:,} to {c2:,}) | {slope:,.0f} B |")
     lines += [
         f"| GET /v1/order/{{id}} with {growth['small']:,} stored | {growth['get_at_small']['rps']:,.0f} req/s, p99 {growth['get_at_small']['p99_ms']:.2f} ms |",
         f"| GET /v1/order/{{id}} with {growth['large']:,} stored | {growth['get_at_large']['rps']:,.0f} req/s, p99 {growth['get_at_large']['p99_ms']:.2f} ms |",

@@ -82,3 +82,18 @@ fn the_dockerfile_is_multi_stage_non_root_with_a_health_check() {
             .any(|l| l.contains("cargo build --release"))
     );
 }
+
+#[test]
+fn the_dockerfile_build_stage_has_make_for_jemalloc() {
+    // tikv-jemalloc-sys builds jemalloc with make, which rust:*-slim lacks.
+    let uses_jemalloc = include_str!("../../Cargo.toml").contains("tikv-jemallocator");
+    let dockerfile = include_str!("../../Dockerfile").replace("\\\n", " ");
+    let build_stage = dockerfile.split("\nFROM ").nth(1).unwrap_or_default();
+    assert!(
+        !uses_jemalloc
+            || build_stage.lines().any(|l| l.starts_with("RUN ")
+                && l.contains("apt-get install")
+                && l.contains(" make")),
+        "the build stage installs make"
+    );
+}

@@ -513,8 +513,7 @@ fn find_invoice<'a>(
     let shop = find_shop(state, params, call)?;
     let id = validate::invoice_id(params)?;
     let invoice = state
-        .invoices
-        .get(&id)
+        .invoice(&id)
         .filter(|i| i.eshop_id == shop.eshop_id)
         .ok_or_else(|| IntellectMoneyError::UnknownInvoice(id.to_string()))?;
     call.invoice_id = Some(id);

@@ -76,7 +76,7 @@ async fn get_invoice(
     AdminPath(id): AdminPath<u64>,
 ) -> Result<Json<InvoiceView>, CoreError> {
     state.sweep();
-    let invoice = state.invoices.get(&id).ok_or_else(|| not_found(id))?;
+    let invoice = state.invoice(&id).ok_or_else(|| not_found(id))?;
     Ok(Json(view(&state, &invoice)))
 }
 

@@ -399,7 +399,7 @@ fn load(state: &Im, path: Result<Path<String>, PathRejection>) -> Result<Invoice
         return Err(Box::new(not_found()));
     };
     validate::parse_invoice_id(&id)
-        .and_then(|id| state.invoices.get(&id))
+        .and_then(|id| state.invoice(&id))
         .ok_or_else(|| Box::new(not_found()))
 }
 
@@ -456,10 +456,7 @@ fn decide(
         }
     });
     let finish = decided.ok_or(InvoiceError::NotPaid)??;
-    let invoice = state
-        .invoices
-        .get(&invoice_id)
-        .ok_or(InvoiceError::NotPaid)?;
+    let invoice = state.invoice(&invoice_id).ok_or(InvoiceError::NotPaid)?;
     let payment = invoice.payment.clone().ok_or(InvoiceError::NotPaid)?;
     state.record_payment(
         invoice_id,
@@ -725,7 +722,7 @@ fn pay_with_card(
         super::model::Plan::Approve => after_decision(state, invoice.id, None),
         super::model::Plan::Decline(decline) => {
             let response = after_decision(state, invoice.id, Some(decline));
-            match state.invoices.get(&invoice.id) {
+            match state.invoice(&invoice.id) {
                 // Without a FailUrl the page itself says why.
                 Some(after) if after.terms.fail_url.is_none() => (
                     StatusCode::UNPROCESSABLE_ENTITY,
