@@ -26,6 +26,17 @@ pub struct Settings {
     #[arg(long, env = "PAYSANDBOX_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
 
+    /// Also serve the Softline API at the root of this address (for clients
+    /// whose base URL cannot carry a path): `POST /v1/payment` there is
+    /// `POST /softline/v1/payment`. Hosted pages stay under --public-url.
+    #[arg(long, env = "PAYSANDBOX_SOFTLINE_LISTEN")]
+    pub softline_listen: Option<SocketAddr>,
+
+    /// Also serve the IntellectMoney API and pages at the root of this
+    /// address: `POST /merchant/createInvoice`, `GET /?InvoiceId=…`.
+    #[arg(long, env = "PAYSANDBOX_INTELLECTMONEY_LISTEN")]
+    pub intellectmoney_listen: Option<SocketAddr>,
+
     /// Base of every URL paysandbox hands out (payment_url, Form3DS, hosted
     /// pages). Default: http://<listen address>. Set it when clients reach
     /// paysandbox under another name (a container, a tunnel).
@@ -94,6 +105,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: DEFAULT_LISTEN.parse().expect("the default address parses"),
+            softline_listen: None,
+            intellectmoney_listen: None,
             public_url: None,
             fixtures: None,
             seed: None,

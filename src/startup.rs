@@ -116,6 +116,43 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(service)
 }
 
+/// `app` as seen from a provider's own listener: every path is taken as
+/// relative to `mount`, so `/v1/payment` there is `/softline/v1/payment`
+/// here, with the same journal, scenarios and faults. A path already under
+/// `mount` is served as it is: the hosted pages link to their own mount
+/// (`/intellectmoney/pay/…`), and the real APIs have no such paths.
+fn mounted_at(mount: &'static str, app: Router) -> Router {
+    let prefixed = tower::ServiceBuilder::new()
+        .map_request(move |mut request: axum::extract::Request| {
+            let uri = request.uri();
+            let path = uri.path();
+            let under_mount = path
+                .get(..mount.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(mount))
+                && matches!(path.as_bytes().get(mount.len()), None | Some(b'/'));
+            if !under_mount {
+                let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+                if let Ok(prefixed) = format!("{mount}{path_and_query}").parse() {
+                    *request.uri_mut() = prefixed;
+                }
+            }
+            request
+        })
+        .service(app);
+    Router::new().fallback_service(prefixed)
+}
+
+/// Binds `addr` (port 0 takes a free port) and says where it is.
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    Ok((listener, address))
+}
+
 /// `GET /healthz`.
 #[utoipa::path(get, path = "/healthz", tag = "sandbox", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
 async fn healthz() -> Json<serde_json::Value> {
@@ -158,10 +195,19 @@ pub fn build_state(
     }
 }
 
+/// A listener of its own for one provider, serving it at its root.
+struct ProviderListener {
+    /// The mount point its requests are served under (`/softline`).
+    mount: &'static str,
+    listener: TcpListener,
+    address: SocketAddr,
+}
+
 /// A bound, ready-to-serve paysandbox.
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
+    provider_listeners: Vec<ProviderListener>,
     state: AppState,
     settings: Settings,
 }
@@ -180,17 +226,25 @@ impl Application {
         fixtures: &Fixtures,
         clock: Clock,
     ) -> Result<Self, StartupError> {
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
-        let address = listener.local_addr().map_err(|source| StartupError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
+        let (listener, address) = bind(settings.listen).await?;
+        let mut provider_listeners = Vec::new();
+        for (mount, addr) in [
+            ("/softline", settings.softline_listen),
+            ("/intellectmoney", settings.intellectmoney_listen),
+        ] {
+            if let Some(addr) = addr {
+                let (listener, address) = bind(addr).await?;
+                tracing::info!(
+                    "{} also served at the root of http://{address}",
+                    &mount[1..]
+                );
+                provider_listeners.push(ProviderListener {
+                    mount,
+                    listener,
+                    address,
+                });
+            }
+        }
         let public_url = match &settings.public_url {
             Some(url) => {
                 let parsed =
@@ -212,6 +266,7 @@ impl Application {
         Ok(Self {
             listener,
             address,
+            provider_listeners,
             state,
             settings,
         })
@@ -228,6 +283,15 @@ impl Application {
     /// `http://HOST:PORT` as bound.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// Where `--softline-listen` / `--intellectmoney-listen` were bound, by
+    /// mount point (`/softline`, `/intellectmoney`).
+    pub fn provider_addresses(&self) -> Vec<(&'static str, SocketAddr)> {
+        self.provider_listeners
+            .iter()
+            .map(|l| (l.mount, l.address))
+            .collect()
     }
 
     /// The state, for tests that drive the clock or the outbox directly.
@@ -252,14 +316,19 @@ impl Application {
             max_connections: self.settings.max_connections,
             header_read_timeout: Duration::from_millis(self.settings.header_read_timeout_ms),
         };
-        crate::serve::serve(
-            self.listener,
-            app,
-            limits,
-            shutdown,
-            Duration::from_millis(self.settings.shutdown_grace_ms),
-        )
-        .await;
+        let grace = Duration::from_millis(self.settings.shutdown_grace_ms);
+        let mut servers = tokio::task::JoinSet::new();
+        for provider in self.provider_listeners {
+            servers.spawn(crate::serve::serve(
+                provider.listener,
+                mounted_at(provider.mount, app.clone()),
+                limits,
+                shutdown.clone(),
+                grace,
+            ));
+        }
+        crate::serve::serve(self.listener, app, limits, shutdown, grace).await;
+        while servers.join_next().await.is_some() {}
         if let Some(worker) = worker {
             let _ = worker.await;
         }

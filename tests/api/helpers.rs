@@ -26,6 +26,8 @@ pub struct TestApp {
     /// A client that does not follow redirects, so tests see each one.
     pub client: reqwest::Client,
     pub state: AppState,
+    /// `--softline-listen` / `--intellectmoney-listen` as bound, by mount point.
+    provider_addresses: Vec<(&'static str, String)>,
     shutdown: CancellationToken,
 }
 
@@ -58,6 +60,11 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .await
         .expect("the application builds");
     let address = app.base_url();
+    let provider_addresses = app
+        .provider_addresses()
+        .into_iter()
+        .map(|(mount, addr)| (mount, format!("http://{addr}")))
+        .collect();
     let state = app.state();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(shutdown.clone()));
@@ -70,11 +77,31 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         address,
         client,
         state,
+        provider_addresses,
         shutdown,
     }
 }
 
 impl TestApp {
+    /// The same sandbox seen through the listener of the provider mounted at
+    /// `mount` (`/softline`): its `url("/v1/payment")` is that listener's.
+    pub fn provider_listener(&self, mount: &str) -> TestApp {
+        let address = self
+            .provider_addresses
+            .iter()
+            .find(|(m, _)| *m == mount)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| panic!("no listener of its own for {mount}"));
+        TestApp {
+            address,
+            client: self.client.clone(),
+            state: self.state.clone(),
+            provider_addresses: Vec::new(),
+            // Its own token: dropping the view must not stop the server.
+            shutdown: CancellationToken::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -32,6 +32,7 @@ mod intellectmoney_pages;
 mod intellectmoney_payments;
 mod intellectmoney_scenarios;
 mod intellectmoney_support;
+mod provider_listeners;
 mod receivers;
 mod sandbox_control;
 mod sandbox_faults;
