@@ -347,3 +347,86 @@ async fn page_views_land_on_the_invoices_timeline() {
             .any(|e| e["url"] == format!("/intellectmoney/pay/{invoice}"))
     );
 }
+
+/// The legacy HTML form's fields, `hash` the PurchaseHash of the first five.
+fn purchase_form(order_id: &str) -> Vec<(String, String)> {
+    let mut fields = owned(&[
+        ("eshopId", ESHOP_ID),
+        ("orderId", order_id),
+        ("serviceName", "Заказ из WooCommerce"),
+        ("recipientAmount", "1500.00"),
+        ("recipientCurrency", "RUB"),
+        ("userName", "Иван Петров"),
+        ("user_email", "buyer@example.com"),
+        ("successUrl", "https://shop.example/success"),
+        ("failUrl", "https://shop.example/fail"),
+    ]);
+    let signed: Vec<&str> = fields.iter().take(5).map(|(_, v)| v.as_str()).collect();
+    let hash = md5_hex(&format!("{}::{SECRET_KEY}", signed.join("::")));
+    fields.push(("hash".to_owned(), hash));
+    fields
+}
+
+async fn post_purchase_form(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    fields: &[(String, String)],
+) -> reqwest::Response {
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    submit(app, path, &pairs).await
+}
+
+#[tokio::test]
+async fn the_legacy_html_form_opens_an_invoice_and_sends_the_buyer_to_its_page() {
+    let app = spawn_app().await;
+
+    let response = post_purchase_form(&app, "/intellectmoney/ru/", &purchase_form("WOO-1")).await;
+
+    let page = see_other(&response);
+    let invoice: u64 = page
+        .strip_prefix("/intellectmoney/pay/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a payment page: {page}"));
+    let view = app
+        .get_json(
+            &format!("/__sandbox/intellectmoney/invoices/{invoice}"),
+            200,
+        )
+        .await;
+    assert_eq!(view["order_id"], "WOO-1");
+    assert_eq!(view["amount"], "1500.00");
+    assert_eq!(view["status"], 3);
+    let stored = app.state.intellectmoney.invoice(&invoice).unwrap();
+    assert_eq!(stored.terms.email, "buyer@example.com");
+    assert_eq!(app.get(&page).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_legacy_form_with_a_wrong_hash_opens_nothing_and_says_why() {
+    let app = spawn_app().await;
+    let mut fields = purchase_form("WOO-2");
+    fields.last_mut().unwrap().1 = "0".repeat(32);
+
+    let response = post_purchase_form(&app, "/intellectmoney/ru/", &fields).await;
+
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.unwrap();
+    assert!(test_ids(&html).contains(&"error".to_owned()));
+    assert!(html.contains("Неверная подпись запроса (Hash)."), "{html}");
+    assert_eq!(app.state.intellectmoney.invoice_count(), 0);
+}
+
+#[tokio::test]
+async fn posting_the_legacy_form_twice_leads_to_the_same_invoice() {
+    let app = spawn_app().await;
+
+    let first = post_purchase_form(&app, "/intellectmoney/ru/", &purchase_form("WOO-3")).await;
+    // Plugins write the address with and without the slash.
+    let again = post_purchase_form(&app, "/intellectmoney/ru", &purchase_form("WOO-3")).await;
+
+    assert_eq!(see_other(&first), see_other(&again));
+    assert_eq!(app.state.intellectmoney.invoice_count(), 1);
+}

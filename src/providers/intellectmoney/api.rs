@@ -144,6 +144,21 @@ fn create_invoice_call(
         &currency,
         forced,
     )?;
+    let id = open_invoice(
+        state,
+        shop,
+        params,
+        forced == Some(scenarios::CREATE_INVOICE_DUPLICATE),
+    )?;
+    call.invoice_id = Some(id);
+    Ok(ResultBody::Invoice(CreatedInvoice {
+        invoice_id: id,
+        state: ResultState::ok(),
+    }))
+}
+
+/// Validates the invoice's terms, claims its OrderId and stores it.
+fn open_invoice(state: &Im, shop: &Shop, params: &Params, forced_duplicate: bool) -> Result<u64> {
     let now = state.now();
     let new = NewInvoice::parse(
         params,
@@ -157,14 +172,12 @@ fn create_invoice_call(
     )?;
     // A forced duplicate claims nothing, so the next request with that
     // OrderId is accepted, as after a natural one that was refused.
-    let forced_duplicate = forced == Some(scenarios::CREATE_INVOICE_DUPLICATE);
     let id = state.next_invoice_id();
     if forced_duplicate
         || (shop.unique_order_id && !state.claim_order_id(shop.eshop_id, &new.order_id, id))
     {
         return Err(IntellectMoneyError::DuplicateOrderId(new.order_id));
     }
-    call.invoice_id = Some(id);
     state.add_invoice(Invoice {
         id,
         eshop_id: shop.eshop_id,
@@ -176,10 +189,34 @@ fn create_invoice_call(
         refund_amount: None,
         payment: None,
     });
-    Ok(ResultBody::Invoice(CreatedInvoice {
-        invoice_id: id,
-        state: ResultState::ok(),
-    }))
+    Ok(id)
+}
+
+/// The legacy HTML form (`merchant.intellectmoney.ru/ru/`), which shop
+/// plugins have the buyer's browser post: the invoice's fields, no token and
+/// no `Sign`, and a `hash` over five of them (PurchaseHash). Gives the
+/// invoice to pay; an OrderId the shop already has gives that invoice, so a
+/// buyer who posts the form twice pays one invoice.
+pub(super) fn purchase(state: &Im, params: &Params) -> Result<u64> {
+    let shop = find_shop(state, params, &mut Call::default())?;
+    validate::currency(params, &state.fixture.currencies)?;
+    if !shop.secret_key.is_empty() {
+        match params.non_empty("Hash") {
+            None => return Err(IntellectMoneyError::Missing("Hash")),
+            Some(hash)
+                if !signature::hash_matches(Method::Purchase, params, &shop.secret_key, hash) =>
+            {
+                return Err(IntellectMoneyError::BadSignature("Hash"));
+            }
+            Some(_) => {}
+        }
+    }
+    match open_invoice(state, shop, params, false) {
+        Err(IntellectMoneyError::DuplicateOrderId(order_id)) => state
+            .invoice_of_order(shop.eshop_id, &order_id)
+            .ok_or(IntellectMoneyError::DuplicateOrderId(order_id)),
+        opened => opened,
+    }
 }
 
 /// [BnplPayment](https://developer.intellectmoney.ru/merchant/api/bnplpayment):

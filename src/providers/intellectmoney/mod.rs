@@ -150,6 +150,12 @@ impl State {
             .is_ok()
     }
 
+    /// The invoice a shop that refuses repeated OrderIds opened for `order_id`.
+    fn invoice_of_order(&self, eshop_id: u32, order_id: &str) -> Option<u64> {
+        self.order_ids
+            .read(&(eshop_id, order_id.to_owned()), |id| *id)
+    }
+
     /// Stores a new invoice and announces it (paymentStatus 3).
     fn add_invoice(&self, invoice: Invoice) {
         self.schedule(invoice.terms.expires_at, invoice.id);

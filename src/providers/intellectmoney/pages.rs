@@ -41,6 +41,8 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(legacy_entry))
+        .routes(routes!(purchase_form, purchase_form_by_get))
+        .routes(routes!(purchase_form_no_slash))
         .routes(routes!(payment_page))
         .routes(routes!(pay_by_card))
         .routes(routes!(pay_approve))
@@ -587,6 +589,62 @@ async fn legacy_entry(RawQuery(query): RawQuery) -> Response {
     match params.get("InvoiceId").and_then(validate::parse_invoice_id) {
         Some(id) => see_other_path(&pay_page_url(id)),
         None => not_found(),
+    }
+}
+
+/// [The legacy HTML form](https://wiki.intellectmoney.ru/pages/viewpage.action?pageId=4849803)
+/// (`merchant.intellectmoney.ru/ru/`), posted by the buyer's browser from a
+/// shop plugin: eshopId, orderId, serviceName, recipientAmount,
+/// recipientCurrency, userName, user_email or email, successUrl, failUrl,
+/// preference, expireDate, holdMode and `hash` (MD5 of the first five and
+/// the SecretKey). Opens the invoice and sends the buyer to its page.
+#[utoipa::path(post, path = "/ru/", tag = "intellectmoney",
+    request_body(content = String, description = "The form's fields", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html")))]
+async fn purchase_form(State(state): State<Im>, body: Body) -> Response {
+    let params = read_form(&state, body).await;
+    open_purchase(&state, params)
+}
+
+/// The legacy form's fields in the query string, as the legacy protocol
+/// also allows.
+#[utoipa::path(get, path = "/ru/", tag = "intellectmoney",
+    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html")))]
+async fn purchase_form_by_get(State(state): State<Im>, RawQuery(query): RawQuery) -> Response {
+    let params = request::parse_form(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    open_purchase(&state, params)
+}
+
+/// `/ru` as `/ru/`: plugins write both.
+#[utoipa::path(post, path = "/ru", tag = "intellectmoney",
+    request_body(content = String, description = "The form's fields", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html")))]
+async fn purchase_form_no_slash(State(state): State<Im>, body: Body) -> Response {
+    purchase_form(State(state), body).await
+}
+
+fn open_purchase(state: &Im, params: Params) -> Response {
+    // The form names the buyer's e-mail `user_email` (the API: `Email`).
+    let params = if params.get("Email").is_none() {
+        let mut pairs: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        if let Some(email) = params.get("user_email") {
+            pairs.push(("Email".to_owned(), email.to_owned()));
+        }
+        Params::new(pairs)
+    } else {
+        params
+    };
+    match super::api::purchase(state, &params) {
+        Ok(id) => with_objects(id, see_other_path(&pay_page_url(id))),
+        Err(error) => message(
+            StatusCode::BAD_REQUEST,
+            "Счёт не создан",
+            &sentence(&error.to_string()),
+            None,
+        ),
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Method {
     GetBankCardPaymentState,
     BnplPayment,
     SbpPayment,
+    /// The legacy HTML form's `hash` (PurchaseHash): five fields.
+    Purchase,
 }
 
 impl Method {
@@ -54,6 +56,13 @@ impl Method {
                 "IpAddress",
             ],
             Self::GetBankCardPaymentState => &["EshopId", "InvoiceId"],
+            Self::Purchase => &[
+                "EshopId",
+                "OrderId",
+                "ServiceName",
+                "RecipientAmount",
+                "RecipientCurrency",
+            ],
             Self::BnplPayment | Self::SbpPayment => &[
                 "EshopId",
                 "InvoiceId",
