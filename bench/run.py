@@ -128,24 +128,14 @@ def lua(text):
     return f"[==[{text}]==]"
 
 
-def lua_request(method, path, body, headers, limit=None):
-    """A wrk script sending one fixed request, optionally stopping each thread after `limit`."""
+def lua_request(method, path, body, headers):
+    """A wrk script sending one fixed request."""
     hdrs = "\n".join(f'wrk.headers[ {lua(k)} ] = {lua(v)}' for k, v in headers.items())
-    stop_after = ""
-    if limit:
-        stop_after = f"""
-local done = 0
-response = function(status, headers, body)
-  done = done + 1
-  if done >= {limit} then wrk.thread:stop() end
-end
-"""
     return f"""
 wrk.method = {lua(method)}
 wrk.path = {lua(path)}
 wrk.body = {lua(body or "")}
 {hdrs}
-{stop_after}
 """
 
 
@@ -294,7 +284,7 @@ def main():
                     http("POST", base + "/softline/v1/payment", CREATE_PAYMENT, {"Authorization": TOKEN})
             else:
                 wrk(base, script, duration=max(1, min(5, (target - loaded) // 20_000)))
-            loaded = stored_payments(base)
+            loaded = stored(base, "softline_payments")
 
     load_to(1_000)
     growth["get_at_small"] = wrk(base, lua_request("GET", order_path_for(base), None, {"Authorization": TOKEN}))
@@ -331,10 +321,6 @@ def stored(base, kind):
     _, text = http("GET", base + "/metrics")
     m = re.search(r'paysandbox_stored\{kind="' + kind + r'"\} (\d+)', text)
     return int(m.group(1)) if m else 0
-
-
-def stored_payments(base):
-    return stored(base, "softline_payments")
 
 
 def order_path_for(base):

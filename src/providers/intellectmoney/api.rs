@@ -200,17 +200,7 @@ fn open_invoice(state: &Im, shop: &Shop, params: &Params, forced_duplicate: bool
 pub(super) fn purchase(state: &Im, params: &Params) -> Result<u64> {
     let shop = find_shop(state, params, &mut Call::default())?;
     validate::currency(params, &state.fixture.currencies)?;
-    if !shop.secret_key.is_empty() {
-        match params.non_empty("Hash") {
-            None => return Err(IntellectMoneyError::Missing("Hash")),
-            Some(hash)
-                if !signature::hash_matches(Method::Purchase, params, &shop.secret_key, hash) =>
-            {
-                return Err(IntellectMoneyError::BadSignature("Hash"));
-            }
-            Some(_) => {}
-        }
-    }
+    check_hash(shop, params, Method::Purchase, false)?;
     match open_invoice(state, shop, params, false) {
         Err(IntellectMoneyError::DuplicateOrderId(order_id)) => state
             .invoice_of_order(shop.eshop_id, &order_id)
@@ -669,17 +659,23 @@ fn authenticate(
             Some(_) => {}
         }
     }
-    if !shop.secret_key.is_empty() || forced_hash {
-        match params.non_empty("Hash") {
-            _ if forced_hash => return Err(IntellectMoneyError::BadSignature("Hash")),
-            None => return Err(IntellectMoneyError::Missing("Hash")),
-            Some(hash) if !signature::hash_matches(method, params, &shop.secret_key, hash) => {
-                return Err(IntellectMoneyError::BadSignature("Hash"));
-            }
-            Some(_) => {}
-        }
+    check_hash(shop, params, method, forced_hash)
+}
+
+/// The body's `Hash` over `method`'s template, when the shop has a
+/// SecretKey (or a scenario forces the refusal).
+fn check_hash(shop: &Shop, params: &Params, method: Method, forced: bool) -> Result<()> {
+    if shop.secret_key.is_empty() && !forced {
+        return Ok(());
     }
-    Ok(())
+    match params.non_empty("Hash") {
+        _ if forced => Err(IntellectMoneyError::BadSignature("Hash")),
+        None => Err(IntellectMoneyError::Missing("Hash")),
+        Some(hash) if !signature::hash_matches(method, params, &shop.secret_key, hash) => {
+            Err(IntellectMoneyError::BadSignature("Hash"))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {

@@ -625,17 +625,13 @@ async fn purchase_form_no_slash(State(state): State<Im>, body: Body) -> Response
 
 fn open_purchase(state: &Im, params: Params) -> Response {
     // The form names the buyer's e-mail `user_email` (the API: `Email`).
-    let params = if params.get("Email").is_none() {
-        let mut pairs: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        if let Some(email) = params.get("user_email") {
-            pairs.push(("Email".to_owned(), email.to_owned()));
+    let params = match (params.get("Email"), params.get("user_email")) {
+        (None, Some(email)) => {
+            let email = ("Email".to_owned(), email.to_owned());
+            let pairs = params.iter().map(|(k, v)| (k.to_owned(), v.to_owned()));
+            Params::new(pairs.chain(std::iter::once(email)).collect())
         }
-        Params::new(pairs)
-    } else {
-        params
+        _ => params,
     };
     match super::api::purchase(state, &params) {
         Ok(id) => with_objects(id, see_other_path(&pay_page_url(id))),
