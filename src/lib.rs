@@ -35,6 +35,7 @@ pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use config::Settings;
 pub use startup::{Application, router};

@@ -90,14 +90,30 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (routes, api) = documented_routes();
     let core = state.core.clone();
+    let nav = crate::web::Nav(
+        [
+            dashboard::OVERVIEW,
+            softline::panel::NAV,
+            intellectmoney::panel::NAV,
+            imshop::RUNS_NAV,
+        ]
+        .into_iter()
+        .chain(dashboard::NAV)
+        .collect(),
+    );
+    let panels = softline::panel::routes()
+        .with_state(state.softline.clone())
+        .merge(intellectmoney::panel::routes().with_state(state.intellectmoney.clone()));
     let routed = routes
         .merge(dashboard::router())
+        .merge(panels)
         // The control plane's and dashboard's extractors get the providers'
         // body limit too (axum's default is 2 MB).
         .layer(axum::extract::DefaultBodyLimit::max(
             state.core.max_body_bytes,
         ))
         .layer(Extension(Arc::new(api)))
+        .layer(Extension(nav))
         // Per route: the metrics label is the matched route.
         .layer(middleware::from_fn_with_state(
             core.clone(),

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::core::Core;
-use crate::http::JournalObjects;
+use crate::core::journal::JournalObjects;
 use crate::providers::imshop;
 use crate::state::AppState;
 

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::softline::{Customer, NewPayment, SoftlineClient};
 use super::{Payment, State as Demo};
-use crate::http::JournalObjects;
+use crate::core::journal::JournalObjects;
 
 /// The four commands, told apart by `command`. Fields IMSHOP may add later
 /// are ignored.

@@ -317,7 +317,7 @@ async fn refuse_cross_site(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    if changes_state && crate::http::dashboard::same_origin(request.headers()).is_err() {
+    if changes_state && crate::web::origin::same_origin(request.headers()).is_err() {
         return (
             StatusCode::FORBIDDEN,
             Json(json!({"error": {"code": "cross_site", "message": "cross-site requests to the control plane are refused"}})),

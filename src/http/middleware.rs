@@ -8,10 +8,10 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{JournalObjects, JournalSummary};
 use crate::core::Core;
 use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
+use crate::core::journal::{JournalObjects, JournalSummary};
 use crate::core::metrics::{Route, method_label};
 use crate::providers;
 

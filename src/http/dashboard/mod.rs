@@ -8,8 +8,6 @@
 
 mod actions;
 
-pub use actions::same_origin;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -18,24 +16,53 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
 
 use crate::core::Core;
 use crate::core::error::{AdminPath, AdminQuery};
 use crate::core::journal::{Entry, EntryKind, Message, Query};
 use crate::core::outbox::{Delivery, DeliveryState};
 use crate::state::AppState;
+use crate::web::{Frame, Nav, NavItem, format_time};
 
 /// The one stylesheet, compiled in.
 const STYLESHEET: &str = include_str!("../../../assets/paysandbox.css");
 /// Live refresh of the dashboard's tables.
 const SCRIPT: &str = include_str!("../../../assets/dashboard.js");
 
+/// The dashboard's first entry in the navigation.
+pub const OVERVIEW: NavItem = NavItem {
+    key: "overview",
+    href: "/",
+    label: "Overview",
+};
+
+/// The dashboard's own pages after the providers' panels.
+pub const NAV: [NavItem; 4] = [
+    NavItem {
+        key: "journal",
+        href: "/journal",
+        label: "Journal",
+    },
+    NavItem {
+        key: "webhooks",
+        href: "/webhooks",
+        label: "Webhooks",
+    },
+    NavItem {
+        key: "scenarios",
+        href: "/scenarios",
+        label: "Scenarios",
+    },
+    NavItem {
+        key: "faults",
+        href: "/faults",
+        label: "Faults",
+    },
+];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview))
-        .route("/payments", get(payments_page))
-        .route("/invoices", get(invoices_page))
         .route("/journal", get(journal_page))
         .route("/objects/{id}", get(object_page))
         .route("/webhooks", get(webhooks_page))
@@ -76,47 +103,6 @@ async fn script() -> impl IntoResponse {
         ],
         SCRIPT,
     )
-}
-
-/// What every dashboard page shows in its frame.
-pub struct Frame {
-    pub clock_now: String,
-    pub clock_offset: i64,
-    pub version: &'static str,
-    pub seed: u64,
-    /// The nav entry to mark as current.
-    pub current: &'static str,
-    /// A one-line message after an action (`?done=...`).
-    pub notice: Option<String>,
-}
-
-impl Frame {
-    pub fn new(core: &Core, current: &'static str) -> Self {
-        Self {
-            clock_now: format_time(core.clock.now()),
-            clock_offset: core.clock.offset().whole_seconds(),
-            version: env!("CARGO_PKG_VERSION"),
-            seed: core.ids.seed(),
-            current,
-            notice: None,
-        }
-    }
-
-    #[must_use]
-    fn notice(mut self, notice: Option<String>) -> Self {
-        self.notice = notice
-            .filter(|n| !n.is_empty())
-            .map(|n| n.chars().take(200).collect());
-        self
-    }
-}
-
-/// Seconds precision is what a person reads; the JSON keeps the rest.
-fn format_time(at: time::OffsetDateTime) -> String {
-    at.replace_nanosecond(0)
-        .unwrap_or(at)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 fn kind_name(kind: EntryKind) -> &'static str {
@@ -229,6 +215,7 @@ struct OverviewPage {
 
 /// `GET /`: what paysandbox offers and what just happened.
 async fn overview(
+    nav: Nav,
     State(core): State<Core>,
     AdminQuery(notice): AdminQuery<Notice>,
 ) -> OverviewPage {
@@ -243,7 +230,7 @@ async fn overview(
         .collect();
     entries.reverse();
     OverviewPage {
-        frame: Frame::new(&core, "overview").notice(notice.done),
+        frame: Frame::new(&core, nav, "overview").notice(notice.done),
         public_url: core.public_url.as_str().to_owned(),
         cards: core.cards.cards.clone(),
         entries,
@@ -281,6 +268,7 @@ fn parse_kind(kind: &str) -> Option<EntryKind> {
 
 /// `GET /journal`: the journal with filters, newest first.
 async fn journal_page(
+    nav: Nav,
     State(core): State<Core>,
     AdminQuery(filter): AdminQuery<JournalFilter>,
 ) -> JournalPage {
@@ -308,7 +296,7 @@ async fn journal_page(
     .map(|q| format!("/__sandbox/journal?{q}&download=true"))
     .unwrap_or_default();
     JournalPage {
-        frame: Frame::new(&core, "journal"),
+        frame: Frame::new(&core, nav, "journal"),
         provider,
         object,
         kind,
@@ -333,6 +321,7 @@ struct ObjectPage {
 /// `GET /objects/{id}`: one payment's, invoice's or run's whole timeline,
 /// oldest first.
 async fn object_page(
+    nav: Nav,
     State(state): State<AppState>,
     AdminPath(id): AdminPath<String>,
 ) -> ObjectPage {
@@ -354,7 +343,7 @@ async fn object_page(
         .map(DeliveryRow::from)
         .collect();
     ObjectPage {
-        frame: Frame::new(core, "journal"),
+        frame: Frame::new(core, nav, "journal"),
         links: state.links_for(&id),
         back: format!(
             "/objects/{}",
@@ -441,6 +430,7 @@ struct WebhooksPage {
 
 /// `GET /webhooks`: every delivery, newest first, with its attempts.
 async fn webhooks_page(
+    nav: Nav,
     State(core): State<Core>,
     AdminQuery(notice): AdminQuery<Notice>,
 ) -> WebhooksPage {
@@ -448,7 +438,7 @@ async fn webhooks_page(
         core.outbox.list().iter().map(DeliveryRow::from).collect();
     deliveries.reverse();
     WebhooksPage {
-        frame: Frame::new(&core, "webhooks").notice(notice.done),
+        frame: Frame::new(&core, nav, "webhooks").notice(notice.done),
         deliveries,
     }
 }
@@ -476,6 +466,7 @@ struct ScenariosPage {
 
 /// `GET /scenarios`: the catalogue with an arm button per outcome.
 async fn scenarios_page(
+    nav: Nav,
     State(core): State<Core>,
     AdminQuery(notice): AdminQuery<Notice>,
 ) -> ScenariosPage {
@@ -509,7 +500,7 @@ async fn scenarios_page(
         })
         .collect();
     ScenariosPage {
-        frame: Frame::new(&core, "scenarios").notice(notice.done),
+        frame: Frame::new(&core, nav, "scenarios").notice(notice.done),
         groups,
         armed,
     }
@@ -534,6 +525,7 @@ struct FaultsPage {
 
 /// `GET /faults`: active faults and a form to add one.
 async fn faults_page(
+    nav: Nav,
     State(core): State<Core>,
     AdminQuery(notice): AdminQuery<Notice>,
 ) -> FaultsPage {
@@ -585,110 +577,7 @@ async fn faults_page(
         })
         .collect();
     FaultsPage {
-        frame: Frame::new(&core, "faults").notice(notice.done),
+        frame: Frame::new(&core, nav, "faults").notice(notice.done),
         faults,
-    }
-}
-
-/// One Softline payment as the dashboard lists it.
-pub struct PaymentRow {
-    pub order_id: u64,
-    pub external_id: String,
-    pub amount: String,
-    pub method: String,
-    pub status: &'static str,
-    pub tone: &'static str,
-    pub created: String,
-    pub form: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "dashboard/payments.html")]
-struct PaymentsPage {
-    frame: Frame,
-    payments: Vec<PaymentRow>,
-    total: usize,
-}
-
-/// How many objects a list page shows.
-const LIST_LIMIT: usize = 200;
-
-/// `GET /payments`: the newest Softline payments.
-async fn payments_page(State(state): State<AppState>) -> PaymentsPage {
-    use crate::providers::softline::model::PaymentStatus;
-    let softline = &state.softline;
-    let payments = softline
-        .latest(LIST_LIMIT)
-        .iter()
-        .map(|p| PaymentRow {
-            order_id: p.order_id,
-            external_id: p.external_id().to_owned(),
-            amount: format!("{} {}", p.amount, p.currency.as_str()),
-            method: p.payment_method().to_owned(),
-            status: p.status.as_str(),
-            tone: match p.status {
-                PaymentStatus::Paid => "ok",
-                PaymentStatus::NotPaid => "warn",
-                PaymentStatus::Deleted => "bad",
-            },
-            created: format_time(p.created_at),
-            form: softline.form_url(p),
-        })
-        .collect();
-    PaymentsPage {
-        frame: Frame::new(&state.core, "payments"),
-        payments,
-        total: softline.payment_count(),
-    }
-}
-
-/// One IntellectMoney invoice as the dashboard lists it.
-pub struct InvoiceRow {
-    pub id: u64,
-    pub order_id: String,
-    pub amount: String,
-    pub status: String,
-    pub tone: &'static str,
-    pub step: String,
-    pub created: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "dashboard/invoices.html")]
-struct InvoicesPage {
-    frame: Frame,
-    invoices: Vec<InvoiceRow>,
-    total: usize,
-}
-
-/// `GET /invoices`: the newest IntellectMoney invoices.
-async fn invoices_page(State(state): State<AppState>) -> InvoicesPage {
-    let im = &state.intellectmoney;
-    let now = im.now();
-    let invoices = im
-        .latest(LIST_LIMIT)
-        .iter()
-        .map(|i| InvoiceRow {
-            id: i.id,
-            order_id: i.terms.order_id.clone(),
-            amount: format!("{} {}", i.terms.amount, i.terms.currency),
-            status: format!("{} {}", i.status.code(), i.status.describe()),
-            tone: match i.status.code() {
-                5 => "ok",
-                3 | 6 | 7 => "warn",
-                _ => "bad",
-            },
-            step: i
-                .payment
-                .as_ref()
-                .map(|p| p.step(&im.fixture.pacing, now).name().to_owned())
-                .unwrap_or_default(),
-            created: format_time(i.created_at),
-        })
-        .collect();
-    InvoicesPage {
-        frame: Frame::new(&state.core, "invoices"),
-        invoices,
-        total: im.invoice_count(),
     }
 }

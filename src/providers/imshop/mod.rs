@@ -43,6 +43,13 @@ use utoipa_axum::router::OpenApiRouter;
 /// The journal's name for this provider.
 pub const NAME: &str = "imshop";
 
+/// The runs' page in the dashboard's navigation.
+pub const RUNS_NAV: crate::web::NavItem = crate::web::NavItem {
+    key: "imshop",
+    href: "/imshop/runs",
+    label: "IMSHOP runs",
+};
+
 /// Orders and payments the sync board remembers.
 const SYNC_BOARD_CAPACITY: usize = 10_000;
 

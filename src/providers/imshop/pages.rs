@@ -12,7 +12,7 @@ use super::checks::{CheckStatus, Tally};
 use super::report::BrowserWait;
 use super::report::RunStatus;
 use super::runs::RunRecord;
-use crate::http::dashboard::Frame;
+use crate::web::{Frame, Nav};
 
 /// A check as a table row.
 pub struct Row {
@@ -58,7 +58,7 @@ fn status_word(status: CheckStatus) -> &'static str {
     }
 }
 
-pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
+pub fn run_page(state: &super::State, nav: Nav, record: &Arc<RunRecord>) -> RunPage {
     let view = record.view();
     let report = &view.report;
     let mut groups: Vec<Group> = Vec::new();
@@ -86,7 +86,7 @@ pub fn run_page(state: &super::State, record: &Arc<RunRecord>) -> RunPage {
         }
     }
     RunPage {
-        frame: Frame::new(&state.core, "imshop"),
+        frame: Frame::new(&state.core, nav, "imshop"),
         id: report.id.clone(),
         status: report.status.as_str(),
         webhook: report.webhook.clone(),
@@ -136,9 +136,9 @@ pub struct RunsPage {
     runs: Vec<RunRow>,
 }
 
-pub fn runs_page(state: &super::State, runs: &[Arc<RunRecord>]) -> RunsPage {
+pub fn runs_page(state: &super::State, nav: Nav, runs: &[Arc<RunRecord>]) -> RunsPage {
     RunsPage {
-        frame: Frame::new(&state.core, "imshop"),
+        frame: Frame::new(&state.core, nav, "imshop"),
         demo_webhook: state.core.public_url.join("/demo/merchant/payments"),
         sync_url: state.engine.sync_url(),
         runs: runs

@@ -15,7 +15,8 @@ use time::format_description::well_known::Rfc3339;
 use super::error::{ImshopError, ImshopPath};
 use super::options::{RunOptions, RunRequest};
 use super::pages;
-use crate::http::JournalObjects;
+use crate::core::journal::JournalObjects;
+use crate::web::Nav;
 
 /// True when the client asks for a page rather than JSON.
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -160,10 +161,10 @@ async fn create_run(
     responses((status = 200, description = "`{\"runs\": [...]}`, or HTML when the client asks for text/html"))
 )]
 // Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
-async fn list_runs(State(state): State<super::State>, headers: HeaderMap) -> Response {
+async fn list_runs(State(state): State<super::State>, nav: Nav, headers: HeaderMap) -> Response {
     let runs = state.runs.list();
     if wants_html(&headers) {
-        return pages::runs_page(&state, &runs).into_response();
+        return pages::runs_page(&state, nav, &runs).into_response();
     }
     let runs: Vec<_> = runs
         .iter()
@@ -196,6 +197,7 @@ async fn list_runs(State(state): State<super::State>, headers: HeaderMap) -> Res
 async fn get_run(
     State(state): State<super::State>,
     ImshopPath(id): ImshopPath<String>,
+    nav: Nav,
     headers: HeaderMap,
 ) -> Result<Response, ImshopError> {
     let record = state
@@ -204,7 +206,7 @@ async fn get_run(
         .ok_or_else(|| ImshopError::NotFound(format!("no run {id}")))?;
     let objects = Extension(JournalObjects::one(&record.id));
     if wants_html(&headers) {
-        return Ok((objects, pages::run_page(&state, &record)).into_response());
+        return Ok((objects, pages::run_page(&state, nav, &record)).into_response());
     }
     Ok((objects, axum::Json(record.view())).into_response())
 }

@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::checks::Exchange;
+use crate::core::journal::JournalObjects;
 use crate::core::journal::Message;
 use crate::core::scenarios;
-use crate::http::JournalObjects;
 
 /// A well-formed status report.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,8 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::dto::{Envelope, OperationState, ResultBody, State, StateOnly};
 use super::request::{BodyError, Format};
+use super::wire::{Envelope, OperationState, ResultBody, State, StateOnly};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IntellectMoneyError {

@@ -6,25 +6,26 @@
 //! - [`validate`]: parameters → typed requests with the reference's limits;
 //! - [`signature`]: `Hash` (MD5) and `Sign` (SHA-256) templates;
 //! - [`model`]: the invoice and the payment state machine (pure);
-//! - [`api`]: the merchant methods; [`pages`]: the buyer's pages;
+//! - [`routes`]: the merchant methods; [`pages`]: the buyer's pages;
 //! - [`notifications`]: result notifications through the outbox;
 //! - [`control`]: `/__sandbox/intellectmoney/…` (capture, cancel, refund).
 //!
 //! Paths are case-insensitive ([`canonical_path`]); every answer is HTTP 200
 //! with the envelope ([`error`]), because the official SDK drops other bodies.
 
-pub mod api;
 pub mod control;
-pub mod dto;
 pub mod error;
 pub mod fixture;
 pub mod model;
 pub mod notifications;
 pub mod pages;
+pub mod panel;
 pub mod request;
+pub mod routes;
 pub mod scenarios;
 pub mod signature;
 pub mod validate;
+pub mod wire;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -257,7 +258,7 @@ fn parse_offset(text: &str) -> Option<UtcOffset> {
 
 /// Every route of this provider, documented for the OpenAPI document.
 pub fn router() -> OpenApiRouter<AppState> {
-    api::routes().merge(pages::routes())
+    routes::routes().merge(pages::routes())
 }
 
 /// The control-plane routes, nested under `/__sandbox/intellectmoney`.

@@ -393,13 +393,8 @@ pub struct UserField {
     pub value: Option<String>,
 }
 
-/// The language of the hosted pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Ru,
-    En,
-}
+/// The language of the hosted pages (shared with Softline's).
+pub use crate::web::Lang;
 
 /// An invoice (СКО): what CreateInvoice asked for, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,27 +16,28 @@ use axum::Extension;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::State as Im;
-use super::api::card_plan;
 use super::model::{
     Decline, Finish, Invoice, InvoiceError, InvoiceStatus, Lang, Origin, Payment, PaymentMethod,
     Progress,
 };
 use super::request::{self, Params};
+use super::routes::card_plan;
 use super::scenarios;
 use super::validate::{self, card_number_reason};
 use crate::core::cards::{self, CardOutcome};
+use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::money::Amount;
 use crate::core::scenarios::header_of;
-use crate::http::JournalObjects;
 use crate::state::AppState;
+use crate::web::redirect;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -378,16 +379,10 @@ fn not_found() -> Response {
     )
 }
 
-/// A 303 to `url`, written as a valid `Location` (non-ASCII
-/// percent-encoded).
-fn see_other(url: &str) -> Response {
-    let location = reqwest::Url::parse(url)
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| url.to_owned());
-    match HeaderValue::try_from(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => not_found(),
-    }
+/// A 303 to `location` (a path of this server or a merchant's URL); one
+/// that cannot be a header answers the "not found" page.
+fn see_other(location: &str) -> Response {
+    redirect::see_other(location).unwrap_or_else(|_| not_found())
 }
 
 fn with_objects(invoice_id: u64, response: Response) -> Response {
@@ -587,7 +582,7 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
 async fn legacy_entry(RawQuery(query): RawQuery) -> Response {
     let params = request::parse_form(query.as_deref().unwrap_or_default()).unwrap_or_default();
     match params.get("InvoiceId").and_then(validate::parse_invoice_id) {
-        Some(id) => see_other_path(&pay_page_url(id)),
+        Some(id) => see_other(&pay_page_url(id)),
         None => not_found(),
     }
 }
@@ -633,22 +628,14 @@ fn open_purchase(state: &Im, params: Params) -> Response {
         }
         _ => params,
     };
-    match super::api::purchase(state, &params) {
-        Ok(id) => with_objects(id, see_other_path(&pay_page_url(id))),
+    match super::routes::purchase(state, &params) {
+        Ok(id) => with_objects(id, see_other(&pay_page_url(id))),
         Err(error) => message(
             StatusCode::BAD_REQUEST,
             "Счёт не создан",
             &sentence(&error.to_string()),
             None,
         ),
-    }
-}
-
-/// A 303 to a path of this server.
-fn see_other_path(path: &str) -> Response {
-    match HeaderValue::try_from(path) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => not_found(),
     }
 }
 
@@ -770,9 +757,7 @@ fn pay_with_card(
             .into_response();
     }
     match card_plan(outcome) {
-        super::model::Plan::AskBuyer => {
-            see_other_path(&format!("/intellectmoney/3ds/{}", invoice.id))
-        }
+        super::model::Plan::AskBuyer => see_other(&format!("/intellectmoney/3ds/{}", invoice.id)),
         super::model::Plan::Approve => after_decision(state, invoice.id, None),
         super::model::Plan::Decline(decline) => {
             let response = after_decision(state, invoice.id, Some(decline));
@@ -799,7 +784,7 @@ fn start_hosted(state: &Im, invoice_id: u64, method: PaymentMethod) -> Result<()
         .to_string();
     let summary = format!(
         "payment started on the payment page: {}",
-        super::api::describe(&method)
+        super::routes::describe(&method)
     );
     state
         .update(invoice_id, |invoice| {
@@ -891,7 +876,7 @@ fn start_page_method(
         Err(response) => return *response,
     };
     let response = match start_hosted(state, invoice.id, method) {
-        Ok(()) => see_other_path(&format!("/intellectmoney/{page}/{}", invoice.id)),
+        Ok(()) => see_other(&format!("/intellectmoney/{page}/{}", invoice.id)),
         Err(error) => (
             StatusCode::CONFLICT,
             pay_page(
@@ -943,7 +928,7 @@ async fn back_to_shop(
         Ok(invoice) => {
             let response = match &invoice.terms.back_url {
                 Some(url) => see_other(url),
-                None => see_other_path(&pay_page_url(invoice.id)),
+                None => see_other(&pay_page_url(invoice.id)),
             };
             with_objects(invoice.id, response)
         }

@@ -14,10 +14,10 @@ use axum::http::HeaderMap;
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use super::dto::{LoginRequest, LoginResponse};
 use super::error::{AuthFailure, ErrorBody, SoftlineError};
 use super::scenarios;
 use super::validate;
+use super::wire::{LoginRequest, LoginResponse};
 use crate::core::scenarios::header_of;
 use crate::core::store::Store;
 

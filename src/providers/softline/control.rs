@@ -5,9 +5,9 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::dto::{PutWebhookRequest, RefundResponse, WebhookSettings};
 use super::fixture::WebhookUrl;
 use super::webhooks::{self, Event, Target};
+use super::wire::{PutWebhookRequest, RefundResponse, WebhookSettings};
 use crate::core::error::{AdminJson, AdminPath, CoreError};
 
 fn settings(state: &super::State) -> WebhookSettings {

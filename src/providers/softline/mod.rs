@@ -24,15 +24,16 @@
 
 pub mod auth;
 pub mod control;
-pub mod dto;
 pub mod error;
 pub mod fixture;
 pub mod model;
 pub mod pages;
+pub mod panel;
 pub mod routes;
 pub mod scenarios;
 pub mod validate;
 pub mod webhooks;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -46,13 +47,13 @@ pub use fixture::Fixture;
 
 use crate::core::Core;
 use crate::core::ids::Sequence;
+use crate::core::journal::JournalSummary;
 use crate::core::journal::{Entry, EntryKind};
 use crate::core::store::Store;
-use crate::http::JournalSummary;
 use crate::state::AppState;
-use dto::ViewContext;
 use error::SoftlineError;
 use model::{Observed, Payment};
+use wire::ViewContext;
 
 /// The journal's name for this provider.
 pub const NAME: &str = "softline";
@@ -143,7 +144,7 @@ impl State {
         self.core.public_url.join(&Self::form_path(payment))
     }
 
-    /// What an [`dto::OrderData`] of `payment` needs, as of `now`.
+    /// What an [`wire::OrderData`] of `payment` needs, as of `now`.
     pub fn view_context(&self, payment: &Payment, now: OffsetDateTime) -> ViewContext<'_> {
         ViewContext {
             offset: self.fixture.utc_offset.0,

@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::Extension;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -22,9 +22,10 @@ use super::model::{Card, CardExpiry, CardType, Payment, PaymentStatus};
 use super::webhooks::{self, Event};
 use super::{NAME, scenarios};
 use crate::core::cards::{self, CardNumberError, CardOutcome};
+use crate::core::journal::JournalObjects;
 use crate::core::journal::{Entry, EntryKind};
 use crate::core::scenarios::header_of;
-use crate::http::JournalObjects;
+use crate::web::redirect;
 
 /// The words of the pages in one language.
 pub struct Texts {
@@ -477,13 +478,10 @@ where
     }
 }
 
-/// 303 See Other to `location` (an ASCII URL; a value that is not a valid
-/// header cannot happen, but answers a 404 page rather than a panic).
+/// 303 See Other to `location`; one that cannot be a header (it cannot
+/// happen: every location is built here) answers a 404 page, not a panic.
 fn see_other(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => PageNotFound.into_response(),
-    }
+    redirect::see_other(location).unwrap_or_else(|_| PageNotFound.into_response())
 }
 
 /// The fields of a form post (an unreadable body has none).

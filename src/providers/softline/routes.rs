@@ -8,17 +8,17 @@ use axum::{Extension, Json};
 use bytes::Bytes;
 
 use super::auth;
-use super::dto::{
-    CreatePaymentRequest, CreatePaymentResponse, OrderData, RecurringRequest, RecurringResponse,
-    SearchRequest, SearchResponse, View,
-};
 use super::error::{ErrorBody, SoftlineError};
 use super::model::{ChargeOutcome, Payment};
 use super::scenarios::{self, fields_of_bytes};
 use super::validate::{self, ParentFacts};
 use super::webhooks::{self, Event};
+use super::wire::{
+    CreatePaymentRequest, CreatePaymentResponse, OrderData, RecurringRequest, RecurringResponse,
+    SearchRequest, SearchResponse, View,
+};
+use crate::core::journal::JournalObjects;
 use crate::core::scenarios::header_of;
-use crate::http::JournalObjects;
 
 /// `Path` whose rejection (a segment that is not valid UTF-8) is Softline's
 /// 404.

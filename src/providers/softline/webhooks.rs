@@ -11,9 +11,9 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use super::dto::{OrderData, View, WebhookBody, timestamp};
 use super::fixture::{Fixture, WebhookUrl};
 use super::model::Payment;
+use super::wire::{OrderData, View, WebhookBody, timestamp};
 use crate::core::outbox::{Acceptance, NewDelivery, SignatureSlot};
 use crate::core::signature::sha512_hex;
 
@@ -156,7 +156,7 @@ mod tests {
         let new = validate::new_payment(request.as_object().unwrap(), &fixture, None).unwrap();
         let created = datetime!(2021-08-13 09:16:35 +03:00);
         let payment = Payment::new(5_555_555, "1a97507".to_owned(), new, created);
-        let context = crate::providers::softline::dto::ViewContext {
+        let context = crate::providers::softline::wire::ViewContext {
             offset: offset!(+03:00),
             form_url: "https://shop.checkout.softline.ru/order/status/5555555/1a97507".to_owned(),
             method_name: "Bank Card",

@@ -16,10 +16,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::State as Im;
-use super::dto::{
-    CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm,
-    State as ResultState, StateOnly,
-};
 use super::error::{IntellectMoneyError, Reply, Result};
 use super::fixture::Shop;
 use super::model::{
@@ -30,10 +26,14 @@ use super::request::{self, Format, Params};
 use super::scenarios;
 use super::signature::{self, Method};
 use super::validate::{self, CardPayment, InvoiceRules, NewInvoice, PagePayment};
+use super::wire::{
+    CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm,
+    State as ResultState, StateOnly,
+};
 use crate::core::cards::CardOutcome;
+use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
-use crate::http::JournalObjects;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -1,0 +1,17 @@
+//! The web kit: what every provider's pages and the dashboard share, below
+//! the providers so that none of them imports from the dashboard or the
+//! control plane.
+//!
+//! - [`frame`]: the dashboard's page frame (clock, navigation, notices),
+//!   which the providers' dashboard panels render into, and how times read;
+//! - [`redirect`]: `303 See Other` with a `Location` that is always valid;
+//! - [`origin`]: refusing cross-site form posts;
+//! - [`lang`]: the hosted pages' two languages.
+
+pub mod frame;
+pub mod lang;
+pub mod origin;
+pub mod redirect;
+
+pub use frame::{Frame, Nav, NavItem, format_time};
+pub use lang::Lang;
