@@ -101,6 +101,20 @@ pub struct Settings {
     pub deliver_webhooks: bool,
 }
 
+impl Settings {
+    /// The providers asked to be served on listeners of their own, by the
+    /// provider's name.
+    pub fn provider_listeners(&self) -> Vec<(&'static str, SocketAddr)> {
+        [
+            ("softline", self.softline_listen),
+            ("intellectmoney", self.intellectmoney_listen),
+        ]
+        .into_iter()
+        .filter_map(|(name, addr)| Some((name, addr?)))
+        .collect()
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

@@ -30,6 +30,7 @@ pub mod fixtures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod provider;
 pub mod providers;
 pub mod serve;
 pub mod startup;

@@ -15,13 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::config::Settings;
+use crate::core::PublicUrl;
 use crate::core::clock::{Clock, SystemTime};
 use crate::core::fixtures::FixtureError;
-use crate::core::{Core, PublicUrl};
-use crate::demo;
 use crate::fixtures::Fixtures;
 use crate::http::{admin, dashboard, middleware as mw};
-use crate::providers::{imshop, intellectmoney, softline};
 use crate::state::AppState;
 
 /// Why paysandbox could not start.
@@ -39,46 +37,47 @@ pub enum StartupError {
     PublicUrl(String),
 }
 
-/// The OpenAPI document's fixed parts; the paths come from the routers.
+/// The OpenAPI document's fixed parts; the paths come from the routers and
+/// the providers add their tags.
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "paysandbox",
         description = "A local sandbox of Softline Payments, IntellectMoney and IMSHOP.IO."
     ),
-    tags(
-        (name = "softline", description = "Softline Payments API and hosted form"),
-        (name = "intellectmoney", description = "IntellectMoney merchant API and hosted pages"),
-        (name = "imshop", description = "IMSHOP.IO: sync URL and conformance runs"),
-        (name = "demo", description = "The reference merchant"),
-        (name = "sandbox", description = "The control plane"),
-    )
+    tags((name = "sandbox", description = "The control plane"))
 )]
 struct ApiDoc;
 
-/// Every documented route with the OpenAPI document they make up.
-fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(healthz))
-        .nest("/softline", softline::router())
-        .nest("/intellectmoney", intellectmoney::router())
-        .nest("/imshop", imshop::router())
-        .nest("/demo/merchant", demo::router())
-        .nest("/__sandbox", admin::router())
-        .nest(
-            "/__sandbox/intellectmoney",
-            intellectmoney::control_router(),
-        )
-        .nest("/__sandbox/softline", softline::control_router())
+/// Every documented route with the OpenAPI document they make up: each
+/// provider at its mount with its extras under `/__sandbox/{name}`, the
+/// control plane, health and metrics.
+fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut api = ApiDoc::openapi();
+    let mut routes = OpenApiRouter::new().routes(routes!(healthz));
+    for provider in state.providers.iter() {
+        routes = routes.nest(provider.mount(), provider.routes().with_state(()));
+    }
+    routes = routes.nest("/__sandbox", admin::router());
+    for provider in state.providers.iter() {
+        routes = routes.nest(
+            &format!("/__sandbox/{}", provider.name()),
+            provider.control_routes().with_state(()),
+        );
+    }
+    let (router, paths) = routes
         .routes(routes!(openapi_json))
         .routes(routes!(admin::metrics))
-        .split_for_parts()
-}
-
-/// The OpenAPI 3.1 document of every route (served at
-/// `/__sandbox/openapi.json`).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().1
+        .split_for_parts();
+    api.merge(paths);
+    let tags = api.tags.get_or_insert_with(Vec::new);
+    let provider_tags = state.providers.iter().map(|p| {
+        let mut tag = utoipa::openapi::tag::Tag::new(p.name());
+        tag.description = Some(p.description().to_owned());
+        tag
+    });
+    tags.splice(0..0, provider_tags);
+    (router, api)
 }
 
 /// Every route of paysandbox on one router.
@@ -88,25 +87,25 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// the router once instead of each route: axum clones a route's whole layer
 /// stack for every request it serves, and that cloning showed in profiles.
 pub fn router(state: AppState) -> Router {
-    let (routes, api) = documented_routes();
+    let (routes, api) = documented_routes(&state);
     let core = state.core.clone();
     let nav = crate::web::Nav(
-        [
-            dashboard::OVERVIEW,
-            softline::panel::NAV,
-            intellectmoney::panel::NAV,
-            imshop::RUNS_NAV,
-        ]
-        .into_iter()
-        .chain(dashboard::NAV)
-        .collect(),
+        std::iter::once(dashboard::OVERVIEW)
+            .chain(state.providers.iter().flat_map(|p| p.nav()))
+            .chain(dashboard::NAV)
+            .collect(),
     );
-    let panels = softline::panel::routes()
-        .with_state(state.softline.clone())
-        .merge(intellectmoney::panel::routes().with_state(state.intellectmoney.clone()));
+    let panels = state
+        .providers
+        .iter()
+        .fold(Router::new(), |panels, p| panels.merge(p.panels()));
+    let observer = mw::Observer {
+        core: core.clone(),
+        providers: state.providers.clone(),
+    };
     let routed = routes
         .merge(dashboard::router())
-        .merge(panels)
+        .merge(panels.with_state(()))
         // The control plane's and dashboard's extractors get the providers'
         // body limit too (axum's default is 2 MB).
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -116,13 +115,13 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(nav))
         // Per route: the metrics label is the matched route.
         .layer(middleware::from_fn_with_state(
-            core.clone(),
+            observer.clone(),
             mw::count_request,
         ))
         .with_state(state);
     let service = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn_with_state(core.clone(), mw::observe))
+        .layer(middleware::from_fn_with_state(observer, mw::observe))
         // Bodies the journal middleware does not read (control plane,
         // dashboard) get the same time limit.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
@@ -190,31 +189,14 @@ pub fn build_state(
     clock: Clock,
     public_url: PublicUrl,
 ) -> AppState {
-    let seed = settings.seed.unwrap_or_else(rand::random);
-    let core = Core::new(
-        settings,
-        clock,
-        seed,
-        public_url,
-        Arc::clone(&fixtures.cards),
-        crate::providers::catalogue(),
-    );
-    AppState {
-        softline: softline::State::new(core.clone(), Arc::clone(&fixtures.softline)),
-        intellectmoney: intellectmoney::State::new(
-            core.clone(),
-            Arc::clone(&fixtures.intellectmoney),
-        ),
-        imshop: imshop::State::new(core.clone(), Arc::clone(&fixtures.imshop)),
-        demo: demo::State::new(core.clone(), Arc::clone(&fixtures.imshop)),
-        core,
-    }
+    AppState::new(settings, fixtures, clock, public_url)
 }
 
 /// A listener of its own for one provider, serving it at its root.
 struct ProviderListener {
-    /// The mount point its requests are served under (`/softline`).
-    mount: &'static str,
+    /// The provider's name (`softline`); its requests are served under its
+    /// mount.
+    name: &'static str,
     listener: TcpListener,
     address: SocketAddr,
 }
@@ -244,22 +226,14 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let (listener, address) = bind(settings.listen).await?;
         let mut provider_listeners = Vec::new();
-        for (mount, addr) in [
-            ("/softline", settings.softline_listen),
-            ("/intellectmoney", settings.intellectmoney_listen),
-        ] {
-            if let Some(addr) = addr {
-                let (listener, address) = bind(addr).await?;
-                tracing::info!(
-                    "{} also served at the root of http://{address}",
-                    &mount[1..]
-                );
-                provider_listeners.push(ProviderListener {
-                    mount,
-                    listener,
-                    address,
-                });
-            }
+        for (name, addr) in settings.provider_listeners() {
+            let (listener, address) = bind(addr).await?;
+            tracing::info!("{name} also served at the root of http://{address}");
+            provider_listeners.push(ProviderListener {
+                name,
+                listener,
+                address,
+            });
         }
         let public_url = match &settings.public_url {
             Some(url) => {
@@ -306,7 +280,7 @@ impl Application {
     pub fn provider_addresses(&self) -> Vec<(&'static str, SocketAddr)> {
         self.provider_listeners
             .iter()
-            .map(|l| (l.mount, l.address))
+            .filter_map(|l| Some((self.state.providers.named(l.name)?.mount(), l.address)))
             .collect()
     }
 
@@ -327,6 +301,7 @@ impl Application {
                     .run_worker(self.settings.webhook_concurrency, shutdown.child_token()),
             )
         });
+        let providers = self.state.providers.clone();
         let app = router(self.state);
         let limits = crate::serve::Limits {
             max_connections: self.settings.max_connections,
@@ -334,10 +309,13 @@ impl Application {
         };
         let grace = Duration::from_millis(self.settings.shutdown_grace_ms);
         let mut servers = tokio::task::JoinSet::new();
-        for provider in self.provider_listeners {
+        for listener in self.provider_listeners {
+            let Some(provider) = providers.named(listener.name) else {
+                continue;
+            };
             servers.spawn(crate::serve::serve(
-                provider.listener,
-                mounted_at(provider.mount, app.clone()),
+                listener.listener,
+                mounted_at(provider.mount(), app.clone()),
                 limits,
                 shutdown.clone(),
                 grace,

@@ -2,10 +2,16 @@
 //! (`State<softline::State>`, `State<Core>`), never the whole world; axum
 //! derives the projections with `FromRef`.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 
-use crate::core::Core;
+use crate::config::Settings;
+use crate::core::clock::Clock;
+use crate::core::{Core, PublicUrl};
 use crate::demo;
+use crate::fixtures::Fixtures;
+use crate::provider::{Link, Provider, Providers};
 use crate::providers::{imshop, intellectmoney, softline};
 
 #[derive(Clone, Debug, FromRef)]
@@ -15,45 +21,73 @@ pub struct AppState {
     pub intellectmoney: intellectmoney::State,
     pub imshop: imshop::State,
     pub demo: demo::State,
+    /// The same providers as one table, which everything above them
+    /// iterates over.
+    pub providers: Providers,
 }
 
 impl AppState {
+    /// Builds the core and every provider on it, for a server reachable at
+    /// `public_url`, and publishes the providers' scenarios.
+    pub fn new(
+        settings: &Settings,
+        fixtures: &Fixtures,
+        clock: Clock,
+        public_url: PublicUrl,
+    ) -> Self {
+        let seed = settings.seed.unwrap_or_else(rand::random);
+        let core = Core::new(
+            settings,
+            clock,
+            seed,
+            public_url,
+            Arc::clone(&fixtures.cards),
+        );
+        let softline = softline::State::new(core.clone(), Arc::clone(&fixtures.softline));
+        let intellectmoney =
+            intellectmoney::State::new(core.clone(), Arc::clone(&fixtures.intellectmoney));
+        let imshop = imshop::State::new(core.clone(), Arc::clone(&fixtures.imshop));
+        let demo = demo::State::new(core.clone(), Arc::clone(&fixtures.imshop));
+        // The dashboard lists them in this order.
+        let providers = Providers::new(vec![
+            Arc::new(softline.clone()) as Arc<dyn Provider>,
+            Arc::new(intellectmoney.clone()),
+            Arc::new(imshop.clone()),
+            Arc::new(demo.clone()),
+        ]);
+        core.scenarios.publish(providers.catalogue());
+        Self {
+            core,
+            softline,
+            intellectmoney,
+            imshop,
+            demo,
+            providers,
+        }
+    }
+
     /// `POST /__sandbox/reset`: every payment, invoice, run, scenario, fault
     /// and journal entry forgotten; the clock back to real time. The core
     /// goes first so providers draw their id sequences from the reseeded
     /// generator.
     pub fn reset(&self) {
         self.core.reset();
-        self.softline.reset();
-        self.intellectmoney.reset();
-        self.imshop.reset();
-        self.demo.reset();
-    }
-}
-
-impl AppState {
-    /// Links a person wants next to an object's timeline: its export, and
-    /// (filled in by the providers) its hosted page and API view.
-    pub fn links_for(&self, id: &str) -> Vec<(String, String)> {
-        let mut links = Vec::new();
-        if let Ok(number) = id.parse::<u64>() {
-            if let Some(path) = self.softline.form_path_of(number) {
-                links.push(("Softline payment form".to_owned(), path));
-            }
-            if self.intellectmoney.invoices.contains(&number) {
-                links.push((
-                    "IntellectMoney payment page".to_owned(),
-                    format!("/intellectmoney/pay/{number}"),
-                ));
-                links.push((
-                    "Invoice (JSON)".to_owned(),
-                    format!("/__sandbox/intellectmoney/invoices/{number}"),
-                ));
-            }
+        for provider in self.providers.iter() {
+            provider.reset();
         }
+    }
+
+    /// Links a person wants next to an object's timeline: what its
+    /// provider offers (its hosted page, its JSON), and its export.
+    pub fn links_for(&self, id: &str) -> Vec<Link> {
+        let mut links: Vec<Link> = self
+            .providers
+            .iter()
+            .flat_map(|p| p.links_for(id))
+            .collect();
         let export = serde_urlencoded::to_string([("object", id)]).unwrap_or_default();
-        links.push((
-            "Export as JSON".to_owned(),
+        links.push(Link::new(
+            "Export as JSON",
             format!("/__sandbox/journal?{export}&download=true"),
         ));
         links
@@ -61,14 +95,19 @@ impl AppState {
 
     /// Objects held, for `/metrics`.
     pub fn stored_objects(&self) -> Vec<(&'static str, usize)> {
-        vec![
-            ("softline_payments", self.softline.payment_count()),
-            (
-                "intellectmoney_invoices",
-                self.intellectmoney.invoice_count(),
-            ),
-            ("imshop_runs", self.imshop.runs.len()),
-            ("imshop_runs_capacity", self.imshop.runs.capacity()),
-        ]
+        self.providers
+            .iter()
+            .flat_map(|p| p.stored_objects())
+            .collect()
+    }
+
+    /// Moves the sandbox clock: every provider applies what time did (and
+    /// announces it), and the webhooks that became due are sent at once.
+    pub fn advance_clock(&self, by: time::Duration) {
+        self.core.clock.advance(by);
+        for provider in self.providers.iter() {
+            provider.settle_all();
+        }
+        self.core.outbox.wake();
     }
 }

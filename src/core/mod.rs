@@ -31,7 +31,7 @@ use ids::Ids;
 use journal::{Entry, Journal};
 use metrics::Metrics;
 use outbox::Outbox;
-use scenarios::{Scenario, Scenarios};
+use scenarios::Scenarios;
 
 /// The base of every URL paysandbox hands out, without a trailing slash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +96,6 @@ impl Core {
         seed: u64,
         public_url: PublicUrl,
         cards: Arc<CardsFixture>,
-        catalogue: Vec<Scenario>,
     ) -> Self {
         let journal = Journal::new(settings.journal_capacity, settings.journal_body_limit);
         let http = HttpClient::new(
@@ -124,7 +123,7 @@ impl Core {
             http,
             public_url,
             cards,
-            scenarios: Scenarios::new(catalogue),
+            scenarios: Scenarios::unpublished(),
             faults,
             metrics,
             max_body_bytes: settings.max_body_bytes,

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -77,7 +77,9 @@ pub enum ArmError {
 /// The armed scenarios. Cloning shares them.
 #[derive(Clone, Debug)]
 pub struct Scenarios {
-    catalogue: Arc<[Scenario]>,
+    /// Published once, when the providers are built (after the core,
+    /// which they hold).
+    catalogue: Arc<OnceLock<Box<[Scenario]>>>,
     /// A std mutex: look-ups are short and never await.
     armed: Arc<Mutex<ArmedList>>,
     /// How many are armed, read without the lock: with none armed (the
@@ -93,19 +95,35 @@ struct ArmedList {
 
 impl Scenarios {
     pub fn new(catalogue: Vec<Scenario>) -> Self {
+        let scenarios = Self::unpublished();
+        scenarios.publish(catalogue);
+        scenarios
+    }
+
+    /// Scenarios whose catalogue is not known yet: nothing can be armed
+    /// until [`Scenarios::publish`].
+    pub fn unpublished() -> Self {
         Self {
-            catalogue: catalogue.into(),
+            catalogue: Arc::default(),
             armed: Arc::default(),
             count: Arc::default(),
         }
     }
 
+    /// Sets the catalogue, once; a second catalogue is ignored (and
+    /// logged: the providers are built once).
+    pub fn publish(&self, catalogue: Vec<Scenario>) {
+        if self.catalogue.set(catalogue.into()).is_err() {
+            tracing::warn!("a second scenario catalogue was published and ignored");
+        }
+    }
+
     pub fn catalogue(&self) -> &[Scenario] {
-        &self.catalogue
+        self.catalogue.get().map_or(&[], |c| c)
     }
 
     pub fn find(&self, id: &str) -> Option<&Scenario> {
-        self.catalogue.iter().find(|s| s.id == id)
+        self.catalogue().iter().find(|s| s.id == id)
     }
 
     /// Arms a scenario for the next `times` matching requests.

@@ -21,13 +21,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
 use axum::extract::{Path, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::core::journal::JournalObjects;
+use crate::provider::Provider;
 use crate::providers::imshop;
-use crate::state::AppState;
 
 /// The journal's name for the reference merchant.
 pub const NAME: &str = "demo";
@@ -121,10 +123,40 @@ impl State {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// The merchant's routes, under `/demo/merchant`.
+pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(payments::payments))
         .routes(routes!(order_paid))
+}
+
+/// The reference merchant is served and journaled like a provider, so its
+/// exchanges appear on the same timelines as the sandbox's.
+impl Provider for State {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "The reference merchant"
+    }
+
+    fn mount(&self) -> &'static str {
+        "/demo"
+    }
+
+    fn routes(&self) -> OpenApiRouter {
+        OpenApiRouter::new().nest("/merchant", router().with_state(self.clone()))
+    }
+
+    /// IMSHOP's `{success: false, error}` shape: it is an IMSHOP webhook.
+    fn transport_error(&self, status: StatusCode, message: &str) -> Response {
+        imshop::transport_error(status, message)
+    }
+
+    fn reset(&self) {
+        State::reset(self);
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -81,10 +81,11 @@ struct AdvanceRequest {
 const MAX_ADVANCE_SECONDS: i64 = 100 * 366 * 24 * 3600;
 
 /// `POST /__sandbox/clock/advance {"seconds": N}`: moves the sandbox clock;
-/// webhook retries that become due are sent at once.
+/// what time did to payments and invoices is applied, and the webhooks
+/// that become due are sent at once.
 #[utoipa::path(post, path = "/clock/advance", tag = "sandbox", request_body = AdvanceRequest, responses((status = 200, description = "The clock after the move", body = ClockResponse), (status = 400, description = "Not a number of seconds")))]
 async fn advance_clock(
-    State(core): State<Core>,
+    State(state): State<AppState>,
     AdminJson(body): AdminJson<AdvanceRequest>,
 ) -> Result<Json<ClockResponse>, CoreError> {
     // `unsigned_abs`: the absolute value of i64::MIN overflows.
@@ -93,9 +94,8 @@ async fn advance_clock(
             "seconds must be within ±{MAX_ADVANCE_SECONDS}"
         )));
     }
-    core.clock.advance(time::Duration::seconds(body.seconds));
-    core.outbox.wake();
-    Ok(clock_response(&core))
+    state.advance_clock(time::Duration::seconds(body.seconds));
+    Ok(clock_response(&state.core))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

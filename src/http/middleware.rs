@@ -13,16 +13,28 @@ use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
 use crate::core::journal::{JournalObjects, JournalSummary};
 use crate::core::metrics::{Route, method_label};
-use crate::providers;
+use crate::provider::{Provider, Providers};
+
+/// What the middleware needs: the core, and the providers to find whose a
+/// path is.
+#[derive(Clone, Debug)]
+pub struct Observer {
+    pub core: Core,
+    pub providers: Providers,
+}
 
 /// What every request goes through before routing: its path put in
 /// canonical form, then (for a provider's path) [`record_exchange`], then
 /// security headers on HTML answers.
-pub async fn observe(State(core): State<Core>, mut request: Request, next: Next) -> Response {
-    canonicalize_path(&mut request);
-    let hosted = providers::provider_of(request.uri().path());
+pub async fn observe(
+    State(observer): State<Observer>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    canonicalize_path(&observer.providers, &mut request);
+    let hosted = observer.providers.of_path(request.uri().path());
     let mut response = match hosted {
-        Some(provider) => record_exchange(&core, provider, request, next).await,
+        Some(provider) => record_exchange(&observer.core, provider, request, next).await,
         None => {
             // Cheap clones (shared bytes), kept for a routing error's message.
             let (uri, method) = (request.uri().clone(), request.method().clone());
@@ -37,8 +49,8 @@ pub async fn observe(State(core): State<Core>, mut request: Request, next: Next)
 /// Paths in any letter case reach their route (IntellectMoney's are
 /// case-insensitive): this runs before routing, which a layer on a route
 /// could not.
-fn canonicalize_path(request: &mut Request) {
-    let Some(path) = providers::canonical_path(request.uri().path()) else {
+fn canonicalize_path(providers: &Providers, request: &mut Request) {
+    let Some(path) = providers.canonical_path(request.uri().path()) else {
         return;
     };
     let mut parts = request.uri().clone().into_parts();
@@ -65,15 +77,16 @@ fn canonicalize_path(request: &mut Request) {
 /// any handler runs.
 async fn record_exchange(
     core: &Core,
-    provider: &'static str,
+    provider: &dyn Provider,
     request: Request,
     next: Next,
 ) -> Response {
+    let name = provider.name();
     let started = Instant::now();
     let at = core.clock.now();
     let fault = core
         .faults
-        .inbound(provider, request.method().as_str(), request.uri().path());
+        .inbound(name, request.method().as_str(), request.uri().path());
     let (parts, body) = request.into_parts();
     let read = tokio::time::timeout(
         core.body_read_timeout,
@@ -86,28 +99,24 @@ async fn record_exchange(
             let too_large = caused_by::<http_body_util::LengthLimitError>(&err);
             let too_slow = caused_by::<tower_http::timeout::TimeoutError>(&err);
             return if too_slow {
-                providers::transport_error(
-                    provider,
+                provider.transport_error(
                     StatusCode::REQUEST_TIMEOUT,
                     "The request body was not sent in time.",
                 )
             } else if too_large {
-                providers::transport_error(
-                    provider,
+                provider.transport_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     &format!("Request body larger than {} bytes.", core.max_body_bytes),
                 )
             } else {
-                providers::transport_error(
-                    provider,
+                provider.transport_error(
                     StatusCode::BAD_REQUEST,
                     "The request body could not be read.",
                 )
             };
         }
         Err(_) => {
-            return providers::transport_error(
-                provider,
+            return provider.transport_error(
                 StatusCode::REQUEST_TIMEOUT,
                 "The request body was not sent in time.",
             );
@@ -127,8 +136,7 @@ async fn record_exchange(
         .filter(|id| core.scenarios.find(id).is_none())
         .map(str::to_owned);
     let response = match fault.map(|f| f.action) {
-        _ if unknown_scenario.is_some() => providers::transport_error(
-            provider,
+        _ if unknown_scenario.is_some() => provider.transport_error(
             StatusCode::BAD_REQUEST,
             &format!(
                 "Unknown X-Sandbox-Scenario {:?}: see GET /__sandbox/scenarios/catalogue.",
@@ -136,8 +144,8 @@ async fn record_exchange(
             ),
         ),
         Some(Action::Drop) => {
-            let mut entry = Entry::new(provider, EntryKind::Inbound)
-                .summary("connection dropped (fault injected)");
+            let mut entry =
+                Entry::new(name, EntryKind::Inbound).summary("connection dropped (fault injected)");
             entry.method = Some(method);
             entry.url = Some(url);
             entry.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
@@ -168,7 +176,7 @@ async fn record_exchange(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let mut entry = Entry::new(provider, EntryKind::Inbound);
+    let mut entry = Entry::new(name, EntryKind::Inbound);
     if let Some(fault) = fault {
         entry.summary = Some(format!("fault {} injected", fault.handle));
     }
@@ -210,9 +218,16 @@ fn dropped_connection() -> Response {
 struct Dropped;
 
 /// Counts every answered request by provider, route, method and status.
-pub async fn count_request(State(core): State<Core>, request: Request, next: Next) -> Response {
+pub async fn count_request(
+    State(observer): State<Observer>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
-    let provider = providers::provider_of(request.uri().path()).unwrap_or("sandbox");
+    let provider = observer
+        .providers
+        .of_path(request.uri().path())
+        .map_or("sandbox", |p| p.name());
     let route = Route::new(request.extensions().get::<axum::extract::MatchedPath>());
     let method = method_label(request.method());
     let response = next.run(request).await;
@@ -222,7 +237,7 @@ pub async fn count_request(State(core): State<Core>, request: Request, next: Nex
     } else {
         response.status().as_u16()
     };
-    core.metrics.observe_request(
+    observer.core.metrics.observe_request(
         provider,
         route,
         method,
@@ -251,7 +266,7 @@ fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'sta
 /// cannot parse. `Allow` is kept. `None` for any other answer.
 fn envelope_routing_error(
     response: &Response,
-    provider: Option<&'static str>,
+    provider: Option<&dyn Provider>,
     uri: &axum::http::Uri,
     method: &axum::http::Method,
 ) -> Option<Response> {
@@ -270,7 +285,7 @@ fn envelope_routing_error(
         format!("Method {method} is not allowed on {path}.")
     };
     let mut enveloped = match provider {
-        Some(provider) => providers::transport_error(provider, status, &message),
+        Some(provider) => provider.transport_error(status, &message),
         None => {
             let code = if status == StatusCode::NOT_FOUND {
                 crate::core::error::CoreError::NotFound(message)

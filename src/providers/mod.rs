@@ -1,54 +1,44 @@
-//! The three payment systems. Softline and IntellectMoney are servers that
-//! merchants call; IMSHOP is the caller of a merchant's webhook. Each module
-//! has the same inner shape: `routes` (handlers), `dto` (wire types),
-//! `validate` (wire → typed values), `model` (a pure state machine), `error`
-//! (the provider's own envelope), `pages` (hosted HTML), `webhooks`.
+//! The payment systems paysandbox plays. Softline Payments and
+//! IntellectMoney are services that merchants call; IMSHOP.IO is the caller
+//! of a merchant's webhook. The rest of paysandbox sees each only through
+//! [`crate::provider::Provider`], which each implements in its `mod.rs`.
+//!
+//! # The shape of a provider
+//!
+//! A developer who knows one provider knows where everything is in the
+//! others; the files are named after what they hold:
+//!
+//! | file              | what it holds |
+//! |-------------------|---------------|
+//! | `mod.rs`          | its `State`, its router, and `impl Provider` (name, mount, routes, scenarios, links, panels) |
+//! | `routes.rs`       | the API handlers: extract → validate → model → store and announce → answer |
+//! | `wire.rs`         | the wire types, spelled as the real API spells them |
+//! | `types.rs`        | the newtypes of typed input (parse, don't validate), with their unit tests |
+//! | `validate.rs`     | wire values → typed input, refusing with the provider's own codes |
+//! | `model.rs`        | the pure state machine: it decides everything (what is allowed, where a step leads) from typed values and `now`, with no I/O |
+//! | `error.rs`        | errors in the provider's own envelope |
+//! | `pages…`          | the hosted pages: they render what the model decided |
+//! | `panel.rs`        | its panel on the dashboard |
+//! | `webhooks.rs`, `notifications.rs` | what it sends to the merchant, through the core outbox (each in the provider's own word) |
+//! | `control.rs`      | its extras of the control plane, under `/__sandbox/{name}` |
+//! | `scenarios.rs`    | the outcomes a scenario can force |
+//! | `fixture.rs`      | its fixture file |
+//!
+//! IMSHOP.IO has the routes, wire types, errors, scenarios and fixture of
+//! the others, but no payment state machine: paysandbox calls the merchant
+//! there, so its model is the run engine (see [`imshop`]).
+//!
+//! # Time
+//!
+//! Objects change by themselves as the sandbox clock runs (an unpaid
+//! payment is deleted, an invoice expires, a hold ends). Every provider
+//! handles this one way: the model has a pure `settle(now)` that applies
+//! what time did and says what changed; the provider's store settles an
+//! object each time it is read or changed, and announces the changes
+//! (journal, webhook) then. A clock advance settles every object
+//! ([`crate::provider::Provider::settle_all`]), so the notifications a
+//! merchant waits for are sent without it asking.
 
 pub mod imshop;
 pub mod intellectmoney;
 pub mod softline;
-
-use axum::http::StatusCode;
-
-use crate::core::scenarios::Scenario;
-use axum::response::Response;
-
-/// The journal's name for the part of paysandbox a path belongs to, for the
-/// paths whose exchanges are journaled (providers and the demo merchant).
-pub fn provider_of(path: &str) -> Option<&'static str> {
-    let first = path.trim_start_matches('/').split('/').next()?;
-    match first {
-        "softline" => Some(softline::NAME),
-        "intellectmoney" => Some(intellectmoney::NAME),
-        "imshop" => Some(imshop::NAME),
-        "demo" => Some(crate::demo::NAME),
-        _ => None,
-    }
-}
-
-/// A transport-level refusal (body too large, unreadable body) in the
-/// envelope of the provider the request was for.
-pub fn transport_error(provider: &str, status: StatusCode, message: &str) -> Response {
-    match provider {
-        softline::NAME => softline::transport_error(status, message),
-        intellectmoney::NAME => intellectmoney::transport_error(status, message),
-        _ => imshop::transport_error(status, message),
-    }
-}
-
-/// Every outcome that can be forced, from every provider.
-pub fn catalogue() -> Vec<Scenario> {
-    [
-        softline::scenarios::CATALOGUE,
-        intellectmoney::scenarios::CATALOGUE,
-        imshop::scenarios::CATALOGUE,
-    ]
-    .concat()
-}
-
-/// The canonical form of a request path when a provider accepts other
-/// spellings of it (IntellectMoney's paths are case-insensitive); `None`
-/// leaves the path as it is.
-pub fn canonical_path(path: &str) -> Option<String> {
-    intellectmoney::canonical_path(path)
-}

@@ -320,3 +320,32 @@ async fn metrics_count_stored_payments_and_invoices() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_invoice_and_a_payment_past_their_lifetime_show_as_ended_after_a_clock_advance() {
+    // Arrange
+    let app = spawn_app().await;
+    let invoice_id = crate::intellectmoney_support::create_invoice(&app, "DASH-OLD", &[]).await;
+    let (order_id, _) = crate::softline_support::create_ok(
+        &app,
+        &crate::softline_support::minimal_payment("DASH-OLD"),
+    )
+    .await;
+
+    // Act: nothing reads the invoice or the payment before the pages do.
+    app.advance_clock(200 * 24 * 3600).await;
+    let invoices = html(&app, "/invoices").await;
+    let payments = html(&app, "/payments").await;
+
+    // Assert
+    let invoice_row = invoices
+        .split("<tr")
+        .find(|row| row.contains(&format!("data-invoice=\"{invoice_id}\"")))
+        .unwrap_or_else(|| panic!("no row for {invoice_id}: {invoices}"));
+    assert!(invoice_row.contains("4 аннулирован"), "{invoice_row}");
+    let payment_row = payments
+        .split("<tr")
+        .find(|row| row.contains(&format!("data-order=\"{order_id}\"")))
+        .unwrap_or_else(|| panic!("no row for {order_id}: {payments}"));
+    assert!(payment_row.contains("deleted"), "{payment_row}");
+}

@@ -397,3 +397,23 @@ async fn without_any_result_url_no_notification_is_queued_and_the_journal_says_w
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn a_clock_advance_past_the_expiry_notifies_4_without_the_merchant_asking() {
+    // Arrange
+    let app = spawn_app().await;
+    let server = receiver().await;
+    invoice_with_result_url(&app, &server, "N-EXPIRED", &[]).await;
+
+    // Act: no request about the invoice after the advance.
+    app.advance_clock(200 * 24 * 3600).await;
+    app.deliver_pending_webhooks().await;
+
+    // Assert
+    let statuses: Vec<String> = received(&server)
+        .await
+        .iter()
+        .map(|f| field(f, "paymentStatus").to_owned())
+        .collect();
+    assert_eq!(statuses, ["3", "4"]);
+}

@@ -102,7 +102,7 @@ pub struct ClockForm {
 
 /// `POST /actions/clock`: accepts `90`, `90s`, `15m`, `24h`, `90d`.
 pub async fn advance_clock(
-    State(core): State<Core>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     ActionForm(form): ActionForm<ClockForm>,
 ) -> Result<Redirect, ActionError> {
@@ -113,8 +113,7 @@ pub async fn advance_clock(
             form.seconds
         ))
     })?;
-    core.clock.advance(time::Duration::seconds(seconds));
-    core.outbox.wake();
+    state.advance_clock(time::Duration::seconds(seconds));
     Ok(back_to(
         form.back.as_deref(),
         "/",

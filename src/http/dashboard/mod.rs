@@ -313,7 +313,7 @@ struct ObjectPage {
     id: String,
     entries: Vec<EntryRow>,
     deliveries: Vec<DeliveryRow>,
-    links: Vec<(String, String)>,
+    links: Vec<crate::provider::Link>,
     /// Where the redeliver buttons come back to.
     back: String,
 }

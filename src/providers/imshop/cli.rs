@@ -125,8 +125,8 @@ async fn prepare(args: RunArgs) -> Result<Prepared, String> {
         args.seed.unwrap_or_else(rand::random),
         PublicUrl::new(&format!("http://{address}")),
         Arc::clone(&fixtures.cards),
-        crate::providers::catalogue(),
     );
+    core.scenarios.publish(super::scenarios::CATALOGUE.to_vec());
     Ok(Prepared {
         options,
         state: super::State::new(core, Arc::clone(&fixtures.imshop)),

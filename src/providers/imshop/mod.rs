@@ -37,14 +37,19 @@ pub use engine::Engine;
 pub use fixture::Fixture;
 
 use crate::core::Core;
-use crate::state::AppState;
+use crate::core::scenarios::Scenario;
+use crate::provider::Provider;
+use crate::web::NavItem;
 use utoipa_axum::router::OpenApiRouter;
 
 /// The journal's name for this provider.
 pub const NAME: &str = "imshop";
 
+/// Where it is served.
+pub const MOUNT: &str = "/imshop";
+
 /// The runs' page in the dashboard's navigation.
-pub const RUNS_NAV: crate::web::NavItem = crate::web::NavItem {
+pub const RUNS_NAV: NavItem = NavItem {
     key: "imshop",
     href: "/imshop/runs",
     label: "IMSHOP runs",
@@ -97,11 +102,55 @@ impl State {
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<State> {
     routes::router()
 }
 
-/// A transport-level refusal in IMSHOP's `{success: false, error}` shape.
+impl Provider for State {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "IMSHOP.IO: sync URL and conformance runs"
+    }
+
+    fn mount(&self) -> &'static str {
+        MOUNT
+    }
+
+    fn routes(&self) -> OpenApiRouter {
+        router().with_state(self.clone())
+    }
+
+    /// The runs' page is one of its routes (`/imshop/runs` answers HTML to
+    /// a browser).
+    fn nav(&self) -> Vec<NavItem> {
+        vec![RUNS_NAV]
+    }
+
+    fn scenarios(&self) -> &'static [Scenario] {
+        scenarios::CATALOGUE
+    }
+
+    fn transport_error(&self, status: StatusCode, message: &str) -> Response {
+        transport_error(status, message)
+    }
+
+    fn stored_objects(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("imshop_runs", self.runs.len()),
+            ("imshop_runs_capacity", self.runs.capacity()),
+        ]
+    }
+
+    fn reset(&self) {
+        State::reset(self);
+    }
+}
+
+/// A transport-level refusal in IMSHOP's `{success: false, error}` shape
+/// (also the reference merchant's, an IMSHOP webhook).
 pub fn transport_error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({"success": false, "error": message});
     (status, axum::Json(body)).into_response()

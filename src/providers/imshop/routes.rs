@@ -275,7 +275,7 @@ async fn submit_final_url(
 }
 
 /// The runs API's routes.
-pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+pub fn router() -> utoipa_axum::router::OpenApiRouter<super::State> {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(super::sync::sync_payment))

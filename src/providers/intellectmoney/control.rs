@@ -13,9 +13,8 @@ use super::State as Im;
 use super::model::{Invoice, InvoiceError, Transition};
 use crate::core::error::{AdminPath, CoreError};
 use crate::core::money::Amount;
-use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<super::State> {
     OpenApiRouter::new()
         .routes(routes!(get_invoice))
         .routes(routes!(capture_invoice))
@@ -75,7 +74,6 @@ async fn get_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
 ) -> Result<Json<InvoiceView>, CoreError> {
-    state.sweep();
     let invoice = state.invoice(&id).ok_or_else(|| not_found(id))?;
     Ok(Json(view(&state, &invoice)))
 }
@@ -87,7 +85,6 @@ fn apply(
     action: &str,
     f: impl FnOnce(&mut Invoice) -> Result<Transition, InvoiceError>,
 ) -> Result<Json<InvoiceView>, CoreError> {
-    state.sweep();
     let invoice = state
         .update(id, |invoice| match f(invoice) {
             Ok(transition) => (Ok(invoice.clone()), Some(transition)),

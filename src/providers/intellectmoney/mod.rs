@@ -27,11 +27,11 @@ pub mod signature;
 pub mod validate;
 pub mod wire;
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use axum::Router;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use time::{OffsetDateTime, UtcOffset};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -40,10 +40,12 @@ pub use fixture::Fixture;
 use crate::core::Core;
 use crate::core::ids::Sequence;
 use crate::core::journal::{Entry, EntryKind};
+use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
-use crate::state::AppState;
+use crate::provider::{Link, Provider};
+use crate::web::NavItem;
 use fixture::Shop;
-use model::{Invoice, InvoiceStatus, Transition};
+use model::{Invoice, Transition};
 
 /// The journal's name for this provider.
 pub const NAME: &str = "intellectmoney";
@@ -74,9 +76,6 @@ pub struct Inner {
     /// OrderId.
     order_ids: Store<(u32, String), u64>,
     invoice_ids: Sequence,
-    /// When an invoice may change by itself (expiry, end of a hold). A std
-    /// mutex: pushes and pops are short and never await.
-    deadlines: Arc<Mutex<BTreeSet<(OffsetDateTime, u64)>>>,
     /// The offset of ExpireDate and `paymentData` (Moscow by default).
     pub offset: UtcOffset,
 }
@@ -96,7 +95,6 @@ impl State {
             invoices: Store::new(),
             order_ids: Store::new(),
             invoice_ids,
-            deadlines: Arc::default(),
             offset,
         }))
     }
@@ -105,7 +103,6 @@ impl State {
     pub fn reset(&self) {
         self.invoices.clear();
         self.order_ids.clear();
-        self.deadlines.lock().unwrap().clear();
         self.invoice_ids.reset();
     }
 
@@ -113,10 +110,10 @@ impl State {
         self.fixture.shops.iter().find(|s| s.eshop_id == eshop_id)
     }
 
-    /// A copy of one invoice.
+    /// A copy of one invoice, as of now (what time did to it applied and
+    /// announced first).
     pub fn invoice(&self, invoice_id: &u64) -> Option<Invoice> {
-        self.invoices
-            .read(invoice_id, |invoice| Invoice::clone(invoice))
+        self.update(*invoice_id, |invoice| (Invoice::clone(invoice), None))
     }
 
     /// How many invoices are stored (metrics).
@@ -159,7 +156,6 @@ impl State {
 
     /// Stores a new invoice and announces it (paymentStatus 3).
     fn add_invoice(&self, invoice: Invoice) {
-        self.schedule(invoice.terms.expires_at, invoice.id);
         self.core.record(
             Entry::new(NAME, EntryKind::Transition)
                 .object(invoice.id.to_string())
@@ -172,22 +168,23 @@ impl State {
         self.invoices.insert(invoice.id, Box::new(invoice));
     }
 
-    fn schedule(&self, at: OffsetDateTime, invoice_id: u64) {
-        self.deadlines.lock().unwrap().insert((at, invoice_id));
-    }
-
-    /// Changes an invoice through `f`; a status change it reports is
-    /// journaled and its notification queued under the same lock, so
-    /// notifications of concurrent changes leave in the order the changes
-    /// happened (a merchant must never see "paid" after "refunded").
-    /// Announcing takes the journal's, the deadlines' and the outbox's
-    /// locks, none of which is ever held while taking a store lock.
+    /// Changes an invoice through `f`, after what time did to it (expiry,
+    /// the end of a hold); a status change either reports is journaled and
+    /// its notification queued under the same lock, so notifications of
+    /// concurrent changes leave in the order the changes happened (a
+    /// merchant must never see "paid" after "refunded"). Announcing takes
+    /// the journal's and the outbox's locks, neither of which is ever held
+    /// while taking a store lock.
     pub fn update<R>(
         &self,
         invoice_id: u64,
         f: impl FnOnce(&mut Invoice) -> (R, Option<Transition>),
     ) -> Option<R> {
+        let now = self.now();
         self.invoices.update(&invoice_id, |invoice| {
+            if let Some(transition) = invoice.tick(now) {
+                self.announce(invoice, transition);
+            }
             let (result, transition) = f(invoice);
             if let Some(transition) = transition {
                 self.announce(invoice, transition);
@@ -198,11 +195,6 @@ impl State {
 
     /// Journals a status change and sends its notification.
     fn announce(&self, invoice: &Invoice, transition: Transition) {
-        if transition.to == InvoiceStatus::Held {
-            if let Some(until) = invoice.hold_until {
-                self.schedule(until, invoice.id);
-            }
-        }
         self.core.record(
             Entry::new(NAME, EntryKind::Transition)
                 .object(invoice.id.to_string())
@@ -226,27 +218,15 @@ impl State {
         );
     }
 
-    /// Applies what the sandbox clock did since the last request: invoices
-    /// past their ExpireDate are cancelled, holds past their HoldTime
-    /// released. Run at the start of every IntellectMoney request, so a
-    /// clock advance takes effect at the next one.
-    pub fn sweep(&self) {
+    /// Applies what the sandbox clock did to every invoice (after a clock
+    /// advance), announcing each change.
+    pub fn settle_all(&self) {
         let now = self.now();
-        let due: Vec<u64> = {
-            let mut deadlines = self.deadlines.lock().unwrap();
-            let mut due = Vec::new();
-            while let Some(&(at, id)) = deadlines.first() {
-                if at > now {
-                    break;
-                }
-                deadlines.pop_first();
-                due.push(id);
+        self.invoices.for_each_mut(|_, invoice| {
+            if let Some(transition) = invoice.tick(now) {
+                self.announce(invoice, transition);
             }
-            due
-        };
-        for id in due {
-            self.update(id, |invoice| ((), invoice.tick(now)));
-        }
+        });
     }
 }
 
@@ -257,20 +237,78 @@ fn parse_offset(text: &str) -> Option<UtcOffset> {
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<State> {
     routes::routes().merge(pages::routes())
 }
 
-/// The control-plane routes, nested under `/__sandbox/intellectmoney`.
-pub fn control_router() -> OpenApiRouter<AppState> {
-    control::routes()
-}
+impl Provider for State {
+    fn name(&self) -> &'static str {
+        NAME
+    }
 
-/// A transport-level refusal in IntellectMoney's envelope. The official SDK
-/// drops the body of any status but 200, so the status stays 200.
-pub fn transport_error(_status: StatusCode, message: &str) -> Response {
-    use axum::response::IntoResponse;
-    error::IntellectMoneyError::Transport(message.to_owned()).into_response()
+    fn description(&self) -> &'static str {
+        "IntellectMoney merchant API and hosted pages"
+    }
+
+    fn mount(&self) -> &'static str {
+        MOUNT
+    }
+
+    fn routes(&self) -> OpenApiRouter {
+        router().with_state(self.clone())
+    }
+
+    fn control_routes(&self) -> OpenApiRouter {
+        control::routes().with_state(self.clone())
+    }
+
+    fn nav(&self) -> Vec<NavItem> {
+        vec![panel::NAV]
+    }
+
+    fn panels(&self) -> Router {
+        panel::routes().with_state(self.clone())
+    }
+
+    fn scenarios(&self) -> &'static [Scenario] {
+        scenarios::CATALOGUE
+    }
+
+    /// The envelope with its status kept at 200: the official SDK drops the
+    /// body of any other status.
+    fn transport_error(&self, _status: StatusCode, message: &str) -> Response {
+        error::IntellectMoneyError::Transport(message.to_owned()).into_response()
+    }
+
+    fn canonical_path(&self, path: &str) -> Option<String> {
+        canonical_path(path)
+    }
+
+    /// An `InvoiceId` is a number; its payment page and JSON are the links.
+    fn links_for(&self, object: &str) -> Vec<Link> {
+        match object.parse::<u64>() {
+            Ok(id) if self.invoices.contains(&id) => vec![
+                Link::new("IntellectMoney payment page", format!("{MOUNT}/pay/{id}")),
+                Link::new(
+                    "Invoice (JSON)",
+                    format!("/__sandbox/intellectmoney/invoices/{id}"),
+                ),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    fn stored_objects(&self) -> Vec<(&'static str, usize)> {
+        vec![("intellectmoney_invoices", self.invoice_count())]
+    }
+
+    fn settle_all(&self) {
+        State::settle_all(self);
+    }
+
+    fn reset(&self) {
+        State::reset(self);
+    }
 }
 
 /// The merchant methods in their registered spelling.
@@ -282,7 +320,8 @@ const METHODS: &[&str] = &[
     "sbpPayment",
 ];
 
-const MOUNT: &str = "/intellectmoney";
+/// Where it is served.
+pub const MOUNT: &str = "/intellectmoney";
 
 /// The registered spelling of an IntellectMoney path given in any letter
 /// case (`/IntellectMoney/Merchant/CREATEINVOICE` →

@@ -36,10 +36,9 @@ use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::money::Amount;
 use crate::core::scenarios::header_of;
-use crate::state::AppState;
 use crate::web::redirect;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<super::State> {
     OpenApiRouter::new()
         .routes(routes!(legacy_entry))
         .routes(routes!(purchase_form, purchase_form_by_get))
@@ -391,7 +390,6 @@ fn with_objects(invoice_id: u64, response: Response) -> Response {
 
 /// The invoice a page's path names, after the clock has had its say.
 fn load(state: &Im, path: Result<Path<String>, PathRejection>) -> Result<Invoice, Box<Response>> {
-    state.sweep();
     let Ok(Path(id)) = path else {
         return Err(Box::new(not_found()));
     };

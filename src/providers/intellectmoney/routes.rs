@@ -34,9 +34,8 @@ use crate::core::cards::CardOutcome;
 use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
-use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<super::State> {
     OpenApiRouter::new()
         .routes(routes!(create_invoice, create_invoice_by_get))
         .routes(routes!(bnpl_payment))
@@ -80,7 +79,6 @@ fn answer(
     params: Result<Params>,
     method: impl FnOnce(&Im, &HeaderMap, &Params, &mut Call) -> Result<ResultBody>,
 ) -> Response {
-    state.sweep();
     let mut call = Call::default();
     let result = params.and_then(|params| method(state, headers, &params, &mut call));
     let envelope = match result {

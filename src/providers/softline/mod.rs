@@ -37,6 +37,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
@@ -49,14 +50,19 @@ use crate::core::Core;
 use crate::core::ids::Sequence;
 use crate::core::journal::JournalSummary;
 use crate::core::journal::{Entry, EntryKind};
+use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
-use crate::state::AppState;
+use crate::provider::{Link, Provider};
+use crate::web::NavItem;
 use error::SoftlineError;
 use model::{Observed, Payment};
 use wire::ViewContext;
 
 /// The journal's name for this provider.
 pub const NAME: &str = "softline";
+
+/// Where it is served.
+pub const MOUNT: &str = "/softline";
 
 /// Softline's share of the application state. Cloning shares everything.
 /// Behind one `Arc`: every request clones the state it extracts (see
@@ -192,7 +198,7 @@ impl State {
     }
 
     /// Settles every payment (a search reads them all).
-    fn settle_all(&self) {
+    pub fn settle_all(&self) {
         let now = self.core.clock.now();
         let lifetime = self.fixture.unpaid_lifetime();
         let mut seen = Vec::new();
@@ -230,9 +236,7 @@ impl State {
 }
 
 /// Answers 405 in Softline's envelope for a known path with another method.
-fn with_405(
-    (schemas, paths, router): UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
+fn with_405((schemas, paths, router): UtoipaMethodRouter<State>) -> UtoipaMethodRouter<State> {
     (
         schemas,
         paths,
@@ -241,7 +245,7 @@ fn with_405(
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(with_405(routes!(auth::login_check)))
         .routes(with_405(routes!(routes::create_payment)))
@@ -257,14 +261,71 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The control-plane routes, nested under `/__sandbox/softline`.
-pub fn control_router() -> OpenApiRouter<AppState> {
+pub fn control_router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(control::get_webhook, control::put_webhook))
         .routes(routes!(control::refund_order))
 }
 
-/// A transport-level refusal in Softline's envelope.
-pub fn transport_error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({"errors": [{"error": status.as_u16(), "message": message}]});
-    (status, axum::Json(body)).into_response()
+impl Provider for State {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "Softline Payments API and hosted form"
+    }
+
+    fn mount(&self) -> &'static str {
+        MOUNT
+    }
+
+    fn routes(&self) -> OpenApiRouter {
+        router().with_state(self.clone())
+    }
+
+    fn control_routes(&self) -> OpenApiRouter {
+        control_router().with_state(self.clone())
+    }
+
+    fn nav(&self) -> Vec<NavItem> {
+        vec![panel::NAV]
+    }
+
+    fn panels(&self) -> Router {
+        panel::routes().with_state(self.clone())
+    }
+
+    fn scenarios(&self) -> &'static [Scenario] {
+        scenarios::CATALOGUE
+    }
+
+    /// Softline's `{"errors": [{"error", "message"}]}` with the status.
+    fn transport_error(&self, status: StatusCode, message: &str) -> Response {
+        let body = serde_json::json!({"errors": [{"error": status.as_u16(), "message": message}]});
+        (status, axum::Json(body)).into_response()
+    }
+
+    /// An `order_id` is a number; its form is the link.
+    fn links_for(&self, object: &str) -> Vec<Link> {
+        object
+            .parse()
+            .ok()
+            .and_then(|order_id| self.form_path_of(order_id))
+            .map(|path| Link::new("Softline payment form", path))
+            .into_iter()
+            .collect()
+    }
+
+    fn stored_objects(&self) -> Vec<(&'static str, usize)> {
+        vec![("softline_payments", self.payment_count())]
+    }
+
+    fn settle_all(&self) {
+        State::settle_all(self);
+    }
+
+    fn reset(&self) {
+        State::reset(self);
+    }
 }

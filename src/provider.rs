@@ -1,0 +1,148 @@
+//! The provider interface: everything the rest of paysandbox knows about a
+//! payment system it plays.
+//!
+//! Each provider (`providers::softline`, `providers::intellectmoney`,
+//! `providers::imshop`, and the reference merchant in `demo`) implements
+//! [`Provider`] in one place, its `mod.rs`: its name and mount, its routes,
+//! its scenarios, how it names the objects of a journal entry, and its
+//! dashboard panels. The root (`startup`, `state`) and the middleware only
+//! iterate over the table of them ([`Providers`]); nothing above the
+//! providers names one, and nothing in a provider imports from the control
+//! plane or the dashboard.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::core::scenarios::Scenario;
+use crate::web::NavItem;
+
+/// A link the dashboard shows beside an object's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub label: String,
+    pub href: String,
+}
+
+impl Link {
+    pub fn new(label: impl Into<String>, href: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            href: href.into(),
+        }
+    }
+}
+
+/// One payment system as paysandbox serves it. Implemented by each
+/// provider's state; every method is cheap unless said otherwise.
+pub trait Provider: Send + Sync + fmt::Debug + 'static {
+    /// The journal's, the faults' and the metrics' name for it (`softline`).
+    fn name(&self) -> &'static str;
+
+    /// What it is, for its tag in the OpenAPI document.
+    fn description(&self) -> &'static str;
+
+    /// Where its API and pages are served (`/softline`); a path belongs to
+    /// the provider whose mount is its first segment.
+    fn mount(&self) -> &'static str;
+
+    /// Its API and hosted pages, relative to the mount, documented for the
+    /// OpenAPI document, with its own state already given.
+    fn routes(&self) -> OpenApiRouter;
+
+    /// Its extras of the control plane, under `/__sandbox/{name}`.
+    fn control_routes(&self) -> OpenApiRouter {
+        OpenApiRouter::new()
+    }
+
+    /// Its entries in the dashboard's navigation.
+    fn nav(&self) -> Vec<NavItem> {
+        Vec::new()
+    }
+
+    /// The pages its navigation entries lead to, at the dashboard's root
+    /// (pages under its mount are in [`Provider::routes`]).
+    fn panels(&self) -> Router {
+        Router::new()
+    }
+
+    /// Every outcome a scenario can force from it.
+    fn scenarios(&self) -> &'static [Scenario] {
+        &[]
+    }
+
+    /// A refusal made before routing (a body too large or too slow, an
+    /// unknown path) in its own error envelope.
+    fn transport_error(&self, status: StatusCode, message: &str) -> Response;
+
+    /// The registered spelling of one of its paths given in another
+    /// (IntellectMoney's paths are case-insensitive); `None` when the path
+    /// is not its or is already in that form.
+    fn canonical_path(&self, _path: &str) -> Option<String> {
+        None
+    }
+
+    /// What a person wants next to the timeline of `object` (an id the
+    /// journal files entries under) when it is one of its objects: its
+    /// hosted page, its JSON.
+    fn links_for(&self, _object: &str) -> Vec<Link> {
+        Vec::new()
+    }
+
+    /// How many objects it holds, by metric name (for `/metrics`).
+    fn stored_objects(&self) -> Vec<(&'static str, usize)> {
+        Vec::new()
+    }
+
+    /// Applies every change time has made by now (expiries, the end of a
+    /// hold) to every object, announcing each as it would have been. Reads
+    /// of one object settle it by themselves; this is for a clock advance,
+    /// after which a merchant expects its notifications without asking.
+    /// It reads every object: call it on an advance, not per request.
+    fn settle_all(&self) {}
+
+    /// Forgets every object; ids start again from the seed.
+    fn reset(&self);
+}
+
+/// Every provider, in the order the dashboard lists them. Cloning shares.
+#[derive(Clone, Debug)]
+pub struct Providers(Arc<[Arc<dyn Provider>]>);
+
+impl Providers {
+    pub fn new(providers: Vec<Arc<dyn Provider>>) -> Self {
+        Self(providers.into())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Provider> {
+        self.0.iter().map(|p| &**p)
+    }
+
+    /// The provider a request path belongs to: the one whose mount is its
+    /// first segment (`/softline/v1/payment` → Softline).
+    pub fn of_path(&self, path: &str) -> Option<&dyn Provider> {
+        let first = path.trim_start_matches('/').split('/').next()?;
+        self.iter().find(|p| p.mount().get(1..) == Some(first))
+    }
+
+    /// The provider a journal name belongs to.
+    pub fn named(&self, name: &str) -> Option<&dyn Provider> {
+        self.iter().find(|p| p.name() == name)
+    }
+
+    /// The registered spelling of `path`, when a provider takes others.
+    pub fn canonical_path(&self, path: &str) -> Option<String> {
+        self.iter().find_map(|p| p.canonical_path(path))
+    }
+
+    /// Every provider's scenarios, in table order.
+    pub fn catalogue(&self) -> Vec<Scenario> {
+        self.iter()
+            .flat_map(|p| p.scenarios().iter().cloned())
+            .collect()
+    }
+}
