@@ -26,8 +26,8 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::core::Core;
 use crate::core::journal::JournalObjects;
+use crate::core::{Core, Shared};
 use crate::provider::Provider;
 use crate::providers::imshop;
 
@@ -88,18 +88,9 @@ impl Ledger {
     }
 }
 
-/// Behind one `Arc`: every request clones the state it extracts (see
-/// [`crate::core::Core`] for why that matters).
-#[derive(Clone, Debug)]
-pub struct State(Arc<Inner>);
-
-impl std::ops::Deref for State {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+/// The reference merchant's share of the application state, behind one `Arc` (see
+/// [`Shared`]); cloning shares it.
+pub type State = Shared<Inner>;
 
 #[derive(Debug)]
 pub struct Inner {
@@ -110,11 +101,11 @@ pub struct Inner {
 
 impl State {
     pub fn new(core: Core, fixture: Arc<imshop::Fixture>) -> Self {
-        Self(Arc::new(Inner {
+        Self::wrap(Inner {
             ledger: Ledger::new(fixture.demo_merchant.orders_kept),
             core,
             fixture,
-        }))
+        })
     }
 
     /// Forgets the merchant's orders.

@@ -36,8 +36,8 @@ use axum::response::{IntoResponse, Response};
 pub use engine::Engine;
 pub use fixture::Fixture;
 
-use crate::core::Core;
 use crate::core::scenarios::Scenario;
+use crate::core::{Core, Shared};
 use crate::provider::Provider;
 use crate::web::NavItem;
 use utoipa_axum::router::OpenApiRouter;
@@ -58,19 +58,9 @@ pub const RUNS_NAV: NavItem = NavItem {
 /// Orders and payments the sync board remembers.
 const SYNC_BOARD_CAPACITY: usize = 10_000;
 
-/// IMSHOP's share of the application state.
-/// Behind one `Arc`: every request clones the state it extracts (see
-/// [`crate::core::Core`] for why that matters).
-#[derive(Clone, Debug)]
-pub struct State(Arc<Inner>);
-
-impl std::ops::Deref for State {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+/// IMSHOP's share of the application state, behind one `Arc` (see
+/// [`Shared`]); cloning shares it.
+pub type State = Shared<Inner>;
 
 #[derive(Debug)]
 pub struct Inner {
@@ -85,13 +75,13 @@ impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
         let sync = sync::SyncBoard::new(SYNC_BOARD_CAPACITY);
         let engine = Engine::new(core.clone(), Arc::clone(&fixture), sync.clone());
-        Self(Arc::new(Inner {
+        Self::wrap(Inner {
             runs: runs::Runs::new(fixture.runs_kept),
             core,
             fixture,
             engine,
             sync,
-        }))
+        })
     }
 
     /// Stops and forgets every run, and what the sync board watched.

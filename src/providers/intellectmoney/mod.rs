@@ -37,11 +37,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use fixture::Fixture;
 
-use crate::core::Core;
 use crate::core::ids::Sequence;
 use crate::core::journal::{Entry, EntryKind};
 use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
+use crate::core::{Core, Shared};
 use crate::provider::{Link, Provider};
 use crate::web::NavItem;
 use fixture::Shop;
@@ -50,19 +50,9 @@ use model::{Invoice, Transition};
 /// The journal's name for this provider.
 pub const NAME: &str = "intellectmoney";
 
-/// IntellectMoney's share of the application state.
-/// Behind one `Arc`: every request clones the state it extracts (see
-/// [`crate::core::Core`] for why that matters).
-#[derive(Clone, Debug)]
-pub struct State(Arc<Inner>);
-
-impl std::ops::Deref for State {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+/// IntellectMoney's share of the application state, behind one `Arc` (see
+/// [`Shared`]); cloning shares it.
+pub type State = Shared<Inner>;
 
 #[derive(Debug)]
 pub struct Inner {
@@ -89,14 +79,14 @@ impl State {
             tracing::warn!(utc_offset = %fixture.utc_offset, "intellectmoney.json utc_offset is not ±HH:MM; using +03:00");
             UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC)
         });
-        Self(Arc::new(Inner {
+        Self::wrap(Inner {
             core,
             fixture,
             invoices: Store::new(),
             order_ids: Store::new(),
             invoice_ids,
             offset,
-        }))
+        })
     }
 
     /// Forgets every invoice and payment; invoice ids start again.

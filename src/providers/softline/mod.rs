@@ -46,12 +46,12 @@ use utoipa_axum::routes;
 
 pub use fixture::Fixture;
 
-use crate::core::Core;
 use crate::core::ids::Sequence;
 use crate::core::journal::JournalSummary;
 use crate::core::journal::{Entry, EntryKind};
 use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
+use crate::core::{Core, Shared};
 use crate::provider::{Link, Provider};
 use crate::web::NavItem;
 use error::SoftlineError;
@@ -64,19 +64,9 @@ pub const NAME: &str = "softline";
 /// Where it is served.
 pub const MOUNT: &str = "/softline";
 
-/// Softline's share of the application state. Cloning shares everything.
-/// Behind one `Arc`: every request clones the state it extracts (see
-/// [`crate::core::Core`] for why that matters).
-#[derive(Clone, Debug)]
-pub struct State(Arc<Inner>);
-
-impl std::ops::Deref for State {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+/// Softline's share of the application state, behind one `Arc` (see
+/// [`Shared`]); cloning shares it.
+pub type State = Shared<Inner>;
 
 #[derive(Debug)]
 pub struct Inner {
@@ -96,14 +86,14 @@ pub struct Inner {
 impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
         let range = fixture.order_ids;
-        Self(Arc::new(Inner {
+        Self::wrap(Inner {
             order_ids: core.ids.sequence("softline.order", range.from..range.to),
             webhook: webhooks::TargetCell::new(&fixture),
             payments: Store::new(),
             tokens: auth::Tokens::default(),
             core,
             fixture,
-        }))
+        })
     }
 
     /// Forgets every payment and token; order ids restart, the webhook
