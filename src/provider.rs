@@ -47,7 +47,7 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
     fn description(&self) -> &'static str;
 
     /// Where its API and pages are served (`/softline`); a path belongs to
-    /// the provider whose mount is its first segment.
+    /// the provider whose mount it starts with.
     fn mount(&self) -> &'static str;
 
     /// Its API and hosted pages, relative to the mount, documented for the
@@ -122,11 +122,14 @@ impl Providers {
         self.0.iter().map(|p| &**p)
     }
 
-    /// The provider a request path belongs to: the one whose mount is its
-    /// first segment (`/softline/v1/payment` → Softline).
+    /// The provider a request path belongs to: the one whose mount it
+    /// starts with, segment by segment (`/softline/v1/payment` → Softline;
+    /// `/softlinex` → none).
     pub fn of_path(&self, path: &str) -> Option<&dyn Provider> {
-        let first = path.trim_start_matches('/').split('/').next()?;
-        self.iter().find(|p| p.mount().get(1..) == Some(first))
+        self.iter().find(|p| {
+            path.strip_prefix(p.mount())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 
     /// The provider a journal name belongs to.
@@ -144,5 +147,75 @@ impl Providers {
         self.iter()
             .flat_map(|p| p.scenarios().iter().cloned())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+
+    #[derive(Debug)]
+    struct Fake(&'static str, &'static str);
+
+    impl Provider for Fake {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+
+        fn description(&self) -> &'static str {
+            "a provider for tests"
+        }
+
+        fn mount(&self) -> &'static str {
+            self.1
+        }
+
+        fn routes(&self) -> OpenApiRouter {
+            OpenApiRouter::new()
+        }
+
+        fn transport_error(&self, status: StatusCode, _: &str) -> Response {
+            status.into_response()
+        }
+
+        fn reset(&self) {}
+    }
+
+    fn table() -> Providers {
+        Providers::new(vec![
+            Arc::new(Fake("softline", "/softline")),
+            Arc::new(Fake("demo", "/demo/merchant")),
+        ])
+    }
+
+    #[test]
+    fn a_path_belongs_to_the_provider_whose_mount_it_starts_with_segment_by_segment() {
+        let providers = table();
+        let cases = [
+            ("/softline/v1/payment", Some("softline")),
+            ("/softline", Some("softline")),
+            ("/softlinex/v1", None),
+            ("/demo/merchant/payments", Some("demo")),
+            ("/demo/other", None),
+            ("/__sandbox/journal", None),
+            ("/", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(
+                providers.of_path(path).map(|p| p.name()),
+                expected,
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_provider_is_found_by_its_journal_name() {
+        assert_eq!(
+            table().named("demo").map(|p| p.mount()),
+            Some("/demo/merchant")
+        );
+        assert!(table().named("stripe").is_none());
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 
 use crate::config::Settings;
 use crate::core::clock::Clock;
+use crate::core::faults::Mount;
 use crate::core::{Core, PublicUrl};
 use crate::demo;
 use crate::fixtures::Fixtures;
@@ -56,6 +57,15 @@ impl AppState {
             Arc::new(demo.clone()),
         ]);
         core.scenarios.publish(providers.catalogue());
+        core.faults.publish(
+            providers
+                .iter()
+                .map(|p| Mount {
+                    provider: p.name(),
+                    prefix: p.mount(),
+                })
+                .collect(),
+        );
         Self {
             core,
             softline,

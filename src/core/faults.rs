@@ -8,7 +8,7 @@
 //! the receiver had answered with that status or hung up.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -74,8 +74,9 @@ pub struct FaultSpec {
 /// Why a fault was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
-    #[error("provider must be one of softline, intellectmoney, imshop, demo")]
-    Provider,
+    /// With the names that can be given.
+    #[error("provider must be one of {0}")]
+    Provider(String),
     #[error("a fault needs latency_ms, status, drop or bad_signature")]
     Nothing,
     #[error("status and drop exclude each other")]
@@ -94,13 +95,8 @@ pub enum FaultError {
     BadSignature,
 }
 
-const PROVIDERS: &[&str] = &["softline", "intellectmoney", "imshop", "demo"];
-
 impl FaultSpec {
     fn validate(&self) -> Result<(), FaultError> {
-        if !PROVIDERS.contains(&self.provider.as_str()) {
-            return Err(FaultError::Provider);
-        }
         if self.bad_signature
             && (self.direction != Direction::Outbound || self.status.is_some() || self.drop)
         {
@@ -177,6 +173,17 @@ pub struct Faults {
     /// (none) costs every request one atomic load, not a contended lock.
     active: Arc<AtomicUsize>,
     ids: Ids,
+    /// Each provider's name and mount, published once the providers are
+    /// built (after the core, which they hold).
+    mounts: Arc<OnceLock<Box<[Mount]>>>,
+}
+
+/// A provider a fault can name, and where its paths start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mount {
+    pub provider: &'static str,
+    /// `/softline`: a fault's `path` is matched under it.
+    pub prefix: &'static str,
 }
 
 #[derive(Debug, Default)]
@@ -191,10 +198,32 @@ impl Faults {
             list: Arc::default(),
             active: Arc::default(),
             ids,
+            mounts: Arc::default(),
         }
     }
 
+    /// Sets the providers a fault can name, once.
+    pub fn publish(&self, mounts: Vec<Mount>) {
+        if self.mounts.set(mounts.into()).is_err() {
+            tracing::warn!("a second list of fault mounts was published and ignored");
+        }
+    }
+
+    fn mount_of(&self, provider: &str) -> Option<&'static str> {
+        self.mounts
+            .get()?
+            .iter()
+            .find(|m| m.provider == provider)
+            .map(|m| m.prefix)
+    }
+
     pub fn add(&self, spec: FaultSpec) -> Result<Fault, FaultError> {
+        if self.mount_of(&spec.provider).is_none() {
+            let names = self.mounts.get().map_or_else(Vec::new, |mounts| {
+                mounts.iter().map(|m| m.provider).collect::<Vec<_>>()
+            });
+            return Err(FaultError::Provider(names.join(", ")));
+        }
         spec.validate()?;
         let mut list = self.list.lock().unwrap();
         list.next_handle += 1;
@@ -238,7 +267,8 @@ impl Faults {
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && spec.path.as_deref().is_none_or(|prefix| {
-                    mounted_path(provider, path).is_some_and(|p| p.starts_with(prefix))
+                    self.mounted_path(provider, path)
+                        .is_some_and(|p| p.starts_with(prefix))
                 })
         })
     }
@@ -246,6 +276,13 @@ impl Faults {
     /// The fault, if any, for the next webhook delivery of `provider`.
     pub fn outbound(&self, provider: &str) -> Option<Effect> {
         self.take(|spec| spec.direction == Direction::Outbound && spec.provider == provider)
+    }
+
+    /// The path under a provider's mount (`/softline/v1/payment` →
+    /// `/v1/payment`).
+    fn mounted_path<'a>(&self, provider: &str, path: &'a str) -> Option<&'a str> {
+        let rest = path.strip_prefix(self.mount_of(provider)?)?;
+        Some(if rest.is_empty() { "/" } else { rest })
     }
 
     fn take(&self, matches: impl Fn(&FaultSpec) -> bool) -> Option<Effect> {
@@ -285,22 +322,25 @@ impl Faults {
     }
 }
 
-/// The path under a provider's mount (`/softline/v1/payment` → `/v1/payment`).
-fn mounted_path<'a>(provider: &str, path: &'a str) -> Option<&'a str> {
-    let mount = match provider {
-        "demo" => "/demo/merchant",
-        "softline" => "/softline",
-        "intellectmoney" => "/intellectmoney",
-        "imshop" => "/imshop",
-        _ => return None,
-    };
-    let rest = path.strip_prefix(mount)?;
-    Some(if rest.is_empty() { "/" } else { rest })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Faults that can name two providers.
+    fn faults(seed: u64) -> Faults {
+        let faults = Faults::new(Ids::new(seed));
+        faults.publish(vec![
+            Mount {
+                provider: "softline",
+                prefix: "/softline",
+            },
+            Mount {
+                provider: "imshop",
+                prefix: "/imshop",
+            },
+        ]);
+        faults
+    }
 
     fn spec(json: serde_json::Value) -> FaultSpec {
         serde_json::from_value(json).unwrap()
@@ -308,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_fault_matches_its_provider_path_prefix_and_method_for_n_requests() {
-        let faults = Faults::new(Ids::new(1));
+        let faults = faults(1);
         faults
             .add(spec(serde_json::json!({
                 "provider": "softline", "path": "/v1/payment", "method": "post", "status": 503, "times": 2
@@ -331,7 +371,7 @@ mod tests {
 
     #[test]
     fn a_latency_range_stays_within_its_bounds() {
-        let faults = Faults::new(Ids::new(1));
+        let faults = faults(1);
         faults
             .add(spec(
                 serde_json::json!({"provider": "imshop", "latency_ms": [10, 20]}),
@@ -350,7 +390,7 @@ mod tests {
     #[test]
     fn a_probability_is_drawn_from_the_seed_and_repeats_with_it() {
         let draw = || {
-            let faults = Faults::new(Ids::new(99));
+            let faults = faults(99);
             faults
                 .add(spec(
                     serde_json::json!({"provider": "softline", "drop": true, "probability": 0.5}),
@@ -368,7 +408,7 @@ mod tests {
 
     #[test]
     fn outbound_faults_only_touch_webhook_deliveries() {
-        let faults = Faults::new(Ids::new(1));
+        let faults = faults(1);
         faults
             .add(spec(serde_json::json!({"provider": "softline", "direction": "outbound", "status": 500, "times": 1})))
             .unwrap();
@@ -385,11 +425,11 @@ mod tests {
 
     #[test]
     fn invalid_faults_are_refused_with_their_reason() {
-        let faults = Faults::new(Ids::new(1));
+        let faults = faults(1);
         let cases = [
             (
                 serde_json::json!({"provider": "stripe", "status": 500}),
-                FaultError::Provider,
+                FaultError::Provider("softline, imshop".to_owned()),
             ),
             (
                 serde_json::json!({"provider": "softline"}),

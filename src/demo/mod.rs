@@ -133,11 +133,11 @@ impl Provider for State {
     }
 
     fn mount(&self) -> &'static str {
-        "/demo"
+        "/demo/merchant"
     }
 
     fn routes(&self) -> OpenApiRouter {
-        OpenApiRouter::new().nest("/merchant", router().with_state(self.clone()))
+        router().with_state(self.clone())
     }
 
     /// IMSHOP's `{success: false, error}` shape: it is an IMSHOP webhook.
