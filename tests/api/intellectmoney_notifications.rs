@@ -37,7 +37,8 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
         .map_or_else(|| panic!("no {name} in {form:?}"), |(_, v)| v.as_str())
 }
 
-/// The hash as a merchant checks it, from the reference's template.
+/// The hash as a merchant checks it: MD5 of the documented fields and the
+/// secret key, joined by `::`.
 fn merchant_hash(form: &[(String, String)]) -> String {
     let names = [
         "eshopId",

@@ -13,7 +13,8 @@ async fn the_full_bnpl_flow_by_polling_reaches_ok_through_paylate() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "BNPL-1", &[]).await;
 
-    // Act: BnplPayment, then poll as the seed's scenario says.
+    // Act: BnplPayment, then poll until the step is neither Created nor
+    // InProcess, as a merchant does.
     let started = pay(&app, "bnplPayment", invoice, &[]).await;
     let (steps, result) = poll_until_settled(&app, invoice).await;
     let paylate = path_of(&app, &form_action(result["Form3DS"].as_str().unwrap()));

@@ -9,7 +9,8 @@ use crate::helpers::TestApp;
 /// The fixture's static token.
 pub const TOKEN: &str = "sandbox-token";
 
-/// The seed's minimal create-payment request, with our own `payment_id`.
+/// The smallest create-payment request Softline accepts (RUB 112.50 by
+/// card, the customer's email and name), with our own `payment_id`.
 pub fn minimal_payment(payment_id: &str) -> Value {
     json!({
         "currency": "RUB",
