@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use crate::browser::{Browser, Outcome, run_journey, tid};
 use crate::browser_merchant::Merchant;
 use crate::ensure;
-use crate::helpers::{TestApp, spawn_app};
-use crate::softline_support::{card, create_ok, minimal_payment, order, with};
+use crate::helpers::{TestApp, spawn_app, with};
+use crate::softline_support::{card, create_ok, minimal_payment, order};
 
 const PAY: &str = "[data-testid=\"card-form\"] button[type=submit]";
 const CONFIRM: &str = "[data-testid=\"challenge-form\"] button[type=submit]";

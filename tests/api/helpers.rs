@@ -1,13 +1,17 @@
 //! `spawn_app()` and the typed helpers every test uses.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use paysandbox::Settings;
+use paysandbox::core::PublicUrl;
+use paysandbox::core::clock::{Clock, FixedTime};
 use paysandbox::core::outbox::DeliveryOutcome;
-use paysandbox::startup::Application;
+use paysandbox::fixtures::Fixtures;
+use paysandbox::startup::{Application, build_state};
 use paysandbox::state::AppState;
 use serde_json::Value;
+use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 /// Logs only when `TEST_LOG=1`, so test output stays readable.
@@ -49,6 +53,25 @@ pub fn test_settings() -> Settings {
         ..Settings::default()
     }
 }
+
+/// The router of a sandbox that is not listening, for `oneshot` tests: the
+/// test settings' seed, fixed ids, and a clock standing at `NOW` until a
+/// test moves it (`state.core.clock.advance`), so every answer is stable.
+pub fn in_process() -> (axum::Router, AppState) {
+    LazyLock::force(&TRACING);
+    let fixtures = Fixtures::load(None).expect("the built-in fixtures load");
+    let clock = Clock::new(Arc::new(FixedTime::new(NOW)));
+    let state = build_state(
+        &test_settings(),
+        &fixtures,
+        clock,
+        PublicUrl::new("http://sandbox.test"),
+    );
+    (paysandbox::router(state.clone()), state)
+}
+
+/// Where the in-process clock stands.
+pub const NOW: OffsetDateTime = time::macros::datetime!(2026-01-15 12:00 UTC);
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings()).await
@@ -155,6 +178,21 @@ impl TestApp {
             .await;
         body["entries"].as_array().unwrap().clone()
     }
+}
+
+/// `body` with `value` at the JSON pointer `pointer` (parents must exist).
+pub fn with(mut body: Value, pointer: &str, value: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let target = if parent.is_empty() {
+        &mut body
+    } else {
+        body.pointer_mut(parent).unwrap()
+    };
+    target
+        .as_object_mut()
+        .unwrap()
+        .insert(key.to_owned(), value);
+    body
 }
 
 /// The paysandbox binary as a child process, for tests of what only the

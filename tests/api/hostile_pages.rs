@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, with};
 use crate::intellectmoney_support::{
     Request, create_invoice, form_action, invoice_params, path_of, pay, poll_until_settled,
 };
 use crate::softline_support::{
-    create_ok, form_base, minimal_payment, post_form, set_webhook_url, webhook_receiver, with,
+    create_ok, form_base, minimal_payment, post_form, set_webhook_url, webhook_receiver,
 };
 
 /// Markup in every shape that breaks out of text or of an attribute.

@@ -4,10 +4,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, with};
 use crate::softline_support::{
     card, create_ok, form_base, location, minimal_payment, order, pay_with, post_form,
-    received_events, webhook_receiver, with,
+    received_events, webhook_receiver,
 };
 
 const SUCCESS_URL: &str = "https://shop.com/successful_payment";

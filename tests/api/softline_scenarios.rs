@@ -136,7 +136,7 @@ async fn each_create_payment_code_is_forced_by_arming_for_the_matching_payment_o
 #[tokio::test]
 async fn a_forced_second_group_code_joins_the_natural_problems() {
     let app = spawn_app().await;
-    let body = crate::softline_support::with(minimal_payment("SCN-2"), "/locale", json!("xx_XX"));
+    let body = crate::helpers::with(minimal_payment("SCN-2"), "/locale", json!("xx_XX"));
 
     let response = create_with_header(&app, "softline.create_payment.6090", &body).await;
 
@@ -220,7 +220,7 @@ async fn a_login_failure_is_forced_by_header_and_by_arming() {
 #[tokio::test]
 async fn a_recurring_decline_is_forced_by_arming() {
     let app = spawn_app().await;
-    let body = crate::softline_support::with(
+    let body = crate::helpers::with(
         minimal_payment("PARENT-9"),
         "/recurring_indicator",
         json!(true),

@@ -22,21 +22,6 @@ pub fn minimal_payment(payment_id: &str) -> Value {
     })
 }
 
-/// `body` with `value` at the JSON pointer `pointer` (parents must exist).
-pub fn with(mut body: Value, pointer: &str, value: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let target = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).unwrap()
-    };
-    target
-        .as_object_mut()
-        .unwrap()
-        .insert(key.to_owned(), value);
-    body
-}
-
 /// An authenticated JSON `POST` with the static token.
 pub async fn api_post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, with};
 use crate::softline_support::{
-    create_ok, minimal_payment, order, pay_with, received_events, webhook_receiver, with,
+    create_ok, minimal_payment, order, pay_with, received_events, webhook_receiver,
 };
 
 #[tokio::test]
