@@ -9,10 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, test_settings};
+use crate::helpers::{TestApp, receiver, spawn_app, spawn_app_with, test_settings};
 use crate::intellectmoney_support::{Request, invoice_params};
 use crate::softline_support::{TOKEN, minimal_payment};
 
@@ -168,16 +166,6 @@ async fn ten_thousand_creates_from_256_tasks_make_ten_thousand_findable_objects(
     let took = creates_from_many_tasks(app, 10_000, 256, 200).await;
 
     println!("10 000 creates from 256 tasks in {took:?}");
-}
-
-/// A webhook receiver that accepts everything; returns it and its URL.
-async fn receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
-        .mount(&server)
-        .await;
-    server
 }
 
 /// POSTs every path of `moves` at once (`"clock"` advances the sandbox

@@ -318,22 +318,6 @@ pub fn path_of(app: &TestApp, url: &str) -> String {
         .to_owned()
 }
 
-/// The `Location` of a 303.
-pub fn see_other(response: &reqwest::Response) -> String {
-    assert_eq!(response.status(), 303, "expected a 303");
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// POSTs an HTML form (as a browser does) and returns the response.
-pub async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The `data-testid`s in an HTML page.
 pub fn test_ids(html: &str) -> Vec<String> {
     html.match_indices("data-testid=\"")
