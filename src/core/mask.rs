@@ -1,7 +1,10 @@
-//! Masking of secrets before anything reaches the journal.
+//! Masking of secrets in what the journal shows.
 //!
-//! The journal is shown on the dashboard and exported as JSON, so tokens,
-//! passwords, signatures and card data never enter it in clear. What stays is
+//! The journal keeps each message's headers and body as they came (masking
+//! on the hot path would mean parsing every body) and masks them whenever
+//! they are read or serialized (see `core::journal::Message`). So the
+//! dashboard and the JSON export never show tokens, passwords, signatures or
+//! card data in clear, though the journal in memory holds them. What stays is
 //! enough to tell two values apart (the last four characters of a long token,
 //! the first six and last four digits of a card number).
 

@@ -1,8 +1,11 @@
 //! A real browser for end-to-end journeys: Debian's Chromium, headless,
 //! driven over WebDriver by chromedriver (nothing downloads a browser).
 //!
-//! When Chromium or chromedriver is missing the journeys skip with a message,
-//! except under `CI=true`, where that is a failure (`.ci/run` installs both).
+//! The build script (`build.rs`) looks for `chromium` and `chromedriver` on
+//! `PATH`: without them every journey is compiled with
+//! `#[cfg_attr(not(e2e_browser), ignore = …)]` and shows as ignored, except
+//! under `CI=true`, where they run and a missing browser fails them
+//! (`.ci/run` installs both).
 //! A failing journey (an `ensure!`, a panic in a helper, or a journey that
 //! hangs past [`JOURNEY_LIMIT`]) saves a screenshot and the page's HTML under
 //! `target/e2e-artifacts/` and prints their paths. With `E2E_SCREENSHOTS=1`
@@ -23,8 +26,9 @@ use futures_util::FutureExt as _;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where the build script found them (the bare names when it did not).
+const CHROMIUM: &str = env!("PAYSANDBOX_E2E_CHROMIUM");
+const CHROMEDRIVER: &str = env!("PAYSANDBOX_E2E_CHROMEDRIVER");
 
 /// A phone: the pages are opened in app web views.
 pub const WINDOW: (u32, u32) = (412, 915);
@@ -56,26 +60,20 @@ pub fn tid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
 
-/// Runs `journey` in a fresh headless Chromium. Returns without running it
-/// (saying why) when no browser is installed and CI is not set.
+/// Runs `journey` in a fresh headless Chromium. A journey only runs where
+/// the build found a browser, or under `CI=true`: a missing one fails it.
 pub async fn run_journey<F, Fut>(name: &str, journey: F)
 where
     F: FnOnce(Browser) -> Fut,
     Fut: Future<Output = Outcome>,
 {
     let installed =
-        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
-    if !installed {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(
-            !ci,
-            "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: .ci/run installs them"
-        );
-        eprintln!(
-            "skipping browser journey {name}: install chromium and chromium-driver to run it"
-        );
-        return;
-    }
+        std::path::Path::new(CHROMIUM).is_file() && std::path::Path::new(CHROMEDRIVER).is_file();
+    assert!(
+        installed,
+        "browser journey {name}: {CHROMIUM} or {CHROMEDRIVER} is missing \
+         (apt-get install chromium chromium-driver)"
+    );
     let turn = ONE_AT_A_TIME.lock().await;
     let started = Instant::now();
     let session = Session::launch().await;

@@ -143,6 +143,10 @@ pub async fn audit(b: &Browser, page: &str, expect: &[&str]) -> Outcome {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn every_hosted_page_has_labels_a_mobile_viewport_readable_contrast_and_submits_from_the_keyboard()
  {
     let app = spawn_app().await;

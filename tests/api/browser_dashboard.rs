@@ -7,6 +7,10 @@ use crate::helpers::spawn_app;
 use crate::intellectmoney_support::{create_invoice, pay, poll_until_settled};
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_fault_added_from_the_dashboard_form_in_a_browser_is_listed_and_applied() {
     let app = spawn_app().await;
     let base = app.address.clone();
@@ -40,6 +44,10 @@ async fn a_fault_added_from_the_dashboard_form_in_a_browser_is_listed_and_applie
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn an_error_armed_with_its_button_on_the_scenarios_page_shows_in_the_payments_timeline() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "e2e-dash-armed", &[]).await;

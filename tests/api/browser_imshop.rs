@@ -11,6 +11,10 @@ use crate::ensure;
 use crate::helpers::spawn_app;
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_run_whose_card_page_a_person_pays_in_the_browser_passes_with_the_final_url_pasted_back()
 {
     let app = spawn_app().await;

@@ -71,6 +71,10 @@ async fn bnpl_to_form3ds(app: &TestApp, shop: &Merchant, order_id: &str) -> (u64
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn bnpl_approved_on_the_paylate_page_after_the_form3ds_auto_submits_lands_on_the_success_url()
 {
     let app = spawn_app().await;
@@ -122,6 +126,10 @@ async fn bnpl_approved_on_the_paylate_page_after_the_form3ds_auto_submits_lands_
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_3ds_card_typed_on_the_invoice_page_pays_with_the_code_and_fails_without_it() {
     let app = spawn_app().await;
     let shop = Merchant::start().await;

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use crate::browser::{Browser, Outcome, run_journey, tid};
 use crate::browser_merchant::Merchant;
 use crate::ensure;
-use crate::helpers::{TestApp, spawn_app};
-use crate::softline_support::{card, create_ok, minimal_payment, order, with};
+use crate::helpers::{TestApp, spawn_app, with};
+use crate::softline_support::{card, create_ok, minimal_payment, order};
 
 const PAY: &str = "[data-testid=\"card-form\"] button[type=submit]";
 const CONFIRM: &str = "[data-testid=\"challenge-form\"] button[type=submit]";
@@ -71,6 +71,10 @@ async fn events(app: &TestApp, shop: &Merchant, order_id: u64) -> Vec<String> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_buyer_pays_with_a_test_card_and_lands_on_the_merchants_success_url_with_the_order_paid()
 {
     let app = spawn_app().await;
@@ -112,6 +116,10 @@ async fn a_buyer_pays_with_a_test_card_and_lands_on_the_merchants_success_url_wi
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_declined_card_shows_the_error_on_the_form_and_a_good_card_then_pays() {
     let app = spawn_app().await;
     let shop = Merchant::start().await;
@@ -160,6 +168,10 @@ async fn a_declined_card_shows_the_error_on_the_form_and_a_good_card_then_pays()
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_3ds_card_pays_with_the_right_code_and_is_declined_with_a_wrong_one() {
     let app = spawn_app().await;
     let shop = Merchant::start().await;
@@ -215,6 +227,10 @@ async fn a_3ds_card_pays_with_the_right_code_and_is_declined_with_a_wrong_one() 
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn the_form_speaks_english_for_en_en_and_russian_for_de_de() {
     let app = spawn_app().await;
     let shop = Merchant::start().await;

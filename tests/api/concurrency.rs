@@ -9,11 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, test_settings};
-use crate::intellectmoney_support::{ESHOP_ID, Request, invoice_params};
+use crate::helpers::{TestApp, receiver, spawn_app, spawn_app_with, test_settings};
+use crate::intellectmoney_support::{Request, invoice_params};
 use crate::softline_support::{TOKEN, minimal_payment};
 
 /// What one create made, by provider.
@@ -62,8 +60,8 @@ async fn create(app: &TestApp, n: usize, runs_every: usize) -> Made {
     }
 }
 
-/// Whether the object can be looked up.
-async fn findable(app: &TestApp, made: &Made) -> bool {
+/// The status of looking the object up: 200 when it is there.
+async fn look_up(app: &TestApp, made: &Made) -> u16 {
     let path = match made {
         Made::Payment(id) => format!("/softline/v1/order/{id}"),
         Made::Invoice(id) => format!("/__sandbox/intellectmoney/invoices/{id}"),
@@ -76,7 +74,12 @@ async fn findable(app: &TestApp, made: &Made) -> bool {
         .await
         .unwrap()
         .status()
-        == 200
+        .as_u16()
+}
+
+/// Whether the object can be looked up.
+async fn findable(app: &TestApp, made: &Made) -> bool {
+    look_up(app, made).await == 200
 }
 
 /// `paysandbox_stored{kind="…"}` from `/metrics`.
@@ -163,16 +166,6 @@ async fn ten_thousand_creates_from_256_tasks_make_ten_thousand_findable_objects(
     let took = creates_from_many_tasks(app, 10_000, 256, 200).await;
 
     println!("10 000 creates from 256 tasks in {took:?}");
-}
-
-/// A webhook receiver that accepts everything; returns it and its URL.
-async fn receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
-        .mount(&server)
-        .await;
-    server
 }
 
 /// POSTs every path of `moves` at once (`"clock"` advances the sandbox
@@ -379,7 +372,6 @@ async fn racing_pay_expire_cancel_capture_and_refund_on_an_invoice_ends_in_one_s
         );
         assert!(matches!(status, 4 | 5 | 6 | 8), "round {round}: {status}");
     }
-    let _ = ESHOP_ID;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -397,7 +389,11 @@ async fn a_reset_during_load_answers_everyone_and_leaves_an_empty_consistent_san
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let made = create(&app, n, usize::MAX).await;
                     // Found, or forgotten by a reset in between: never a 5xx.
-                    let _ = findable(&app, &made).await;
+                    let status = look_up(&app, &made).await;
+                    assert!(
+                        matches!(status, 200 | 404),
+                        "looking up {made:?} answered {status}"
+                    );
                     n += 16;
                     answers += 1;
                 }

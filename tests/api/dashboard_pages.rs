@@ -4,29 +4,9 @@
 use bytes::Bytes;
 use paysandbox::core::outbox::{Acceptance, NewDelivery};
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::helpers::{TestApp, spawn_app};
-
-async fn html(app: &TestApp, path: &str) -> String {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "GET {path}");
-    assert_eq!(
-        response.headers()["content-type"],
-        "text/html; charset=utf-8"
-    );
-    response.text().await.unwrap()
-}
-
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::{receiver_answering, spawn_app};
 
 #[tokio::test]
 async fn every_dashboard_page_renders() {
@@ -40,7 +20,7 @@ async fn every_dashboard_page_renders() {
         "/faults",
         "/objects/5000001",
     ] {
-        let page = html(&app, path).await;
+        let page = app.html(path).await;
         assert!(page.contains("<main class=\"page\" id=\"main\">"), "{path}");
     }
 }
@@ -55,7 +35,7 @@ async fn the_journal_page_shows_an_exchange_with_its_masked_request() {
         .await
         .unwrap();
 
-    let page = html(&app, "/journal?provider=softline").await;
+    let page = app.html("/journal?provider=softline").await;
 
     assert!(page.contains("GET /softline/v1/order/77"), "{page}");
     assert!(page.contains("authorization: Bearer ****"));
@@ -65,11 +45,8 @@ async fn the_journal_page_shows_an_exchange_with_its_masked_request() {
 #[tokio::test]
 async fn an_object_page_gathers_its_timeline_and_webhooks() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_string("<b>nope</b>"))
-        .mount(&receiver)
-        .await;
+    let receiver =
+        receiver_answering(ResponseTemplate::new(500).set_body_string("<b>nope</b>")).await;
     app.state.core.outbox.enqueue(NewDelivery {
         provider: "softline",
         event: "order.created".to_owned(),
@@ -85,7 +62,7 @@ async fn an_object_page_gathers_its_timeline_and_webhooks() {
     });
     app.deliver_pending_webhooks().await;
 
-    let page = html(&app, "/objects/5000001").await;
+    let page = app.html("/objects/5000001").await;
 
     assert!(
         page.contains("order.created attempt 1: failed (HTTP 500"),
@@ -111,7 +88,7 @@ async fn the_reset_button_resets_and_comes_back_with_a_notice() {
     let app = spawn_app().await;
     app.advance_clock(3600).await;
 
-    let response = post_form(&app, "/actions/reset", &[("back", "/")]).await;
+    let response = app.post_form("/actions/reset", &[("back", "/")]).await;
 
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
@@ -120,19 +97,16 @@ async fn the_reset_button_resets_and_comes_back_with_a_notice() {
         app.get_json("/__sandbox/clock", 200).await["offset_seconds"],
         0
     );
-    assert!(html(&app, &location).await.contains("Sandbox reset"));
+    assert!(app.html(&location).await.contains("Sandbox reset"));
 }
 
 #[tokio::test]
 async fn the_clock_form_takes_spans_with_units() {
     let app = spawn_app().await;
 
-    let response = post_form(
-        &app,
-        "/actions/clock",
-        &[("seconds", "24h"), ("back", "/faults")],
-    )
-    .await;
+    let response = app
+        .post_form("/actions/clock", &[("seconds", "24h"), ("back", "/faults")])
+        .await;
 
     assert_eq!(response.status(), 303);
     assert!(
@@ -151,22 +125,22 @@ async fn the_clock_form_takes_spans_with_units() {
 async fn faults_are_added_and_removed_from_the_form() {
     let app = spawn_app().await;
 
-    let added = post_form(
-        &app,
-        "/actions/faults",
-        &[
-            ("provider", "softline"),
-            ("direction", "inbound"),
-            ("path", "/v1/order"),
-            ("status", "503"),
-            ("times", "2"),
-            ("latency_ms", ""),
-        ],
-    )
-    .await;
+    let added = app
+        .post_form(
+            "/actions/faults",
+            &[
+                ("provider", "softline"),
+                ("direction", "inbound"),
+                ("path", "/v1/order"),
+                ("status", "503"),
+                ("times", "2"),
+                ("latency_ms", ""),
+            ],
+        )
+        .await;
     let listed = app.get_json("/__sandbox/faults", 200).await;
-    let page = html(&app, "/faults").await;
-    let removed = post_form(&app, "/actions/faults/1/remove", &[]).await;
+    let page = app.html("/faults").await;
+    let removed = app.post_form("/actions/faults/1/remove", &[]).await;
 
     assert_eq!(added.status(), 303);
     assert_eq!(listed["faults"][0]["status"], 503);
@@ -183,12 +157,12 @@ async fn faults_are_added_and_removed_from_the_form() {
 async fn a_form_with_bad_values_is_refused_with_the_reason() {
     let app = spawn_app().await;
 
-    let response = post_form(
-        &app,
-        "/actions/faults",
-        &[("provider", "softline"), ("status", "abc")],
-    )
-    .await;
+    let response = app
+        .post_form(
+            "/actions/faults",
+            &[("provider", "softline"), ("status", "abc")],
+        )
+        .await;
 
     assert_eq!(response.status(), 400);
     assert_eq!(
@@ -233,7 +207,7 @@ async fn cross_site_posts_to_the_dashboard_and_the_control_plane_are_refused() {
 async fn the_dashboard_script_and_stylesheet_are_served_locally() {
     let app = spawn_app().await;
 
-    let page = html(&app, "/").await;
+    let page = app.html("/").await;
     let script = app.get("/assets/dashboard.js").await;
 
     assert!(page.contains(r#"<script src="/assets/dashboard.js" defer></script>"#));
@@ -272,10 +246,10 @@ async fn payments_and_invoices_are_listed_with_links_to_their_pages_and_timeline
     .await;
     let invoice_id = crate::intellectmoney_support::create_invoice(&app, "DASH-IM-1", &[]).await;
 
-    let payments = html(&app, "/payments").await;
-    let invoices = html(&app, "/invoices").await;
-    let payment_timeline = html(&app, &format!("/objects/{order_id}")).await;
-    let invoice_timeline = html(&app, &format!("/objects/{invoice_id}")).await;
+    let payments = app.html("/payments").await;
+    let invoices = app.html("/invoices").await;
+    let payment_timeline = app.html(&format!("/objects/{order_id}")).await;
+    let invoice_timeline = app.html(&format!("/objects/{invoice_id}")).await;
 
     assert!(
         payments.contains(&format!("data-order=\"{order_id}\"")),

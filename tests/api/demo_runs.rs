@@ -5,7 +5,7 @@
 use paysandbox::providers::imshop::options::{FlowChoice, Outcome, RunRequest};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, binary, spawn_app};
+use crate::helpers::{TestApp, binary, run_finished, spawn_app};
 use crate::imshop_support::{
     assert_no_failure, failed, hop_notes, message, request, run_engine, warned,
 };
@@ -144,26 +144,11 @@ async fn the_cli_passes_every_check_against_the_reference_merchant_for_both_outc
 async fn a_run_over_http_against_the_reference_merchant_passes() {
     let app = spawn_app().await;
 
-    let response = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": app.url("/demo/merchant/payments"), "flow": "all", "outcome": "failure"}),
-        )
+    let id = app
+        .start_run(&json!({"webhook": app.url("/demo/merchant/payments"), "flow": "all", "outcome": "failure"}))
         .await;
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let run = app.wait_for_run(&id, run_finished).await;
 
-    let mut run = Value::Null;
-    for _ in 0..200 {
-        run = app.get_json(&format!("/imshop/runs/{id}"), 200).await;
-        if run["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     assert_eq!(run["status"], "passed", "{run:#}");
 }
 

@@ -1,14 +1,20 @@
 //! `spawn_app()` and the typed helpers every test uses.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use paysandbox::Settings;
+use paysandbox::core::PublicUrl;
+use paysandbox::core::clock::{Clock, FixedTime};
 use paysandbox::core::outbox::DeliveryOutcome;
-use paysandbox::startup::Application;
+use paysandbox::fixtures::Fixtures;
+use paysandbox::startup::{Application, build_state};
 use paysandbox::state::AppState;
 use serde_json::Value;
+use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Logs only when `TEST_LOG=1`, so test output stays readable.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
@@ -49,6 +55,25 @@ pub fn test_settings() -> Settings {
         ..Settings::default()
     }
 }
+
+/// The router of a sandbox that is not listening, for `oneshot` tests: the
+/// test settings' seed, fixed ids, and a clock standing at `NOW` until a
+/// test moves it (`state.core.clock.advance`), so every answer is stable.
+pub fn in_process() -> (axum::Router, AppState) {
+    LazyLock::force(&TRACING);
+    let fixtures = Fixtures::load(None).expect("the built-in fixtures load");
+    let clock = Clock::new(Arc::new(FixedTime::new(NOW)));
+    let state = build_state(
+        &test_settings(),
+        &fixtures,
+        clock,
+        PublicUrl::new("http://sandbox.test"),
+    );
+    (paysandbox::router(state.clone()), state)
+}
+
+/// Where the in-process clock stands.
+pub const NOW: OffsetDateTime = time::macros::datetime!(2026-01-15 12:00 UTC);
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings()).await
@@ -102,8 +127,14 @@ impl TestApp {
         }
     }
 
+    /// `path` under this sandbox; an absolute URL (one the sandbox handed
+    /// out, a `payment_url`) stays as it is.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.address)
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -117,6 +148,66 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// POSTs an HTML form as a browser does (form-urlencoded, no redirect
+    /// followed) to a path or an absolute URL.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` as a browser asks for it; the status and the page, which
+    /// must be HTML.
+    pub async fn html_page(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "GET {path}"
+        );
+        (status, response.text().await.unwrap())
+    }
+
+    /// `GET path` as a browser asks for it: an HTML page answered 200.
+    pub async fn html(&self, path: &str) -> String {
+        let (status, page) = self.html_page(path).await;
+        assert_eq!(status, 200, "GET {path}");
+        page
+    }
+
+    /// Arms a scenario through the control plane (`{"id": …, "times": …}`).
+    pub async fn arm_scenario(&self, scenario: &Value) {
+        let response = self.post_json("/__sandbox/scenarios", scenario).await;
+        assert_eq!(response.status(), 201, "armed {scenario}");
+    }
+
+    /// `POST /imshop/runs` with `body`, asserting 201; the run's id.
+    pub async fn start_run(&self, body: &Value) -> String {
+        let response = self.post_json("/imshop/runs", body).await;
+        assert_eq!(response.status(), 201, "{body}");
+        let created: Value = response.json().await.unwrap();
+        created["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the run until `done` says so; the run as it then is.
+    pub async fn wait_for_run(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        wait_for(&format!("run {id} to get there"), async || {
+            let run = self.get_json(&format!("/imshop/runs/{id}"), 200).await;
+            done(&run).then_some(run)
+        })
+        .await
     }
 
     /// `GET` and parse JSON, asserting the status.
@@ -156,6 +247,72 @@ impl TestApp {
         body["entries"].as_array().unwrap().clone()
     }
 }
+
+/// `body` with `value` at the JSON pointer `pointer` (parents must exist).
+pub fn with(mut body: Value, pointer: &str, value: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let target = if parent.is_empty() {
+        &mut body
+    } else {
+        body.pointer_mut(parent).unwrap()
+    };
+    target
+        .as_object_mut()
+        .unwrap()
+        .insert(key.to_owned(), value);
+    body
+}
+
+/// Whether a run has ended, passed or failed.
+pub fn run_finished(run: &Value) -> bool {
+    run["status"] == "passed" || run["status"] == "failed"
+}
+
+/// Polls `check` until it gives `Some` (every 20 ms, for at most 10 s).
+pub async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 10 s for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A webhook receiver (a merchant's ResultUrl, Softline's webhook URL)
+/// answering every `POST` with 200 and the body `OK`, which every provider
+/// takes as delivered.
+pub async fn receiver() -> MockServer {
+    receiver_answering(ResponseTemplate::new(200).set_body_string("OK")).await
+}
+
+/// A webhook receiver answering every `POST` with `answer`.
+pub async fn receiver_answering(answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The `Location` of a redirect.
+pub fn location(response: &reqwest::Response) -> &str {
+    response.headers()["location"].to_str().unwrap()
+}
+
+/// The `Location` of a 303.
+pub fn see_other(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), 303, "expected a 303");
+    location(response).to_owned()
+}
+
+/// Seconds in a day, for moving the sandbox clock.
+pub const DAY: i64 = 24 * 3600;
 
 /// The paysandbox binary as a child process, for tests of what only the
 /// process shows: the ready line, exit codes, signals.

@@ -3,10 +3,8 @@
 //! any other), never a 5xx, a hang or a plain-text rejection.
 
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, receiver, see_other, spawn_app};
 use crate::hostile_support::{ALL, Answer, Hostile, Raw};
 use crate::intellectmoney_support::*;
 
@@ -223,21 +221,11 @@ async fn an_xml_answer_is_asked_for_and_given_even_for_an_unreadable_body() {
     );
 }
 
-/// A ResultUrl receiver that accepts every notification.
-async fn result_receiver() -> MockServer {
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
-        .mount(&receiver)
-        .await;
-    receiver
-}
-
 #[tokio::test]
 async fn cyrillic_round_trips_exactly_in_each_wire_format_through_create_lookup_and_notification() {
     // Arrange
     let app = spawn_app().await;
-    let receiver = result_receiver().await;
+    let receiver = receiver().await;
     let result_url = format!("{}/result", receiver.uri());
     let service_name = "Заказ №7 — «Ёлка» & <игрушки> 😀";
     let user_name = "Пётр Щукин";

@@ -3,18 +3,15 @@
 //! HTML-escaped: a `<script>` in every such field never reaches the page as
 //! markup.
 
-use std::time::Duration;
+use serde_json::json;
+use wiremock::ResponseTemplate;
 
-use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{receiver_answering, run_finished, spawn_app, with};
 use crate::intellectmoney_support::{
     Request, create_invoice, form_action, invoice_params, path_of, pay, poll_until_settled,
 };
 use crate::softline_support::{
-    create_ok, form_base, minimal_payment, post_form, set_webhook_url, webhook_receiver, with,
+    create_ok, form_base, minimal_payment, set_webhook_url, webhook_receiver,
 };
 
 /// Markup in every shape that breaks out of text or of an attribute.
@@ -38,26 +35,6 @@ fn assert_escaped(html: &str, shown: bool, page: &str) {
     }
 }
 
-async fn html(app: &TestApp, path: &str) -> String {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    assert!(status.is_success() || status == 404, "{path}: {status}");
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html"),
-        "{path}"
-    );
-    response.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_softline_form_challenge_empty_and_not_found_pages_escape_what_they_show() {
     // Arrange: the payment description and the buyer's names carry markup.
@@ -72,38 +49,39 @@ async fn the_softline_form_challenge_empty_and_not_found_pages_escape_what_they_
     let base = form_base(&payment_url);
 
     // Act + Assert: the form, and the form again after a decline.
-    let form = html(&app, &path_of(&app, &base)).await;
+    let form = app.html(&path_of(&app, &base)).await;
     assert_escaped(&form, true, "form");
-    let declined = post_form(&app, &format!("{base}/decline"), &[]).await;
+    let declined = app.post_form(&format!("{base}/decline"), &[]).await;
     assert_escaped(&declined.text().await.unwrap(), true, "declined form");
 
     // The 3-D Secure page.
-    let challenged = post_form(
-        &app,
-        &format!("{base}/card"),
-        &[
-            ("card_number", "4000000000003220"),
-            ("expiry", "12/39"),
-            ("cvc", "123"),
-            ("cardholder", PAYLOAD),
-        ],
-    )
-    .await;
+    let challenged = app
+        .post_form(
+            &format!("{base}/card"),
+            &[
+                ("card_number", "4000000000003220"),
+                ("expiry", "12/39"),
+                ("cvc", "123"),
+                ("cardholder", PAYLOAD),
+            ],
+        )
+        .await;
     assert_eq!(challenged.status(), 303);
     assert_escaped(
-        &html(&app, &path_of(&app, &format!("{base}/3ds"))).await,
+        &app.html(&path_of(&app, &format!("{base}/3ds"))).await,
         false,
         "3ds",
     );
 
     // The empty page of a deleted payment, and the 404 page of a bad hash.
     app.advance_clock(91 * 24 * 3600).await;
-    assert_escaped(&html(&app, &path_of(&app, &base)).await, false, "empty");
-    let not_found = html(
-        &app,
-        &format!("/softline/order/status/{order_id}/%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
-    )
-    .await;
+    assert_escaped(&app.html(&path_of(&app, &base)).await, false, "empty");
+    let (status, not_found) = app
+        .html_page(&format!(
+            "/softline/order/status/{order_id}/%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+        ))
+        .await;
+    assert_eq!(status, 404, "a bad hash");
     assert_escaped(&not_found, false, "not found");
 }
 
@@ -121,7 +99,7 @@ async fn the_intellectmoney_pay_3ds_paylate_and_sbp_pages_escape_what_they_show(
 
     // The payment page, and the same page with the buyer's typed values
     // echoed after a refused card.
-    let page = html(&app, &format!("/intellectmoney/pay/{invoice}")).await;
+    let page = app.html(&format!("/intellectmoney/pay/{invoice}")).await;
     assert_escaped(&page, true, "pay page");
     let refused = app
         .client
@@ -143,7 +121,7 @@ async fn the_intellectmoney_pay_3ds_paylate_and_sbp_pages_escape_what_they_show(
     assert_eq!(bnpl["Result"]["State"]["Code"], 0, "{bnpl}");
     let (_, state) = poll_until_settled(&app, invoice).await;
     let paylate = path_of(&app, &form_action(state["Form3DS"].as_str().unwrap()));
-    assert_escaped(&html(&app, &paylate).await, true, "paylate");
+    assert_escaped(&app.html(&paylate).await, true, "paylate");
     let declined = app
         .client
         .post(app.url(&format!("{paylate}/decline")))
@@ -157,7 +135,7 @@ async fn the_intellectmoney_pay_3ds_paylate_and_sbp_pages_escape_what_they_show(
     assert_eq!(sbp["Result"]["State"]["Code"], 0, "{sbp}");
     poll_until_settled(&app, invoice).await;
     assert_escaped(
-        &html(&app, &format!("/intellectmoney/sbp/{invoice}")).await,
+        &app.html(&format!("/intellectmoney/sbp/{invoice}")).await,
         true,
         "sbp",
     );
@@ -180,7 +158,7 @@ async fn the_intellectmoney_pay_3ds_paylate_and_sbp_pages_escape_what_they_show(
     assert_eq!(card["Result"]["State"]["Code"], 0, "{card}");
     let (_, state) = poll_until_settled(&app, invoice).await;
     let three_ds = path_of(&app, &form_action(state["Form3DS"].as_str().unwrap()));
-    assert_escaped(&html(&app, &three_ds).await, true, "3ds");
+    assert_escaped(&app.html(&three_ds).await, true, "3ds");
 }
 
 #[tokio::test]
@@ -188,11 +166,7 @@ async fn the_dashboard_pages_escape_request_bodies_ids_and_webhook_answers() {
     // Arrange: a webhook receiver that answers markup, a Softline payment
     // with markup in the buyer's name, an invoice with markup in its ids.
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_string(PAYLOAD))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(500).set_body_string(PAYLOAD)).await;
     set_webhook_url(&app, &format!("{}/hook", receiver.uri())).await;
     let body = with(
         minimal_payment("XSS-2"),
@@ -223,14 +197,14 @@ async fn the_dashboard_pages_escape_request_bodies_ids_and_webhook_answers() {
         ("/webhooks".into(), true),
     ];
     for (path, shown) in pages {
-        assert_escaped(&html(&app, &path).await, shown, &path);
+        assert_escaped(&app.html(&path).await, shown, &path);
     }
-    let invoices = html(&app, "/invoices").await;
+    let invoices = app.html("/invoices").await;
     assert!(
         invoices.contains("&#60;b&#62;x&#60;/b&#62;&#34;&#39;"),
         "{invoices}"
     );
-    let object = html(&app, &format!("/objects/{invoice}")).await;
+    let object = app.html(&format!("/objects/{invoice}")).await;
     assert_escaped(&object, true, "invoice object");
 }
 
@@ -238,55 +212,32 @@ async fn the_dashboard_pages_escape_request_bodies_ids_and_webhook_answers() {
 async fn the_imshop_run_page_escapes_the_merchants_answers_and_options() {
     // Arrange: a merchant whose every answer carries markup.
     let app = spawn_app().await;
-    let merchant = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"success": false, "error": PAYLOAD})),
-        )
-        .mount(&merchant)
+    let merchant = receiver_answering(
+        ResponseTemplate::new(200).set_body_json(json!({"success": false, "error": PAYLOAD})),
+    )
+    .await;
+    let id = app
+        .start_run(&json!({"webhook": format!("{}/payments", merchant.uri()), "key": PAYLOAD, "flow": "card"}))
         .await;
-    let started = app
-        .post_json(
-            "/imshop/runs",
-            &json!({"webhook": format!("{}/payments", merchant.uri()), "key": PAYLOAD, "flow": "card"}),
-        )
-        .await;
-    assert_eq!(started.status(), 201);
-    let id = started.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     // Act: wait for the run to end.
-    let mut status = String::new();
-    for _ in 0..100 {
-        status = app.get_json(&format!("/imshop/runs/{id}"), 200).await["status"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        if status != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "failed");
+    let run = app.wait_for_run(&id, run_finished).await;
+    assert_eq!(run["status"], "failed");
 
     // Assert
     assert_escaped(
-        &html(&app, &format!("/imshop/runs/{id}")).await,
+        &app.html(&format!("/imshop/runs/{id}")).await,
         true,
         "run page",
     );
-    assert_escaped(&html(&app, "/imshop/runs").await, false, "runs page");
+    assert_escaped(&app.html("/imshop/runs").await, false, "runs page");
 }
 
 #[tokio::test]
 async fn the_demo_merchants_return_page_escapes_the_order_id_of_its_path() {
     let app = spawn_app().await;
 
-    let page = html(
-        &app,
-        "/demo/merchant/orders/%3Cscript%3Ealert(1)%3C%2Fscript%3E%22'%3E%3Cimg%20src=x%20onerror=alert(2)%3E/paid",
+    let page = app.html("/demo/merchant/orders/%3Cscript%3Ealert(1)%3C%2Fscript%3E%22'%3E%3Cimg%20src=x%20onerror=alert(2)%3E/paid",
     )
     .await;
 
@@ -306,7 +257,7 @@ async fn softline_webhooks_to_a_receiver_answering_markup_leave_the_journal_esca
     app.deliver_pending_webhooks().await;
     assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
 
-    let page = html(&app, &format!("/journal?object={order_id}")).await;
+    let page = app.html(&format!("/journal?object={order_id}")).await;
 
     assert_escaped(&page, true, "journal of one object");
 }

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, with};
 use crate::hostile_support::{ALL, Answer, Hostile, Raw, assert_softline};
-use crate::softline_support::{TOKEN, create_ok, form_base, minimal_payment, order, with};
+use crate::softline_support::{TOKEN, create_ok, form_base, minimal_payment, order};
 
 const JSON: Option<&str> = Some("application/json");
 const INVALID_JSON: (u32, &str) = (110, "JSON is not valid.");

@@ -1,55 +1,10 @@
 //! Runs over HTTP: `POST /imshop/runs`, `GET /imshop/runs[/{id}]` as JSON
 //! and HTML, and a payment page finished by a person in a browser.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{run_finished, spawn_app};
 use crate::imshop_support::{merchant, pay_in_browser, sync_url};
-
-/// Polls the run until `done` says so (at most 10 s).
-async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..200 {
-        let run = app.get_json(&format!("/imshop/runs/{id}"), 200).await;
-        if done(&run) {
-            return run;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("run {id} did not get there in time");
-}
-
-/// `POST /imshop/runs` with `body`, asserting 201; the run id.
-async fn start_run(app: &TestApp, body: &Value) -> String {
-    let response = app.post_json("/imshop/runs", body).await;
-    assert_eq!(response.status(), 201, "{body}");
-    let created: Value = response.json().await.unwrap();
-    created["id"].as_str().unwrap().to_owned()
-}
-
-/// `GET path` as a browser asks for it.
-async fn get_html(app: &TestApp, path: &str) -> String {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header("accept", "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    response.text().await.unwrap()
-}
-
-fn finished(run: &Value) -> bool {
-    run["status"] == "passed" || run["status"] == "failed"
-}
 
 #[tokio::test]
 async fn a_run_started_over_http_answers_201_and_finishes_in_the_background() {
@@ -75,7 +30,7 @@ async fn a_run_started_over_http_answers_201_and_finishes_in_the_background() {
     assert_eq!(body["url"], app.url(&location));
     assert_eq!(body["status"], "running");
 
-    let run = wait_for(&app, &id, finished).await;
+    let run = app.wait_for_run(&id, run_finished).await;
     assert_eq!(run["status"], "passed", "{run:#}");
     assert_eq!(run["needs_browser"], Value::Null);
     assert_eq!(run["sync_url"], app.url("/imshop/sync"));
@@ -104,10 +59,12 @@ async fn a_run_started_over_http_answers_201_and_finishes_in_the_background() {
 async fn a_browser_gets_the_run_as_a_page_with_each_check_and_its_evidence() {
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let id = &start_run(&app, &json!({"webhook": shop.webhook, "flow": "card"})).await;
-    wait_for(&app, id, finished).await;
+    let id = &app
+        .start_run(&json!({"webhook": shop.webhook, "flow": "card"}))
+        .await;
+    app.wait_for_run(id, run_finished).await;
 
-    let html = get_html(&app, &format!("/imshop/runs/{id}")).await;
+    let html = app.html(&format!("/imshop/runs/{id}")).await;
 
     assert!(html.contains(&format!("IMSHOP run <code>{id}</code>")));
     assert!(
@@ -121,7 +78,7 @@ async fn a_browser_gets_the_run_as_a_page_with_each_check_and_its_evidence() {
         "no form when no browser is needed"
     );
 
-    let list = get_html(&app, "/imshop/runs").await;
+    let list = app.html("/imshop/runs").await;
     assert!(list.contains(&format!(r#"<a href="/imshop/runs/{id}">{id}</a>"#)));
     assert!(list.contains(r#"data-testid="run-form""#));
 }
@@ -131,16 +88,16 @@ async fn a_payment_page_finished_in_a_browser_continues_the_run_from_its_final_u
     // Arrange: the run hands the page over at once.
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let id = &start_run(
-        &app,
-        &json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}),
-    )
-    .await;
-    let waiting = wait_for(&app, id, |run| run["status"] == "needs_browser").await;
+    let id = &app
+        .start_run(&json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}))
+        .await;
+    let waiting = app
+        .wait_for_run(id, |run| run["status"] == "needs_browser")
+        .await;
     let page = waiting["needs_browser"]["url"].as_str().unwrap();
     assert!(page.ends_with("/gateway/pay-1"), "{page}");
     assert_eq!(waiting["needs_browser"]["flow"], "card");
-    let html = get_html(&app, &format!("/imshop/runs/{id}")).await;
+    let html = app.html(&format!("/imshop/runs/{id}")).await;
     assert!(
         html.contains(&format!(r#"action="/imshop/runs/{id}/final-url""#)),
         "{html}"
@@ -157,7 +114,7 @@ async fn a_payment_page_finished_in_a_browser_continues_the_run_from_its_final_u
 
     // Assert
     assert_eq!(response.status(), 202);
-    let run = wait_for(&app, id, finished).await;
+    let run = app.wait_for_run(id, run_finished).await;
     assert_eq!(run["status"], "passed", "{run:#}");
     let driven = run["checks"]
         .as_array()
@@ -172,12 +129,11 @@ async fn a_payment_page_finished_in_a_browser_continues_the_run_from_its_final_u
 async fn the_final_url_form_of_the_run_page_redirects_back_to_it() {
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let id = &start_run(
-        &app,
-        &json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}),
-    )
-    .await;
-    wait_for(&app, id, |run| run["status"] == "needs_browser").await;
+    let id = &app
+        .start_run(&json!({"webhook": shop.webhook, "flow": "card", "web_view": "browser"}))
+        .await;
+    app.wait_for_run(id, |run| run["status"] == "needs_browser")
+        .await;
 
     let response = app
         .client
@@ -192,7 +148,7 @@ async fn the_final_url_form_of_the_run_page_redirects_back_to_it() {
         response.headers()["location"],
         format!("/imshop/runs/{id}").as_str()
     );
-    let run = wait_for(&app, id, finished).await;
+    let run = app.wait_for_run(id, run_finished).await;
     // The buyer gave up: nothing matched, so a success run fails there.
     let failed: Vec<&str> = run["checks"]
         .as_array()
@@ -227,7 +183,7 @@ async fn the_start_form_of_the_runs_page_redirects_to_the_new_run() {
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap();
     let id = location.strip_prefix("/imshop/runs/").unwrap();
-    let run = wait_for(&app, id, finished).await;
+    let run = app.wait_for_run(id, run_finished).await;
     assert_eq!(run["flows"], json!(["applepay"]));
     assert_eq!(run["outcome"], "failure");
     assert_eq!(run["status"], "passed");
@@ -299,8 +255,10 @@ async fn an_unknown_run_is_404_and_a_final_url_for_a_run_not_waiting_is_409() {
         json!({"success": false, "error": "no run run-000000000000"})
     );
 
-    let id = &start_run(&app, &json!({"webhook": shop.webhook, "flow": "googlepay"})).await;
-    wait_for(&app, id, finished).await;
+    let id = &app
+        .start_run(&json!({"webhook": shop.webhook, "flow": "googlepay"}))
+        .await;
+    app.wait_for_run(id, run_finished).await;
     let response = app
         .post_json(
             &format!("/imshop/runs/{id}/final-url"),
@@ -325,7 +283,9 @@ async fn an_unknown_run_is_404_and_a_final_url_for_a_run_not_waiting_is_409() {
 async fn reset_forgets_every_run() {
     let app = spawn_app().await;
     let shop = merchant(&[], &sync_url(&app)).await;
-    let id = &start_run(&app, &json!({"webhook": shop.webhook, "flow": "applepay"})).await;
+    let id = &app
+        .start_run(&json!({"webhook": shop.webhook, "flow": "applepay"}))
+        .await;
 
     app.post_json("/__sandbox/reset", &json!({})).await;
 

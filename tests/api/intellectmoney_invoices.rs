@@ -145,8 +145,9 @@ async fn paths_in_any_letter_case_reach_the_method() {
 }
 
 #[tokio::test]
-async fn the_contract_checks_request_is_accepted() {
-    // Exactly what ../shared/tools/contract-check sends.
+async fn a_json_create_invoice_with_every_optional_field_empty_is_accepted() {
+    // Arrange: a createInvoice in JSON as a contract checker sends it:
+    // every field of the template, the optional ones empty, and the hash.
     let app = spawn_app().await;
     let fields = [
         ("eshopId", "450000"),

@@ -3,22 +3,11 @@
 //! and the control-plane moves (capture, cancel, refund) that cause them.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, receiver, spawn_app};
 use crate::intellectmoney_support::*;
-
-/// A merchant's ResultUrl that answers `OK`.
-async fn receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/result"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
-        .mount(&server)
-        .await;
-    server
-}
 
 /// The forms the receiver got, in order.
 async fn received(server: &MockServer) -> Vec<Vec<(String, String)>> {
@@ -37,7 +26,8 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
         .map_or_else(|| panic!("no {name} in {form:?}"), |(_, v)| v.as_str())
 }
 
-/// The hash as a merchant checks it, from the reference's template.
+/// The hash as a merchant checks it: MD5 of the documented fields and the
+/// secret key, joined by `::`.
 fn merchant_hash(form: &[(String, String)]) -> String {
     let names = [
         "eshopId",
@@ -142,12 +132,8 @@ async fn a_paid_bnpl_invoice_notifies_status_5_with_its_payment() {
     pay(&app, "bnplPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
-    submit(
-        &app,
-        &format!("/intellectmoney/paylate/{invoice}/approve"),
-        &[],
-    )
-    .await;
+    app.post_form(&format!("/intellectmoney/paylate/{invoice}/approve"), &[])
+        .await;
     app.deliver_pending_webhooks().await;
     let forms = received(&server).await;
 

@@ -1,7 +1,7 @@
 //! The buyer's pages: the invoice payment page and its card form, the
 //! one-click outcomes, SBP and PayLate started from it, and the redirects.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{see_other, spawn_app};
 use crate::intellectmoney_support::*;
 
 #[tokio::test]
@@ -95,17 +95,17 @@ async fn an_approved_card_on_the_page_pays_and_redirects_to_the_success_url() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "PAGE-CARD", &[]).await;
 
-    let response = submit(
-        &app,
-        &format!("/intellectmoney/pay/{invoice}/card"),
-        &[
-            ("card_number", "4111 1111 1111 1111"),
-            ("expiry", "12/35"),
-            ("cvc", "123"),
-            ("cardholder", "IVAN PETROV"),
-        ],
-    )
-    .await;
+    let response = app
+        .post_form(
+            &format!("/intellectmoney/pay/{invoice}/card"),
+            &[
+                ("card_number", "4111 1111 1111 1111"),
+                ("expiry", "12/35"),
+                ("cvc", "123"),
+                ("cardholder", "IVAN PETROV"),
+            ],
+        )
+        .await;
     let state = poll(&app, invoice).await;
     let page = app
         .get(&format!("/intellectmoney/pay/{invoice}"))
@@ -125,17 +125,17 @@ async fn a_mistyped_card_is_refused_by_the_form_itself() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "PAGE-LUHN", &[]).await;
 
-    let response = submit(
-        &app,
-        &format!("/intellectmoney/pay/{invoice}/card"),
-        &[
-            ("card_number", "4111 1111 1111 1112"),
-            ("expiry", "12/35"),
-            ("cvc", "123"),
-            ("cardholder", ""),
-        ],
-    )
-    .await;
+    let response = app
+        .post_form(
+            &format!("/intellectmoney/pay/{invoice}/card"),
+            &[
+                ("card_number", "4111 1111 1111 1112"),
+                ("expiry", "12/35"),
+                ("cvc", "123"),
+                ("cardholder", ""),
+            ],
+        )
+        .await;
 
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
@@ -162,16 +162,16 @@ async fn card_form_checks_expiry_and_cvc() {
         ("12/35", "12", "CVC/CVV"),
     ];
     for (expiry, cvc, text) in cases {
-        let response = submit(
-            &app,
-            &format!("/intellectmoney/pay/{invoice}/card"),
-            &[
-                ("card_number", "4111111111111111"),
-                ("expiry", expiry),
-                ("cvc", cvc),
-            ],
-        )
-        .await;
+        let response = app
+            .post_form(
+                &format!("/intellectmoney/pay/{invoice}/card"),
+                &[
+                    ("card_number", "4111111111111111"),
+                    ("expiry", expiry),
+                    ("cvc", cvc),
+                ],
+            )
+            .await;
 
         assert_eq!(response.status(), 422, "{expiry} {cvc}");
         assert!(
@@ -186,19 +186,21 @@ async fn the_3ds_card_on_the_page_goes_through_the_challenge_to_the_success_url(
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "PAGE-3DS", &[]).await;
 
-    let card = submit(
-        &app,
-        &format!("/intellectmoney/pay/{invoice}/card"),
-        &[
-            ("card_number", "4000 0000 0000 3220"),
-            ("expiry", "12/35"),
-            ("cvc", "123"),
-        ],
-    )
-    .await;
+    let card = app
+        .post_form(
+            &format!("/intellectmoney/pay/{invoice}/card"),
+            &[
+                ("card_number", "4000 0000 0000 3220"),
+                ("expiry", "12/35"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
     let challenge = see_other(&card);
     let page = app.get(&challenge).await.text().await.unwrap();
-    let confirmed = submit(&app, &format!("{challenge}/confirm"), &[("code", "123456")]).await;
+    let confirmed = app
+        .post_form(&format!("{challenge}/confirm"), &[("code", "123456")])
+        .await;
 
     assert_eq!(challenge, format!("/intellectmoney/3ds/{invoice}"));
     assert!(test_ids(&page).contains(&"challenge-form".to_owned()));
@@ -210,8 +212,12 @@ async fn one_click_decline_goes_to_the_fail_url_and_approve_to_the_success_url()
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "PAGE-QUICK", &[]).await;
 
-    let declined = submit(&app, &format!("/intellectmoney/pay/{invoice}/decline"), &[]).await;
-    let approved = submit(&app, &format!("/intellectmoney/pay/{invoice}/approve"), &[]).await;
+    let declined = app
+        .post_form(&format!("/intellectmoney/pay/{invoice}/decline"), &[])
+        .await;
+    let approved = app
+        .post_form(&format!("/intellectmoney/pay/{invoice}/approve"), &[])
+        .await;
 
     assert_eq!(see_other(&declined), "https://shop.example/fail");
     assert_eq!(see_other(&approved), "https://shop.example/success");
@@ -222,7 +228,9 @@ async fn without_a_fail_url_a_decline_is_shown_on_the_page() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "PAGE-NOFAIL", &[("failUrl", "")]).await;
 
-    let response = submit(&app, &format!("/intellectmoney/pay/{invoice}/decline"), &[]).await;
+    let response = app
+        .post_form(&format!("/intellectmoney/pay/{invoice}/decline"), &[])
+        .await;
 
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
@@ -242,19 +250,18 @@ async fn sbp_and_paylate_start_from_the_payment_page() {
     let sbp_invoice = create_invoice(&app, "PAGE-SBP", &[]).await;
     let bnpl_invoice = create_invoice(&app, "PAGE-BNPL", &[]).await;
 
-    let sbp = submit(&app, &format!("/intellectmoney/pay/{sbp_invoice}/sbp"), &[]).await;
-    let bnpl = submit(
-        &app,
-        &format!("/intellectmoney/pay/{bnpl_invoice}/paylate"),
-        &[],
-    )
-    .await;
+    let sbp = app
+        .post_form(&format!("/intellectmoney/pay/{sbp_invoice}/sbp"), &[])
+        .await;
+    let bnpl = app
+        .post_form(&format!("/intellectmoney/pay/{bnpl_invoice}/paylate"), &[])
+        .await;
     let sbp_page = see_other(&sbp);
     let bnpl_page = see_other(&bnpl);
     let paylate_html = app.get(&bnpl_page).await.text().await.unwrap();
     let sbp_html = app.get(&sbp_page).await.text().await.unwrap();
-    let sbp_done = submit(&app, &format!("{sbp_page}/approve"), &[]).await;
-    let bnpl_done = submit(&app, &format!("{bnpl_page}/decline"), &[]).await;
+    let sbp_done = app.post_form(&format!("{sbp_page}/approve"), &[]).await;
+    let bnpl_done = app.post_form(&format!("{bnpl_page}/decline"), &[]).await;
 
     assert_eq!(sbp_page, format!("/intellectmoney/sbp/{sbp_invoice}"));
     assert_eq!(bnpl_page, format!("/intellectmoney/paylate/{bnpl_invoice}"));
@@ -376,7 +383,7 @@ async fn post_purchase_form(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    submit(app, path, &pairs).await
+    app.post_form(path, &pairs).await
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{see_other, spawn_app};
 use crate::intellectmoney_support::*;
 
 #[tokio::test]
@@ -13,14 +13,15 @@ async fn the_full_bnpl_flow_by_polling_reaches_ok_through_paylate() {
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "BNPL-1", &[]).await;
 
-    // Act: BnplPayment, then poll as the seed's scenario says.
+    // Act: BnplPayment, then poll until the step is neither Created nor
+    // InProcess, as a merchant does.
     let started = pay(&app, "bnplPayment", invoice, &[]).await;
     let (steps, result) = poll_until_settled(&app, invoice).await;
     let paylate = path_of(&app, &form_action(result["Form3DS"].as_str().unwrap()));
-    let page = submit(&app, &paylate, &[("data", "x")]).await;
+    let page = app.post_form(&paylate, &[("data", "x")]).await;
     let page_status = page.status();
     let html = page.text().await.unwrap();
-    let approved = submit(&app, &format!("{paylate}/approve"), &[]).await;
+    let approved = app.post_form(&format!("{paylate}/approve"), &[]).await;
     let last = poll(&app, invoice).await;
 
     // Assert
@@ -88,12 +89,9 @@ async fn a_declined_bnpl_ends_in_error_and_sends_the_buyer_to_the_fail_url() {
     pay(&app, "bnplPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
-    let declined = submit(
-        &app,
-        &format!("/intellectmoney/paylate/{invoice}/decline"),
-        &[],
-    )
-    .await;
+    let declined = app
+        .post_form(&format!("/intellectmoney/paylate/{invoice}/decline"), &[])
+        .await;
     let result = poll(&app, invoice).await;
 
     assert_eq!(see_other(&declined), "https://shop.example/bnpl-fail");
@@ -108,12 +106,8 @@ async fn a_declined_payment_leaves_the_invoice_payable_again() {
     let invoice = create_invoice(&app, "BNPL-3", &[]).await;
     pay(&app, "bnplPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
-    submit(
-        &app,
-        &format!("/intellectmoney/paylate/{invoice}/decline"),
-        &[],
-    )
-    .await;
+    app.post_form(&format!("/intellectmoney/paylate/{invoice}/decline"), &[])
+        .await;
 
     let again = pay(&app, "bnplPayment", invoice, &[]).await;
 
@@ -166,9 +160,11 @@ async fn a_card_with_3ds_asks_for_the_code_and_returns_to_the_return_url() {
 
     let (steps, result) = poll_until_settled(&app, invoice).await;
     let action = path_of(&app, &form_action(result["Form3DS"].as_str().unwrap()));
-    let page = submit(&app, &action, &[("data", "x")]).await;
+    let page = app.post_form(&action, &[("data", "x")]).await;
     let html = page.text().await.unwrap();
-    let confirmed = submit(&app, &format!("{action}/confirm"), &[("code", "123456")]).await;
+    let confirmed = app
+        .post_form(&format!("{action}/confirm"), &[("code", "123456")])
+        .await;
     let last = poll(&app, invoice).await;
 
     assert_eq!(steps.last().unwrap(), "SendTo3DS");
@@ -197,12 +193,12 @@ async fn a_wrong_3ds_code_ends_in_error_and_still_returns_to_the_return_url() {
     .await;
     poll_until_settled(&app, invoice).await;
 
-    let confirmed = submit(
-        &app,
-        &format!("/intellectmoney/3ds/{invoice}/confirm"),
-        &[("code", "000000")],
-    )
-    .await;
+    let confirmed = app
+        .post_form(
+            &format!("/intellectmoney/3ds/{invoice}/confirm"),
+            &[("code", "000000")],
+        )
+        .await;
     let last = poll(&app, invoice).await;
 
     assert_eq!(see_other(&confirmed), "https://shop.example/3ds-return");
@@ -244,7 +240,7 @@ async fn the_sbp_flow_gives_a_qr_code_and_the_bank_approves_on_the_sbp_page() {
         .get(&path_of(&app, form["SbpQrCodeImage"].as_str().unwrap()))
         .await;
     let qr_type = qr.headers()["content-type"].to_str().unwrap().to_owned();
-    let approved = submit(&app, &format!("{page_path}/approve"), &[]).await;
+    let approved = app.post_form(&format!("{page_path}/approve"), &[]).await;
 
     assert_eq!(steps.last().unwrap(), "SendTo3DS");
     assert_eq!(page_path, format!("/intellectmoney/sbp/{invoice}"));
@@ -262,7 +258,9 @@ async fn a_declined_sbp_payment_goes_to_the_fail_url() {
     pay(&app, "sbpPayment", invoice, &[]).await;
     poll_until_settled(&app, invoice).await;
 
-    let declined = submit(&app, &format!("/intellectmoney/sbp/{invoice}/decline"), &[]).await;
+    let declined = app
+        .post_form(&format!("/intellectmoney/sbp/{invoice}/decline"), &[])
+        .await;
 
     assert_eq!(see_other(&declined), "https://shop.example/bnpl-fail");
     assert_eq!(

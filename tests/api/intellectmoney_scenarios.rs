@@ -4,17 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, see_other, spawn_app};
 use crate::intellectmoney_support::*;
 
+/// Arms `id` once, for requests that match `matches`.
 async fn arm(app: &TestApp, id: &str, matches: Value) {
-    let response = app
-        .post_json(
-            "/__sandbox/scenarios",
-            &json!({"id": id, "times": 1, "match": matches}),
-        )
+    app.arm_scenario(&json!({"id": id, "times": 1, "match": matches}))
         .await;
-    assert_eq!(response.status(), 201, "arming {id}");
 }
 
 #[tokio::test]
@@ -190,16 +186,16 @@ async fn a_card_scenario_applies_to_the_hosted_card_form_too() {
     )
     .await;
 
-    let response = submit(
-        &app,
-        &format!("/intellectmoney/pay/{invoice}/card"),
-        &[
-            ("card_number", "4111111111111111"),
-            ("expiry", "12/35"),
-            ("cvc", "123"),
-        ],
-    )
-    .await;
+    let response = app
+        .post_form(
+            &format!("/intellectmoney/pay/{invoice}/card"),
+            &[
+                ("card_number", "4111111111111111"),
+                ("expiry", "12/35"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
 
     assert_eq!(see_other(&response), "https://shop.example/fail");
 }

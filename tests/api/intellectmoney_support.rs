@@ -1,7 +1,7 @@
 //! What the IntellectMoney tests share: a merchant client that signs as
-//! the reference says (written here from the reference, not with the
-//! server's own signing code, so a mistake on either side shows), bodies in
-//! the three wire formats, and short-cuts for common steps.
+//! IntellectMoney documents it (written here from the documented templates,
+//! not with the server's own signing code, so a mistake on either side
+//! shows), bodies in the three wire formats, and short-cuts for common steps.
 
 use md5::{Digest, Md5};
 use serde_json::Value;
@@ -14,7 +14,7 @@ pub const TOKEN: &str = "9d97820c61424eb6ac0db414ccb7ac60";
 pub const SECRET_KEY: &str = "sandbox-secret";
 pub const SIGN_SECRET_KEY: &str = "sandbox-sign-secret";
 
-/// The template of each method, from the reference.
+/// The fields each method's hash covers, in IntellectMoney's documented order.
 pub fn template(method: &str) -> &'static [&'static str] {
     match method {
         "createInvoice" => &[
@@ -316,22 +316,6 @@ pub fn path_of(app: &TestApp, url: &str) -> String {
     url.strip_prefix(&app.address)
         .unwrap_or_else(|| panic!("{url} is not under {}", app.address))
         .to_owned()
-}
-
-/// The `Location` of a 303.
-pub fn see_other(response: &reqwest::Response) -> String {
-    assert_eq!(response.status(), 303, "expected a 303");
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// POSTs an HTML form (as a browser does) and returns the response.
-pub async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
 }
 
 /// The `data-testid`s in an HTML page.

@@ -1,5 +1,6 @@
-//! The integration tests: one binary, every test against a real server on
-//! `127.0.0.1:0` (see `helpers::spawn_app`).
+//! The integration tests: one binary. Most run against a real server on
+//! `127.0.0.1:0` (see `helpers::spawn_app`); `error_envelopes` drives the
+//! router in process (`helpers::in_process`).
 
 mod browser;
 mod browser_accessibility;
@@ -15,6 +16,7 @@ mod dashboard_pages;
 mod demo_merchant;
 mod demo_runs;
 mod deploy_files;
+mod error_envelopes;
 mod hostile_imshop;
 mod hostile_intellectmoney;
 mod hostile_pages;

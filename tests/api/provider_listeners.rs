@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app_with, start_binary, test_settings};
-use crate::intellectmoney_support::{Request, invoice_params, see_other};
+use crate::helpers::{TestApp, see_other, spawn_app_with, start_binary, test_settings};
+use crate::intellectmoney_support::{Request, invoice_params};
 use crate::softline_support::{TOKEN, assert_errors, minimal_payment};
 
 async fn spawn_with_provider_listeners() -> TestApp {

@@ -12,12 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use paysandbox::core::outbox::DeliveryOutcome;
 
-use crate::helpers::{TestApp, spawn_app_with, test_settings};
+use crate::helpers::{TestApp, spawn_app_with, test_settings, wait_for};
 use crate::intellectmoney_support::{Request, invoice_params};
 use crate::softline_support::{create_ok, minimal_payment, set_webhook_url};
 
@@ -320,11 +318,7 @@ async fn receivers_that_hang_do_not_delay_a_healthy_one_with_the_worker_on() {
     .await;
     let hanging = receiver(Behaviour::Hang).await;
     set_webhook_url(&app, &hanging.url).await;
-    let healthy = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
-        .mount(&healthy)
-        .await;
+    let healthy = crate::helpers::receiver().await;
     // More deliveries to the hanging receiver than there are worker slots.
     for n in 0..20 {
         create_ok(&app, &minimal_payment(&format!("HANG-{n}"))).await;
@@ -339,18 +333,14 @@ async fn receivers_that_hang_do_not_delay_a_healthy_one_with_the_worker_on() {
         .envelope(&app)
         .await;
     assert_eq!(created["Result"]["State"]["Code"], 0);
-    let mut delivered_after = None;
-    while started.elapsed() < Duration::from_secs(10) {
-        if !healthy.received_requests().await.unwrap().is_empty() {
-            delivered_after = Some(started.elapsed());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let took = wait_for("the healthy receiver's notification", async || {
+        let got = healthy.received_requests().await.unwrap();
+        (!got.is_empty()).then(|| started.elapsed())
+    })
+    .await;
 
     // Assert: delivered at once; the hanging receiver holds a quarter of
     // the 16 slots, its other deliveries wait their turn.
-    let took = delivered_after.expect("the healthy receiver got its notification");
     assert!(took < Duration::from_secs(2), "{took:?}");
     let list = app.get_json("/__sandbox/webhooks", 200).await;
     let states = |state: &str| {

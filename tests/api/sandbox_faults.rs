@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use paysandbox::core::outbox::{Acceptance, DeliveryOutcome, NewDelivery};
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{receiver_answering, spawn_app};
 
 #[tokio::test]
 async fn a_status_fault_answers_the_bare_status_for_n_requests_then_stops() {
@@ -120,11 +119,7 @@ async fn a_drop_fault_closes_the_connection_without_an_answer() {
 #[tokio::test]
 async fn an_outbound_fault_fails_the_next_webhook_deliveries_so_retries_show() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(200)).await;
     app.post_json(
         "/__sandbox/faults",
         &json!({"provider": "softline", "direction": "outbound", "status": 500, "times": 1}),

@@ -7,7 +7,7 @@ use paysandbox::core::outbox::{Acceptance, DeliveryOutcome, DeliveryState, NewDe
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{spawn_app, spawn_app_with, test_settings};
+use crate::helpers::{receiver_answering, spawn_app, spawn_app_with, test_settings, wait_for};
 
 fn delivery(url: String, retry_schedule: Vec<u64>) -> NewDelivery {
     NewDelivery {
@@ -72,11 +72,7 @@ async fn a_failing_receiver_is_retried_on_schedule_until_it_accepts_then_never_a
 #[tokio::test]
 async fn the_outbox_gives_up_when_the_schedule_runs_out_and_says_why() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(503)).await;
     let id = app
         .state
         .core
@@ -100,11 +96,7 @@ async fn the_outbox_gives_up_when_the_schedule_runs_out_and_says_why() {
 #[tokio::test]
 async fn every_attempt_is_in_the_journal_under_the_objects_it_concerns() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(500).set_body_string("boom")).await;
     app.state
         .core
         .outbox
@@ -130,11 +122,8 @@ async fn every_attempt_is_in_the_journal_under_the_objects_it_concerns() {
 #[tokio::test]
 async fn a_receiver_that_does_not_answer_in_time_is_a_failed_attempt() {
     let app = spawn_app().await; // webhook timeout 2 s in tests
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
-        .mount(&receiver)
-        .await;
+    let receiver =
+        receiver_answering(ResponseTemplate::new(200).set_delay(Duration::from_secs(5))).await;
     let id = app
         .state
         .core
@@ -171,10 +160,16 @@ async fn the_background_worker_retries_at_once_when_the_clock_is_advanced() {
         .core
         .outbox
         .enqueue(delivery(receiver.uri(), vec![3600]));
-    wait_for(|| app.state.core.outbox.get(id).unwrap().attempts.len() == 1).await;
+    wait_for("the first attempt", async || {
+        (app.state.core.outbox.get(id).unwrap().attempts.len() == 1).then_some(())
+    })
+    .await;
 
     app.advance_clock(3600).await;
-    wait_for(|| app.state.core.outbox.get(id).unwrap().state == DeliveryState::Delivered).await;
+    wait_for("the delivery", async || {
+        (app.state.core.outbox.get(id).unwrap().state == DeliveryState::Delivered).then_some(())
+    })
+    .await;
 
     assert_eq!(receiver.received_requests().await.unwrap().len(), 2);
 }
@@ -234,17 +229,6 @@ async fn redelivering_an_unknown_delivery_is_404() {
     assert_eq!(response.status(), 404);
 }
 
-async fn wait_for(mut condition: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !condition() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "condition not met within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 fn signed(url: String) -> NewDelivery {
     NewDelivery {
         signature: Some(paysandbox::core::outbox::SignatureSlot::Header(
@@ -257,11 +241,7 @@ fn signed(url: String) -> NewDelivery {
 #[tokio::test]
 async fn a_redelivery_can_carry_a_deliberately_wrong_signature_once() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(200)).await;
     let id = app.state.core.outbox.enqueue(signed(receiver.uri()));
     app.deliver_pending_webhooks().await;
 
@@ -305,11 +285,7 @@ async fn a_redelivery_can_carry_a_deliberately_wrong_signature_once() {
 #[tokio::test]
 async fn an_outbound_bad_signature_fault_tampers_the_next_delivery() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(200)).await;
     let added = app
         .post_json(
             "/__sandbox/faults",

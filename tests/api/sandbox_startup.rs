@@ -1,9 +1,9 @@
 //! Start-up, health, graceful shutdown and fixtures, as a user of the binary
 //! sees them.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::helpers::{binary, spawn_app, start_binary};
+use crate::helpers::{binary, spawn_app, start_binary, wait_for};
 
 #[tokio::test]
 async fn the_ready_line_names_the_real_port_when_listening_on_port_0() {
@@ -59,17 +59,10 @@ async fn sigterm_stops_the_server_gracefully_with_exit_status_0() {
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = running.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 10 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = wait_for("the exit after SIGTERM", async || {
+        running.child.try_wait().unwrap()
+    })
+    .await;
 
     assert_eq!(exit.code(), Some(0));
 }

@@ -3,10 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{DAY, TestApp, spawn_app};
 use crate::softline_support::{assert_errors, minimal_payment};
-
-const DAY: i64 = 24 * 3600;
 
 async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
     app.post_json(

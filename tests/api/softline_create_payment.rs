@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, with};
 use crate::softline_support::{
-    TOKEN, assert_errors, create_ok, create_payment, minimal_payment, order, with,
+    TOKEN, assert_errors, create_ok, create_payment, minimal_payment, order,
 };
 
 /// Posts a raw body with a given content type.

@@ -4,10 +4,9 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, location, spawn_app, with};
 use crate::softline_support::{
-    card, create_ok, form_base, location, minimal_payment, order, pay_with, post_form,
-    received_events, webhook_receiver, with,
+    card, create_ok, form_base, minimal_payment, order, pay_with, received_events, webhook_receiver,
 };
 
 const SUCCESS_URL: &str = "https://shop.com/successful_payment";
@@ -262,7 +261,7 @@ async fn a_3ds_card_passes_the_challenge_with_the_right_code() {
     let challenge_url = location(&to_challenge).to_owned();
     let (status, challenge) = page(&app, &challenge_url).await;
     let before = order(&app, order_id).await["status"].clone();
-    let passed = post_form(&app, &challenge_url, &[("code", "123456")]).await;
+    let passed = app.post_form(&challenge_url, &[("code", "123456")]).await;
 
     assert_eq!(to_challenge.status(), 303);
     assert_eq!(challenge_url, format!("{base}/3ds"));
@@ -291,7 +290,7 @@ async fn a_wrong_3ds_code_declines_and_shows_the_card_form_with_the_reason() {
     .await;
     let challenge_url = location(&to_challenge).to_owned();
 
-    let failed = post_form(&app, &challenge_url, &[("code", "000000")]).await;
+    let failed = app.post_form(&challenge_url, &[("code", "000000")]).await;
     let failed_status = failed.status();
     let html = failed.text().await.unwrap();
     let after = app.client.get(&challenge_url).send().await.unwrap();
@@ -320,10 +319,14 @@ async fn the_one_click_buttons_approve_and_decline_without_a_card() {
     let (declined_id, declined_url) = create_ok(&app, &minimal_payment("ONE-1")).await;
     let (approved_id, approved_url) = create_ok(&app, &minimal_payment("ONE-2")).await;
 
-    let declined = post_form(&app, &format!("{}/decline", form_base(&declined_url)), &[]).await;
+    let declined = app
+        .post_form(&format!("{}/decline", form_base(&declined_url)), &[])
+        .await;
     let declined_status = declined.status();
     let declined_html = declined.text().await.unwrap();
-    let approved = post_form(&app, &format!("{}/approve", form_base(&approved_url)), &[]).await;
+    let approved = app
+        .post_form(&format!("{}/approve", form_base(&approved_url)), &[])
+        .await;
 
     assert_eq!(declined_status, 200);
     assert!(error_text(&declined_html).is_some());
@@ -342,18 +345,15 @@ async fn the_one_click_buttons_of_the_challenge_page_pass_and_fail_it() {
     pay_with(&app, &failed_url, "4000 0000 0000 3220").await;
     let (_, challenge) = page(&app, &format!("{}/3ds", form_base(&passed_url))).await;
 
-    let approve = post_form(
-        &app,
-        &format!("{}/3ds", form_base(&passed_url)),
-        &[("code", "123456")],
-    )
-    .await;
-    let decline = post_form(
-        &app,
-        &format!("{}/3ds", form_base(&failed_url)),
-        &[("code", "")],
-    )
-    .await;
+    let approve = app
+        .post_form(
+            &format!("{}/3ds", form_base(&passed_url)),
+            &[("code", "123456")],
+        )
+        .await;
+    let decline = app
+        .post_form(&format!("{}/3ds", form_base(&failed_url)), &[("code", "")])
+        .await;
 
     assert!(challenge.contains("data-testid=\"approve\""));
     assert!(challenge.contains("data-testid=\"decline\""));
@@ -389,12 +389,9 @@ async fn a_wrong_hash_or_order_id_is_an_html_404() {
                 .starts_with("text/html")
         );
     }
-    let post = post_form(
-        &app,
-        &format!("{wrong_hash}/card"),
-        &card("4111111111111111"),
-    )
-    .await;
+    let post = app
+        .post_form(&format!("{wrong_hash}/card"), &card("4111111111111111"))
+        .await;
     assert_eq!(post.status(), 404);
     assert_eq!(order(&app, order_id).await["status"], "not paid");
 }

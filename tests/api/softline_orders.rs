@@ -3,12 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{DAY, TestApp, spawn_app, with};
 use crate::softline_support::{
-    api_get, api_post, assert_errors, create_ok, minimal_payment, order, pay_with, with,
+    api_get, api_post, assert_errors, create_ok, minimal_payment, order, pay_with,
 };
-
-const DAY: i64 = 24 * 3600;
 
 async fn search(app: &TestApp, filter: Value) -> Vec<u64> {
     let response = api_post(app, "/softline/v1/order/search", &filter).await;

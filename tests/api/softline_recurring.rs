@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, with};
 use crate::softline_support::{
     api_post, assert_errors, create_ok, minimal_payment, order, pay_with, received_events,
-    webhook_receiver, with,
+    webhook_receiver,
 };
 
 /// A `recurring_indicator: true` parent, paid with a Visa card.

@@ -3,10 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, location, spawn_app};
 use crate::softline_support::{
-    TOKEN, arm, assert_errors, card, create_ok, create_payment, form_base, location,
-    minimal_payment, order,
+    TOKEN, assert_errors, card, create_ok, create_payment, form_base, minimal_payment, order,
 };
 
 const CREATE_PAYMENT: [(&str, u32, &str); 10] = [
@@ -113,9 +112,7 @@ async fn each_create_payment_code_is_forced_by_arming_for_the_matching_payment_o
 
     for (code, error, message) in CREATE_PAYMENT {
         let payment_id = format!("SCN-{code}");
-        arm(
-            &app,
-            json!({"id": format!("softline.create_payment.{code}"), "times": 1, "match": {"payment_id": payment_id}}),
+        app.arm_scenario(&json!({"id": format!("softline.create_payment.{code}"), "times": 1, "match": {"payment_id": payment_id}}),
         )
         .await;
 
@@ -136,7 +133,7 @@ async fn each_create_payment_code_is_forced_by_arming_for_the_matching_payment_o
 #[tokio::test]
 async fn a_forced_second_group_code_joins_the_natural_problems() {
     let app = spawn_app().await;
-    let body = crate::softline_support::with(minimal_payment("SCN-2"), "/locale", json!("xx_XX"));
+    let body = crate::helpers::with(minimal_payment("SCN-2"), "/locale", json!("xx_XX"));
 
     let response = create_with_header(&app, "softline.create_payment.6090", &body).await;
 
@@ -175,11 +172,8 @@ async fn each_auth_code_is_forced_by_arming() {
     let app = spawn_app().await;
 
     for (scenario, error, message) in AUTH {
-        arm(
-            &app,
-            json!({"id": scenario, "match": {"payment_id": "AUTH-ARMED"}}),
-        )
-        .await;
+        app.arm_scenario(&json!({"id": scenario, "match": {"payment_id": "AUTH-ARMED"}}))
+            .await;
 
         let other = create_payment(&app, &minimal_payment("AUTH-OTHER")).await;
         let forced = create_payment(&app, &minimal_payment("AUTH-ARMED")).await;
@@ -204,7 +198,8 @@ async fn a_login_failure_is_forced_by_header_and_by_arming() {
         .send()
         .await
         .unwrap();
-    arm(&app, json!({"id": "softline.login_check.401", "times": 1})).await;
+    app.arm_scenario(&json!({"id": "softline.login_check.401", "times": 1}))
+        .await;
     let armed = app
         .post_json("/softline/v1/login_check", &credentials)
         .await;
@@ -220,16 +215,15 @@ async fn a_login_failure_is_forced_by_header_and_by_arming() {
 #[tokio::test]
 async fn a_recurring_decline_is_forced_by_arming() {
     let app = spawn_app().await;
-    let body = crate::softline_support::with(
+    let body = crate::helpers::with(
         minimal_payment("PARENT-9"),
         "/recurring_indicator",
         json!(true),
     );
     let (parent, payment_url) = create_ok(&app, &body).await;
     crate::softline_support::pay_with(&app, &payment_url, "4111 1111 1111 1111").await;
-    arm(
-        &app,
-        json!({"id": "softline.recurring.declined", "match": {"payment_id": "AUTO-FAIL"}}),
+    app.arm_scenario(
+        &json!({"id": "softline.recurring.declined", "match": {"payment_id": "AUTO-FAIL"}}),
     )
     .await;
     let charge = |payment_id: &str| json!({"parent_order_id": parent, "payment_id": payment_id, "currency": "RUB", "amount": "10"});
@@ -328,11 +322,8 @@ async fn each_hosted_form_outcome_is_forced_by_arming_for_the_matching_payment_i
     for scenario in PAYMENT {
         let (other_id, other_url) = create_ok(&app, &minimal_payment("FORM-OTHER")).await;
         let (order_id, payment_url) = create_ok(&app, &minimal_payment("FORM-ARMED")).await;
-        arm(
-            &app,
-            json!({"id": scenario, "match": {"payment_id": "FORM-ARMED"}}),
-        )
-        .await;
+        app.arm_scenario(&json!({"id": scenario, "match": {"payment_id": "FORM-ARMED"}}))
+            .await;
 
         let other = pay_forced(&app, &other_url, None).await;
         let forced = pay_forced(&app, &payment_url, None).await;

@@ -1,15 +1,15 @@
 //! Helpers shared by the Softline tests.
 
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, receiver_answering};
 
 /// The fixture's static token.
 pub const TOKEN: &str = "sandbox-token";
 
-/// The seed's minimal create-payment request, with our own `payment_id`.
+/// The smallest create-payment request Softline accepts (RUB 112.50 by
+/// card, the customer's email and name), with our own `payment_id`.
 pub fn minimal_payment(payment_id: &str) -> Value {
     json!({
         "currency": "RUB",
@@ -19,21 +19,6 @@ pub fn minimal_payment(payment_id: &str) -> Value {
         "payment_id": payment_id,
         "customer": {"email": "customer@gmail.com", "first_name": "Иван", "last_name": "Петров"}
     })
-}
-
-/// `body` with `value` at the JSON pointer `pointer` (parents must exist).
-pub fn with(mut body: Value, pointer: &str, value: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let target = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).unwrap()
-    };
-    target
-        .as_object_mut()
-        .unwrap()
-        .insert(key.to_owned(), value);
-    body
 }
 
 /// An authenticated JSON `POST` with the static token.
@@ -99,11 +84,7 @@ pub async fn assert_errors(response: reqwest::Response, status: u16, expected: &
 
 /// A webhook receiver answering `status` to everything, set as the target.
 pub async fn webhook_receiver(app: &TestApp, status: u16) -> MockServer {
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(status))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(status)).await;
     set_webhook_url(app, &format!("{}/hook", receiver.uri())).await;
     receiver
 }
@@ -131,11 +112,6 @@ pub async fn received_events(receiver: &MockServer) -> Vec<Value> {
         .collect()
 }
 
-/// A form post like a browser's (form-urlencoded, no redirects followed).
-pub async fn post_form(app: &TestApp, url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.client.post(url).form(fields).send().await.unwrap()
-}
-
 /// The card form's fields for `number`.
 pub fn card(number: &str) -> Vec<(&str, &str)> {
     vec![
@@ -156,15 +132,5 @@ pub fn form_base(payment_url: &str) -> String {
 pub async fn pay_with(app: &TestApp, payment_url: &str, number: &str) -> reqwest::Response {
     let query = payment_url.find('?').map_or("", |i| &payment_url[i..]);
     let action = format!("{}/card{query}", form_base(payment_url));
-    post_form(app, &action, &card(number)).await
-}
-
-pub fn location(response: &reqwest::Response) -> &str {
-    response.headers()["location"].to_str().unwrap()
-}
-
-/// Arms a scenario through the control plane.
-pub async fn arm(app: &TestApp, arm: Value) {
-    let response = app.post_json("/__sandbox/scenarios", &arm).await;
-    assert_eq!(response.status(), 201, "armed {arm}");
+    app.post_form(&action, &card(number)).await
 }

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{receiver_answering, spawn_app, with};
 use crate::softline_support::{
-    create_ok, minimal_payment, order, pay_with, received_events, webhook_receiver, with,
+    create_ok, minimal_payment, order, pay_with, received_events, webhook_receiver,
 };
 
 #[tokio::test]
@@ -116,11 +116,7 @@ async fn order_created_is_delivered_with_the_documented_body_and_signature() {
 #[tokio::test]
 async fn the_signature_follows_a_secret_set_through_the_control_plane() {
     let app = spawn_app().await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(ResponseTemplate::new(204)).await;
     let put = app
         .client
         .put(app.url("/__sandbox/softline/webhook"))
