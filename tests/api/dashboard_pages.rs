@@ -308,8 +308,8 @@ async fn an_invoice_and_a_payment_past_their_lifetime_show_as_ended_after_a_cloc
 
     // Act: nothing reads the invoice or the payment before the pages do.
     app.advance_clock(200 * 24 * 3600).await;
-    let invoices = html(&app, "/invoices").await;
-    let payments = html(&app, "/payments").await;
+    let invoices = app.html("/invoices").await;
+    let payments = app.html("/payments").await;
 
     // Assert
     let invoice_row = invoices
