@@ -31,6 +31,8 @@ pub mod pages;
 pub mod panel;
 pub mod routes;
 pub mod scenarios;
+pub mod storage;
+pub mod types;
 pub mod validate;
 pub mod webhooks;
 pub mod wire;
