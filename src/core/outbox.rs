@@ -6,10 +6,12 @@
 //! Retries are due by the *sandbox* clock, so advancing the clock makes them
 //! happen at once.
 //!
-//! The work is a step function, [`Outbox::try_deliver_next`], in the manner
-//! of zero2prod's issue-delivery worker: the background worker only calls it
-//! (concurrently, so one slow receiver never holds up the others), and tests
-//! call it directly until the queue is empty.
+//! The work is a step function, [`Outbox::try_deliver_next`]: the background
+//! worker only calls it (concurrently, so one slow receiver never holds up
+//! the others), and tests call it directly until the queue is empty. What an
+//! attempt's result means (delivered, retry at a time, give up) is decided
+//! apart from sending and recording, with no I/O, so each case has its own
+//! unit test.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
