@@ -16,8 +16,9 @@ use crate::providers::imshop::{engine, sync, wire};
 use crate::providers::intellectmoney::request::{self, Params};
 use crate::providers::intellectmoney::signature::{self as im_signature, Method};
 use crate::providers::intellectmoney::validate as im_validate;
-use crate::providers::softline::model::{CardExpiry, PaymentStatus};
-use crate::providers::softline::validate::{self as sl_validate, ParentFacts};
+use crate::providers::softline::model::CardExpiry;
+use crate::providers::softline::types::{self as sl_types, ParentFacts, PaymentStatus};
+use crate::providers::softline::validate as sl_validate;
 use crate::providers::softline::{pages as sl_pages, scenarios as sl_scenarios};
 
 static FIXTURES: LazyLock<Fixtures> = LazyLock::new(Fixtures::builtin);
@@ -49,14 +50,14 @@ pub fn softline(data: &[u8]) {
                     .expect("an accepted method is in the fixture");
                 assert!(method.takes_amount(new.amount), "amount outside the method");
                 assert!(method.takes_currency(new.currency.as_str()));
-                assert!(new.payment_id.as_str().len() <= sl_validate::MAX_TEXT);
+                assert!(new.payment_id.as_str().len() <= sl_types::MAX_TEXT);
                 let _ = new.return_success_url.location();
             }
             Err(problems) => assert!(!problems.is_empty(), "a refusal names a problem"),
         }
         let parent = |_| {
             Some(ParentFacts {
-                currency: sl_validate::Currency::parse("RUB")?,
+                currency: sl_types::Currency::parse("RUB")?,
                 recurring_indicator: true,
                 status: PaymentStatus::Paid,
                 payment_method: "CreditCard".to_owned(),

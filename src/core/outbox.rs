@@ -6,10 +6,12 @@
 //! Retries are due by the *sandbox* clock, so advancing the clock makes them
 //! happen at once.
 //!
-//! The work is a step function, [`Outbox::try_deliver_next`], in the manner
-//! of zero2prod's issue-delivery worker: the background worker only calls it
-//! (concurrently, so one slow receiver never holds up the others), and tests
-//! call it directly until the queue is empty.
+//! The work is a step function, [`Outbox::try_deliver_next`]: the background
+//! worker only calls it (concurrently, so one slow receiver never holds up
+//! the others), and tests call it directly until the queue is empty. What an
+//! attempt's result means (delivered, retry at a time, give up) is decided
+//! apart from sending and recording, with no I/O, so each case has its own
+//! unit test.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -205,6 +207,136 @@ pub enum DeliveryOutcome {
     GaveUp(u64),
     /// Nothing is due now.
     QueueEmpty,
+}
+
+/// What one attempt's result means for its delivery. Decided without I/O
+/// (the result and the time are given), so each case is tested on its own;
+/// [`Outbox::attempt`] carries it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    /// The receiver accepted it.
+    Delivered,
+    /// It failed, and the schedule has another attempt `wait` seconds on.
+    Retry {
+        due: OffsetDateTime,
+        wait: u64,
+        reason: String,
+    },
+    /// It failed, and the schedule has run out.
+    GiveUp { reason: String },
+}
+
+impl Decision {
+    /// `verdict` is the attempt's result by the delivery's acceptance rule
+    /// (or why nothing came back); `now` is when the result came back, from
+    /// which the next attempt's wait runs. `delivery` is as it stood before
+    /// this attempt was recorded.
+    fn decide(delivery: &Delivery, verdict: Result<(), String>, now: OffsetDateTime) -> Self {
+        let reason = match verdict {
+            Ok(()) => return Self::Delivered,
+            Err(reason) => reason,
+        };
+        // After the n-th scheduled attempt comes the n-th wait; an extra
+        // attempt after the schedule ran out (a redelivery) finds none.
+        match delivery.retry_schedule.get(delivery.scheduled_attempts) {
+            Some(&wait) => Self::Retry {
+                due: now + Duration::seconds(wait as i64),
+                wait,
+                reason,
+            },
+            None => Self::GiveUp { reason },
+        }
+    }
+
+    /// Where the delivery stands afterwards.
+    fn state(&self) -> DeliveryState {
+        match self {
+            Self::Delivered => DeliveryState::Delivered,
+            Self::Retry { due, .. } => DeliveryState::Pending { due: *due },
+            Self::GiveUp { reason } => DeliveryState::GaveUp {
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    fn outcome(&self, id: u64) -> DeliveryOutcome {
+        match self {
+            Self::Delivered => DeliveryOutcome::Delivered(id),
+            Self::Retry { .. } => DeliveryOutcome::Retried(id),
+            Self::GiveUp { .. } => DeliveryOutcome::GaveUp(id),
+        }
+    }
+
+    /// How the journal tells it.
+    fn summary(&self) -> String {
+        match self {
+            Self::Delivered => "delivered".to_owned(),
+            Self::Retry { wait, reason, .. } => {
+                format!("failed ({reason}); next attempt in {wait} s")
+            }
+            Self::GiveUp { reason } => format!("failed ({reason}); no attempts left"),
+        }
+    }
+
+    /// The metrics' label.
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Retry { .. } => "retried",
+            Self::GiveUp { .. } => "gave_up",
+        }
+    }
+}
+
+impl Delivery {
+    /// Keeps an attempt and what was decided of it.
+    fn record(&mut self, attempt: Attempt, decision: &Decision) {
+        self.attempts.push(attempt);
+        // A redelivery after the schedule ran out is an extra attempt: it
+        // does not count towards the schedule.
+        if self.scheduled_attempts <= self.retry_schedule.len() {
+            self.scheduled_attempts += 1;
+        }
+        self.tamper_next = false;
+        self.state = decision.state();
+    }
+}
+
+/// What one attempt sends: the delivery's headers and body, with a wrong
+/// signature when one was asked for (by a redelivery or a fault).
+struct Sent {
+    headers: Vec<(String, String)>,
+    body: Bytes,
+    bad_signature: bool,
+}
+
+impl Sent {
+    fn prepare(delivery: &Delivery, effect: Option<Effect>) -> Self {
+        let bad_signature = delivery.signature.is_some()
+            && (delivery.tamper_next || effect.is_some_and(|e| e.action == Action::BadSignature));
+        let mut headers = delivery.headers.clone();
+        let body = match (&delivery.signature, bad_signature) {
+            (Some(slot), true) => slot.tamper(&mut headers, &delivery.body),
+            _ => delivery.body.clone(),
+        };
+        Self {
+            headers,
+            body,
+            bad_signature,
+        }
+    }
+
+    fn request(&self, delivery: &Delivery) -> OutboundRequest {
+        let mut request = OutboundRequest::post(
+            delivery.url.clone(),
+            &delivery.content_type,
+            self.body.clone(),
+        );
+        for (name, value) in &self.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        request
+    }
 }
 
 /// Error of the control operations.
@@ -485,27 +617,18 @@ impl Outbox {
         }
     }
 
-    /// Makes one attempt at a claimed delivery and records its result.
+    /// Makes one attempt at a claimed delivery and carries out what was
+    /// decided of it: sending, recording, journaling, metrics. What the
+    /// result means is [`Decision::decide`]'s, which does no I/O.
     async fn attempt(&self, delivery: Delivery) -> DeliveryOutcome {
         let effect = self
             .faults
             .as_ref()
             .and_then(|f| f.outbound(delivery.provider));
-        let bad_signature = delivery.signature.is_some()
-            && (delivery.tamper_next || effect.is_some_and(|e| e.action == Action::BadSignature));
-        let mut headers = delivery.headers.clone();
-        let body = match (&delivery.signature, bad_signature) {
-            (Some(slot), true) => slot.tamper(&mut headers, &delivery.body),
-            _ => delivery.body.clone(),
-        };
-        let mut request =
-            OutboundRequest::post(delivery.url.clone(), &delivery.content_type, body.clone());
-        for (name, value) in &headers {
-            request = request.header(name.clone(), value.clone());
-        }
+        let sent = Sent::prepare(&delivery, effect);
         let at = self.clock.now();
         let started = std::time::Instant::now();
-        let result = self.send(effect, request).await;
+        let result = self.send(effect, sent.request(&delivery)).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         let (status, response_body, verdict) = match &result {
@@ -525,81 +648,83 @@ impl Outbox {
                 .take(self.journal.body_limit())
                 .collect(),
             error: verdict.clone().err(),
-            bad_signature,
+            bad_signature: sent.bad_signature,
         };
-
-        let (outcome, number, summary) = {
-            let mut queue = self.queue.lock().unwrap();
-            if !queue.deliveries.contains_key(&delivery.id) {
-                // Reset while the attempt was under way: nothing to record.
-                return DeliveryOutcome::QueueEmpty;
-            }
-            queue.end_attempt(&delivery.url);
-            let Some(stored) = queue.deliveries.get_mut(&delivery.id) else {
-                return DeliveryOutcome::QueueEmpty;
-            };
-            stored.attempts.push(attempt);
-            let number = stored.attempts.len();
-            let in_schedule = stored.scheduled_attempts < stored.retry_schedule.len() + 1;
-            if in_schedule {
-                stored.scheduled_attempts += 1;
-            }
-            stored.tamper_next = false;
-            let (outcome, summary) = match verdict {
-                Ok(()) => {
-                    stored.state = DeliveryState::Delivered;
-                    (
-                        DeliveryOutcome::Delivered(stored.id),
-                        "delivered".to_owned(),
-                    )
-                }
-                Err(reason) => match stored.retry_schedule.get(stored.scheduled_attempts - 1) {
-                    Some(&wait) if in_schedule => {
-                        let due = self.clock.now() + Duration::seconds(wait as i64);
-                        stored.state = DeliveryState::Pending { due };
-                        (
-                            DeliveryOutcome::Retried(stored.id),
-                            format!("failed ({reason}); next attempt in {wait} s"),
-                        )
-                    }
-                    _ => {
-                        stored.state = DeliveryState::GaveUp {
-                            reason: reason.clone(),
-                        };
-                        (
-                            DeliveryOutcome::GaveUp(stored.id),
-                            format!("failed ({reason}); no attempts left"),
-                        )
-                    }
-                },
-            };
-            (outcome, number, summary)
+        let Some((decision, number)) = self.record(&delivery, attempt, verdict) else {
+            // Reset while the attempt was under way: nothing to record.
+            return DeliveryOutcome::QueueEmpty;
         };
+        let outcome = decision.outcome(delivery.id);
 
-        let tampered = if bad_signature {
+        let tampered = if sent.bad_signature {
             " (sent with a deliberately wrong signature)"
         } else {
             ""
         };
-        let mut entry = Entry::new(delivery.provider, EntryKind::Webhook).summary(format!(
-            "{} attempt {number}{tampered}: {summary}",
-            delivery.event
-        ));
+        let summary = format!(
+            "{} attempt {number}{tampered}: {}",
+            delivery.event,
+            decision.summary()
+        );
+        let entry = self.journal_entry(&delivery, &sent, &result, summary, latency_ms);
+        self.journal.record(entry, at);
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_webhook(delivery.provider, decision.label());
+        }
+        match &outcome {
+            DeliveryOutcome::GaveUp(id) => {
+                tracing::warn!(delivery = id, url = %delivery.url, "webhook delivery gave up")
+            }
+            other => tracing::debug!(delivery = delivery.id, outcome = ?other, "webhook attempt"),
+        }
+        outcome
+    }
+
+    /// Records an attempt on the stored delivery with what was decided of
+    /// it, and the attempt's number; `None` when the delivery was forgotten
+    /// (a reset) while the attempt was under way.
+    fn record(
+        &self,
+        delivery: &Delivery,
+        attempt: Attempt,
+        verdict: Result<(), String>,
+    ) -> Option<(Decision, usize)> {
+        let mut queue = self.queue.lock().unwrap();
+        if !queue.deliveries.contains_key(&delivery.id) {
+            return None;
+        }
+        queue.end_attempt(&delivery.url);
+        let stored = queue.deliveries.get_mut(&delivery.id)?;
+        let decision = Decision::decide(stored, verdict, self.clock.now());
+        stored.record(attempt, &decision);
+        Some((decision, stored.attempts.len()))
+    }
+
+    /// The journal's entry for one attempt: what was sent, what came back.
+    fn journal_entry(
+        &self,
+        delivery: &Delivery,
+        sent: &Sent,
+        result: &Result<OutboundResponse, OutboundError>,
+        summary: String,
+        latency_ms: f64,
+    ) -> Entry {
+        let mut entry = Entry::new(delivery.provider, EntryKind::Webhook).summary(summary);
         entry.objects = delivery.objects.clone();
         entry.method = Some("POST".to_owned());
         entry.url = Some(delivery.url.clone());
-        entry.status = status;
+        entry.status = result.as_ref().ok().map(|r| r.status);
         entry.duration_ms = Some(latency_ms);
         entry.request = Some(Message::capture(
-            headers
+            sent.headers
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .chain([("content-type", delivery.content_type.as_str())]),
             Some(&delivery.content_type),
-            &body,
+            &sent.body,
             self.journal.body_limit(),
         ));
-        if let Ok(response) = &result {
+        if let Ok(response) = result {
             entry.response = Some(Message::capture(
                 response
                     .headers
@@ -610,25 +735,7 @@ impl Outbox {
                 self.journal.body_limit(),
             ));
         }
-        self.journal.record(entry, at);
-        if let Some(metrics) = &self.metrics {
-            metrics.observe_webhook(
-                delivery.provider,
-                match outcome {
-                    DeliveryOutcome::Delivered(_) => "delivered",
-                    DeliveryOutcome::Retried(_) => "retried",
-                    DeliveryOutcome::GaveUp(_) => "gave_up",
-                    DeliveryOutcome::QueueEmpty => "none",
-                },
-            );
-        }
-        match &outcome {
-            DeliveryOutcome::GaveUp(id) => {
-                tracing::warn!(delivery = id, url = %delivery.url, "webhook delivery gave up")
-            }
-            other => tracing::debug!(delivery = delivery.id, outcome = ?other, "webhook attempt"),
-        }
-        outcome
+        entry
     }
 
     /// Runs deliveries until `shutdown` fires: each due delivery in its own
@@ -770,5 +877,161 @@ mod tests {
     fn softline_acceptance_takes_any_2xx() {
         assert!(Acceptance::AnySuccess.judge(204, b"").is_ok());
         assert!(Acceptance::AnySuccess.judge(302, b"").is_err());
+    }
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-01-01 12:00 UTC);
+
+    /// A delivery on the schedule `[10, 60]` (three attempts at most) after
+    /// `scheduled_attempts` of them.
+    fn delivery_after(scheduled_attempts: usize) -> Delivery {
+        Delivery {
+            id: 7,
+            provider: "softline",
+            event: "order.created".to_owned(),
+            url: "http://127.0.0.1:9/hook".to_owned(),
+            content_type: "application/json".to_owned(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            retry_schedule: vec![10, 60],
+            acceptance: Acceptance::AnySuccess,
+            objects: Vec::new(),
+            signature: None,
+            tamper_next: false,
+            created_at: NOW,
+            state: DeliveryState::InFlight,
+            attempts: Vec::new(),
+            scheduled_attempts,
+        }
+    }
+
+    fn failed() -> Result<(), String> {
+        Err("HTTP 500 is not a 2xx answer".to_owned())
+    }
+
+    #[test]
+    fn an_accepted_attempt_is_delivered_whatever_the_schedule_says() {
+        for done in [0, 1, 2, 3] {
+            let decision = Decision::decide(&delivery_after(done), Ok(()), NOW);
+
+            assert_eq!(decision, Decision::Delivered, "after {done} attempts");
+        }
+    }
+
+    #[test]
+    fn a_failed_attempt_retries_after_the_schedules_next_wait_counted_from_now() {
+        let cases = [(0, 10), (1, 60)];
+        for (done, wait) in cases {
+            let decision = Decision::decide(&delivery_after(done), failed(), NOW);
+
+            assert_eq!(
+                decision,
+                Decision::Retry {
+                    due: NOW + Duration::seconds(wait as i64),
+                    wait,
+                    reason: "HTTP 500 is not a 2xx answer".to_owned(),
+                },
+                "after {done} attempts"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_last_attempt_gives_up_with_its_reason() {
+        let decision = Decision::decide(&delivery_after(2), failed(), NOW);
+
+        assert_eq!(
+            decision,
+            Decision::GiveUp {
+                reason: "HTTP 500 is not a 2xx answer".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_redelivery_after_the_schedule_ran_out_gives_up_again() {
+        let decision = Decision::decide(&delivery_after(3), failed(), NOW);
+
+        assert!(matches!(decision, Decision::GiveUp { .. }), "{decision:?}");
+    }
+
+    #[test]
+    fn without_a_schedule_the_first_failure_gives_up() {
+        let delivery = Delivery {
+            retry_schedule: Vec::new(),
+            ..delivery_after(0)
+        };
+
+        let decision = Decision::decide(&delivery, Err("connection refused".to_owned()), NOW);
+
+        assert_eq!(
+            decision,
+            Decision::GiveUp {
+                reason: "connection refused".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn recording_counts_scheduled_attempts_but_not_a_redelivery_after_them() {
+        let attempt = Attempt {
+            at: NOW,
+            status: Some(500),
+            latency_ms: 1.0,
+            response_body: String::new(),
+            error: failed().err(),
+            bad_signature: true,
+        };
+        let cases = [(0, 1), (2, 3), (3, 3)];
+        for (done, counted) in cases {
+            let mut delivery = Delivery {
+                tamper_next: true,
+                ..delivery_after(done)
+            };
+            let decision = Decision::decide(&delivery, failed(), NOW);
+
+            delivery.record(attempt.clone(), &decision);
+
+            assert_eq!(
+                delivery.scheduled_attempts, counted,
+                "after {done} attempts"
+            );
+            assert_eq!(delivery.attempts.len(), 1);
+            assert_eq!(delivery.state, decision.state());
+            assert!(!delivery.tamper_next, "a wrong signature is sent once");
+        }
+    }
+
+    #[test]
+    fn each_decision_reads_in_the_journal_and_the_metrics_as_it_is() {
+        let reason = "HTTP 500 is not a 2xx answer".to_owned();
+        let cases = [
+            (
+                Decision::Delivered,
+                "delivered",
+                "delivered",
+                DeliveryOutcome::Delivered(7),
+            ),
+            (
+                Decision::Retry {
+                    due: NOW,
+                    wait: 10,
+                    reason: reason.clone(),
+                },
+                "failed (HTTP 500 is not a 2xx answer); next attempt in 10 s",
+                "retried",
+                DeliveryOutcome::Retried(7),
+            ),
+            (
+                Decision::GiveUp { reason },
+                "failed (HTTP 500 is not a 2xx answer); no attempts left",
+                "gave_up",
+                DeliveryOutcome::GaveUp(7),
+            ),
+        ];
+        for (decision, summary, label, outcome) in cases {
+            assert_eq!(decision.summary(), summary, "{decision:?}");
+            assert_eq!(decision.label(), label, "{decision:?}");
+            assert_eq!(decision.outcome(7), outcome, "{decision:?}");
+        }
     }
 }

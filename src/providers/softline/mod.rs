@@ -1,7 +1,8 @@
 //! Softline Payments (`https://api.ecommerce.softline.com/`), served under
 //! `/softline`.
 //!
-//! What is simulated, from the seed `002` and `spec/providers/softline.md`:
+//! What is simulated, as Softline documents it (the README's section
+//! "Softline Payments" lists every endpoint and error code):
 //!
 //! - the token API (`POST /v1/login_check`; 24-hour tokens by the sandbox
 //!   clock; static tokens; the 401 codes 1007, 1008 and 1009);
@@ -20,7 +21,9 @@
 //! the README (section "Softline Payments", "Inferred, not documented").
 //!
 //! Request flow: `routes`/`pages` extract → `validate` (typed input) →
-//! `model` (pure transition) → store, journal, `webhooks` → answer.
+//! `model` (pure transition) → store, journal, `webhooks` → answer. The
+//! typed values `validate` makes and `model` keeps are in `types`; how a
+//! stored payment's text is laid out in memory is in `storage`.
 
 pub mod auth;
 pub mod control;
@@ -31,6 +34,8 @@ pub mod pages;
 pub mod panel;
 pub mod routes;
 pub mod scenarios;
+pub mod storage;
+pub mod types;
 pub mod validate;
 pub mod webhooks;
 pub mod wire;

@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::model::{Card, CardExpiry, CardType, Payment, PaymentStatus};
+use super::model::{Card, CardExpiry, CardType, Payment};
+use super::types::PaymentStatus;
 use super::webhooks::{self, Event};
 use super::{NAME, scenarios};
 use crate::core::cards::{self, CardNumberError, CardOutcome};

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::model::PaymentStatus;
+use super::types::PaymentStatus;
 use crate::web::{Frame, Nav, NavItem, format_time};
 
 /// The panel's entry in the dashboard's navigation.

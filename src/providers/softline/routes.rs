@@ -11,7 +11,8 @@ use super::auth;
 use super::error::{ErrorBody, SoftlineError};
 use super::model::{ChargeOutcome, Payment};
 use super::scenarios::{self, fields_of_bytes};
-use super::validate::{self, ParentFacts};
+use super::types::ParentFacts;
+use super::validate;
 use super::webhooks::{self, Event};
 use super::wire::{
     CreatePaymentRequest, CreatePaymentResponse, OrderData, RecurringRequest, RecurringResponse,

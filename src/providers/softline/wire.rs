@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::model::{Payment, PaymentStatus};
-use super::validate::Customer;
+use super::model::Payment;
+use super::types::{Customer, PaymentStatus};
 
 /// `POST /v1/login_check`.
 #[allow(dead_code)]

@@ -1,0 +1,203 @@
+//! How a payment's unchanging text is kept in memory.
+//!
+//! A payment is given a dozen texts at creation that never change
+//! ([`Details`]: its ids, method, description, return URL, the buyer,
+//! additional data). As `String`s they are a dozen heap allocations per
+//! payment, which made the bulk of the memory of a million stored payments;
+//! [`PackedDetails`] keeps them in one exact-size allocation
+//! ([`PackedText`]) and reads each back as a `&str` without copying. Only
+//! this file knows the order they are packed in.
+
+use super::types::{Customer, Details, PaymentId, ReturnUrl};
+use crate::core::packed::PackedText;
+
+/// The slots of a payment's packed text, in order; additional data follows
+/// the last one as key, value, key, value...
+mod slot {
+    pub const HASH: usize = 0;
+    pub const EXTERNAL_ID: usize = 1;
+    pub const PAYMENT_METHOD: usize = 2;
+    pub const LOCALE: usize = 3;
+    pub const RETURN_URL: usize = 4;
+    pub const DESCRIPTION: usize = 5;
+    pub const EMAIL: usize = 6;
+    pub const FIRST_NAME: usize = 7;
+    pub const LAST_NAME: usize = 8;
+    pub const PHONE: usize = 9;
+    pub const VAT_NUMBER: usize = 10;
+    pub const COMPANY_NAME: usize = 11;
+    pub const BILLING_ADDRESS: usize = 12;
+    pub const DELIVERY_ADDRESS: usize = 13;
+    pub const KPP: usize = 14;
+    pub const ADDITIONAL_DATA: usize = 15;
+}
+
+/// A payment's [`Details`], packed into one allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedDetails(PackedText);
+
+impl PackedDetails {
+    /// One allocation of exactly the size the texts need.
+    pub fn pack(details: &Details) -> Self {
+        let c = &details.customer;
+        let fixed = [
+            Some(details.hash.as_str()),
+            Some(details.external_id.as_str()),
+            Some(details.payment_method.as_str()),
+            details.locale.as_deref(),
+            Some(details.return_success_url.as_str()),
+            Some(details.description.as_str()),
+            Some(c.email.as_str()),
+            Some(c.first_name.as_str()),
+            Some(c.last_name.as_str()),
+            c.phone.as_deref(),
+            c.vat_number.as_deref(),
+            c.company_name.as_deref(),
+            c.company_billing_address.as_deref(),
+            c.company_delivery_address.as_deref(),
+            c.kpp.as_deref(),
+        ];
+        let additional = details
+            .additional_data
+            .iter()
+            .flat_map(|(k, v)| [Some(k.as_str()), Some(v.as_str())]);
+        // Sized up front: one allocation, no growing.
+        let size = fixed
+            .iter()
+            .copied()
+            .chain(additional.clone())
+            .map(|t| t.map_or(1, |t| t.len() + 2))
+            .sum();
+        Self(PackedText::pack_sized(
+            size,
+            fixed.into_iter().chain(additional),
+        ))
+    }
+
+    /// Everything packed, as owned values.
+    pub fn unpack(&self) -> Details {
+        let t = &self.0;
+        let owned = |slot| t.get(slot).map(str::to_owned);
+        let text = |slot| t.text(slot).to_owned();
+        let mut additional = t.iter().skip(slot::ADDITIONAL_DATA);
+        let mut additional_data = Vec::new();
+        while let (Some(k), Some(v)) = (additional.next(), additional.next()) {
+            additional_data.push((k.unwrap_or("").to_owned(), v.unwrap_or("").to_owned()));
+        }
+        Details {
+            hash: text(slot::HASH),
+            external_id: PaymentId::stored(text(slot::EXTERNAL_ID)),
+            payment_method: text(slot::PAYMENT_METHOD),
+            description: text(slot::DESCRIPTION),
+            locale: owned(slot::LOCALE),
+            return_success_url: ReturnUrl::stored(text(slot::RETURN_URL)),
+            customer: Customer {
+                email: text(slot::EMAIL),
+                first_name: text(slot::FIRST_NAME),
+                last_name: text(slot::LAST_NAME),
+                phone: owned(slot::PHONE),
+                vat_number: owned(slot::VAT_NUMBER),
+                company_name: owned(slot::COMPANY_NAME),
+                company_billing_address: owned(slot::BILLING_ADDRESS),
+                company_delivery_address: owned(slot::DELIVERY_ADDRESS),
+                kpp: owned(slot::KPP),
+            },
+            additional_data,
+        }
+    }
+
+    /// The last segment of the form's URL.
+    pub fn hash(&self) -> &str {
+        self.0.text(slot::HASH)
+    }
+
+    /// The merchant's `payment_id`.
+    pub fn external_id(&self) -> &str {
+        self.0.text(slot::EXTERNAL_ID)
+    }
+
+    pub fn payment_method(&self) -> &str {
+        self.0.text(slot::PAYMENT_METHOD)
+    }
+
+    pub fn locale(&self) -> Option<&str> {
+        self.0.get(slot::LOCALE)
+    }
+
+    pub fn description(&self) -> &str {
+        self.0.text(slot::DESCRIPTION)
+    }
+
+    /// The buyer's `customer.email`.
+    pub fn email(&self) -> &str {
+        self.0.text(slot::EMAIL)
+    }
+
+    /// A URL that passed [`ReturnUrl::parse`] when it was packed.
+    pub fn return_success_url(&self) -> &str {
+        self.0.text(slot::RETURN_URL)
+    }
+
+    /// Bytes of text held (for memory accounting).
+    pub fn len_bytes(&self) -> usize {
+        self.0.len_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(customer: Customer, locale: Option<&str>) -> Details {
+        Details {
+            hash: "1a97507".to_owned(),
+            external_id: PaymentId::parse("TEST12025").unwrap(),
+            payment_method: "CreditCard".to_owned(),
+            description: "Тестовая оплата".to_owned(),
+            locale: locale.map(str::to_owned),
+            return_success_url: ReturnUrl::parse("https://shop.com/ok").unwrap(),
+            customer,
+            additional_data: vec![
+                ("referer7".to_owned(), "test".to_owned()),
+                ("referer8".to_owned(), String::new()),
+            ],
+        }
+    }
+
+    #[test]
+    fn details_come_back_as_they_were_packed_with_every_text_given_or_none() {
+        let full = Customer {
+            email: "customer@mail.ru".to_owned(),
+            first_name: "Иван".to_owned(),
+            last_name: "Петров".to_owned(),
+            phone: Some("7999991111".to_owned()),
+            vat_number: Some("12345654321".to_owned()),
+            company_name: Some("ООО Компания".to_owned()),
+            company_billing_address: Some("Москва".to_owned()),
+            company_delivery_address: Some("Санкт-Петербург".to_owned()),
+            kpp: Some("123456789".to_owned()),
+        };
+        let bare = Customer {
+            phone: None,
+            vat_number: None,
+            company_name: None,
+            company_billing_address: None,
+            company_delivery_address: None,
+            kpp: None,
+            ..full.clone()
+        };
+
+        for original in [details(full, Some("ru_RU")), details(bare, None)] {
+            let packed = PackedDetails::pack(&original);
+
+            assert_eq!(packed.unpack(), original);
+            assert_eq!(packed.hash(), "1a97507");
+            assert_eq!(packed.external_id(), "TEST12025");
+            assert_eq!(packed.payment_method(), "CreditCard");
+            assert_eq!(packed.locale(), original.locale.as_deref());
+            assert_eq!(packed.description(), "Тестовая оплата");
+            assert_eq!(packed.email(), "customer@mail.ru");
+            assert_eq!(packed.return_success_url(), "https://shop.com/ok");
+        }
+    }
+}
