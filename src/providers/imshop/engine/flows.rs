@@ -182,6 +182,8 @@ impl Recorder<'_> {
         if answer.success() != Some(true) {
             return false;
         }
+        // What the web view needs: the URL it can open and the regexes
+        // that compiled (the verdicts themselves were filed above).
         let (_, _, payment_url) = judge::payment_url_verdict(&answer);
         let (regexes, ..) = judge::regexes_verdict(&answer, payment_url.as_ref());
         let (Some(payment_id), Some(payment_url)) = (answer.text("paymentId"), payment_url) else {

@@ -135,3 +135,116 @@ fn exchange_of(
         elapsed_ms: elapsed.as_secs_f64() * 1000.0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::json;
+    use wiremock::matchers::{body_json, header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::Settings;
+    use crate::core::clock::{Clock, SystemTime};
+    use crate::core::journal::Query;
+    use crate::core::{Core, PublicUrl};
+    use crate::fixtures::Fixtures;
+    use crate::providers::imshop::options::RunRequest;
+    use crate::providers::imshop::sync::SyncBoard;
+
+    fn engine() -> Engine {
+        let fixtures = Fixtures::builtin();
+        let core = Core::new(
+            &Settings::default(),
+            Clock::new(Arc::new(SystemTime)),
+            1,
+            PublicUrl::new("http://127.0.0.1:1"),
+            Arc::clone(&fixtures.cards),
+            Vec::new(),
+        );
+        Engine::new(core, Arc::clone(&fixtures.imshop), SyncBoard::new(16))
+    }
+
+    fn options(webhook: &str, timeout_ms: u64) -> RunOptions {
+        let request = RunRequest {
+            webhook: webhook.to_owned(),
+            timeout_ms: Some(timeout_ms),
+            ..RunRequest::default()
+        };
+        RunOptions::parse(request, &Fixtures::builtin().imshop).unwrap()
+    }
+
+    fn filing() -> Filing {
+        Filing {
+            run_id: "run-1".to_owned(),
+            objects: vec!["run-1".to_owned(), "10000001".to_owned()],
+            what: "card/create".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_command_is_posted_as_json_with_the_key_and_journaled_under_the_run() {
+        // Arrange
+        let merchant = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("authorization", "Bearer sandbox-imshop-key"))
+            .and(body_json(json!({"command": "capture"})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": false})))
+            .expect(1)
+            .mount(&merchant)
+            .await;
+        let engine = engine();
+
+        // Act
+        let body = json!({"command": "capture"});
+        let exchange = engine
+            .call_webhook(&options(&merchant.uri(), 2_000), &body, &filing())
+            .await;
+
+        // Assert
+        assert_eq!(exchange.status, Some(200));
+        assert_eq!(
+            exchange.response.as_ref().unwrap().raw_body(),
+            br#"{"success":false}"#
+        );
+        let query = Query {
+            object: Some("10000001".to_owned()),
+            ..Query::default()
+        };
+        let entries = engine.core.journal.query(&query);
+        let [entry] = entries.as_slice() else {
+            panic!("expected one journal entry, got {}", entries.len());
+        };
+        assert_eq!(entry.objects, ["run-1", "10000001"]);
+        assert_eq!(entry.status, Some(200));
+        assert_eq!(entry.summary.as_deref(), Some("run run-1: card/create"));
+    }
+
+    #[tokio::test]
+    async fn a_merchant_slower_than_the_timeout_gives_an_exchange_without_an_answer() {
+        // Arrange
+        let merchant = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+            .mount(&merchant)
+            .await;
+        let engine = engine();
+
+        // Act
+        let exchange = engine
+            .call_webhook(&options(&merchant.uri(), 50), &json!({}), &filing())
+            .await;
+
+        // Assert
+        assert_eq!(exchange.status, None);
+        assert!(exchange.response.is_none());
+        assert_eq!(exchange.error.as_deref(), Some("no answer within 50 ms"));
+        let entries = engine.core.journal.query(&Query::default());
+        assert_eq!(
+            entries[0].summary.as_deref(),
+            Some("run run-1: card/create: no answer within 50 ms")
+        );
+    }
+}
