@@ -156,8 +156,8 @@ pub fn imshop(data: &[u8]) {
     }
     let _ = answer.settlement_key();
     let _ = answer.describe("error");
-    let (_, _, url) = engine::payment_url_verdict(&answer);
-    let (regexes, _, _) = engine::regexes_verdict(&answer, url.as_ref());
+    let (_, _, url) = engine::judge::payment_url_verdict(&answer);
+    let (regexes, _, _) = engine::judge::regexes_verdict(&answer, url.as_ref());
     for probe in [
         "https://shop.example/payment/1/success?x=1",
         answer.text("paymentUrl").unwrap_or_default(),

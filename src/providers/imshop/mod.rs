@@ -1,17 +1,39 @@
 //! IMSHOP.IO as the caller of a merchant's payments webhook, served under
 //! `/imshop`.
 //!
-//! Unlike the other providers, paysandbox *calls* the merchant here. The
-//! [`engine`] plays IMSHOP.IO and the mobile app through every flow
-//! (`create` → the payment page in a [`webview`] → `capture`; `applepay`;
-//! `androidpay`) and reports named [`checks`] with their evidence; the
-//! [`report`] writes them as JSON, JUnit XML or a readable summary. The
-//! engine is library code: the CLI (`paysandbox imshop run`, see [`cli`]),
-//! the runs API ([`routes`], [`runs`]) and the dashboard drive it. The
-//! async status sync URL `POST /imshop/sync` is in [`sync`].
+//! Unlike the other providers, paysandbox *calls* the merchant here: it
+//! plays IMSHOP.IO and the mobile app through every flow (`create` → the
+//! payment page in a web view → `capture`; `applepay`; `androidpay`) and
+//! reports named checks with their evidence. The facts it follows are the
+//! payments webhook ("webhook управления оплатами") as docs.imshop.io
+//! describes it: one merchant URL, four commands (`create`, `applepay`,
+//! `androidpay`, `capture`, no refund or status command), refusals as
+//! `{"success": false, "error"}`, `pending` followed up by repeating
+//! `capture` and by the async status sync URL. What the docs leave open and
+//! paysandbox decided is in the README, "IMSHOP.IO" → "Inferred, not
+//! documented".
 //!
-//! Docs: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
-//! (seeds 000, 001, 004; `shared/spec/providers/imshop.md`).
+//! Docs: <https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte>
+//!
+//! # Layout
+//! - [`engine`]: runs the flows against the webhook (`engine/flows.rs`),
+//!   calls and journals it (`webhook.rs`), judges each exchange
+//!   ([`engine::judge`], pure and unit-tested) and drives the payment page
+//!   (`payment_page.rs`). Library code: the CLI, the runs API and the
+//!   dashboard drive it;
+//! - [`wire`]: the commands' bodies and the merchant's answers, read field
+//!   by field;
+//! - [`webview`]: the app's web view, which follows the payment page's
+//!   redirects, matches the regexes and fills paysandbox's hosted pages;
+//! - [`checks`]: the named checks and their evidence; [`report`] writes a
+//!   run as JSON, JUnit XML or a readable summary;
+//! - [`options`]: what a run is asked to do; [`fixture`]: what paysandbox
+//!   sends as IMSHOP.IO (`fixtures/imshop.json`);
+//! - [`cli`]: `paysandbox imshop run`; [`routes`], [`runs`] and [`pages`]:
+//!   the runs API (`/imshop/runs`) and its HTML pages;
+//! - [`sync`]: the async status sync URL `POST /imshop/sync`, whose refusal
+//!   [`scenarios`] can force; [`error`]: this side's errors in IMSHOP's
+//!   shape.
 
 pub mod checks;
 pub mod cli;

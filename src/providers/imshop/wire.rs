@@ -2,7 +2,9 @@
 //! commands' bodies, and the merchant's answers read field by field so a
 //! wrong type is reported rather than rejected wholesale.
 //!
-//! Source: docs.imshop.io, "Эквайринг через webhook" (seeds 000, 001, 004).
+//! Source: docs.imshop.io, "Эквайринг через webhook" (the card, Apple Pay
+//! and Google Pay pages); the fields each answer must carry are listed in
+//! the README, "IMSHOP.IO" → "The checks" (`required_fields`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
