@@ -24,6 +24,7 @@ pub mod request;
 pub mod routes;
 pub mod scenarios;
 pub mod signature;
+pub mod types;
 pub mod validate;
 pub mod wire;
 

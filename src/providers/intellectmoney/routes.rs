@@ -25,7 +25,8 @@ use super::model::{
 use super::request::{self, Format, Params};
 use super::scenarios;
 use super::signature::{self, Method};
-use super::validate::{self, CardPayment, InvoiceRules, NewInvoice, PagePayment};
+use super::types::NewInvoice;
+use super::validate::{self, CardPayment, InvoiceRules, PagePayment};
 use super::wire::{
     CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm,
     State as ResultState, StateOnly,
@@ -341,23 +342,13 @@ fn bank_card_payment_call(
             fail_url: None,
             return_url: Some(card.return_url),
         },
-        card_plan(outcome),
+        Plan::for_card(outcome),
         now,
         rrn(state),
     );
     payment.ip_address = Some(card.ip_address);
     start(state, invoice.id, payment)?;
     Ok(state_only())
-}
-
-/// What a card's outcome makes of a payment once it leaves `InProcess`.
-pub fn card_plan(outcome: CardOutcome) -> Plan {
-    match outcome {
-        CardOutcome::Approved => Plan::Approve,
-        CardOutcome::Challenge => Plan::AskBuyer,
-        CardOutcome::Declined => Plan::Decline(Decline::Card),
-        CardOutcome::InsufficientFunds => Plan::Decline(Decline::InsufficientFunds),
-    }
 }
 
 /// [GetBankCardPaymentState](https://developer.intellectmoney.ru/merchant/api/getbankcardpaymentstate):
@@ -564,7 +555,7 @@ fn lookup(params: &Params, invoice: &Invoice, name: &str) -> Option<String> {
 /// Attaches a new payment to a payable invoice.
 fn start(state: &Im, invoice_id: u64, payment: Payment) -> Result<()> {
     let now = state.now();
-    let summary = format!("payment started: {}", describe(&payment.method));
+    let summary = format!("payment started: {}", payment.method.describe());
     state
         .update(invoice_id, |invoice| {
             let result = invoice
@@ -576,14 +567,6 @@ fn start(state: &Im, invoice_id: u64, payment: Payment) -> Result<()> {
         .map_err(refusal)?;
     state.record_payment(invoice_id, summary);
     Ok(())
-}
-
-pub fn describe(method: &PaymentMethod) -> String {
-    match method {
-        PaymentMethod::Card { short_pan } => format!("card {short_pan}"),
-        PaymentMethod::Sbp => "SBP".to_owned(),
-        PaymentMethod::Bnpl => "BNPL (PayLate)".to_owned(),
-    }
 }
 
 /// An invoice that cannot take a payment, as the API refuses it.

@@ -9,8 +9,10 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use super::error::{IntellectMoneyError, Result};
-use super::model::{Lang, UserField};
 use super::request::Params;
+/// What [`NewInvoice::parse`] makes, named here too beside its parser.
+pub use super::types::NewInvoice;
+use super::types::{Lang, Methods, UserField};
 use crate::core::cards;
 use crate::core::money::Amount;
 
@@ -160,28 +162,6 @@ fn ip_address(params: &Params) -> Result<String> {
         })
 }
 
-/// What CreateInvoice needs besides the shop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewInvoice {
-    pub order_id: String,
-    pub service_name: String,
-    pub amount: Amount,
-    pub currency: String,
-    pub user_name: String,
-    pub email: String,
-    pub success_url: Option<String>,
-    pub fail_url: Option<String>,
-    pub back_url: Option<String>,
-    pub result_url: Option<String>,
-    pub expires_at: OffsetDateTime,
-    /// HoldMode=1 with its hold time (0 or absent: the shop's default).
-    pub hold: Option<Duration>,
-    pub preference: Option<String>,
-    pub language: Lang,
-    pub user_fields: Vec<UserField>,
-    pub merchant_receipt: Option<String>,
-}
-
 /// What CreateInvoice checks against besides the request.
 pub struct InvoiceRules<'a> {
     pub currencies: &'a [String],
@@ -231,7 +211,7 @@ impl NewInvoice {
             result_url,
             expires_at,
             hold,
-            preference: params.non_empty("Preference").map(str::to_owned),
+            methods: Methods::from_preference(params.non_empty("Preference")),
             language: match params.get("Language") {
                 Some(l) if l.eq_ignore_ascii_case("en") => Lang::En,
                 _ => Lang::Ru,
