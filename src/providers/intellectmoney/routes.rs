@@ -222,8 +222,8 @@ async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -
     .await
 }
 
-/// SbpPayment (no public page; the PYA client in the reference): starts
-/// paying an invoice through the Faster Payments System.
+/// SbpPayment (no public documentation page; known from third-party clients):
+/// starts paying an invoice through the Faster Payments System.
 #[utoipa::path(post, path = "/merchant/sbpPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
     responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code")))]

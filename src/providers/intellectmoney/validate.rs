@@ -1,4 +1,5 @@
-//! Request parameters → typed requests, with the reference's limits. Each
+//! Request parameters → typed requests, with the limits IntellectMoney
+//! documents (developer portal and legacy wiki agree on them). Each
 //! check stops at the first fault and names the parameter, as IntellectMoney
 //! answers one `ErrorSourceParam` at a time.
 
@@ -20,7 +21,7 @@ use crate::core::money::Amount;
 pub const DATE_TIME: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
-/// The smallest invoice amount (DEV, HTML form).
+/// The smallest invoice amount, 1.00 (the developer portal's HTML-form page).
 const MIN_AMOUNT: Amount = Amount::from_minor(100);
 
 /// A present, non-empty value, or `Missing`.
@@ -313,7 +314,9 @@ fn user_fields(params: &Params) -> Vec<UserField> {
     fields
 }
 
-/// BnplPayment and SbpPayment (one field list, per the seed and PYA).
+/// BnplPayment and SbpPayment: one field list. IntellectMoney documents
+/// BnplPayment's; SbpPayment has no public page, and third-party clients
+/// send it the same fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PagePayment {
     pub success_url: String,
@@ -469,7 +472,7 @@ mod tests {
     }
 
     #[test]
-    fn each_limit_of_the_reference_is_refused_naming_its_field() {
+    fn each_documented_limit_is_refused_naming_its_field() {
         let long = |n: usize| "x".repeat(n);
         let (order51, service1025, user256) = (long(51), long(1025), long(256));
         let email101 = format!("{}@example.com", long(89));

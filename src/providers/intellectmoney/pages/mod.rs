@@ -11,8 +11,8 @@
 //! - [`texts`]: their words in Russian and English.
 //!
 //! Plain HTML forms that work without JavaScript, in Russian (English when
-//! the invoice was created with `Language=en`), carrying the contract's
-//! `data-testid`s. What a page shows and where a decision leads is decided
+//! the invoice was created with `Language=en`), carrying `data-testid`s
+//! for browser tests (`tests/api/browser_intellectmoney.rs`). What a page shows and where a decision leads is decided
 //! by [`super::model`]; this module loads, persists and renders.
 //!
 //! Each page that ends a payment redirects (303) to where
