@@ -2,13 +2,26 @@
 //! under `/intellectmoney`, with its hosted pages (invoice payment page,
 //! 3-D Secure, PayLate, SBP) and result notifications.
 //!
+//! A request goes `request` → `validate` → `model` → `routes` or `pages`,
+//! which persist in [`State`] and answer. The files:
+//!
 //! - [`request`]: JSON, form and XML bodies → parameters in any letter case;
-//! - [`validate`]: parameters → typed requests with the reference's limits;
+//! - [`validate`]: parameters → typed requests, with the documented limits;
+//! - [`types`]: the invoice's typed values (`NewInvoice`, the ways to pay
+//!   its `Preference` allows), shared by `validate` and `model`;
 //! - [`signature`]: `Hash` (MD5) and `Sign` (SHA-256) templates;
-//! - [`model`]: the invoice and the payment state machine (pure);
-//! - [`routes`]: the merchant methods; [`pages`]: the buyer's pages;
+//! - [`model`]: the pure state machines, [`model::invoice`] and
+//!   [`model::payment`], and where each decision leads;
+//! - [`routes`]: the merchant methods under `/merchant/`;
+//! - [`pages`]: the buyer's pages, a file a page family;
+//! - [`wire`]: the answers' envelope and bodies; [`error`]: the refusals in
+//!   that envelope;
 //! - [`notifications`]: result notifications through the outbox;
-//! - [`control`]: `/__sandbox/intellectmoney/…` (capture, cancel, refund).
+//! - [`scenarios`]: the named scenarios a test can force on a method;
+//! - [`control`]: `/__sandbox/intellectmoney/…` (capture, cancel, refund);
+//! - [`panel`]: the dashboard's invoices page;
+//! - [`fixture`]: shops, currencies, pacing and the other settings of
+//!   `intellectmoney.json`.
 //!
 //! Paths are case-insensitive ([`canonical_path`]); every answer is HTTP 200
 //! with the envelope ([`error`]), because the official SDK drops other bodies.
@@ -24,6 +37,7 @@ pub mod request;
 pub mod routes;
 pub mod scenarios;
 pub mod signature;
+pub mod types;
 pub mod validate;
 pub mod wire;
 
@@ -172,7 +186,7 @@ impl State {
     ) -> Option<R> {
         let now = self.now();
         self.invoices.update(&invoice_id, |invoice| {
-            if let Some(transition) = invoice.tick(now) {
+            if let Some(transition) = invoice.settle(now) {
                 self.announce(invoice, transition);
             }
             let (result, transition) = f(invoice);
@@ -213,7 +227,7 @@ impl State {
     pub fn settle_all(&self) {
         let now = self.now();
         self.invoices.for_each_mut(|_, invoice| {
-            if let Some(transition) = invoice.tick(now) {
+            if let Some(transition) = invoice.settle(now) {
                 self.announce(invoice, transition);
             }
         });

@@ -1,9 +1,9 @@
 //! Result notifications: a form POST to the invoice's ResultUrl (or the
 //! shop's "Result URL") on every status change, creation included, signed
-//! with the MD5 `hash` of the reference. A delivery counts only when the
-//! merchant answers HTTP 200 with the body exactly `OK`; otherwise the outbox
-//! retries on the fixture's schedule, and every attempt is journaled under
-//! the invoice.
+//! with the MD5 `hash` ([`super::signature::notification_hash`]). A
+//! delivery counts only when the merchant answers HTTP 200 with the body
+//! exactly `OK`; otherwise the outbox retries on the fixture's schedule, and
+//! every attempt is journaled under the invoice.
 
 use time::UtcOffset;
 

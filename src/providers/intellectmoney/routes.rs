@@ -25,7 +25,8 @@ use super::model::{
 use super::request::{self, Format, Params};
 use super::scenarios;
 use super::signature::{self, Method};
-use super::validate::{self, CardPayment, InvoiceRules, NewInvoice, PagePayment};
+use super::types::NewInvoice;
+use super::validate::{self, CardPayment, InvoiceRules, PagePayment};
 use super::wire::{
     CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm,
     State as ResultState, StateOnly,
@@ -219,8 +220,8 @@ async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -
     .await
 }
 
-/// SbpPayment (no public page; the PYA client in the reference): starts
-/// paying an invoice through the Faster Payments System.
+/// SbpPayment (no public documentation page; known from third-party clients):
+/// starts paying an invoice through the Faster Payments System.
 #[utoipa::path(post, path = "/merchant/sbpPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
     responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code")))]
@@ -339,23 +340,13 @@ fn bank_card_payment_call(
             fail_url: None,
             return_url: Some(card.return_url),
         },
-        card_plan(outcome),
+        Plan::for_card(outcome),
         now,
         rrn(state),
     );
     payment.ip_address = Some(card.ip_address);
     start(state, invoice.id, payment)?;
     Ok(state_only())
-}
-
-/// What a card's outcome makes of a payment once it leaves `InProcess`.
-pub fn card_plan(outcome: CardOutcome) -> Plan {
-    match outcome {
-        CardOutcome::Approved => Plan::Approve,
-        CardOutcome::Challenge => Plan::AskBuyer,
-        CardOutcome::Declined => Plan::Decline(Decline::Card),
-        CardOutcome::InsufficientFunds => Plan::Decline(Decline::InsufficientFunds),
-    }
 }
 
 /// [GetBankCardPaymentState](https://developer.intellectmoney.ru/merchant/api/getbankcardpaymentstate):
@@ -394,7 +385,7 @@ fn payment_state_call(
         };
         let (step, finished) = payment.advance(&pacing, now, true);
         let snapshot = payment.clone();
-        let transition = finished.and_then(|finish| invoice.settle(finish));
+        let transition = finished.and_then(|finish| invoice.end_payment(finish));
         (Some((step, finished, snapshot)), transition)
     });
     let Some(Some((step, finished, payment))) = polled else {
@@ -562,7 +553,7 @@ fn lookup(params: &Params, invoice: &Invoice, name: &str) -> Option<String> {
 /// Attaches a new payment to a payable invoice.
 fn start(state: &Im, invoice_id: u64, payment: Payment) -> Result<()> {
     let now = state.now();
-    let summary = format!("payment started: {}", describe(&payment.method));
+    let summary = format!("payment started: {}", payment.method.describe());
     state
         .update(invoice_id, |invoice| {
             let result = invoice
@@ -574,14 +565,6 @@ fn start(state: &Im, invoice_id: u64, payment: Payment) -> Result<()> {
         .map_err(refusal)?;
     state.record_payment(invoice_id, summary);
     Ok(())
-}
-
-pub fn describe(method: &PaymentMethod) -> String {
-    match method {
-        PaymentMethod::Card { short_pan } => format!("card {short_pan}"),
-        PaymentMethod::Sbp => "SBP".to_owned(),
-        PaymentMethod::Bnpl => "BNPL (PayLate)".to_owned(),
-    }
 }
 
 /// An invoice that cannot take a payment, as the API refuses it.

@@ -203,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn worked_example_of_the_seeds_bnpl_sample() {
+    fn worked_example_of_a_bnpl_payment() {
         let p = params(&[
             ("EshopId", "450000"),
             ("InvoiceId", "3000000000"),
@@ -287,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn payment_templates_follow_the_reference() {
+    fn payment_templates_join_their_fields_in_order() {
         let p = params(&[
             ("EshopId", "450000"),
             ("InvoiceId", "3000000000"),
@@ -307,7 +307,7 @@ mod tests {
 
     #[test]
     fn the_notification_hash_uses_its_ten_fields_in_order() {
-        // The live capture of the reference (§5), whose shop key is unknown:
+        // A notification the real service sent, whose shop key is unknown:
         // the payload is checked instead of the digest.
         let form: Vec<(String, String)> = [
             ("eshopId", "464745"),

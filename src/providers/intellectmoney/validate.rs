@@ -1,4 +1,5 @@
-//! Request parameters → typed requests, with the reference's limits. Each
+//! Request parameters → typed requests, with the limits IntellectMoney
+//! documents (developer portal and legacy wiki agree on them). Each
 //! check stops at the first fault and names the parameter, as IntellectMoney
 //! answers one `ErrorSourceParam` at a time.
 
@@ -9,8 +10,10 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use super::error::{IntellectMoneyError, Result};
-use super::model::{Lang, UserField};
 use super::request::Params;
+/// What [`NewInvoice::parse`] makes, named here too beside its parser.
+pub use super::types::NewInvoice;
+use super::types::{Lang, Methods, UserField};
 use crate::core::cards;
 use crate::core::money::Amount;
 
@@ -18,7 +21,7 @@ use crate::core::money::Amount;
 pub const DATE_TIME: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
-/// The smallest invoice amount (DEV, HTML form).
+/// The smallest invoice amount, 1.00 (the developer portal's HTML-form page).
 const MIN_AMOUNT: Amount = Amount::from_minor(100);
 
 /// A present, non-empty value, or `Missing`.
@@ -160,28 +163,6 @@ fn ip_address(params: &Params) -> Result<String> {
         })
 }
 
-/// What CreateInvoice needs besides the shop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewInvoice {
-    pub order_id: String,
-    pub service_name: String,
-    pub amount: Amount,
-    pub currency: String,
-    pub user_name: String,
-    pub email: String,
-    pub success_url: Option<String>,
-    pub fail_url: Option<String>,
-    pub back_url: Option<String>,
-    pub result_url: Option<String>,
-    pub expires_at: OffsetDateTime,
-    /// HoldMode=1 with its hold time (0 or absent: the shop's default).
-    pub hold: Option<Duration>,
-    pub preference: Option<String>,
-    pub language: Lang,
-    pub user_fields: Vec<UserField>,
-    pub merchant_receipt: Option<String>,
-}
-
 /// What CreateInvoice checks against besides the request.
 pub struct InvoiceRules<'a> {
     pub currencies: &'a [String],
@@ -231,7 +212,7 @@ impl NewInvoice {
             result_url,
             expires_at,
             hold,
-            preference: params.non_empty("Preference").map(str::to_owned),
+            methods: Methods::from_preference(params.non_empty("Preference")),
             language: match params.get("Language") {
                 Some(l) if l.eq_ignore_ascii_case("en") => Lang::En,
                 _ => Lang::Ru,
@@ -333,7 +314,9 @@ fn user_fields(params: &Params) -> Vec<UserField> {
     fields
 }
 
-/// BnplPayment and SbpPayment (one field list, per the seed and PYA).
+/// BnplPayment and SbpPayment: one field list. IntellectMoney documents
+/// BnplPayment's; SbpPayment has no public page, and third-party clients
+/// send it the same fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PagePayment {
     pub success_url: String,
@@ -489,7 +472,7 @@ mod tests {
     }
 
     #[test]
-    fn each_limit_of_the_reference_is_refused_naming_its_field() {
+    fn each_documented_limit_is_refused_naming_its_field() {
         let long = |n: usize| "x".repeat(n);
         let (order51, service1025, user256) = (long(51), long(1025), long(256));
         let email101 = format!("{}@example.com", long(89));

@@ -1,6 +1,6 @@
 //! Wire types of the answers: the envelope
 //! `{OperationState, OperationId?, EshopId, Result{…, State}}` and what each
-//! method puts in `Result`. Field order is the real API's (and the seed's).
+//! method puts in `Result`. Field order is the real API's.
 //!
 //! The same types are written as JSON (serde_json) and, for
 //! `Accept: application/xml`, as XML (quick-xml) under a `<Response>` root.
@@ -17,7 +17,7 @@ pub const STATE_OK: &str = "Успешно обработан";
 #[serde(rename_all = "PascalCase")]
 pub struct Envelope {
     pub operation_state: OperationState,
-    /// BnplPayment only (a GUID, per the seed).
+    /// BnplPayment only (a GUID).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_id: Option<String>,
     /// Left out when the request named no known shop.

@@ -162,7 +162,6 @@ mod tests {
             1,
             PublicUrl::new("http://127.0.0.1:1"),
             Arc::clone(&fixtures.cards),
-            Vec::new(),
         );
         Engine::new(core, Arc::clone(&fixtures.imshop), SyncBoard::new(16))
     }

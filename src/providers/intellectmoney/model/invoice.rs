@@ -1,6 +1,6 @@
-//! The invoice (СКО) and the payment state machine, as pure functions: the
-//! time (`now`) and the poll count come in as arguments, nothing here reads
-//! a clock or does I/O.
+//! The invoice (СКО) as a pure state machine: what CreateInvoice asked for,
+//! where it stands, and where each page's decision leads. The time (`now`)
+//! comes in as an argument; nothing here reads a clock or does I/O.
 //!
 //! Invoice statuses are the `paymentStatus` codes of the notifications:
 //!
@@ -12,16 +12,12 @@
 //! | 6 held | capture | 5 paid |
 //! | 6 held | cancel, or HoldTime passes | 4 cancelled (money returned) |
 //! | 5 paid | refund | 8 refunded |
-//!
-//! A payment (card, SBP or BNPL) walks `Created` → `InProcess` at the
-//! fixture's pace, then either ends (`Ok`/`Error`) or waits for the buyer at
-//! `SendTo3DS` (3-D Secure code, PayLate or SBP page), who ends it.
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use super::fixture::Pacing;
-use super::validate::NewInvoice;
+use super::payment::{Decline, Finish, Origin, Payment};
 use crate::core::money::Amount;
+use crate::providers::intellectmoney::types::NewInvoice;
 
 /// `paymentStatus`: where an invoice stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,342 +55,6 @@ impl InvoiceStatus {
         }
     }
 }
-
-/// `PaymentStep` of GetBankCardPaymentState.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentStep {
-    Created,
-    InProcess,
-    SendTo3DS,
-    Ok,
-    Error,
-}
-
-impl PaymentStep {
-    /// The name on the wire. `Ok`, not `OK`: the official SDK matches names
-    /// case-sensitively and throws on `OK`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Created => "Created",
-            Self::InProcess => "InProcess",
-            Self::SendTo3DS => "SendTo3DS",
-            Self::Ok => "Ok",
-            Self::Error => "Error",
-        }
-    }
-}
-
-/// How the buyer pays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaymentMethod {
-    /// A bank card; `short_pan` is masked (`411111******1111`).
-    Card {
-        short_pan: String,
-    },
-    Sbp,
-    Bnpl,
-}
-
-impl PaymentMethod {
-    /// `payMethod` in notifications.
-    pub fn pay_method(&self, test_currency: bool) -> &'static str {
-        match self {
-            Self::Card { .. } if test_currency => "TestAcquiring",
-            Self::Card { .. } => "Acquiring",
-            Self::Sbp => "Sbp",
-            Self::Bnpl => "BNPL",
-        }
-    }
-}
-
-/// Why a payment ended in `Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decline {
-    /// The issuer said no.
-    Card,
-    InsufficientFunds,
-    /// A wrong 3-D Secure code, or the buyer gave up on the page.
-    ThreeDs,
-    /// PayLate refused the instalment plan, or the buyer declined it.
-    Bnpl,
-    /// The buyer declined the SBP payment in their bank's app.
-    Sbp,
-    /// The invoice expired while the payment was under way.
-    Expired,
-}
-
-impl Decline {
-    /// `Message` and `RcCodeId` of the `Error` step (the codes follow the
-    /// card networks' response codes where one fits).
-    pub fn message_and_code(self) -> (&'static str, u32) {
-        match self {
-            Self::Card => ("Отказ банка-эмитента", 5),
-            Self::InsufficientFunds => ("Недостаточно средств на карте", 51),
-            Self::ThreeDs => ("Не пройдена аутентификация 3-D Secure", 82),
-            Self::Bnpl => ("Заявка на оплату частями отклонена", 5),
-            Self::Sbp => ("Оплата через СБП отклонена", 5),
-            Self::Expired => ("Срок оплаты счёта истёк", 54),
-        }
-    }
-}
-
-/// `Message` and `RcCodeId` of the `Ok` step.
-pub const APPROVED: (&str, u32) = ("Операция успешно завершена", 0);
-
-/// What happens once a payment leaves `InProcess`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
-    Approve,
-    Decline(Decline),
-    /// `SendTo3DS`: the buyer finishes it on a page.
-    AskBuyer,
-}
-
-/// A finished payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Finish {
-    /// `None` is success.
-    pub decline: Option<Decline>,
-    pub at: OffsetDateTime,
-}
-
-impl Finish {
-    pub fn step(&self) -> PaymentStep {
-        if self.decline.is_some() {
-            PaymentStep::Error
-        } else {
-            PaymentStep::Ok
-        }
-    }
-
-    pub fn message_and_code(&self) -> (&'static str, u32) {
-        self.decline.map_or(APPROVED, Decline::message_and_code)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// `Created` or `InProcess`, moved on by polls or time.
-    Paced {
-        polls: u32,
-    },
-    /// `SendTo3DS`.
-    AwaitingBuyer,
-    Finished(Finish),
-}
-
-/// Where the buyer goes when a page finishes the payment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// Started by a merchant's API call: BnplPayment/SbpPayment's SuccessUrl
-    /// and FailUrl, BankCardPayment's ReturnUrl (both outcomes).
-    Api {
-        success_url: Option<String>,
-        fail_url: Option<String>,
-        return_url: Option<String>,
-    },
-    /// Started on the invoice's own payment page.
-    Hosted,
-}
-
-/// One attempt to pay an invoice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payment {
-    pub method: PaymentMethod,
-    pub origin: Origin,
-    pub plan: Plan,
-    pub progress: Progress,
-    pub started_at: OffsetDateTime,
-    /// BnplPayment's `OperationId`.
-    pub operation_id: Option<uuid::Uuid>,
-    /// The retrieval reference, drawn when the payment starts.
-    pub rrn: String,
-    pub ip_address: Option<String>,
-}
-
-/// Where the pacing puts a payment that has not left `InProcess`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Paced {
-    Created,
-    InProcess,
-    Done,
-}
-
-/// The paced step after `polls` answered polls (this one included) or
-/// `elapsed` seconds since the payment started.
-pub fn paced(pacing: &Pacing, polls: u32, elapsed: Duration) -> Paced {
-    let (created, in_process, at) = match *pacing {
-        Pacing::Polls {
-            created,
-            in_process,
-        } => (u64::from(created), u64::from(in_process), u64::from(polls)),
-        Pacing::Seconds {
-            created,
-            in_process,
-        } => (
-            created,
-            in_process,
-            // Whole seconds, and a step's last second still counts as in it
-            // until it has fully passed.
-            u64::try_from(elapsed.whole_seconds()).unwrap_or(0),
-        ),
-    };
-    let polls_mode = matches!(pacing, Pacing::Polls { .. });
-    let in_created = if polls_mode {
-        at <= created
-    } else {
-        at < created
-    };
-    let in_process_ = if polls_mode {
-        at <= created + in_process
-    } else {
-        at < created + in_process
-    };
-    if in_created {
-        Paced::Created
-    } else if in_process_ {
-        Paced::InProcess
-    } else {
-        Paced::Done
-    }
-}
-
-/// Why a buyer's decision or a new payment is not possible now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PaymentError {
-    #[error("платёж ещё обрабатывается")]
-    NotReady,
-    #[error("платёж уже завершён")]
-    Finished,
-}
-
-impl Payment {
-    pub fn new(
-        method: PaymentMethod,
-        origin: Origin,
-        plan: Plan,
-        now: OffsetDateTime,
-        rrn: String,
-    ) -> Self {
-        Self {
-            method,
-            origin,
-            plan,
-            progress: Progress::Paced { polls: 0 },
-            started_at: now,
-            operation_id: None,
-            rrn,
-            ip_address: None,
-        }
-    }
-
-    /// A payment started on a hosted page: no pacing, the buyer is there
-    /// and decides at once (a card form) or on the next page.
-    pub fn hosted(method: PaymentMethod, now: OffsetDateTime, rrn: String) -> Self {
-        let mut payment = Self::new(method, Origin::Hosted, Plan::AskBuyer, now, rrn);
-        payment.progress = Progress::AwaitingBuyer;
-        payment
-    }
-
-    /// The step as it stands, without moving it.
-    pub fn step(&self, pacing: &Pacing, now: OffsetDateTime) -> PaymentStep {
-        match self.progress {
-            Progress::Paced { polls } => match paced(pacing, polls, now - self.started_at) {
-                Paced::Created => PaymentStep::Created,
-                Paced::InProcess | Paced::Done => PaymentStep::InProcess,
-            },
-            Progress::AwaitingBuyer => PaymentStep::SendTo3DS,
-            Progress::Finished(finish) => finish.step(),
-        }
-    }
-
-    pub fn finish(&self) -> Option<Finish> {
-        match self.progress {
-            Progress::Finished(finish) => Some(finish),
-            _ => None,
-        }
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.finish().is_some()
-    }
-
-    /// Moves the payment on by the pacing; a `poll` (GetBankCardPaymentState)
-    /// counts toward poll pacing, a page view does not. Returns the step to
-    /// report and the finish if this call ended the payment.
-    pub fn advance(
-        &mut self,
-        pacing: &Pacing,
-        now: OffsetDateTime,
-        poll: bool,
-    ) -> (PaymentStep, Option<Finish>) {
-        let Progress::Paced { polls } = self.progress else {
-            return (self.step(pacing, now), None);
-        };
-        let polls = if poll { polls.saturating_add(1) } else { polls };
-        self.progress = Progress::Paced { polls };
-        match paced(pacing, polls, now - self.started_at) {
-            Paced::Created => (PaymentStep::Created, None),
-            Paced::InProcess => (PaymentStep::InProcess, None),
-            Paced::Done => match self.plan {
-                Plan::AskBuyer => {
-                    self.progress = Progress::AwaitingBuyer;
-                    (PaymentStep::SendTo3DS, None)
-                }
-                Plan::Approve => self.end(None, now),
-                Plan::Decline(decline) => self.end(Some(decline), now),
-            },
-        }
-    }
-
-    /// The buyer's answer on the 3-D Secure, PayLate or SBP page.
-    pub fn decide(
-        &mut self,
-        decline: Option<Decline>,
-        now: OffsetDateTime,
-    ) -> Result<Finish, PaymentError> {
-        match self.progress {
-            Progress::AwaitingBuyer => Ok(self
-                .end(decline, now)
-                .1
-                .unwrap_or(Finish { decline, at: now })),
-            Progress::Paced { .. } => Err(PaymentError::NotReady),
-            Progress::Finished(_) => Err(PaymentError::Finished),
-        }
-    }
-
-    /// Ends an unfinished payment (the invoice expired); `None` if it had
-    /// already ended.
-    pub fn abort(&mut self, decline: Decline, now: OffsetDateTime) -> Option<Finish> {
-        if self.is_finished() {
-            return None;
-        }
-        self.end(Some(decline), now).1
-    }
-
-    fn end(
-        &mut self,
-        decline: Option<Decline>,
-        now: OffsetDateTime,
-    ) -> (PaymentStep, Option<Finish>) {
-        let finish = Finish { decline, at: now };
-        self.progress = Progress::Finished(finish);
-        (finish.step(), Some(finish))
-    }
-}
-
-/// A custom field (`UserFieldName_N` / `UserField_N`), echoed in
-/// notifications.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserField {
-    /// `N`, as sent.
-    pub index: String,
-    pub name: Option<String>,
-    pub value: Option<String>,
-}
-
-/// The language of the hosted pages (shared with Softline's).
-pub use crate::web::Lang;
 
 /// An invoice (СКО): what CreateInvoice asked for, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -480,7 +140,7 @@ impl Invoice {
 
     /// A payment ended: success pays (or holds) the invoice; a decline
     /// leaves it payable, so the buyer may try again.
-    pub fn settle(&mut self, finish: Finish) -> Option<Transition> {
+    pub fn end_payment(&mut self, finish: Finish) -> Option<Transition> {
         if finish.decline.is_some()
             || !matches!(
                 self.status,
@@ -546,11 +206,71 @@ impl Invoice {
         }
     }
 
+    /// Where the invoice stands for its payment page.
+    pub fn standing(&self, now: OffsetDateTime) -> Standing {
+        match self.status {
+            InvoiceStatus::Created | InvoiceStatus::PartiallyPaid
+                if now < self.terms.expires_at =>
+            {
+                Standing::Payable
+            }
+            InvoiceStatus::Created | InvoiceStatus::PartiallyPaid => Standing::Expired,
+            InvoiceStatus::Cancelled if self.expired() => Standing::Expired,
+            InvoiceStatus::Paid | InvoiceStatus::Held => Standing::Paid,
+            InvoiceStatus::Cancelled => Standing::Cancelled,
+            InvoiceStatus::Refunded => Standing::Refunded,
+        }
+    }
+
+    /// The shop's page a settled invoice links back to: a paid one to its
+    /// SuccessUrl (else its BackUrl), a cancelled or refunded one to its
+    /// BackUrl; an expired one to none, nor one still payable.
+    pub fn link_back(&self, standing: Standing) -> Option<&str> {
+        let terms = &self.terms;
+        match standing {
+            Standing::Payable | Standing::Expired => None,
+            Standing::Paid => terms.success_url.as_deref().or(terms.back_url.as_deref()),
+            Standing::Cancelled | Standing::Refunded => terms.back_url.as_deref(),
+        }
+    }
+
+    /// Why the last attempt to pay failed, so the buyer can retry knowing.
+    pub fn last_decline(&self) -> Option<Decline> {
+        self.payment.as_ref()?.finish()?.decline
+    }
+
+    /// Where the buyer goes once a payment started from `origin` has ended:
+    /// BankCardPayment's ReturnUrl whatever the outcome; BnplPayment's and
+    /// SbpPayment's SuccessUrl or FailUrl, else the invoice's; the
+    /// invoice's for a payment started on its page; without one, the
+    /// payment page, which shows the outcome.
+    pub fn return_to(&self, origin: &Origin, approved: bool) -> ReturnTo {
+        let (success_url, fail_url) = match origin {
+            Origin::Api {
+                return_url: Some(url),
+                ..
+            } => return ReturnTo::Url(url.clone()),
+            Origin::Api {
+                success_url,
+                fail_url,
+                ..
+            } => (success_url.as_ref(), fail_url.as_ref()),
+            Origin::Hosted => (None, None),
+        };
+        let terms = &self.terms;
+        let url = if approved {
+            success_url.or(terms.success_url.as_ref())
+        } else {
+            fail_url.or(terms.fail_url.as_ref())
+        };
+        url.map_or(ReturnTo::PaymentPage, |u| ReturnTo::Url(u.clone()))
+    }
+
     /// What the clock does to the invoice at `now`: an unpaid invoice past
     /// its ExpireDate is cancelled (any payment under way ends in `Error`),
     /// a hold past its HoldTime is released. The transition is stamped with
     /// the moment it was due, not when it was noticed.
-    pub fn tick(&mut self, now: OffsetDateTime) -> Option<Transition> {
+    pub fn settle(&mut self, now: OffsetDateTime) -> Option<Transition> {
         match self.status {
             InvoiceStatus::Created | InvoiceStatus::PartiallyPaid
                 if now >= self.terms.expires_at =>
@@ -573,34 +293,35 @@ impl Invoice {
     }
 }
 
+/// Where an invoice stands for its payment page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Open to a payment (one may be under way).
+    Payable,
+    /// Past its ExpireDate, whether or not the clock has cancelled it yet.
+    Expired,
+    /// Paid, or its amount held: the buyer is done.
+    Paid,
+    Cancelled,
+    Refunded,
+}
+
+/// Where the buyer goes once a payment has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnTo {
+    /// A merchant's address, as the merchant wrote it.
+    Url(String),
+    /// The invoice's own payment page, which shows the outcome.
+    PaymentPage,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
-
-    const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
-    const POLLS: Pacing = Pacing::Polls {
-        created: 1,
-        in_process: 2,
-    };
-    const SECONDS: Pacing = Pacing::Seconds {
-        created: 2,
-        in_process: 3,
-    };
-
-    fn payment(plan: Plan) -> Payment {
-        Payment::new(
-            PaymentMethod::Bnpl,
-            Origin::Api {
-                success_url: None,
-                fail_url: None,
-                return_url: None,
-            },
-            plan,
-            T0,
-            "123456789012".into(),
-        )
-    }
+    use crate::providers::intellectmoney::model::payment::tests::{POLLS, T0, payment};
+    use crate::providers::intellectmoney::model::{PaymentMethod, Plan};
+    use crate::providers::intellectmoney::types::{Lang, Methods};
+    use time::Duration;
 
     fn invoice() -> Invoice {
         Invoice {
@@ -619,7 +340,7 @@ mod tests {
                 result_url: None,
                 expires_at: T0 + Duration::days(1),
                 hold: None,
-                preference: None,
+                methods: Methods::ALL,
                 language: Lang::Ru,
                 user_fields: Vec::new(),
                 merchant_receipt: None,
@@ -631,88 +352,6 @@ mod tests {
             refund_amount: None,
             payment: None,
         }
-    }
-
-    #[test]
-    fn by_default_polls_answer_created_then_in_process_twice_then_send_to_3ds_on_the_fourth() {
-        let mut p = payment(Plan::AskBuyer);
-
-        let steps: Vec<PaymentStep> = (0..5).map(|_| p.advance(&POLLS, T0, true).0).collect();
-
-        assert_eq!(
-            steps,
-            [
-                PaymentStep::Created,
-                PaymentStep::InProcess,
-                PaymentStep::InProcess,
-                PaymentStep::SendTo3DS,
-                PaymentStep::SendTo3DS
-            ]
-        );
-    }
-
-    #[test]
-    fn a_page_view_does_not_count_as_a_poll() {
-        let mut p = payment(Plan::AskBuyer);
-        for _ in 0..10 {
-            p.advance(&POLLS, T0, false);
-        }
-        assert_eq!(p.advance(&POLLS, T0, true).0, PaymentStep::Created);
-    }
-
-    #[test]
-    fn seconds_pacing_moves_by_sandbox_time_only() {
-        let mut p = payment(Plan::Approve);
-        let at = |s: i64| T0 + Duration::seconds(s);
-
-        assert_eq!(p.advance(&SECONDS, at(1), true).0, PaymentStep::Created);
-        assert_eq!(p.advance(&SECONDS, at(2), true).0, PaymentStep::InProcess);
-        assert_eq!(p.advance(&SECONDS, at(4), true).0, PaymentStep::InProcess);
-        let (step, finish) = p.advance(&SECONDS, at(5), false);
-
-        assert_eq!(step, PaymentStep::Ok);
-        assert_eq!(
-            finish,
-            Some(Finish {
-                decline: None,
-                at: at(5)
-            })
-        );
-        assert_eq!(p.advance(&SECONDS, at(9), true), (PaymentStep::Ok, None));
-    }
-
-    #[test]
-    fn a_planned_decline_ends_in_error_with_its_message() {
-        let mut p = payment(Plan::Decline(Decline::InsufficientFunds));
-        let last = (0..4).map(|_| p.advance(&POLLS, T0, true)).last().unwrap();
-
-        assert_eq!(last.0, PaymentStep::Error);
-        let finish = last.1.unwrap();
-        assert_eq!(
-            finish.message_and_code(),
-            ("Недостаточно средств на карте", 51)
-        );
-    }
-
-    #[test]
-    fn the_buyer_decides_only_at_send_to_3ds_and_only_once() {
-        let mut p = payment(Plan::AskBuyer);
-        assert_eq!(p.decide(None, T0), Err(PaymentError::NotReady));
-        for _ in 0..4 {
-            p.advance(&POLLS, T0, true);
-        }
-
-        let finish = p.decide(Some(Decline::Bnpl), T0).unwrap();
-
-        assert_eq!(finish.step(), PaymentStep::Error);
-        assert_eq!(p.decide(None, T0), Err(PaymentError::Finished));
-        assert_eq!(p.step(&POLLS, T0), PaymentStep::Error);
-    }
-
-    #[test]
-    fn a_hosted_payment_skips_the_pacing() {
-        let mut p = Payment::hosted(PaymentMethod::Sbp, T0, "1".into());
-        assert_eq!(p.advance(&POLLS, T0, false).0, PaymentStep::SendTo3DS);
     }
 
     #[test]
@@ -729,16 +368,16 @@ mod tests {
         let mut held = invoice();
         held.terms.hold = Some(Duration::hours(72));
 
-        assert_eq!(plain.settle(declined), None);
+        assert_eq!(plain.end_payment(declined), None);
         assert_eq!(plain.check_payable(T0), Ok(()));
         assert_eq!(
-            plain.settle(ok),
+            plain.end_payment(ok),
             Some(Transition {
                 from: InvoiceStatus::Created,
                 to: InvoiceStatus::Paid
             })
         );
-        assert_eq!(held.settle(ok).unwrap().to, InvoiceStatus::Held);
+        assert_eq!(held.end_payment(ok).unwrap().to, InvoiceStatus::Held);
         assert_eq!(held.hold_until, Some(T0 + Duration::hours(72)));
         assert_eq!(plain.check_payable(T0), Err(InvoiceError::AlreadyPaid));
     }
@@ -748,7 +387,7 @@ mod tests {
         let later = T0 + Duration::minutes(5);
         let mut held = invoice();
         held.terms.hold = Some(Duration::hours(1));
-        held.settle(Finish {
+        held.end_payment(Finish {
             decline: None,
             at: T0,
         });
@@ -777,8 +416,13 @@ mod tests {
         let mut inv = invoice();
         inv.payment = Some(payment(Plan::AskBuyer));
 
-        assert_eq!(inv.tick(inv.terms.expires_at - Duration::seconds(1)), None);
-        let t = inv.tick(inv.terms.expires_at + Duration::hours(3)).unwrap();
+        assert_eq!(
+            inv.settle(inv.terms.expires_at - Duration::seconds(1)),
+            None
+        );
+        let t = inv
+            .settle(inv.terms.expires_at + Duration::hours(3))
+            .unwrap();
 
         assert_eq!(t.to, InvoiceStatus::Cancelled);
         assert_eq!(inv.changed_at, inv.terms.expires_at);
@@ -786,7 +430,7 @@ mod tests {
             inv.payment.as_ref().unwrap().finish().unwrap().decline,
             Some(Decline::Expired)
         );
-        assert_eq!(inv.tick(inv.terms.expires_at + Duration::days(3)), None);
+        assert_eq!(inv.settle(inv.terms.expires_at + Duration::days(3)), None);
         assert!(inv.expired());
         assert_eq!(
             inv.check_payable(inv.terms.expires_at),
@@ -798,14 +442,14 @@ mod tests {
     fn a_hold_past_its_hold_time_is_released() {
         let mut inv = invoice();
         inv.terms.hold = Some(Duration::hours(2));
-        inv.settle(Finish {
+        inv.end_payment(Finish {
             decline: None,
             at: T0,
         });
 
-        assert_eq!(inv.tick(T0 + Duration::hours(1)), None);
+        assert_eq!(inv.settle(T0 + Duration::hours(1)), None);
         assert_eq!(
-            inv.tick(T0 + Duration::hours(2)).unwrap(),
+            inv.settle(T0 + Duration::hours(2)).unwrap(),
             Transition {
                 from: InvoiceStatus::Held,
                 to: InvoiceStatus::Cancelled
@@ -872,7 +516,10 @@ mod tests {
     /// reported.
     fn apply(invoice: &mut Invoice, event: Event, now: &mut OffsetDateTime) -> Vec<Transition> {
         let settle = |invoice: &mut Invoice, finish: Option<Finish>| {
-            finish.and_then(|f| invoice.settle(f)).into_iter().collect()
+            finish
+                .and_then(|f| invoice.end_payment(f))
+                .into_iter()
+                .collect()
         };
         match event {
             Event::Start(plan) => {
@@ -909,7 +556,7 @@ mod tests {
                 .collect(),
             Event::Advance(minutes) => {
                 *now += Duration::minutes(i64::from(minutes));
-                invoice.tick(*now).into_iter().collect()
+                invoice.settle(*now).into_iter().collect()
             }
         }
     }
@@ -970,9 +617,97 @@ mod tests {
     }
 
     #[test]
-    fn wire_names_of_steps_and_status_codes() {
-        assert_eq!(PaymentStep::Ok.name(), "Ok");
-        assert_eq!(PaymentStep::SendTo3DS.name(), "SendTo3DS");
+    fn the_payment_page_sees_an_invoice_payable_until_its_expire_date() {
+        let mut inv = invoice();
+        let expires_at = inv.terms.expires_at;
+
+        assert_eq!(
+            inv.standing(expires_at - Duration::seconds(1)),
+            Standing::Payable
+        );
+        assert_eq!(inv.standing(expires_at), Standing::Expired);
+        inv.settle(expires_at);
+        assert_eq!(inv.standing(expires_at), Standing::Expired);
+        assert_eq!(inv.link_back(Standing::Expired), None);
+    }
+
+    #[test]
+    fn a_settled_invoice_links_back_to_the_shop() {
+        let mut inv = invoice();
+        inv.terms.back_url = Some("https://shop.example/back".into());
+        let mut cancelled = inv.clone();
+        cancelled.cancel(T0).unwrap();
+        let back = Some("https://shop.example/back");
+
+        inv.end_payment(Finish {
+            decline: None,
+            at: T0,
+        });
+        assert_eq!(inv.standing(T0), Standing::Paid);
+        assert_eq!(inv.link_back(Standing::Paid), back);
+        inv.terms.success_url = Some("https://shop.example/ok".into());
+        assert_eq!(
+            inv.link_back(Standing::Paid),
+            Some("https://shop.example/ok")
+        );
+        inv.refund(None, T0).unwrap();
+        assert_eq!(inv.standing(T0), Standing::Refunded);
+        assert_eq!(inv.link_back(Standing::Refunded), back);
+        assert_eq!(cancelled.standing(T0), Standing::Cancelled);
+        assert_eq!(cancelled.link_back(Standing::Cancelled), back);
+    }
+
+    #[test]
+    fn the_last_decline_is_the_finished_attempts() {
+        let mut inv = invoice();
+        assert_eq!(inv.last_decline(), None);
+        inv.payment = Some(payment(Plan::AskBuyer));
+        assert_eq!(inv.last_decline(), None);
+
+        inv.payment.as_mut().unwrap().abort(Decline::Card, T0);
+
+        assert_eq!(inv.last_decline(), Some(Decline::Card));
+    }
+
+    #[test]
+    fn a_return_url_takes_both_outcomes_and_page_urls_fall_back_to_the_invoices() {
+        let mut inv = invoice();
+        inv.terms.success_url = Some("https://shop.example/ok".into());
+        let url = |u: &str| ReturnTo::Url(u.to_owned());
+        let card = Origin::Api {
+            success_url: None,
+            fail_url: None,
+            return_url: Some("https://shop.example/3ds".into()),
+        };
+        let bnpl = Origin::Api {
+            success_url: Some("https://shop.example/bnpl-ok".into()),
+            fail_url: None,
+            return_url: None,
+        };
+        let cases = [
+            (&card, true, url("https://shop.example/3ds")),
+            (&card, false, url("https://shop.example/3ds")),
+            (&bnpl, true, url("https://shop.example/bnpl-ok")),
+            (&bnpl, false, ReturnTo::PaymentPage),
+            (&Origin::Hosted, true, url("https://shop.example/ok")),
+            (&Origin::Hosted, false, ReturnTo::PaymentPage),
+        ];
+        for (origin, approved, expected) in cases {
+            assert_eq!(
+                inv.return_to(origin, approved),
+                expected,
+                "{origin:?}, approved: {approved}"
+            );
+        }
+        inv.terms.fail_url = Some("https://shop.example/fail".into());
+        assert_eq!(
+            inv.return_to(&bnpl, false),
+            url("https://shop.example/fail")
+        );
+    }
+
+    #[test]
+    fn statuses_have_their_payment_status_codes() {
         let codes: Vec<u8> = [
             InvoiceStatus::Created,
             InvoiceStatus::Cancelled,

@@ -1,0 +1,93 @@
+//! The SBP page (`SbpQrCodeUrl` of an SBP payment's `Form3DS`; IntellectMoney
+//! publishes no page for it): the QR code and the bank's answer, to approve
+//! or decline. SbpPayment's `Form3DS` names it; so does the payment page's
+//! SBP button. The QR image is a placeholder drawn by [`super::qr`].
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::qr::qr_placeholder;
+use super::texts::{Texts, texts};
+use super::{Head, awaiting, decide_on_page, load, with_objects};
+use crate::providers::intellectmoney::State as Im;
+use crate::providers::intellectmoney::model::{BuyerPage, Decline};
+
+pub(super) fn routes() -> OpenApiRouter<Im> {
+    OpenApiRouter::new()
+        .routes(routes!(sbp_page))
+        .routes(routes!(sbp_approve))
+        .routes(routes!(sbp_decline))
+        .routes(routes!(sbp_qr))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intellectmoney/sbp.html")]
+struct SbpPage {
+    t: &'static Texts,
+    head: Head,
+}
+
+/// The SBP page (`SbpQrCodeUrl` of `Form3DS`; no public page): the QR code
+/// and the bank's answer.
+#[utoipa::path(get, path = "/sbp/{invoice_id}", tag = "intellectmoney",
+    params(("invoice_id" = String, Path, description = "InvoiceId")),
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+    match awaiting(&state, path, BuyerPage::Sbp) {
+        Ok((invoice, _)) => {
+            let page = SbpPage {
+                t: texts(invoice.terms.language),
+                head: Head::of(&state, &invoice),
+            };
+            with_objects(invoice.id, page.into_response())
+        }
+        Err(response) => *response,
+    }
+}
+
+/// SBP approve (no public page): `Ok`, to the SuccessUrl.
+#[utoipa::path(post, path = "/sbp/{invoice_id}/approve", tag = "intellectmoney",
+    params(("invoice_id" = String, Path, description = "InvoiceId")),
+    responses((status = 303, description = "To the SuccessUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+async fn sbp_approve(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    decide_on_page(&state, path, BuyerPage::Sbp, None)
+}
+
+/// SBP decline (no public page): `Error`, to the FailUrl.
+#[utoipa::path(post, path = "/sbp/{invoice_id}/decline", tag = "intellectmoney",
+    params(("invoice_id" = String, Path, description = "InvoiceId")),
+    responses((status = 303, description = "To the FailUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+async fn sbp_decline(
+    State(state): State<Im>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    decide_on_page(&state, path, BuyerPage::Sbp, Some(Decline::Sbp))
+}
+
+/// The QR image of `SbpQrCodeImage` (no public page): a placeholder drawn
+/// here, shaped like a QR code but encoding nothing.
+#[utoipa::path(get, path = "/sbp/{invoice_id}/qr.svg", tag = "intellectmoney",
+    params(("invoice_id" = String, Path, description = "InvoiceId")),
+    responses((status = 200, description = "SVG image", content_type = "image/svg+xml"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+async fn sbp_qr(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
+    match load(&state, path) {
+        Ok(invoice) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            qr_placeholder(invoice.id),
+        )
+            .into_response(),
+        Err(response) => *response,
+    }
+}
