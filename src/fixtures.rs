@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::core::cards::CardsFixture;
-use crate::core::fixtures::{FixtureError, load};
+use crate::core::fixtures::{FixtureError, FixtureFile};
 use crate::providers::{imshop, intellectmoney, softline};
 
 /// The fixtures of one run.
@@ -21,26 +21,10 @@ impl Fixtures {
     /// `dir` when there is one.
     pub fn load(dir: Option<&Path>) -> Result<Self, FixtureError> {
         Ok(Self {
-            cards: Arc::new(load(
-                "cards.json",
-                include_str!("../fixtures/cards.json"),
-                dir,
-            )?),
-            softline: Arc::new(load(
-                "softline.json",
-                include_str!("../fixtures/softline.json"),
-                dir,
-            )?),
-            intellectmoney: Arc::new(load(
-                "intellectmoney.json",
-                include_str!("../fixtures/intellectmoney.json"),
-                dir,
-            )?),
-            imshop: Arc::new(load(
-                "imshop.json",
-                include_str!("../fixtures/imshop.json"),
-                dir,
-            )?),
+            cards: Arc::new(CardsFixture::load(dir)?),
+            softline: Arc::new(softline::Fixture::load(dir)?),
+            intellectmoney: Arc::new(intellectmoney::Fixture::load(dir)?),
+            imshop: Arc::new(imshop::Fixture::load(dir)?),
         })
     }
 

@@ -8,19 +8,26 @@
 //!
 //! # Layout
 //!
-//! - [`cli`], [`config`], [`telemetry`]: the command line, settings, logging.
-//! - [`startup`]: builds the router and the [`startup::Application`]; tests
-//!   use both. [`serve`]: the accept loop with connection and header limits.
-//! - [`state`]: the one [`state::AppState`], projected into sub-states.
+//! From the ground up; each layer imports only from the layers below it.
+//!
+//! - [`config`], [`telemetry`], [`serve`]: settings, logging, the accept
+//!   loop with connection and header limits.
 //! - [`core`]: clock, ids, stores, journal, webhook outbox, HTTP client,
-//!   signatures, test cards, money. Knows no provider's wire format.
-//! - [`http`]: middleware (journal recording), the control plane under
-//!   `/__sandbox/`, the dashboard at `/`.
+//!   scenarios, faults, signatures, test cards, money. Knows no provider.
+//! - [`web`]: what pages share (the dashboard's frame and navigation,
+//!   redirects, cross-site refusal, the two languages).
+//! - [`provider`]: the provider interface and the table of providers.
 //! - [`providers`]: `softline`, `intellectmoney`, `imshop`, each with the
-//!   same inner shape.
-//! - [`demo`]: the reference merchant, an IMSHOP webhook built on the
-//!   Softline sandbox.
-//! - [`fixtures`]: the compiled-in fixture files and their overrides.
+//!   same inner shape (described there); [`demo`]: the reference merchant,
+//!   an IMSHOP webhook built on the Softline sandbox.
+//! - [`fixtures`]: the fixture files, compiled in and overridable.
+//! - [`state`]: the one [`state::AppState`], the providers built on the
+//!   core and listed in one table.
+//! - [`http`]: what iterates the table: the middleware (journal, faults),
+//!   the control plane under `/__sandbox/`, the dashboard at `/`.
+//! - [`startup`]: builds the router and the [`startup::Application`];
+//!   tests use both. [`cli`]: the command line, `paysandbox imshop run`
+//!   among it.
 
 pub mod cli;
 pub mod config;

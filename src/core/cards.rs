@@ -37,6 +37,11 @@ pub struct CardsFixture {
     pub challenge_code: String,
 }
 
+impl crate::core::fixtures::FixtureFile for CardsFixture {
+    const FILE: &'static str = "cards.json";
+    const BUILTIN: &'static str = include_str!("../../fixtures/cards.json");
+}
+
 /// Why a typed card number was refused before any payment attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CardNumberError {

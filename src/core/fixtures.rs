@@ -99,6 +99,25 @@ pub fn load<T: DeserializeOwned>(
     parse(&file, &text)
 }
 
+/// A fixture file: its name, and the built-in text a file of that name in
+/// the fixture directory replaces.
+pub trait FixtureFile: DeserializeOwned {
+    /// `softline.json`.
+    const FILE: &'static str;
+    /// The built-in file, compiled in.
+    const BUILTIN: &'static str;
+
+    /// The built-in fixture, or the file of the same name in `dir`.
+    fn load(dir: Option<&Path>) -> Result<Self, FixtureError> {
+        load(Self::FILE, Self::BUILTIN, dir)
+    }
+
+    /// The built-in fixture (valid: each is checked by a test).
+    fn builtin() -> Self {
+        Self::load(None).expect("the built-in fixtures are valid (checked by a test)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use super::journal::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// Why an outbound call produced no HTTP response.
@@ -85,6 +87,19 @@ pub struct OutboundResponse {
 }
 
 impl OutboundResponse {
+    /// The answer as the journal keeps it (at most `limit` bytes of body),
+    /// marked as cut when the client already read less than all of it.
+    pub fn journal_message(&self, limit: usize) -> Message {
+        let mut message = Message::capture(
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            self.header("content-type"),
+            &self.body,
+            limit,
+        );
+        message.truncated |= self.truncated;
+        message
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -29,6 +29,11 @@ pub struct Fixture {
     pub demo_merchant: DemoMerchant,
 }
 
+impl crate::core::fixtures::FixtureFile for Fixture {
+    const FILE: &'static str = "imshop.json";
+    const BUILTIN: &'static str = include_str!("../../../fixtures/imshop.json");
+}
+
 /// `paymentMethodId` per flow.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -19,8 +19,9 @@
 //! - [`engine`]: runs the flows against the webhook (`engine/flows.rs`),
 //!   calls and journals it (`webhook.rs`), judges each exchange
 //!   ([`engine::judge`], pure and unit-tested) and drives the payment page
-//!   (`payment_page.rs`). Library code: the CLI, the runs API and the
-//!   dashboard drive it;
+//!   (`payment_page.rs`). Library code: the command line
+//!   (`paysandbox imshop run`, in `crate::cli::imshop`), the runs API and
+//!   the dashboard drive it;
 //! - [`wire`]: the commands' bodies and the merchant's answers, read field
 //!   by field;
 //! - [`webview`]: the app's web view, which follows the payment page's
@@ -29,14 +30,13 @@
 //!   run as JSON, JUnit XML or a readable summary;
 //! - [`options`]: what a run is asked to do; [`fixture`]: what paysandbox
 //!   sends as IMSHOP.IO (`fixtures/imshop.json`);
-//! - [`cli`]: `paysandbox imshop run`; [`routes`], [`runs`] and [`pages`]:
-//!   the runs API (`/imshop/runs`) and its HTML pages;
+//! - [`routes`], [`runs`] and [`pages`]: the runs API (`/imshop/runs`)
+//!   and its HTML pages;
 //! - [`sync`]: the async status sync URL `POST /imshop/sync`, whose refusal
 //!   [`scenarios`] can force; [`error`]: this side's errors in IMSHOP's
 //!   shape.
 
 pub mod checks;
-pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod fixture;

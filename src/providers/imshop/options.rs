@@ -254,7 +254,7 @@ fn checked_id(id: Option<String>, name: &'static str) -> Result<Option<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::Fixtures;
+    use crate::core::fixtures::FixtureFile;
 
     fn request(webhook: &str) -> RunRequest {
         RunRequest {
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_fixture() {
-        let fixture = Fixtures::builtin().imshop;
+        let fixture = Fixture::builtin();
         let options = RunOptions::parse(request("http://127.0.0.1:1/pay"), &fixture).unwrap();
         assert_eq!(options.key, "sandbox-imshop-key");
         assert_eq!(options.timeout, Duration::from_secs(10));
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_webhook_that_is_not_http_is_refused() {
-        let fixture = Fixtures::builtin().imshop;
+        let fixture = Fixture::builtin();
         for bad in ["ftp://x/y", "not a url", "/relative", "http://"] {
             assert_eq!(
                 RunOptions::parse(request(bad), &fixture).unwrap_err(),
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn a_zero_timeout_and_an_empty_key_are_refused() {
-        let fixture = Fixtures::builtin().imshop;
+        let fixture = Fixture::builtin();
         let mut r = request("https://shop.example/pay");
         r.timeout_ms = Some(0);
         assert_eq!(

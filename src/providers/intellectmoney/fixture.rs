@@ -24,6 +24,11 @@ pub struct Fixture {
     pub paylate: PayLate,
 }
 
+impl crate::core::fixtures::FixtureFile for Fixture {
+    const FILE: &'static str = "intellectmoney.json";
+    const BUILTIN: &'static str = include_str!("../../../fixtures/intellectmoney.json");
+}
+
 /// PayLate ("оплата частями"): the purchase split into equal parts.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -38,6 +38,11 @@ pub struct Fixture {
     pub recurring_charge_delay_seconds: u64,
 }
 
+impl crate::core::fixtures::FixtureFile for Fixture {
+    const FILE: &'static str = "softline.json";
+    const BUILTIN: &'static str = include_str!("../../../fixtures/softline.json");
+}
+
 fn default_recurring_delay() -> u64 {
     5
 }

@@ -71,7 +71,7 @@ impl Engine {
         match result {
             Ok(response) => {
                 entry.status = Some(response.status);
-                entry.response = Some(response_message(response, limit));
+                entry.response = Some(response.journal_message(limit));
                 entry.summary = Some(format!("run {run_id}: {what}"));
             }
             Err(err) => entry.summary = Some(format!("run {run_id}: {what}: {err}")),
@@ -97,20 +97,6 @@ fn request_message(request: &OutboundRequest, limit: usize) -> Message {
     )
 }
 
-fn response_message(response: &OutboundResponse, limit: usize) -> Message {
-    let mut message = Message::capture(
-        response
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str())),
-        response.header("content-type"),
-        &response.body,
-        limit,
-    );
-    message.truncated |= response.truncated;
-    message
-}
-
 fn exchange_of(
     request: &OutboundRequest,
     result: &Result<OutboundResponse, OutboundError>,
@@ -120,7 +106,7 @@ fn exchange_of(
     let (status, response, error) = match result {
         Ok(response) => (
             Some(response.status),
-            Some(response_message(response, limit)),
+            Some(response.journal_message(limit)),
             None,
         ),
         Err(err) => (None, None, Some(err.to_string())),
@@ -147,23 +133,24 @@ mod tests {
 
     use super::*;
     use crate::Settings;
+    use crate::core::cards::CardsFixture;
     use crate::core::clock::{Clock, SystemTime};
+    use crate::core::fixtures::FixtureFile;
     use crate::core::journal::Query;
     use crate::core::{Core, PublicUrl};
-    use crate::fixtures::Fixtures;
+    use crate::providers::imshop::Fixture;
     use crate::providers::imshop::options::RunRequest;
     use crate::providers::imshop::sync::SyncBoard;
 
     fn engine() -> Engine {
-        let fixtures = Fixtures::builtin();
         let core = Core::new(
             &Settings::default(),
             Clock::new(Arc::new(SystemTime)),
             1,
             PublicUrl::new("http://127.0.0.1:1"),
-            Arc::clone(&fixtures.cards),
+            Arc::new(CardsFixture::builtin()),
         );
-        Engine::new(core, Arc::clone(&fixtures.imshop), SyncBoard::new(16))
+        Engine::new(core, Arc::new(Fixture::builtin()), SyncBoard::new(16))
     }
 
     fn options(webhook: &str, timeout_ms: u64) -> RunOptions {
@@ -172,7 +159,7 @@ mod tests {
             timeout_ms: Some(timeout_ms),
             ..RunRequest::default()
         };
-        RunOptions::parse(request, &Fixtures::builtin().imshop).unwrap()
+        RunOptions::parse(request, &Fixture::builtin()).unwrap()
     }
 
     fn filing() -> Filing {

@@ -1,5 +1,7 @@
 //! The command line: `serve` (the default), `healthcheck`, and the IMSHOP
-//! conformance run (`imshop run`, in `providers::imshop::cli`).
+//! conformance run (`imshop run`, in [`imshop`]).
+
+pub mod imshop;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -50,7 +52,7 @@ pub enum Command {
 pub enum ImshopCommand {
     /// Drive the webhook through every flow and report each check (exit 0
     /// all passed, 1 a check failed, 2 the run could not start).
-    Run(crate::providers::imshop::cli::RunArgs),
+    Run(imshop::RunArgs),
 }
 
 impl Cli {
@@ -61,7 +63,7 @@ impl Cli {
             Some(Command::Healthcheck { base_url }) => healthcheck(&base_url).await,
             Some(Command::Imshop {
                 command: ImshopCommand::Run(args),
-            }) => crate::providers::imshop::cli::run(args).await,
+            }) => imshop::run(args).await,
         }
     }
 }

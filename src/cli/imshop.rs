@@ -22,13 +22,14 @@ use axum::Router;
 use axum::routing::post;
 use tokio_util::sync::CancellationToken;
 
-use super::checks::{Check, CheckStatus, Scope};
-use super::engine::{NoBrowser, Observer};
-use super::options::{FlowChoice, Outcome, RunOptions, RunRequest};
-use crate::Settings;
+use crate::config::Settings;
 use crate::core::clock::{Clock, SystemTime};
 use crate::core::{Core, PublicUrl};
 use crate::fixtures::Fixtures;
+use crate::providers::imshop::checks::{Check, CheckStatus, Scope};
+use crate::providers::imshop::engine::{NoBrowser, Observer};
+use crate::providers::imshop::options::{FlowChoice, Outcome, RunOptions, RunRequest};
+use crate::providers::imshop::{self, scenarios, sync};
 
 /// `paysandbox imshop run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -78,7 +79,7 @@ pub struct RunArgs {
 /// URL listening.
 struct Prepared {
     options: RunOptions,
-    state: super::State,
+    state: imshop::State,
     junit: Option<(PathBuf, File)>,
     json: Option<(PathBuf, File)>,
     listener: tokio::net::TcpListener,
@@ -126,10 +127,10 @@ async fn prepare(args: RunArgs) -> Result<Prepared, String> {
         PublicUrl::new(&format!("http://{address}")),
         Arc::clone(&fixtures.cards),
     );
-    core.scenarios.publish(super::scenarios::CATALOGUE.to_vec());
+    core.scenarios.publish(scenarios::CATALOGUE.to_vec());
     Ok(Prepared {
         options,
-        state: super::State::new(core, Arc::clone(&fixtures.imshop)),
+        state: imshop::State::new(core, Arc::clone(&fixtures.imshop)),
         junit,
         json,
         listener,
@@ -157,7 +158,7 @@ async fn execute(prepared: Prepared) -> ExitCode {
     } = prepared;
     let stop = CancellationToken::new();
     let sync_app = Router::new()
-        .route("/imshop/sync", post(super::sync::sync_payment))
+        .route("/imshop/sync", post(sync::sync_payment))
         .with_state(state.clone());
     let server = tokio::spawn(
         axum::serve(listener, sync_app)

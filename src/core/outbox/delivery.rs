@@ -1,0 +1,207 @@
+//! What the outbox keeps of each webhook: the delivery as a provider
+//! enqueued it, how its signature can be spoiled on purpose, and every
+//! attempt.
+
+use bytes::Bytes;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// What a receiver must answer for a delivery to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Acceptance {
+    /// Any 2xx status (Softline: the docs name no reply).
+    AnySuccess,
+    /// HTTP 200 with the body exactly `OK` (IntellectMoney's documented rule).
+    ExactOk,
+}
+
+impl Acceptance {
+    pub(super) fn judge(self, status: u16, body: &[u8]) -> Result<(), String> {
+        match self {
+            Self::AnySuccess if (200..300).contains(&status) => Ok(()),
+            Self::AnySuccess => Err(format!("HTTP {status} is not a 2xx answer")),
+            Self::ExactOk if status == 200 && body == b"OK" => Ok(()),
+            Self::ExactOk if status != 200 => Err(format!("HTTP {status}, not 200")),
+            Self::ExactOk => Err(format!(
+                "the body was {:?}, not exactly \"OK\"",
+                String::from_utf8_lossy(&body[..body.len().min(64)])
+            )),
+        }
+    }
+}
+
+/// A delivery as a provider hands it over.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub provider: &'static str,
+    /// The provider's event name (`order.created`, `paymentStatus=5`).
+    pub event: String,
+    pub url: String,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Waits between attempts, in sandbox seconds: `[10, 60]` means three
+    /// attempts at most, the second 10 s after the first fails.
+    pub retry_schedule: Vec<u64>,
+    pub acceptance: Acceptance,
+    /// Ids of the objects this delivery concerns (for timelines).
+    pub objects: Vec<String>,
+    /// No attempt before this sandbox time (an event that happens later,
+    /// such as an asynchronous charge completing); `None` is now.
+    pub not_before: Option<OffsetDateTime>,
+    /// Where the signature travels, so a deliberately wrong one can be sent
+    /// on request (to test the merchant's verification).
+    pub signature: Option<SignatureSlot>,
+}
+
+/// Where a delivery carries its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureSlot {
+    /// A header (Softline's `signature`).
+    Header(String),
+    /// A field of a form body (IntellectMoney's `hash`).
+    FormField(String),
+}
+
+impl SignatureSlot {
+    /// The request with this slot's value replaced by a wrong one of the
+    /// same shape (the last hex digit changed).
+    pub(super) fn tamper(&self, headers: &mut [(String, String)], body: &Bytes) -> Bytes {
+        match self {
+            Self::Header(name) => {
+                for (n, v) in headers.iter_mut() {
+                    if n.eq_ignore_ascii_case(name) {
+                        *v = wrong_hex(v);
+                    }
+                }
+                body.clone()
+            }
+            Self::FormField(name) => {
+                let text = String::from_utf8_lossy(body);
+                let tampered: Vec<String> = text
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((k, v)) if k.eq_ignore_ascii_case(name) => {
+                            format!("{k}={}", wrong_hex(v))
+                        }
+                        _ => pair.to_owned(),
+                    })
+                    .collect();
+                Bytes::from(tampered.join("&"))
+            }
+        }
+    }
+}
+
+/// The same hex string with its last digit changed.
+fn wrong_hex(value: &str) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    match chars.last_mut() {
+        Some(last) => *last = if *last == '0' { '1' } else { '0' },
+        None => chars.push('0'),
+    }
+    chars.into_iter().collect()
+}
+
+/// One try at delivering.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub response_body: String,
+    /// Why the attempt did not count, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Sent with a deliberately wrong signature.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bad_signature: bool,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt.
+    Pending {
+        #[serde(with = "time::serde::rfc3339")]
+        due: OffsetDateTime,
+    },
+    /// An attempt is under way.
+    InFlight,
+    /// The receiver accepted it.
+    Delivered,
+    /// The schedule ran out; `reason` is the last attempt's failure.
+    GaveUp { reason: String },
+}
+
+/// A delivery with its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub id: u64,
+    pub provider: &'static str,
+    pub event: String,
+    pub url: String,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(serialize_with = "body_as_text")]
+    pub body: Bytes,
+    pub retry_schedule: Vec<u64>,
+    pub acceptance: Acceptance,
+    pub objects: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureSlot>,
+    /// The next attempt goes out with a wrong signature.
+    #[serde(skip)]
+    pub(super) tamper_next: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(flatten)]
+    pub state: DeliveryState,
+    pub attempts: Vec<Attempt>,
+    /// Attempts that belong to the schedule (a manual redelivery is extra).
+    #[serde(skip)]
+    pub(super) scheduled_attempts: usize,
+}
+
+fn body_as_text<S: serde::Serializer>(body: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intellectmoney_acceptance_wants_exactly_ok() {
+        assert!(Acceptance::ExactOk.judge(200, b"OK").is_ok());
+        assert!(Acceptance::ExactOk.judge(200, b"OK\n").is_err());
+        assert!(Acceptance::ExactOk.judge(201, b"OK").is_err());
+    }
+
+    #[test]
+    fn a_tampered_signature_keeps_its_shape_and_changes_its_value() {
+        let mut headers = vec![("signature".to_owned(), "e970dee7".to_owned())];
+        let body = SignatureSlot::Header("signature".into()).tamper(&mut headers, &Bytes::new());
+        assert!(body.is_empty());
+        assert_eq!(headers[0].1, "e970dee0");
+
+        let form = Bytes::from_static(b"eshopId=1&hash=abc0&orderId=2");
+        let tampered = SignatureSlot::FormField("hash".into()).tamper(&mut [], &form);
+        assert_eq!(
+            tampered,
+            Bytes::from_static(b"eshopId=1&hash=abc1&orderId=2")
+        );
+    }
+
+    #[test]
+    fn softline_acceptance_takes_any_2xx() {
+        assert!(Acceptance::AnySuccess.judge(204, b"").is_ok());
+        assert!(Acceptance::AnySuccess.judge(302, b"").is_err());
+    }
+}
