@@ -2,7 +2,7 @@
 """paysandbox benchmark driver (run it through bench/run.sh, which builds first).
 
 Measures, in one run on this machine:
-- throughput and latency (wrk -t2 -c64) of Softline POST /v1/payment (the seed's full
+- throughput and latency (wrk -t2 -c64) of Softline POST /v1/payment (the documented full
   example; alternated with the baseline three times, fresh processes), GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form),
   getBankCardPaymentState, a hosted page GET and /healthz, plus the bare axum baseline
   (examples/bench_baseline.rs) on the same create-payment request, and each ratio to it;
@@ -37,7 +37,7 @@ STARTS = 3 if SMOKE else 20
 PAIRS = 1 if SMOKE else 3
 TOKEN = "Bearer sandbox-token"
 
-# The seed's full create-payment example (seed 002).
+# Softline's documented full create-payment example (README, "Softline Payments").
 CREATE_PAYMENT = {
     "currency": "RUB",
     "amount": "112.50",
@@ -220,7 +220,7 @@ def main():
     rows.append(dict(name=f"baseline: bare axum create payment (median of {PAIRS})", ratio=None,
                      rps=baseline["rps"], p99_ms=median_of(lambda b, c: b["p99_ms"]),
                      errors=sum(b["errors"] for b, _ in pairs)))
-    rows.append(dict(name=f"Softline POST /v1/payment, seed's full example (median of {PAIRS})",
+    rows.append(dict(name=f"Softline POST /v1/payment, documented full example (median of {PAIRS})",
                      rps=median_of(lambda b, c: c["rps"]), p99_ms=median_of(lambda b, c: c["p99_ms"]),
                      ratio=median_of(lambda b, c: c["rps"] / b["rps"]),
                      errors=sum(c["errors"] for _, c in pairs)))

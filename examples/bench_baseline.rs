@@ -16,7 +16,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-/// The seed's create-payment request, typed.
+/// Softline's documented full create-payment request, typed.
 #[derive(Deserialize)]
 #[allow(dead_code)]
 struct CreatePayment {
