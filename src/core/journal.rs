@@ -32,10 +32,11 @@ pub enum EntryKind {
     Event,
 }
 
-/// The ids of the objects a response concerns. A handler returns it as a
-/// response extension (`Extension(JournalObjects(vec![id]))`) and the
-/// journal middleware files the exchange under those ids, which is how a
-/// payment's timeline finds the API calls and page views that touched it.
+/// The ids of the objects a response concerns. A handler files its answer
+/// with them (`JournalObjects::one(id).file(answer)`, a response
+/// extension) and the journal middleware files the exchange under those
+/// ids, which is how a payment's timeline finds the API calls and page
+/// views that touched it.
 #[derive(Debug, Clone, Default)]
 pub struct JournalObjects(pub Vec<String>);
 
@@ -46,6 +47,17 @@ pub struct JournalObjects(pub Vec<String>);
 pub struct JournalSummary(pub String);
 
 impl JournalObjects {
+    /// Every id of `ids`.
+    pub fn many<T: ToString>(ids: impl IntoIterator<Item = T>) -> Self {
+        Self(ids.into_iter().map(|id| id.to_string()).collect())
+    }
+
+    /// `response`, filed on these objects' timelines.
+    pub fn file(self, response: impl axum::response::IntoResponse) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        (axum::Extension(self), response).into_response()
+    }
+
     pub fn one(id: impl ToString) -> Self {
         Self(vec![id.to_string()])
     }

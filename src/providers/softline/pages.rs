@@ -10,7 +10,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -320,11 +319,7 @@ impl Visit {
 
     /// Files the response on the payment's timeline.
     fn about(&self, response: impl IntoResponse) -> Response {
-        (
-            Extension(JournalObjects::one(self.payment.order_id)),
-            response,
-        )
-            .into_response()
+        JournalObjects::one(self.payment.order_id).file(response)
     }
 
     fn checkout(&self, error: Option<&str>) -> Response {

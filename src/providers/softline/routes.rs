@@ -3,7 +3,7 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Extension, Json};
 use bytes::Bytes;
 
@@ -35,12 +35,6 @@ impl From<axum::extract::rejection::PathRejection> for SoftlineError {
 
 fn content_type(headers: &HeaderMap) -> Option<&str> {
     headers.get("content-type").and_then(|v| v.to_str().ok())
-}
-
-/// The answer about one or more payments, filed on their timelines.
-fn about(ids: &[u64], body: impl IntoResponse) -> Response {
-    let objects = JournalObjects(ids.iter().map(u64::to_string).collect());
-    (Extension(objects), body).into_response()
 }
 
 /// The start every payment call shares: the token check, then whether a
@@ -91,16 +85,13 @@ pub async fn create_payment(
     let order_id = payment.order_id;
     webhooks::enqueue(&state, Event::OrderCreated, &payment, now);
     let summary = state.insert(payment);
-    Ok(about(
-        &[order_id],
-        (
-            Extension(summary),
-            Json(CreatePaymentResponse {
-                payment_url,
-                order_id,
-            }),
-        ),
-    ))
+    Ok(JournalObjects::many([order_id]).file((
+        Extension(summary),
+        Json(CreatePaymentResponse {
+            payment_url,
+            order_id,
+        }),
+    )))
 }
 
 /// Charge a saved card again ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-recurring)).
@@ -173,10 +164,8 @@ pub async fn create_recurring_payment(
     webhooks::enqueue(&state, Event::OrderCreated, &payment, now);
     webhooks::enqueue(&state, result, &then, due);
     let summary = state.insert(payment);
-    Ok(about(
-        &[order_id, parent.order_id],
-        (Extension(summary), Json(RecurringResponse { order_id })),
-    ))
+    Ok(JournalObjects::many([order_id, parent.order_id])
+        .file((Extension(summary), Json(RecurringResponse { order_id }))))
 }
 
 /// A payment's data and status ([docs](https://docs.noventiq.com/en-en/payment/orders-api-get-order)).
@@ -206,7 +195,7 @@ pub async fn get_order(
         .ok_or(SoftlineError::OrderNotFound)?;
     let now = state.core.clock.now();
     let order = OrderData::of(&payment, &state.view_context(&payment, now), View::Lookup);
-    Ok(about(&[payment.order_id], Json(order)))
+    Ok(JournalObjects::many([payment.order_id]).file(Json(order)))
 }
 
 /// List payment ids ([docs](https://docs.noventiq.com/en-en/payment/orders-api-get-list)).

@@ -11,7 +11,8 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{message, not_found, pay_page_url, read_form, see_other, sentence, with_objects};
+use super::{message, not_found, pay_page_url, read_form, see_other, sentence};
+use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::request::{self, Params};
 use crate::providers::intellectmoney::routes;
@@ -80,7 +81,7 @@ fn open_purchase(state: &Im, params: Params) -> Response {
         _ => params,
     };
     match routes::purchase(state, &params) {
-        Ok(id) => with_objects(id, see_other(&pay_page_url(id))),
+        Ok(id) => JournalObjects::one(id).file(see_other(&pay_page_url(id))),
         Err(error) => message(
             StatusCode::BAD_REQUEST,
             "Счёт не создан",

@@ -28,7 +28,6 @@ mod three_ds;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
@@ -160,10 +159,6 @@ fn see_other(location: &str) -> Response {
     redirect::see_other(location).unwrap_or_else(|_| not_found())
 }
 
-fn with_objects(invoice_id: u64, response: Response) -> Response {
-    (Extension(JournalObjects::one(invoice_id)), response).into_response()
-}
-
 /// The invoice a page's path names, after the clock has had its say.
 fn load(state: &Im, path: Result<Path<String>, PathRejection>) -> Result<Invoice, Box<Response>> {
     let Ok(Path(id)) = path else {
@@ -259,7 +254,7 @@ fn answer_decision(
             Some((pay_page_url(invoice_id), RU.to_payment_page.to_owned())),
         ),
     };
-    with_objects(invoice_id, response)
+    JournalObjects::one(invoice_id).file(response)
 }
 
 /// The invoice whose payment waits for the buyer on `page`, or the page
@@ -306,10 +301,9 @@ fn awaiting(
             "По этому счёту нет платежа, ожидающего подтверждения здесь.",
         ),
     };
-    Err(Box::new(with_objects(
-        invoice.id,
-        message(status, title, text, link),
-    )))
+    Err(Box::new(
+        JournalObjects::one(invoice.id).file(message(status, title, text, link)),
+    ))
 }
 
 /// The buyer's decision on `page`: approve (`None`) or decline.

@@ -13,7 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::texts::{Texts, texts};
-use super::{Head, awaiting, decide_on_page, money, with_objects};
+use super::{Head, awaiting, decide_on_page, money};
+use crate::core::journal::JournalObjects;
 use crate::core::money::Amount;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline, Invoice};
@@ -48,7 +49,7 @@ fn paylate(state: &Im, path: Result<Path<String>, PathRejection>) -> Response {
                 head: Head::of(state, &invoice),
                 schedule: schedule(state, &invoice),
             };
-            with_objects(invoice.id, page.into_response())
+            JournalObjects::one(invoice.id).file(page.into_response())
         }
         Err(response) => *response,
     }

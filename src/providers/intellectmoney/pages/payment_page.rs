@@ -20,9 +20,10 @@ use utoipa_axum::routes;
 use super::texts::{Texts, texts};
 use super::{
     Head, after_decision, answer_decision, decide, load, pay_page_url, read_form, see_other,
-    sentence, with_objects,
+    sentence,
 };
 use crate::core::cards::{self, CardOutcome};
+use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
 use crate::providers::intellectmoney::State as Im;
@@ -144,10 +145,8 @@ async fn payment_page(
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
     match load(&state, path) {
-        Ok(invoice) => with_objects(
-            invoice.id,
-            pay_page(&state, &invoice, None, CardForm::default()).into_response(),
-        ),
+        Ok(invoice) => JournalObjects::one(invoice.id)
+            .file(pay_page(&state, &invoice, None, CardForm::default()).into_response()),
         Err(response) => *response,
     }
 }
@@ -181,7 +180,7 @@ async fn pay_by_card(
         )
             .into_response(),
     };
-    with_objects(invoice.id, response)
+    JournalObjects::one(invoice.id).file(response)
 }
 
 /// The card form's own checks, before any payment: the card's digits
@@ -302,10 +301,13 @@ fn one_click(
         Err(response) => return *response,
     };
     let pan = state.core.cards.number_for(outcome).unwrap_or_default();
-    with_objects(
-        invoice.id,
-        pay_with_card(state, headers, &invoice, &pan, CardForm::default()),
-    )
+    JournalObjects::one(invoice.id).file(pay_with_card(
+        state,
+        headers,
+        &invoice,
+        &pan,
+        CardForm::default(),
+    ))
 }
 
 /// [One-click approve](https://developer.intellectmoney.ru/merchant/api/createInvoice):
@@ -358,7 +360,7 @@ fn start_page_method(
         )
             .into_response(),
     };
-    with_objects(invoice.id, response)
+    JournalObjects::one(invoice.id).file(response)
 }
 
 /// [SBP](https://developer.intellectmoney.ru/merchant/api/createInvoice) from
@@ -400,7 +402,7 @@ async fn back_to_shop(
                 Some(url) => see_other(url),
                 None => see_other(&pay_page_url(invoice.id)),
             };
-            with_objects(invoice.id, response)
+            JournalObjects::one(invoice.id).file(response)
         }
         Err(response) => *response,
     }

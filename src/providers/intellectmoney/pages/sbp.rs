@@ -14,7 +14,8 @@ use utoipa_axum::routes;
 
 use super::qr::qr_placeholder;
 use super::texts::{Texts, texts};
-use super::{Head, awaiting, decide_on_page, load, with_objects};
+use super::{Head, awaiting, decide_on_page, load};
+use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline};
 
@@ -45,7 +46,7 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
                 t: texts(invoice.terms.language),
                 head: Head::of(&state, &invoice),
             };
-            with_objects(invoice.id, page.into_response())
+            JournalObjects::one(invoice.id).file(page.into_response())
         }
         Err(response) => *response,
     }

@@ -14,7 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::texts::{Texts, texts};
-use super::{Head, after_decision, awaiting, decide_on_page, read_form, with_objects};
+use super::{Head, after_decision, awaiting, decide_on_page, read_form};
+use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline, PaymentMethod, check_code};
 
@@ -59,7 +60,7 @@ fn three_ds(
                 challenge_code: state.core.cards.challenge_code.clone(),
                 error,
             };
-            with_objects(invoice.id, (status, page).into_response())
+            JournalObjects::one(invoice.id).file((status, page).into_response())
         }
         Err(response) => *response,
     }
