@@ -38,7 +38,7 @@ pub struct Settings {
     pub intellectmoney_listen: Option<SocketAddr>,
 
     /// Base of every URL paysandbox hands out (payment_url, Form3DS, hosted
-    /// pages). Default: http://<listen address>. Set it when clients reach
+    /// pages). Default: http:// and the listen address. Set it when clients reach
     /// paysandbox under another name (a container, a tunnel).
     #[arg(long, env = "PAYSANDBOX_PUBLIC_URL")]
     pub public_url: Option<String>,

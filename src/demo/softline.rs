@@ -1,8 +1,8 @@
 //! The two Softline calls the reference merchant makes, over HTTP like any
 //! merchant: create a payment, and look an order up.
 //!
-//! Softline docs: https://docs.noventiq.com/en-en/payment/payment-api-create-payment
-//! and https://docs.noventiq.com/en-en/payment/orders-api-get-order (the
+//! Softline docs: <https://docs.noventiq.com/en-en/payment/payment-api-create-payment>
+//! and <https://docs.noventiq.com/en-en/payment/orders-api-get-order> (the
 //! sandbox serves them under `{public_url}/softline`).
 
 use serde::{Deserialize, Serialize};

@@ -24,7 +24,7 @@ pub struct Observer {
 }
 
 /// What every request goes through before routing: its path put in
-/// canonical form, then (for a provider's path) [`record_exchange`], then
+/// canonical form, then (for a provider's path) `record_exchange`, then
 /// security headers on HTML answers.
 pub async fn observe(
     State(observer): State<Observer>,

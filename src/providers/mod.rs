@@ -24,6 +24,12 @@
 //! | `scenarios.rs`    | the outcomes a scenario can force |
 //! | `fixture.rs`      | its fixture file |
 //!
+//! A provider has a file of its own where it has something the others do
+//! not: Softline's `auth.rs` (tokens of `login_check`) and `storage.rs`
+//! (how a payment's text is packed in memory, apart from the model);
+//! IntellectMoney's `request.rs` (its bodies in JSON, form or XML, names in
+//! any letter case) and `signature.rs` (the `Hash` and `Sign` templates).
+//!
 //! IMSHOP.IO has the routes, wire types, errors, scenarios and fixture of
 //! the others, but no payment state machine: paysandbox calls the merchant
 //! there, so its model is the run engine (see [`imshop`]).

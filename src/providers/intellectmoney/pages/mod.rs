@@ -1,14 +1,14 @@
 //! The buyer's pages, one file a page family:
 //!
-//! - [`payment_page`]: the invoice payment page (what
+//! - `payment_page.rs`: the invoice payment page (what
 //!   `merchant.intellectmoney.ru/?InvoiceId=` shows): card form, one-click
 //!   outcomes, SBP and PayLate buttons, back to the shop;
-//! - [`legacy`]: the legacy addresses, `/?InvoiceId=` and the HTML form
+//! - `legacy.rs`: the legacy addresses, `/?InvoiceId=` and the HTML form
 //!   (`merchant.intellectmoney.ru/ru/`) that opens an invoice;
-//! - [`three_ds`]: the 3-D Secure page of a card payment;
-//! - [`paylate`]: the PayLate page (instalments);
-//! - [`sbp`]: the SBP page and its QR image, drawn by [`qr`];
-//! - [`texts`]: their words in Russian and English.
+//! - `three_ds.rs`: the 3-D Secure page of a card payment;
+//! - `paylate.rs`: the PayLate page (instalments);
+//! - `sbp.rs`: the SBP page and its QR image, drawn by `qr.rs`;
+//! - `texts.rs`: their words in Russian and English.
 //!
 //! Plain HTML forms that work without JavaScript, in Russian (English when
 //! the invoice was created with `Language=en`), carrying `data-testid`s
