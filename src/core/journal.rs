@@ -337,11 +337,26 @@ impl Journal {
     }
 
     /// Records an entry at `at`, dropping the oldest one when full; returns its id.
-    pub fn record(&self, mut entry: Entry, at: OffsetDateTime) -> u64 {
+    pub fn record(&self, entry: Entry, at: OffsetDateTime) -> u64 {
+        let id = self.reserve();
+        self.record_reserved(entry, id, at);
+        id
+    }
+
+    /// An id for an entry that will be recorded later: an exchange takes
+    /// its id when the request arrives and is recorded when the answer is
+    /// complete, so it comes before the transitions its handler recorded
+    /// meanwhile (a timeline reads cause, then effect).
+    pub fn reserve(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records an entry under an id from [`Journal::reserve`], in id order,
+    /// dropping the oldest one when full.
+    pub fn record_reserved(&self, mut entry: Entry, id: u64, at: OffsetDateTime) {
         if self.capacity == 0 {
-            return 0;
+            return;
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         entry.id = id;
         entry.at = at;
         let entry = Arc::new(entry);
@@ -352,14 +367,16 @@ impl Journal {
             } else {
                 None
             };
-            entries.push_back(entry);
+            // Usually the newest, or a few entries from the back: the
+            // search runs from there.
+            let at = entries.iter().rposition(|e| e.id < id).map_or(0, |i| i + 1);
+            entries.insert(at, entry);
             dropped
         };
         // Freeing the oldest entry (its headers and bodies) happens after
         // the lock is released: under load it was most of the time spent
         // holding it.
         drop(dropped);
-        id
     }
 
     /// The newest `limit` entries that match, oldest first (a timeline).
@@ -398,6 +415,38 @@ mod tests {
 
     fn entry(provider: &'static str, object: &str) -> Entry {
         Entry::new(provider, EntryKind::Event).object(object)
+    }
+
+    #[test]
+    fn an_entry_recorded_under_a_reserved_id_comes_before_the_entries_recorded_meanwhile() {
+        // Arrange
+        let journal = Journal::new(10, 1024);
+        let request = journal.reserve();
+
+        // Act: the handler records a transition, then the exchange ends.
+        journal.record(
+            entry("softline", "a").summary("effect"),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        journal.record_reserved(
+            entry("softline", "a").summary("request"),
+            request,
+            OffsetDateTime::UNIX_EPOCH,
+        );
+
+        // Assert
+        let timeline: Vec<_> = journal
+            .query(&Query::default())
+            .iter()
+            .map(|e| (e.id, e.summary.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            timeline,
+            [
+                (request, "request".to_owned()),
+                (request + 1, "effect".to_owned())
+            ]
+        );
     }
 
     #[test]

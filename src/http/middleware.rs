@@ -84,6 +84,8 @@ async fn record_exchange(
     let name = provider.name();
     let started = Instant::now();
     let at = core.clock.now();
+    // Taken now, so the exchange precedes on a timeline what it caused.
+    let journal_id = core.journal.reserve();
     let fault = core
         .faults
         .inbound(name, request.method().as_str(), request.uri().path());
@@ -150,7 +152,7 @@ async fn record_exchange(
             entry.url = Some(url);
             entry.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
             entry.request = Some(request_message);
-            core.journal.record(entry, at);
+            core.journal.record_reserved(entry, journal_id, at);
             return dropped_connection();
         }
         Some(Action::Status(status)) => StatusCode::from_u16(status)
@@ -194,7 +196,7 @@ async fn record_exchange(
     }
     entry.request = Some(request_message);
     entry.response = Some(Message::from_http(&parts.headers, &bytes, limit));
-    core.journal.record(entry, at);
+    core.journal.record_reserved(entry, journal_id, at);
     Response::from_parts(parts, Body::from(bytes))
 }
 

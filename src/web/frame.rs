@@ -40,6 +40,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Nav {
 pub struct Frame {
     pub clock_now: String,
     pub clock_offset: i64,
+    /// The offset as a person reads it (`+200 d`, `+1 d 2 h`, `−90 s`),
+    /// for the badge beside the clock; empty at real time.
+    pub clock_badge: String,
     pub version: &'static str,
     pub seed: u64,
     pub nav: Nav,
@@ -54,6 +57,7 @@ impl Frame {
         Self {
             clock_now: format_time(core.clock.now()),
             clock_offset: core.clock.offset().whole_seconds(),
+            clock_badge: offset_text(core.clock.offset().whole_seconds()),
             version: env!("CARGO_PKG_VERSION"),
             seed: core.ids.seed(),
             nav,
@@ -83,4 +87,91 @@ pub fn format_time(at: OffsetDateTime) -> String {
         .unwrap_or(at)
         .format(&Rfc3339)
         .unwrap_or_default()
+}
+
+/// A clock offset in the largest two units that matter: `+200 d`,
+/// `+1 d 2 h`, `+3 h 5 min`, `+45 s`; empty for none.
+pub fn offset_text(seconds: i64) -> String {
+    if seconds == 0 {
+        return String::new();
+    }
+    let sign = if seconds > 0 { '+' } else { '−' };
+    let total = seconds.unsigned_abs();
+    let units = [(86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")];
+    let parts: Vec<String> = units
+        .iter()
+        .scan(total, |left, &(size, name)| {
+            let count = *left / size;
+            *left %= size;
+            Some((count, name))
+        })
+        .skip_while(|(count, _)| *count == 0)
+        .take(2)
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, name)| format!("{count} {name}"))
+        .collect();
+    format!("{sign}{}", parts.join(" "))
+}
+
+/// A URL cut after each of its separators (`/`, `.`, `-`, `:`, `?`, `&`,
+/// `=`), for a template to put a `<wbr>` between the pieces: a long URL then
+/// wraps where a reader expects it, not inside a word.
+pub fn url_pieces(url: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (i, c) in url.char_indices() {
+        if matches!(c, '/' | '.' | '-' | ':' | '?' | '&' | '=') {
+            pieces.push(&url[start..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    if start < url.len() {
+        pieces.push(&url[start..]);
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_cut_after_each_separator_and_nothing_is_lost() {
+        let url = "http://a.b-c:8080/softline?x=1";
+        let pieces = url_pieces(url);
+        assert_eq!(
+            pieces,
+            [
+                "http:",
+                "/",
+                "/",
+                "a.",
+                "b-",
+                "c:",
+                "8080/",
+                "softline?",
+                "x=",
+                "1"
+            ]
+        );
+        assert_eq!(pieces.concat(), url);
+    }
+
+    #[test]
+    fn a_clock_offset_reads_in_its_two_largest_units() {
+        let cases = [
+            (0, ""),
+            (45, "+45 s"),
+            (90, "+1 min 30 s"),
+            (3_600, "+1 h"),
+            (3_900, "+1 h 5 min"),
+            (86_400 + 7_200, "+1 d 2 h"),
+            (200 * 86_400, "+200 d"),
+            (200 * 86_400 + 59, "+200 d"),
+            (-90, "−1 min 30 s"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(offset_text(seconds), expected, "{seconds} s");
+        }
+    }
 }

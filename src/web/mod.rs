@@ -13,5 +13,5 @@ pub mod lang;
 pub mod origin;
 pub mod redirect;
 
-pub use frame::{Frame, Nav, NavItem, format_time};
+pub use frame::{Frame, Nav, NavItem, format_time, url_pieces};
 pub use lang::Lang;

@@ -101,3 +101,70 @@ async fn an_error_armed_with_its_button_on_the_scenarios_page_shows_in_the_payme
     })
     .await;
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
+async fn a_long_base_url_on_the_overview_wraps_at_its_separators_on_a_phone() {
+    // Arrange: a public URL far wider than a phone's panel.
+    let app = crate::helpers::spawn_app_with(paysandbox::Settings {
+        public_url: Some(
+            "http://paysandboxsharedteamsandbox.internalpayments.examplecompany.com:8080"
+                .to_owned(),
+        ),
+        ..crate::helpers::test_settings()
+    })
+    .await;
+    let base = app.address.clone();
+
+    run_journey("dashboard_long_base_url", |b: Browser| async move {
+        // Act
+        b.goto(&format!("{base}/")).await?;
+        // The characters each line of the Softline base URL ends with, and
+        // whether the panel had to cut anything off.
+        let layout = b
+            .execute(
+                r#"
+                const code = [...document.querySelectorAll('.panel code')]
+                  .find(c => c.textContent.endsWith('/softline'));
+                const ends = [];
+                let top = null, last = null;
+                const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+                for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+                  for (let i = 0; i < text.length; i++) {
+                    const range = document.createRange();
+                    range.setStart(text, i);
+                    range.setEnd(text, i + 1);
+                    const y = range.getClientRects()[0].top;
+                    if (top !== null && y > top + 1) ends.push(last);
+                    top = y;
+                    last = text.data[i];
+                  }
+                }
+                const panel = code.closest('.panel');
+                return { ends, clipped: panel.scrollWidth > panel.clientWidth };
+                "#,
+                serde_json::Value::Null,
+            )
+            .await?;
+
+        // Assert
+        let ends: Vec<&str> = layout["ends"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+            .unwrap_or_default();
+        ensure!(!ends.is_empty(), "the URL did not wrap at all: {layout}");
+        ensure!(
+            ends.iter().all(|c| ["/", ".", "-", ":"].contains(c)),
+            "a line ends inside a word: {layout}"
+        );
+        ensure!(
+            layout["clipped"] == false,
+            "the panel cuts the URL off: {layout}"
+        );
+        Ok(())
+    })
+    .await;
+}

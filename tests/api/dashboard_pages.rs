@@ -323,3 +323,51 @@ async fn an_invoice_and_a_payment_past_their_lifetime_show_as_ended_after_a_cloc
         .unwrap_or_else(|| panic!("no row for {order_id}: {payments}"));
     assert!(payment_row.contains("deleted"), "{payment_row}");
 }
+
+#[tokio::test]
+async fn a_timeline_lists_the_request_before_the_effects_it_caused() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act: createInvoice stores the invoice (a transition) while it answers.
+    let invoice_id = crate::intellectmoney_support::create_invoice(&app, "TIMELINE-1", &[]).await;
+    let timeline = app.journal(&format!("object={invoice_id}")).await;
+    let page = app.html(&format!("/objects/{invoice_id}")).await;
+
+    // Assert
+    let kinds: Vec<(&str, &str)> = timeline
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["summary"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(kinds[0].0, "inbound", "{kinds:?}");
+    assert_eq!(kinds[1].0, "transition", "{kinds:?}");
+    assert!(kinds[1].1.starts_with("invoice created"), "{kinds:?}");
+    let request = page
+        .find("createInvoice")
+        .expect("the request is on the page");
+    let effect = page
+        .find("invoice created")
+        .expect("the effect is on the page");
+    assert!(request < effect, "the page lists the effect first");
+}
+
+#[tokio::test]
+async fn the_clock_badge_reads_in_days_and_hours() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    app.advance_clock(200 * 24 * 3600 + 5 * 3600).await;
+    let page = app.html("/").await;
+
+    // Assert
+    assert!(
+        page.contains(r#"<span class="badge" title="17298000 s">+200 d 5 h</span>"#),
+        "{page}"
+    );
+}

@@ -288,8 +288,8 @@ async fn one_orders_timeline_shows_its_creation_form_view_payment_and_webhook_at
         [
             format!("inbound: payment {order_id} created: 112.50 RUB (not paid)"),
             "inbound: GET {form} 200".to_owned(),
-            "transition: not paid → paid (card payment on the hosted form)".to_owned(),
             "inbound: POST {form}/card 303".to_owned(),
+            "transition: not paid → paid (card payment on the hosted form)".to_owned(),
             "webhook: order.created attempt 1: delivered".to_owned(),
             "webhook: order.payment.succeeded attempt 1: delivered".to_owned(),
             format!("inbound: GET /softline/v1/order/{order_id} 200"),

@@ -22,7 +22,7 @@ use crate::core::error::{AdminPath, AdminQuery};
 use crate::core::journal::{Entry, EntryKind, Message, Query};
 use crate::core::outbox::{Delivery, DeliveryState};
 use crate::state::AppState;
-use crate::web::{Frame, Nav, NavItem, format_time};
+use crate::web::{Frame, Nav, NavItem, format_time, url_pieces};
 
 /// The one stylesheet, compiled in.
 const STYLESHEET: &str = include_str!("../../../assets/paysandbox.css");
@@ -199,11 +199,35 @@ pub struct Notice {
     done: Option<String>,
 }
 
+/// The URLs the overview hands out.
+struct OverviewUrls {
+    softline: Vec<String>,
+    intellectmoney: Vec<String>,
+    imshop_sync: Vec<String>,
+    demo_merchant: Vec<String>,
+}
+
+impl OverviewUrls {
+    fn new(base: &str) -> Self {
+        let pieces = |path: &str| {
+            let url = format!("{base}{path}");
+            url_pieces(&url).into_iter().map(str::to_owned).collect()
+        };
+        Self {
+            softline: pieces("/softline"),
+            intellectmoney: pieces("/intellectmoney"),
+            imshop_sync: pieces("/imshop/sync"),
+            demo_merchant: pieces("/demo/merchant/payments"),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard/index.html")]
 struct OverviewPage {
     frame: Frame,
-    public_url: String,
+    /// Each base URL in pieces, so a long one wraps at its separators.
+    urls: OverviewUrls,
     cards: Vec<crate::core::cards::TestCard>,
     entries: Vec<EntryRow>,
     journal_len: usize,
@@ -231,7 +255,7 @@ async fn overview(
     entries.reverse();
     OverviewPage {
         frame: Frame::new(&core, nav, "overview").notice(notice.done),
-        public_url: core.public_url.as_str().to_owned(),
+        urls: OverviewUrls::new(core.public_url.as_str()),
         cards: core.cards.cards.clone(),
         entries,
         journal_len: core.journal.len(),
