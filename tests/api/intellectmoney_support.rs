@@ -327,3 +327,40 @@ pub fn test_ids(html: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A `MerchantReceipt` as the official SDK writes it (`json_encode` of
+/// `CashboxReceiptData::toArray`: floats for quantity and price, numbers for
+/// the enumerations, `""` for an unset group): two positions adding up to
+/// 1500.00.
+pub fn merchant_receipt() -> Value {
+    serde_json::json!({
+        "inn": "7700000000",
+        "group": "",
+        "skipAmountCheck": false,
+        "content": {
+            "type": 1,
+            "customerContact": "buyer@example.com",
+            "positions": [
+                {"quantity": 2.0, "price": 500.0, "tax": 1, "text": "Чайник",
+                 "paymentSubjectType": 1, "paymentMethodType": 4},
+                {"quantity": 1.0, "price": 500.0, "tax": 6, "text": "Доставка"}
+            ]
+        }
+    })
+}
+
+/// CreateInvoice of 1500.00 RUB with `receipt` as the SDK sends it, a JSON
+/// string in `merchantReceipt`; returns the envelope's text.
+pub async fn create_with_receipt(app: &TestApp, order_id: &str, receipt: &str) -> String {
+    // The amount is signed, so it is set before signing; the receipt is not.
+    let mut params = invoice_params(order_id);
+    params.retain(|(name, _)| name != "recipientAmount");
+    params.push(("recipientAmount".to_owned(), "1500.00".to_owned()));
+    Request::signed("createInvoice", params)
+        .set("merchantReceipt", receipt)
+        .send(app)
+        .await
+        .text()
+        .await
+        .unwrap()
+}

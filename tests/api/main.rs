@@ -32,6 +32,7 @@ mod intellectmoney_invoices;
 mod intellectmoney_notifications;
 mod intellectmoney_pages;
 mod intellectmoney_payments;
+mod intellectmoney_receipt;
 mod intellectmoney_scenarios;
 mod intellectmoney_support;
 mod provider_listeners;

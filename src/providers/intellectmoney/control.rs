@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use super::State as Im;
 use super::model::{Invoice, InvoiceError, Transition};
+use super::receipt::Receipt;
 use crate::core::error::{AdminPath, CoreError};
 use crate::core::money::Amount;
 
@@ -39,6 +40,73 @@ struct InvoiceView {
     #[serde(skip_serializing_if = "Option::is_none")]
     refund_amount: Option<String>,
     payment_page: String,
+    /// The `MerchantReceipt` the invoice was created with, as checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt: Option<ReceiptView>,
+}
+
+/// A `MerchantReceipt`, its enumerations as the numbers sent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ReceiptView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    skip_amount_check: bool,
+    /// `content.type` (`ReceiptDocType`: 1 In, 2 InReturn, 3 Out, 4 OutReturn).
+    #[serde(rename = "type")]
+    doc_type: u8,
+    customer_contact: String,
+    /// The sum of the positions (quantity × price, each rounded to the kopeck).
+    total: String,
+    positions: Vec<PositionView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taxation_system: Option<u8>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct PositionView {
+    text: String,
+    quantity: String,
+    price: String,
+    amount: String,
+    /// `ReceiptVatRate`: 1 20%, 2 10%, 3 20/120, 4 10/110, 5 0%, 6 none.
+    tax: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_subject_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_method_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier_inn: Option<String>,
+}
+
+fn receipt_view(receipt: &Receipt) -> ReceiptView {
+    ReceiptView {
+        inn: receipt.inn.clone(),
+        group: receipt.group.clone(),
+        skip_amount_check: receipt.skip_amount_check,
+        doc_type: receipt.doc_type.value,
+        customer_contact: receipt.customer_contact.clone(),
+        total: receipt.total().unwrap_or_default().to_string(),
+        positions: receipt
+            .positions
+            .iter()
+            .map(|p| PositionView {
+                text: p.text.clone(),
+                quantity: p.quantity.to_string(),
+                price: p.price.to_string(),
+                amount: p.amount().unwrap_or_default().to_string(),
+                tax: p.tax.value,
+                payment_subject_type: p.payment_subject_type.map(|c| c.value),
+                payment_method_type: p.payment_method_type.map(|c| c.value),
+                supplier_inn: p.supplier_inn.clone(),
+            })
+            .collect(),
+        taxation_system: receipt
+            .check_close
+            .as_ref()
+            .map(|c| c.taxation_system.value),
+    }
 }
 
 fn view(state: &Im, invoice: &Invoice) -> InvoiceView {
@@ -59,6 +127,7 @@ fn view(state: &Im, invoice: &Invoice) -> InvoiceView {
             .core
             .public_url
             .join(&format!("/intellectmoney/pay/{}", invoice.id)),
+        receipt: invoice.terms.merchant_receipt.as_ref().map(receipt_view),
     }
 }
 

@@ -14,6 +14,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::receipt::ReceiptError;
 use super::request::{BodyError, Format};
 use super::wire::{Envelope, OperationState, ResultBody, State, StateOnly};
 
@@ -55,6 +56,13 @@ pub enum IntellectMoneyError {
     /// `Result.State.Code` 10; `ErrorSourceParam` `InvoiceId`.
     #[error("Срок оплаты счёта истёк")]
     Expired,
+    /// A defect in `MerchantReceipt`: `Result.State.Code` 2 (a member is
+    /// missing) or 3 (a value is wrong), as for any parameter, because
+    /// IntellectMoney publishes no codes of its own for a receipt;
+    /// `ErrorSourceParam` is the member's path
+    /// (`MerchantReceipt.content.positions[1].price`).
+    #[error(transparent)]
+    Receipt(#[from] ReceiptError),
 }
 
 pub type Result<T, E = IntellectMoneyError> = std::result::Result<T, E>;
@@ -80,11 +88,13 @@ impl IntellectMoneyError {
             Self::DuplicateOrderId(_) => 8,
             Self::NotAllowed(_) => 9,
             Self::Expired => 10,
+            Self::Receipt(ReceiptError::Missing(_)) => 2,
+            Self::Receipt(ReceiptError::Invalid { .. }) => 3,
         })
     }
 
     /// `ErrorSourceParam`: the parameter at fault.
-    pub fn source_param(&self) -> Option<&'static str> {
+    pub fn source_param(&self) -> Option<&str> {
         match self {
             Self::Unreadable(_) | Self::Transport(_) | Self::UnknownMethod(_) => None,
             Self::Missing(p) | Self::BadSignature(p) => Some(p),
@@ -93,6 +103,7 @@ impl IntellectMoneyError {
             Self::UnknownShop(_) => Some("EshopId"),
             Self::UnknownInvoice(_) | Self::NotAllowed(_) | Self::Expired => Some("InvoiceId"),
             Self::DuplicateOrderId(_) => Some("OrderId"),
+            Self::Receipt(e) => Some(e.field()),
         }
     }
 
@@ -120,7 +131,7 @@ impl IntellectMoneyError {
                     state: State {
                         code,
                         desc: self.to_string(),
-                        error_source_param: self.source_param(),
+                        error_source_param: self.source_param().map(str::to_owned),
                     },
                 })),
             },
@@ -167,6 +178,23 @@ mod tests {
             envelope.to_json(),
             r#"{"OperationState":{"Code":0,"Desc":"Успешно обработана"},"EshopId":450000,"Result":{"State":{"Code":4,"Desc":"Неверная подпись запроса (Hash)","ErrorSourceParam":"Hash"}}}"#
         );
+    }
+
+    #[test]
+    fn a_receipt_refusal_names_the_member_by_its_path_with_the_parameter_codes() {
+        let invalid = IntellectMoneyError::from(ReceiptError::Invalid {
+            field: "MerchantReceipt.content.positions[1].price".into(),
+            reason: "цена — неотрицательное число".into(),
+        });
+        let missing =
+            IntellectMoneyError::from(ReceiptError::Missing("MerchantReceipt.content.type".into()));
+
+        assert_eq!(
+            invalid.envelope(Some(450000)).to_json(),
+            r#"{"OperationState":{"Code":0,"Desc":"Успешно обработана"},"EshopId":450000,"Result":{"State":{"Code":3,"Desc":"Неверное значение параметра MerchantReceipt.content.positions[1].price: цена — неотрицательное число","ErrorSourceParam":"MerchantReceipt.content.positions[1].price"}}}"#
+        );
+        assert_eq!(missing.state_code(), Some(2));
+        assert_eq!(missing.source_param(), Some("MerchantReceipt.content.type"));
     }
 
     #[test]

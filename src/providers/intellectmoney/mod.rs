@@ -9,6 +9,8 @@
 //! - [`validate`]: parameters → typed requests, with the documented limits;
 //! - [`types`]: the invoice's typed values (`NewInvoice`, the ways to pay
 //!   its `Preference` allows), shared by `validate` and `model`;
+//! - [`receipt`]: `MerchantReceipt`, the 54-FZ receipt, read and checked
+//!   as the official SDK models it;
 //! - [`signature`]: `Hash` (MD5) and `Sign` (SHA-256) templates;
 //! - [`model`]: the pure state machines, [`model::invoice`] and
 //!   [`model::payment`], and where each decision leads;
@@ -33,6 +35,7 @@ pub mod model;
 pub mod notifications;
 pub mod pages;
 pub mod panel;
+pub mod receipt;
 pub mod request;
 pub mod routes;
 pub mod scenarios;
@@ -168,6 +171,13 @@ impl State {
                     invoice.terms.amount, invoice.terms.currency, invoice.terms.order_id
                 )),
         );
+        if let Some(receipt) = &invoice.terms.merchant_receipt {
+            self.core.record(
+                Entry::new(NAME, EntryKind::Event)
+                    .object(invoice.id.to_string())
+                    .summary(receipt.summary()),
+            );
+        }
         notifications::notify(self, &invoice);
         self.invoices.insert(invoice.id, Box::new(invoice));
     }

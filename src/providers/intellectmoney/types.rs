@@ -6,6 +6,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::core::money::Amount;
 
+pub use super::receipt::Receipt;
+
 /// The language of the hosted pages (shared with Softline's).
 pub use crate::web::Lang;
 
@@ -29,7 +31,8 @@ pub struct NewInvoice {
     pub methods: Methods,
     pub language: Lang,
     pub user_fields: Vec<UserField>,
-    pub merchant_receipt: Option<String>,
+    /// The 54-FZ receipt, checked against the amount.
+    pub merchant_receipt: Option<Receipt>,
 }
 
 /// A custom field (`UserFieldName_N` / `UserField_N`), echoed in

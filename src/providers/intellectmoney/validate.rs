@@ -13,7 +13,7 @@ use super::error::{IntellectMoneyError, Result};
 use super::request::Params;
 /// What [`NewInvoice::parse`] makes, named here too beside its parser.
 pub use super::types::NewInvoice;
-use super::types::{Lang, Methods, UserField};
+use super::types::{Lang, Methods, Receipt, UserField};
 use crate::core::cards;
 use crate::core::money::Amount;
 
@@ -199,6 +199,10 @@ impl NewInvoice {
             Some(hours) if hours > 0 => Duration::hours(i64::from(hours)),
             _ => rules.default_hold,
         });
+        let merchant_receipt = params
+            .non_empty("MerchantReceipt")
+            .map(|text| Receipt::parse(text, amount))
+            .transpose()?;
         Ok(Self {
             order_id: order_id.to_owned(),
             service_name,
@@ -218,7 +222,7 @@ impl NewInvoice {
                 _ => Lang::Ru,
             },
             user_fields: user_fields(params),
-            merchant_receipt: params.non_empty("MerchantReceipt").map(str::to_owned),
+            merchant_receipt,
         })
     }
 }
@@ -457,9 +461,9 @@ mod tests {
         )
     }
 
-    fn fault(result: Result<NewInvoice>) -> (Option<u32>, Option<&'static str>) {
+    fn fault(result: Result<NewInvoice>) -> (Option<u32>, Option<String>) {
         let e = result.unwrap_err();
-        (e.state_code(), e.source_param())
+        (e.state_code(), e.source_param().map(str::to_owned))
     }
 
     #[test]
@@ -511,7 +515,7 @@ mod tests {
         for (extra, code, param) in cases {
             assert_eq!(
                 fault(parse_invoice(&extra)),
-                (Some(code), Some(param)),
+                (Some(code), Some(param.to_owned())),
                 "{extra:?}"
             );
         }
@@ -547,6 +551,30 @@ mod tests {
         assert_eq!(timed.hold, Some(Duration::hours(5)));
         assert_eq!(default.hold, Some(Duration::hours(72)));
         assert_eq!(off.hold, None);
+    }
+
+    #[test]
+    fn a_merchant_receipt_is_checked_against_the_invoice_amount() {
+        let receipt = |price: &str| {
+            format!(
+                r#"{{"inn":"","group":"","content":{{"type":1,"customerContact":"buyer@example.com","positions":[{{"quantity":1,"price":{price},"tax":6,"text":"Товар"}}]}}}}"#
+            )
+        };
+        let (matching, short) = (receipt("10.0"), receipt("9.99"));
+
+        let invoice = parse_invoice(&[("MerchantReceipt", &matching)]).unwrap();
+        let refused = fault(parse_invoice(&[("merchantReceipt", &short)]));
+
+        let kept = invoice.merchant_receipt.unwrap();
+        assert_eq!(kept.total(), Some(Amount::from_minor(1000)));
+        assert_eq!(kept.inn, None);
+        assert_eq!(
+            refused,
+            (
+                Some(3),
+                Some("MerchantReceipt.content.positions".to_owned())
+            )
+        );
     }
 
     #[test]
@@ -598,19 +626,22 @@ mod tests {
         let with = |k: &str, v: &str| {
             let mut p: Vec<(&str, &str)> = base.iter().filter(|(n, _)| *n != k).copied().collect();
             p.push((k, v));
-            CardPayment::parse(&params(&p), NOW).map_err(|e| e.source_param())
+            CardPayment::parse(&params(&p), NOW).map_err(|e| e.source_param().map(str::to_owned))
         };
         assert_eq!(
             CardPayment::parse(&params(&base), NOW).unwrap().pan,
             "4111111111111111"
         );
-        assert_eq!(with("Pan", "4111111111111112"), Err(Some("Pan")));
-        assert_eq!(with("ExpiredMonth", "13"), Err(Some("ExpiredMonth")));
+        assert_eq!(with("Pan", "4111111111111112"), Err(Some("Pan".into())));
+        assert_eq!(with("ExpiredMonth", "13"), Err(Some("ExpiredMonth".into())));
         assert_eq!(with("ExpiredYear", "2026").map(|c| c.pan.len()), Ok(16));
-        assert_eq!(with("ExpiredMonth", "02"), Err(Some("ExpiredYear")));
-        assert_eq!(with("Cvv", "12"), Err(Some("Cvv")));
-        assert_eq!(with("ReturnUrl", ""), Err(Some("ReturnUrl")));
-        assert_eq!(with("IpAddress", "localhost"), Err(Some("IpAddress")));
+        assert_eq!(with("ExpiredMonth", "02"), Err(Some("ExpiredYear".into())));
+        assert_eq!(with("Cvv", "12"), Err(Some("Cvv".into())));
+        assert_eq!(with("ReturnUrl", ""), Err(Some("ReturnUrl".into())));
+        assert_eq!(
+            with("IpAddress", "localhost"),
+            Err(Some("IpAddress".into()))
+        );
     }
 
     #[test]

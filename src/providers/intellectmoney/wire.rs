@@ -53,7 +53,7 @@ pub struct State {
     pub code: u32,
     pub desc: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_source_param: Option<&'static str>,
+    pub error_source_param: Option<String>,
 }
 
 impl State {
