@@ -80,13 +80,20 @@ fn open_purchase(state: &Im, params: Params) -> Response {
         }
         _ => params,
     };
-    match routes::purchase(state, &params) {
+    let mut expected = None;
+    match routes::purchase(state, &params, &mut expected) {
         Ok(id) => JournalObjects::one(id).file(see_other(&pay_page_url(id))),
-        Err(error) => message(
-            StatusCode::BAD_REQUEST,
-            "Счёт не создан",
-            &sentence(&error.to_string()),
-            None,
-        ),
+        Err(error) => {
+            let page = message(
+                StatusCode::BAD_REQUEST,
+                "Счёт не создан",
+                &sentence(&error.to_string()),
+                None,
+            );
+            match expected {
+                Some(expected) => expected.attach(page),
+                None => page,
+            }
+        }
     }
 }
