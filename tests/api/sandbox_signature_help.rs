@@ -239,6 +239,13 @@ async fn the_journal_files_the_base_and_fields_of_a_refused_card_payment_with_th
         .map(|h| h[1].clone());
     assert_eq!(journaled_header, Some(Value::String(masked)));
     assert!(!entry.to_string().contains("4111111111111111"), "{entry}");
+    let timeline = app.html(&format!("/objects/{invoice}")).await;
+    assert!(
+        timeline.contains("<li>Pan = 411111******1111</li>"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("<li>Cvv = ***</li>"), "{timeline}");
+    assert!(!timeline.contains("4111111111111111"), "{timeline}");
 }
 
 #[tokio::test]

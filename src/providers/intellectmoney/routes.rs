@@ -105,7 +105,7 @@ fn answer(
 /// creates an invoice (СКО) and answers its `InvoiceId`.
 #[utoipa::path(post, path = "/merchant/createInvoice", tag = "intellectmoney",
     request_body(content = String, description = "JSON, form-urlencoded or XML; parameter names in any letter case", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; `Result.InvoiceId` on success, `Result.State.ErrorSourceParam` on a refusal")))]
+    responses((status = 200, description = "The envelope; `Result.InvoiceId` on success, `Result.State.ErrorSourceParam` on a refusal", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn create_invoice(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, create_invoice_call).await
 }
@@ -114,7 +114,7 @@ async fn create_invoice(State(state): State<Im>, headers: HeaderMap, body: Body)
 /// by GET with the parameters in the query string, as the legacy protocol
 /// allows.
 #[utoipa::path(get, path = "/merchant/createInvoice", tag = "intellectmoney",
-    responses((status = 200, description = "The envelope, as for POST")))]
+    responses((status = 200, description = "The envelope, as for POST", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn create_invoice_by_get(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -224,7 +224,7 @@ pub(super) fn purchase(
 /// starts paying an invoice in instalments through PayLate.
 #[utoipa::path(post, path = "/merchant/bnplPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link")))]
+    responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, |s, h, p, c| {
         page_payment_call(s, h, p, c, PaymentMethod::Bnpl)
@@ -236,7 +236,7 @@ async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -
 /// starts paying an invoice through the Faster Payments System.
 #[utoipa::path(post, path = "/merchant/sbpPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code")))]
+    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn sbp_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, |s, h, p, c| {
         page_payment_call(s, h, p, c, PaymentMethod::Sbp)
@@ -315,7 +315,7 @@ fn page_payment_call(
 /// pays an invoice with card data (PCI DSS level).
 #[utoipa::path(post, path = "/merchant/bankCardPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Pan, CardHolder, ExpiredMonth, ExpiredYear, Cvv, ReturnUrl, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the outcome or the 3-D Secure form")))]
+    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the outcome or the 3-D Secure form", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn bank_card_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, bank_card_payment_call).await
 }
@@ -374,7 +374,7 @@ fn bank_card_payment_call(
 /// where the invoice's payment stands; each call is a poll that moves it on.
 #[utoipa::path(post, path = "/merchant/getBankCardPaymentState", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Hash", content_type = "application/json"),
-    responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)")))]
+    responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn get_bank_card_payment_state(
     State(state): State<Im>,
     headers: HeaderMap,

@@ -228,9 +228,17 @@ impl Expected {
         }
     }
 
-    /// `response` with this help attached (see [`attach`]).
-    pub fn attach(&self, response: Response) -> Response {
-        attach(response, &self.help, self.key)
+    /// A refusal with this help: the header carries the base as the client
+    /// sent the fields (their own data), the journal gets it with card data
+    /// masked. The body is untouched.
+    pub fn attach(&self, mut response: Response) -> Response {
+        if let Ok(value) = HeaderValue::from_str(&self.help.header_value()) {
+            response.headers_mut().insert(BASE_HEADER, value);
+        }
+        response
+            .extensions_mut()
+            .insert(masked(&self.help, self.key));
+        response
     }
 }
 
@@ -245,17 +253,6 @@ fn masked(help: &SignatureHelp, key: Key) -> SignatureHelp {
         base: payload(fields.iter().map(|f| f.value.as_str()), key.placeholder()),
         fields,
     }
-}
-
-/// A refusal with its help: the header carries the base as the client sent
-/// it (it is their own data), the journal gets it with card data masked.
-/// The body is untouched.
-pub fn attach(mut response: Response, help: &SignatureHelp, key: Key) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&help.header_value()) {
-        response.headers_mut().insert(BASE_HEADER, value);
-    }
-    response.extensions_mut().insert(masked(help, key));
-    response
 }
 
 /// The fields of a result notification's `hash`, in order.
