@@ -151,7 +151,19 @@ fn intellectmoney_lines(args: &IntellectMoneyArgs) -> Result<Vec<String>, SignEr
 }
 
 fn softline_lines(args: &SoftlineWebhookArgs) -> Result<Vec<String>, SignError> {
-    let pairs = assignments(&args.fields, "softline-webhook", &SIGNED_FIELDS)?;
+    // The README's formula spells the method `payment.payment_method`, its
+    // place in the body; both spellings name the one field.
+    let fields: Vec<String> = args
+        .fields
+        .iter()
+        .map(|f| match f.split_once('=') {
+            Some((name, value)) if name.eq_ignore_ascii_case("payment.payment_method") => {
+                format!("payment_method={value}")
+            }
+            _ => f.clone(),
+        })
+        .collect();
+    let pairs = assignments(&fields, "softline-webhook", &SIGNED_FIELDS)?;
     let values = SIGNED_FIELDS.map(|name| {
         pairs
             .iter()
@@ -214,7 +226,7 @@ mod tests {
                 "event=order.created",
                 "order_id=5555555",
                 "create_date=2021-08-13T09:16:35+03:00",
-                "payment_method=CreditCard",
+                "payment.payment_method=CreditCard",
                 "currency=RUB",
                 "customer.email=customer@mail.ru",
             ]),
