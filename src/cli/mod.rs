@@ -1,7 +1,9 @@
-//! The command line: `serve` (the default), `healthcheck`, and the IMSHOP
-//! conformance run (`imshop run`, in [`imshop`]).
+//! The command line: `serve` (the default), `healthcheck`, the IMSHOP
+//! conformance run (`imshop run`, in [`imshop`]) and signatures worked out
+//! offline (`sign`, in [`sign`]).
 
 pub mod imshop;
+pub mod sign;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -46,6 +48,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ImshopCommand,
     },
+    /// Print the base and the signature a request or webhook should carry
+    /// (exit 2 on an unknown method or field).
+    Sign {
+        #[command(subcommand)]
+        command: sign::SignCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +72,7 @@ impl Cli {
             Some(Command::Imshop {
                 command: ImshopCommand::Run(args),
             }) => imshop::run(args).await,
+            Some(Command::Sign { command }) => sign::run(command),
         }
     }
 }

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::mask;
 use super::packed::PackedText;
+use super::signature::SignatureHelp;
 
 /// What kind of thing an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -245,6 +246,10 @@ pub struct Entry {
     pub request: Option<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<Message>,
+    /// A refused signature's expected base and fields (`signature_base`,
+    /// `signature_fields`), card data masked.
+    #[serde(flatten)]
+    pub signature: Option<SignatureHelp>,
 }
 
 impl Entry {
@@ -263,6 +268,7 @@ impl Entry {
             summary: None,
             request: None,
             response: None,
+            signature: None,
         }
     }
 

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -13,6 +13,7 @@ use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
 use crate::core::journal::{JournalObjects, JournalSummary};
 use crate::core::metrics::{Route, method_label};
+use crate::core::signature::{BASE_HEADER, SignatureHelp};
 use crate::provider::{Provider, Providers};
 
 /// What the middleware needs: the core, and the providers to find whose a
@@ -195,7 +196,19 @@ async fn record_exchange(
         entry.summary = Some(summary.0.clone());
     }
     entry.request = Some(request_message);
-    entry.response = Some(Message::from_http(&parts.headers, &bytes, limit));
+    entry.signature = parts.extensions.get::<SignatureHelp>().cloned();
+    entry.response = Some(match &entry.signature {
+        // The client gets the base as it sent the fields; the journal's
+        // copy of the header is the masked one, like the rest of the entry.
+        Some(help) => {
+            let mut headers = parts.headers.clone();
+            if let Ok(value) = HeaderValue::from_str(&help.header_value()) {
+                headers.insert(BASE_HEADER, value);
+            }
+            Message::from_http(&headers, &bytes, limit)
+        }
+        None => Message::from_http(&parts.headers, &bytes, limit),
+    });
     core.journal.record_reserved(entry, journal_id, at);
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -59,6 +59,7 @@ async fn an_object_page_gathers_its_timeline_and_webhooks() {
         objects: vec!["5000001".to_owned()],
         not_before: None,
         signature: None,
+        signature_base: None,
     });
     app.deliver_pending_webhooks().await;
 

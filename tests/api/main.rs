@@ -41,6 +41,7 @@ mod sandbox_control;
 mod sandbox_faults;
 mod sandbox_limits;
 mod sandbox_outbox;
+mod sandbox_signature_help;
 mod sandbox_startup;
 mod softline_auth;
 mod softline_create_payment;

@@ -137,6 +137,7 @@ async fn an_outbound_fault_fails_the_next_webhook_deliveries_so_retries_show() {
         objects: vec![],
         not_before: None,
         signature: None,
+        signature_base: None,
     });
 
     let first = app.deliver_pending_webhooks().await;

@@ -22,6 +22,7 @@ fn delivery(url: String, retry_schedule: Vec<u64>) -> NewDelivery {
         objects: vec!["5000001".to_owned()],
         not_before: None,
         signature: None,
+        signature_base: None,
     }
 }
 

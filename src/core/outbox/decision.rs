@@ -178,6 +178,7 @@ mod tests {
             acceptance: Acceptance::AnySuccess,
             objects: Vec::new(),
             signature: None,
+            signature_base: None,
             tamper_next: false,
             created_at: NOW,
             state: DeliveryState::InFlight,

@@ -53,6 +53,9 @@ pub struct NewDelivery {
     /// Where the signature travels, so a deliberately wrong one can be sent
     /// on request (to test the merchant's verification).
     pub signature: Option<SignatureSlot>,
+    /// The text the signature is computed over, the secret written as
+    /// `<secret>`, so a merchant whose check disagrees can see why.
+    pub signature_base: Option<String>,
 }
 
 /// Where a delivery carries its signature.
@@ -156,6 +159,9 @@ pub struct Delivery {
     pub objects: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<SignatureSlot>,
+    /// The signed text, the secret as `<secret>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_base: Option<String>,
     /// The next attempt goes out with a wrong signature.
     #[serde(skip)]
     pub(super) tamper_next: bool,

@@ -173,6 +173,7 @@ impl Outbox {
                     acceptance: new.acceptance,
                     objects: new.objects,
                     signature: new.signature,
+                    signature_base: new.signature_base,
                     tamper_next: false,
                     created_at: now,
                     state: DeliveryState::Pending {

@@ -21,6 +21,7 @@ use crate::core::Core;
 use crate::core::error::{AdminPath, AdminQuery};
 use crate::core::journal::{Entry, EntryKind, Message, Query};
 use crate::core::outbox::{Delivery, DeliveryState};
+use crate::core::signature::{SignatureHelp, SignedField};
 use crate::state::AppState;
 use crate::web::{Frame, Nav, NavItem, format_time, url_pieces};
 
@@ -131,6 +132,24 @@ pub struct EntryRow {
     pub objects: Vec<String>,
     pub request: Option<MessageView>,
     pub response: Option<MessageView>,
+    /// A refused signature's expected base, shown beside the request.
+    pub signature: Option<SignatureView>,
+}
+
+/// What a refused signature should have been computed over: the base and
+/// the template's fields in order ("OrderId = (empty)").
+pub struct SignatureView {
+    pub base: String,
+    pub fields: Vec<String>,
+}
+
+impl SignatureView {
+    fn from(help: &SignatureHelp) -> Self {
+        Self {
+            base: help.base.clone(),
+            fields: help.fields.iter().map(SignedField::describe).collect(),
+        }
+    }
 }
 
 /// Headers and body of a message, for a collapsible block.
@@ -189,6 +208,7 @@ impl EntryRow {
             objects: e.objects.clone(),
             request: e.request.as_ref().map(MessageView::from),
             response: e.response.as_ref().map(MessageView::from),
+            signature: e.signature.as_ref().map(SignatureView::from),
         }
     }
 }
@@ -394,6 +414,8 @@ pub struct DeliveryRow {
     pub body: String,
     /// Whether a wrong signature can be sent.
     pub signed: bool,
+    /// The signed text, the secret as `<secret>`; empty when unsigned.
+    pub signature_base: String,
 }
 
 pub struct AttemptRow {
@@ -441,6 +463,7 @@ impl DeliveryRow {
             objects: d.objects.clone(),
             body: pretty(&String::from_utf8_lossy(&d.body)),
             signed: d.signature.is_some(),
+            signature_base: d.signature_base.clone().unwrap_or_default(),
         }
     }
 }

@@ -9,7 +9,7 @@ use time::UtcOffset;
 
 use super::fixture::Shop;
 use super::model::Invoice;
-use super::signature::notification_hash;
+use super::signature::{notification_hash, notification_payload};
 use super::validate::DATE_TIME;
 use super::{NAME, State};
 use crate::core::journal::{Entry, EntryKind};
@@ -106,7 +106,9 @@ pub fn notify(state: &State, invoice: &Invoice) {
         );
         return;
     };
-    let body = serde_urlencoded::to_string(form(invoice, shop, state.offset)).unwrap_or_default();
+    let form = form(invoice, shop, state.offset);
+    let signature_base = notification_payload(&form, "<secret>");
+    let body = serde_urlencoded::to_string(form).unwrap_or_default();
     state.core.outbox.enqueue(NewDelivery {
         provider: NAME,
         event: format!("paymentStatus={status}"),
@@ -119,5 +121,6 @@ pub fn notify(state: &State, invoice: &Invoice) {
         objects: vec![invoice.id.to_string()],
         not_before: None,
         signature: Some(SignatureSlot::FormField("hash".to_owned())),
+        signature_base: Some(signature_base),
     });
 }

@@ -24,7 +24,7 @@ use super::model::{
 };
 use super::request::{self, Format, Params};
 use super::scenarios;
-use super::signature::{self, Method};
+use super::signature::{self, Expected, Key, Method};
 use super::types::NewInvoice;
 use super::validate::{self, CardPayment, InvoiceRules, PagePayment};
 use super::wire::{
@@ -53,6 +53,8 @@ struct Call {
     eshop_id: Option<u32>,
     invoice_id: Option<u64>,
     operation_id: Option<String>,
+    /// Set when a `Hash` or `Sign` is refused: what it should have been.
+    expected: Option<Expected>,
 }
 
 /// Reads the body (bounded again here, so a handler never trusts the
@@ -92,14 +94,18 @@ fn answer(
         Err(error) => error.envelope(call.eshop_id),
     };
     let objects = call.invoice_id.map(JournalObjects::one).unwrap_or_default();
-    (Extension(objects), Reply { format, envelope }).into_response()
+    let response = (Extension(objects), Reply { format, envelope }).into_response();
+    match &call.expected {
+        Some(expected) => expected.attach(response),
+        None => response,
+    }
 }
 
 /// [CreateInvoice](https://developer.intellectmoney.ru/merchant/api/createInvoice):
 /// creates an invoice (СКО) and answers its `InvoiceId`.
 #[utoipa::path(post, path = "/merchant/createInvoice", tag = "intellectmoney",
     request_body(content = String, description = "JSON, form-urlencoded or XML; parameter names in any letter case", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; `Result.InvoiceId` on success, `Result.State.ErrorSourceParam` on a refusal")))]
+    responses((status = 200, description = "The envelope; `Result.InvoiceId` on success, `Result.State.ErrorSourceParam` on a refusal", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn create_invoice(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, create_invoice_call).await
 }
@@ -108,7 +114,7 @@ async fn create_invoice(State(state): State<Im>, headers: HeaderMap, body: Body)
 /// by GET with the parameters in the query string, as the legacy protocol
 /// allows.
 #[utoipa::path(get, path = "/merchant/createInvoice", tag = "intellectmoney",
-    responses((status = 200, description = "The envelope, as for POST")))]
+    responses((status = 200, description = "The envelope, as for POST", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn create_invoice_by_get(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -142,6 +148,7 @@ fn create_invoice_call(
         Method::CreateInvoice,
         &currency,
         forced,
+        &mut call.expected,
     )?;
     let id = open_invoice(
         state,
@@ -195,11 +202,16 @@ fn open_invoice(state: &Im, shop: &Shop, params: &Params, forced_duplicate: bool
 /// plugins have the buyer's browser post: the invoice's fields, no token and
 /// no `Sign`, and a `hash` over five of them (PurchaseHash). Gives the
 /// invoice to pay; an OrderId the shop already has gives that invoice, so a
-/// buyer who posts the form twice pays one invoice.
-pub(super) fn purchase(state: &Im, params: &Params) -> Result<u64> {
+/// buyer who posts the form twice pays one invoice. A refused `hash` leaves
+/// what it should have been in `expected`.
+pub(super) fn purchase(
+    state: &Im,
+    params: &Params,
+    expected: &mut Option<Expected>,
+) -> Result<u64> {
     let shop = find_shop(state, params, &mut Call::default())?;
     validate::currency(params, &state.fixture.currencies)?;
-    check_hash(shop, params, Method::Purchase, false)?;
+    check_hash(shop, params, Method::Purchase, false, expected)?;
     match open_invoice(state, shop, params, false) {
         Err(IntellectMoneyError::DuplicateOrderId(order_id)) => state
             .invoice_of_order(shop.eshop_id, &order_id)
@@ -212,7 +224,7 @@ pub(super) fn purchase(state: &Im, params: &Params) -> Result<u64> {
 /// starts paying an invoice in instalments through PayLate.
 #[utoipa::path(post, path = "/merchant/bnplPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link")))]
+    responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, |s, h, p, c| {
         page_payment_call(s, h, p, c, PaymentMethod::Bnpl)
@@ -224,7 +236,7 @@ async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -
 /// starts paying an invoice through the Faster Payments System.
 #[utoipa::path(post, path = "/merchant/sbpPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code")))]
+    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn sbp_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, |s, h, p, c| {
         page_payment_call(s, h, p, c, PaymentMethod::Sbp)
@@ -260,7 +272,15 @@ fn page_payment_call(
         .forced(operation, header_of(headers), &|name| {
             lookup(params, &invoice, name)
         });
-    authenticate(shop, headers, params, signed, &invoice.terms.currency, None)?;
+    authenticate(
+        shop,
+        headers,
+        params,
+        signed,
+        &invoice.terms.currency,
+        None,
+        &mut call.expected,
+    )?;
     let request = PagePayment::parse(params)?;
     // PayLate or the buyer's bank refusing is the page's decline, decided
     // before the buyer gets there.
@@ -295,7 +315,7 @@ fn page_payment_call(
 /// pays an invoice with card data (PCI DSS level).
 #[utoipa::path(post, path = "/merchant/bankCardPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Pan, CardHolder, ExpiredMonth, ExpiredYear, Cvv, ReturnUrl, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the outcome or the 3-D Secure form")))]
+    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the outcome or the 3-D Secure form", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn bank_card_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, bank_card_payment_call).await
 }
@@ -320,6 +340,7 @@ fn bank_card_payment_call(
         Method::BankCardPayment,
         &invoice.terms.currency,
         None,
+        &mut call.expected,
     )?;
     let now = state.now();
     let card = CardPayment::parse(params, now)?;
@@ -353,7 +374,7 @@ fn bank_card_payment_call(
 /// where the invoice's payment stands; each call is a poll that moves it on.
 #[utoipa::path(post, path = "/merchant/getBankCardPaymentState", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Hash", content_type = "application/json"),
-    responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)")))]
+    responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
 async fn get_bank_card_payment_state(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -376,6 +397,7 @@ fn payment_state_call(
         Method::GetBankCardPaymentState,
         &invoice.terms.currency,
         None,
+        &mut call.expected,
     )?;
     let now = state.now();
     let pacing = state.fixture.pacing.clone();
@@ -589,7 +611,8 @@ fn refusal(error: InvoiceError) -> IntellectMoneyError {
 /// Authorization, Sign and Hash, in that order. `TST` needs neither
 /// Authorization nor Sign (as on the real service); the body's `Hash` is
 /// checked for every currency whenever the shop has a SecretKey. A forced
-/// scenario makes its check fail exactly as a wrong value would.
+/// scenario makes its check fail exactly as a wrong value would. A refused
+/// `Sign` or `Hash` leaves what it should have been in `expected`.
 fn authenticate(
     shop: &Shop,
     headers: &HeaderMap,
@@ -597,6 +620,7 @@ fn authenticate(
     method: Method,
     currency: &str,
     forced: Option<&str>,
+    expected: &mut Option<Expected>,
 ) -> Result<()> {
     let test = currency == "TST";
     let forced_auth = forced == Some(scenarios::CREATE_INVOICE_AUTH);
@@ -629,34 +653,46 @@ fn authenticate(
         }
     }
     if !test || forced_sign {
-        match request::header(headers, "sign") {
-            _ if forced_sign => return Err(IntellectMoneyError::BadSignature("Sign")),
-            None => return Err(IntellectMoneyError::Missing("Sign")),
+        let refusal = match request::header(headers, "sign") {
+            _ if forced_sign => Some(IntellectMoneyError::BadSignature("Sign")),
+            None => Some(IntellectMoneyError::Missing("Sign")),
             Some(sign)
                 if !signature::sign_matches(method, params, &shop.sign_secret_key, &sign) =>
             {
-                return Err(IntellectMoneyError::BadSignature("Sign"));
+                Some(IntellectMoneyError::BadSignature("Sign"))
             }
-            Some(_) => {}
+            Some(_) => None,
+        };
+        if let Some(refusal) = refusal {
+            *expected = Some(Expected::new(method, params, Key::SignSecretKey));
+            return Err(refusal);
         }
     }
-    check_hash(shop, params, method, forced_hash)
+    check_hash(shop, params, method, forced_hash, expected)
 }
 
 /// The body's `Hash` over `method`'s template, when the shop has a
 /// SecretKey (or a scenario forces the refusal).
-fn check_hash(shop: &Shop, params: &Params, method: Method, forced: bool) -> Result<()> {
+fn check_hash(
+    shop: &Shop,
+    params: &Params,
+    method: Method,
+    forced: bool,
+    expected: &mut Option<Expected>,
+) -> Result<()> {
     if shop.secret_key.is_empty() && !forced {
         return Ok(());
     }
-    match params.non_empty("Hash") {
-        _ if forced => Err(IntellectMoneyError::BadSignature("Hash")),
-        None => Err(IntellectMoneyError::Missing("Hash")),
+    let refusal = match params.non_empty("Hash") {
+        _ if forced => IntellectMoneyError::BadSignature("Hash"),
+        None => IntellectMoneyError::Missing("Hash"),
         Some(hash) if !signature::hash_matches(method, params, &shop.secret_key, hash) => {
-            Err(IntellectMoneyError::BadSignature("Hash"))
+            IntellectMoneyError::BadSignature("Hash")
         }
-        Some(_) => Ok(()),
-    }
+        Some(_) => return Ok(()),
+    };
+    *expected = Some(Expected::new(method, params, Key::SecretKey));
+    Err(refusal)
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {

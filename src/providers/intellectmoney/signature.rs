@@ -8,9 +8,18 @@
 //! compared in any letter case. The CreateInvoice `Sign` is accepted with the
 //! FailUrl value or with an empty FailUrl slot: the official SDK and the wiki
 //! put the value there, the developer portal prints an empty slot.
+//!
+//! A refusal also says what was expected ([`help`]); the `sign` command
+//! builds its text here too, so what it prints is what the server checks.
+
+use axum::http::HeaderValue;
+use axum::response::Response;
 
 use super::request::Params;
-use crate::core::signature::{hex_matches, md5_hex, sha256_hex};
+use crate::core::mask::mask_card_number;
+use crate::core::signature::{
+    BASE_HEADER, SignatureHelp, SignedField, hex_matches, md5_hex, sha256_hex,
+};
 
 /// A signed merchant method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +34,35 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, for lookups by name.
+    pub const ALL: [Self; 6] = [
+        Self::CreateInvoice,
+        Self::BankCardPayment,
+        Self::GetBankCardPaymentState,
+        Self::BnplPayment,
+        Self::SbpPayment,
+        Self::Purchase,
+    ];
+
+    /// The method's name as the API spells it (`Purchase`: the legacy form).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CreateInvoice => "CreateInvoice",
+            Self::BankCardPayment => "BankCardPayment",
+            Self::GetBankCardPaymentState => "GetBankCardPaymentState",
+            Self::BnplPayment => "BnplPayment",
+            Self::SbpPayment => "SbpPayment",
+            Self::Purchase => "Purchase",
+        }
+    }
+
+    /// The method named `name`, in any letter case.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
+    }
+
     /// The template's fields, in order (the key is appended after them).
     pub fn fields(self) -> &'static [&'static str] {
         match self {
@@ -131,6 +169,92 @@ pub fn sign_matches(
         )
 }
 
+/// Which key closes a signed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// The body's `Hash`.
+    SecretKey,
+    /// The `Sign` header.
+    SignSecretKey,
+}
+
+impl Key {
+    /// The key as written in a base shown to a client.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Self::SecretKey => "<SecretKey>",
+            Self::SignSecretKey => "<SignSecretKey>",
+        }
+    }
+}
+
+/// The card fields of a template, shown masked wherever the journal is.
+fn masked_value(field: &str, value: &str) -> String {
+    match field {
+        "Pan" if !value.is_empty() => mask_card_number(value),
+        "Cvv" if !value.is_empty() => "***".to_owned(),
+        _ => value.to_owned(),
+    }
+}
+
+/// What `key`'s signature over `method`'s template is computed from, the
+/// key as its placeholder; the CreateInvoice `Sign` in the variant with the
+/// FailUrl value in its slot (the SDK's).
+pub fn help(method: Method, params: &Params, key: Key) -> SignatureHelp {
+    let values = method.values(params, false);
+    SignatureHelp {
+        base: payload(values.iter().copied(), key.placeholder()),
+        fields: method
+            .fields()
+            .iter()
+            .zip(values)
+            .map(|(name, value)| SignedField::new(*name, value))
+            .collect(),
+    }
+}
+
+/// What a refused `Hash` or `Sign` should have been, for the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub help: SignatureHelp,
+    pub key: Key,
+}
+
+impl Expected {
+    pub fn new(method: Method, params: &Params, key: Key) -> Self {
+        Self {
+            help: help(method, params, key),
+            key,
+        }
+    }
+
+    /// A refusal with this help: the header carries the base as the client
+    /// sent the fields (their own data), the journal gets it with card data
+    /// masked. The body is untouched.
+    pub fn attach(&self, mut response: Response) -> Response {
+        if let Ok(value) = HeaderValue::from_str(&self.help.header_value()) {
+            response.headers_mut().insert(BASE_HEADER, value);
+        }
+        response
+            .extensions_mut()
+            .insert(masked(&self.help, self.key));
+        response
+    }
+}
+
+/// `help` with card data masked, for the journal.
+fn masked(help: &SignatureHelp, key: Key) -> SignatureHelp {
+    let fields: Vec<SignedField> = help
+        .fields
+        .iter()
+        .map(|f| SignedField::new(f.name.clone(), masked_value(&f.name, &f.value)))
+        .collect();
+    SignatureHelp {
+        base: payload(fields.iter().map(|f| f.value.as_str()), key.placeholder()),
+        fields,
+    }
+}
+
 /// The fields of a result notification's `hash`, in order.
 pub const NOTIFICATION_FIELDS: [&str; 10] = [
     "eshopId",
@@ -147,15 +271,17 @@ pub const NOTIFICATION_FIELDS: [&str; 10] = [
 
 /// The `hash` of a result notification whose fields are `form`.
 pub fn notification_hash(form: &[(String, String)], secret_key: &str) -> String {
+    md5_hex(&notification_payload(form, secret_key))
+}
+
+/// The text a notification's `hash` is computed over, closed by `key`.
+pub fn notification_payload(form: &[(String, String)], key: &str) -> String {
     let value = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
     };
-    md5_hex(&payload(
-        NOTIFICATION_FIELDS.iter().map(|f| value(f)),
-        secret_key,
-    ))
+    payload(NOTIFICATION_FIELDS.iter().map(|f| value(f)), key)
 }
 
 #[cfg(test)]
@@ -303,6 +429,44 @@ mod tests {
             "450000::3000000000::s"
         );
         assert_eq!(Method::BankCardPayment.fields().len(), 9);
+    }
+
+    #[test]
+    fn the_help_is_the_template_base_with_the_key_as_a_placeholder() {
+        let help = help(Method::CreateInvoice, &contract_invoice(), Key::SecretKey);
+
+        assert_eq!(
+            help.base,
+            "450000::CONTRACT-IM-1::contract::10.00::RUB::::buyer@example.com::::::::::::::::<SecretKey>"
+        );
+        assert_eq!(help.fields.len(), 14);
+        assert_eq!(
+            help.fields[5],
+            SignedField {
+                name: "UserName".into(),
+                value: String::new(),
+                empty: true
+            }
+        );
+    }
+
+    #[test]
+    fn the_journal_copy_of_a_card_payment_help_masks_the_card() {
+        let p = params(&[
+            ("EshopId", "450000"),
+            ("InvoiceId", "3000000000"),
+            ("Pan", "4111111111111111"),
+            ("Cvv", "123"),
+        ]);
+        let help = help(Method::BankCardPayment, &p, Key::SignSecretKey);
+
+        let masked = masked(&help, Key::SignSecretKey);
+
+        assert_eq!(
+            masked.base,
+            "450000::3000000000::411111******1111::::::::***::::::<SignSecretKey>"
+        );
+        assert_eq!(masked.fields[2].value, "411111******1111");
     }
 
     #[test]

@@ -80,16 +80,48 @@ impl TargetCell {
     }
 }
 
+/// The signed fields after the secret, named as in the documented formula.
+pub const SIGNED_FIELDS: [&str; 6] = [
+    "event",
+    "order_id",
+    "create_date",
+    "payment_method",
+    "currency",
+    "customer.email",
+];
+
+/// The secret as written in a base shown to a merchant.
+pub const SECRET_PLACEHOLDER: &str = "<secret>";
+
+/// The signed text: the secret, then [`SIGNED_FIELDS`]' values, joined by `;`.
+pub fn signed_text(secret: &str, values: &[&str; 6]) -> String {
+    std::iter::once(secret)
+        .chain(values.iter().copied())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The values of [`SIGNED_FIELDS`] for `event` about `order`, as in the body.
+fn signed_values(event: &str, order: &OrderData) -> [String; 6] {
+    [
+        event.to_owned(),
+        order.order_id.to_string(),
+        order.create_date.clone(),
+        order.payment.payment_method.to_string(),
+        order.currency.to_string(),
+        order.customer.email.to_string(),
+    ]
+}
+
+/// The text a webhook's signature is computed over, closed by `secret`.
+pub fn signature_base(secret: &str, event: &str, order: &OrderData) -> String {
+    let values = signed_values(event, order);
+    signed_text(secret, &values.each_ref().map(String::as_str))
+}
+
 /// The `signature` header of a webhook.
 pub fn signature(secret: &str, event: &str, order: &OrderData) -> String {
-    sha512_hex(&format!(
-        "{secret};{event};{};{};{};{};{}",
-        order.order_id,
-        order.create_date,
-        order.payment.payment_method,
-        order.currency,
-        order.customer.email
-    ))
+    sha512_hex(&signature_base(secret, event, order))
 }
 
 /// Queues `event` about `payment` as it stands at `at` (a future `at` is
@@ -105,6 +137,7 @@ pub fn enqueue(
     let url = target.url?;
     let order = OrderData::of(payment, &state.view_context(payment, at), View::Webhook);
     let signature = signature(&target.secret, event.as_str(), &order);
+    let base = signature_base(SECRET_PLACEHOLDER, event.as_str(), &order);
     let body = WebhookBody {
         event: event.as_str(),
         event_date: timestamp(at, state.fixture.utc_offset.0),
@@ -131,6 +164,7 @@ pub fn enqueue(
         objects: vec![payment.order_id.to_string()],
         not_before: (at > now).then_some(at),
         signature: Some(SignatureSlot::Header("signature".to_owned())),
+        signature_base: Some(base),
     }))
 }
 

@@ -47,7 +47,7 @@ async fn legacy_entry(RawQuery(query): RawQuery) -> Response {
 /// the SecretKey). Opens the invoice and sends the buyer to its page.
 #[utoipa::path(post, path = "/ru/", tag = "intellectmoney",
     request_body(content = String, description = "The form's fields", content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html")))]
+    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `hash` only: the text the sandbox expected to be hashed, the key as `<SecretKey>`")))))]
 async fn purchase_form(State(state): State<Im>, body: Body) -> Response {
     let params = read_form(&state, body).await;
     open_purchase(&state, params)
@@ -56,7 +56,7 @@ async fn purchase_form(State(state): State<Im>, body: Body) -> Response {
 /// The legacy form's fields in the query string, as the legacy protocol
 /// also allows.
 #[utoipa::path(get, path = "/ru/", tag = "intellectmoney",
-    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html")))]
+    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `hash` only: the text the sandbox expected to be hashed, the key as `<SecretKey>`")))))]
 async fn purchase_form_by_get(State(state): State<Im>, RawQuery(query): RawQuery) -> Response {
     let params = request::parse_form(query.as_deref().unwrap_or_default()).unwrap_or_default();
     open_purchase(&state, params)
@@ -65,7 +65,7 @@ async fn purchase_form_by_get(State(state): State<Im>, RawQuery(query): RawQuery
 /// `/ru` as `/ru/`: plugins write both.
 #[utoipa::path(post, path = "/ru", tag = "intellectmoney",
     request_body(content = String, description = "The form's fields", content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html")))]
+    responses((status = 303, description = "To the invoice's payment page"), (status = 400, description = "Why no invoice was opened: an HTML page", content_type = "text/html", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `hash` only: the text the sandbox expected to be hashed, the key as `<SecretKey>`")))))]
 async fn purchase_form_no_slash(State(state): State<Im>, body: Body) -> Response {
     purchase_form(State(state), body).await
 }
@@ -80,13 +80,20 @@ fn open_purchase(state: &Im, params: Params) -> Response {
         }
         _ => params,
     };
-    match routes::purchase(state, &params) {
+    let mut expected = None;
+    match routes::purchase(state, &params, &mut expected) {
         Ok(id) => JournalObjects::one(id).file(see_other(&pay_page_url(id))),
-        Err(error) => message(
-            StatusCode::BAD_REQUEST,
-            "Счёт не создан",
-            &sentence(&error.to_string()),
-            None,
-        ),
+        Err(error) => {
+            let page = message(
+                StatusCode::BAD_REQUEST,
+                "Счёт не создан",
+                &sentence(&error.to_string()),
+                None,
+            );
+            match expected {
+                Some(expected) => expected.attach(page),
+                None => page,
+            }
+        }
     }
 }
