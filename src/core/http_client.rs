@@ -260,3 +260,28 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_port_nothing_listens_on_is_a_refused_connection_not_a_timeout() {
+        // Arrange: a port that was free a moment ago.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let client = HttpClient::new(Duration::from_secs(5), 1024);
+
+        // Act
+        let result = client
+            .send(OutboundRequest::get(format!("http://{closed}/")))
+            .await;
+
+        // Assert
+        let err = result.unwrap_err();
+        assert_eq!(err, OutboundError::Refused);
+        assert_eq!(err.to_string(), "connection refused");
+    }
+}
