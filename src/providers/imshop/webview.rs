@@ -328,6 +328,9 @@ impl WebView<'_> {
                 return matched(hops, which, &submitted.url);
             }
             if let Some(reason) = self.deep_link(&submitted.url) {
+                if let Some(last) = hops.last_mut() {
+                    last.note = join_note(&last.note, &reason);
+                }
                 return left(hops, &submitted.url, &reason);
             }
             next = submitted;
