@@ -3,7 +3,10 @@
 //! Every fixture is a JSON file under `fixtures/`, compiled into the binary
 //! with `include_str!` so a bare binary needs no files. `--fixtures DIR`
 //! replaces any file that DIR holds under the same name. A malformed file
-//! stops start-up with a message naming the file, the line and the field.
+//! stops start-up with a message naming the file, the line and the field;
+//! so does a DIR that is missing, or a `.json` file in it that no fixture
+//! is named (a typo would otherwise leave the built-in fixture in force,
+//! silently).
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +38,108 @@ pub enum FixtureError {
         field: String,
         message: String,
     },
+    /// `--fixtures DIR` names nothing.
+    #[error("fixture directory {dir} does not exist (the known fixture names are {known})")]
+    MissingDirectory { dir: String, known: Known },
+    /// `--fixtures DIR` names a file, or something else that is not a
+    /// directory.
+    #[error("fixture directory {dir} is not a directory (the known fixture names are {known})")]
+    NotADirectory { dir: String, known: Known },
+    /// The directory holds `.json` files that would override nothing.
+    #[error("fixture directory {dir}: {files} (the known fixture names are {known})")]
+    UnknownFiles {
+        dir: String,
+        files: UnknownNames,
+        known: Known,
+    },
+    /// The directory could not be listed.
+    #[error("fixture directory {dir}: cannot list it: {source}")]
+    List {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The fixture names, for messages: `cards.json, imshop.json, …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known(pub Vec<&'static str>);
+
+impl std::fmt::Display for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(", "))
+    }
+}
+
+/// `.json` files that are no fixture's name, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownNames(pub Vec<String>);
+
+impl std::fmt::Display for UnknownNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one} is no fixture's name"),
+            many => write!(f, "{} are no fixture's names", many.join(", ")),
+        }
+    }
+}
+
+/// Checks that `dir` is a directory whose `.json` files all bear one of
+/// the `known` names, and returns the names it holds (in `known`'s order).
+/// Other files (a README, `scenarios.yaml`) are left alone: only a `.json`
+/// file looks like a fixture that was meant to count.
+pub fn check_dir(dir: &Path, known: &[&'static str]) -> Result<Vec<&'static str>, FixtureError> {
+    let shown = dir.display().to_string();
+    let known_names = || Known(known.to_vec());
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(FixtureError::NotADirectory {
+                dir: shown,
+                known: known_names(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(FixtureError::MissingDirectory {
+                dir: shown,
+                known: known_names(),
+            });
+        }
+        Err(source) => return Err(FixtureError::List { dir: shown, source }),
+    }
+    let list = |source| FixtureError::List {
+        dir: shown.clone(),
+        source,
+    };
+    let mut present = Vec::new();
+    let mut unknown = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(list)? {
+        let name = entry
+            .map_err(list)?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let is_json = Path::new(&name)
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        match known.iter().find(|k| **k == name) {
+            Some(k) => present.push(*k),
+            None if is_json => unknown.push(name),
+            None => {}
+        }
+    }
+    if !unknown.is_empty() {
+        // read_dir's order is the file system's; sorted, the message is the
+        // same on every machine.
+        unknown.sort();
+        return Err(FixtureError::UnknownFiles {
+            dir: shown,
+            files: UnknownNames(unknown),
+            known: known_names(),
+        });
+    }
+    present.sort_by_key(|name| known.iter().position(|k| k == name));
+    Ok(present)
 }
 
 /// The text of fixture `name`: from `dir` if it holds that file, otherwise
@@ -161,6 +266,87 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    const KNOWN: [&str; 2] = ["cards.json", "shop.json"];
+
+    /// A fresh empty directory for one test.
+    fn scratch(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "paysandbox-fixture-dir-{test}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_directory_gives_the_known_names_it_holds_and_ignores_other_files() {
+        // Arrange
+        let dir = scratch("known");
+        std::fs::write(dir.join("shop.json"), "{}").unwrap();
+        std::fs::write(dir.join("cards.json"), "{}").unwrap();
+        std::fs::write(dir.join("README.md"), "notes").unwrap();
+
+        // Act
+        let present = check_dir(&dir, &KNOWN);
+
+        // Assert
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(present.unwrap(), ["cards.json", "shop.json"]);
+    }
+
+    #[test]
+    fn json_files_of_unknown_names_are_refused_all_together_in_order() {
+        let dir = scratch("unknown");
+        std::fs::write(dir.join("shops.json"), "{}").unwrap();
+        std::fs::write(dir.join("Cards.JSON"), "{}").unwrap();
+
+        let err = check_dir(&dir, &KNOWN).unwrap_err().to_string();
+
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "fixture directory {}: Cards.JSON, shops.json are no fixture's names \
+                 (the known fixture names are cards.json, shop.json)",
+                dir.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_is_refused_with_the_known_names() {
+        let dir = std::env::temp_dir().join("paysandbox-no-such-fixture-dir");
+
+        let err = check_dir(&dir, &KNOWN).unwrap_err().to_string();
+
+        assert_eq!(
+            err,
+            format!(
+                "fixture directory {} does not exist (the known fixture names are cards.json, shop.json)",
+                dir.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_file_given_as_the_directory_is_refused_with_the_known_names() {
+        let dir = scratch("file");
+        let file = dir.join("shop.json");
+        std::fs::write(&file, "{}").unwrap();
+
+        let err = check_dir(&file, &KNOWN).unwrap_err().to_string();
+
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "fixture directory {} is not a directory (the known fixture names are cards.json, shop.json)",
+                file.display()
+            )
+        );
     }
 
     #[test]

@@ -14,11 +14,16 @@ use super::journal::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// Why an outbound call produced no HTTP response.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OutboundError {
     /// No answer within the timeout.
     #[error("no answer within {0} ms")]
     Timeout(u128),
+    /// Nothing listens at the address: said apart from other connection
+    /// failures because it is the common one (a service not started, a
+    /// wrong port), and reqwest's chain of causes buries it.
+    #[error("connection refused")]
+    Refused,
     /// The connection could not be made or was broken.
     #[error("connection failed: {0}")]
     Connect(String),
@@ -211,6 +216,8 @@ impl HttpClient {
 fn classify(err: reqwest::Error) -> OutboundError {
     if err.is_timeout() {
         OutboundError::Timeout(0)
+    } else if err.is_connect() && refused(&err) {
+        OutboundError::Refused
     } else if err.is_connect() {
         OutboundError::Connect(error_chain(&err))
     } else if err.is_builder() {
@@ -218,6 +225,21 @@ fn classify(err: reqwest::Error) -> OutboundError {
     } else {
         OutboundError::Transport(error_chain(&err))
     }
+}
+
+/// Whether an I/O error somewhere in `err`'s causes is a refused connection.
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// "error: cause: cause" — reqwest's top-level message alone hides the reason.
@@ -237,4 +259,29 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// and is ignored).
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_port_nothing_listens_on_is_a_refused_connection_not_a_timeout() {
+        // Arrange: a port that was free a moment ago.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let client = HttpClient::new(Duration::from_secs(5), 1024);
+
+        // Act
+        let result = client
+            .send(OutboundRequest::get(format!("http://{closed}/")))
+            .await;
+
+        // Assert
+        let err = result.unwrap_err();
+        assert_eq!(err, OutboundError::Refused);
+        assert_eq!(err.to_string(), "connection refused");
+    }
 }

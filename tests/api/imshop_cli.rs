@@ -167,6 +167,20 @@ async fn a_run_against_a_correct_merchant_exits_0_with_reports_and_progress() {
         report["flows"],
         serde_json::json!(["card", "applepay", "googlepay"])
     );
+    let mut json_names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let mut junit_names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    json_names.sort_unstable();
+    junit_names.sort_unstable();
+    assert_eq!(
+        json_names, junit_names,
+        "the JSON names checks as JUnit does"
+    );
+    assert!(json_names.contains(&"http_200"), "{json_names:?}");
 }
 
 #[tokio::test]

@@ -41,6 +41,10 @@ async fn a_run_started_over_http_answers_201_and_finishes_in_the_background() {
     assert_eq!(check["name"], "answered_in_time");
     assert_eq!(check["status"], "passed");
     assert_eq!(check["evidence"]["exchange"]["method"], "POST");
+    assert_eq!(
+        run["checks"][1]["name"], "http_200",
+        "named as the text report, JUnit and the README name it"
+    );
     assert!(run["progress"].as_array().unwrap().len() > 5);
 
     let list = app.get_json("/imshop/runs", 200).await;

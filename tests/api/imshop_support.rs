@@ -64,6 +64,10 @@ pub enum Quirk {
     DeclineOnForm,
     /// An approved card goes through a 3-D Secure challenge first.
     Challenge,
+    /// A declined card is sent to the `returnUrl` that `create` carried.
+    DeclineToReturnUrl,
+    /// A declined card is sent to this link of the merchant's own app.
+    DeclineToAppLink(&'static str),
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +78,8 @@ struct Ledger {
     creates: u32,
     /// Every command received, in order.
     commands: Vec<Value>,
+    /// The `returnUrl` of the last `create`.
+    return_url: String,
 }
 
 #[derive(Clone)]
@@ -180,6 +186,7 @@ async fn webhook(State(shop): State<Shop>, headers: HeaderMap, body: String) -> 
 fn create(shop: &Shop, request: &Value) -> Value {
     let mut ledger = shop.ledger.lock().unwrap();
     ledger.creates += 1;
+    ledger.return_url = request["returnUrl"].as_str().unwrap_or_default().to_owned();
     let payment_id = format!("pay-{}", ledger.creates);
     let order_id = request["orderId"].as_str().unwrap_or_default().to_owned();
     ledger
@@ -331,6 +338,14 @@ async fn gateway_pay(
     if approved {
         mark_paid(&shop, &id);
         Redirect::to(&format!("/payment/{id}/success")).into_response()
+    } else if shop.has(&Quirk::DeclineToReturnUrl) {
+        let return_url = shop.ledger.lock().unwrap().return_url.clone();
+        Redirect::to(&return_url).into_response()
+    } else if let Some(link) = shop.quirks.iter().find_map(|q| match q {
+        Quirk::DeclineToAppLink(link) => Some(*link),
+        _ => None,
+    }) {
+        Redirect::to(link).into_response()
     } else if shop.has(&Quirk::DeclineOnForm) {
         Html(format!(
             r#"<p class="error" data-testid="error">Card declined by the issuer</p>

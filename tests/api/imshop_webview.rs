@@ -32,6 +32,7 @@ async fn open(app: &TestApp, url: &str, outcome: Outcome) -> Trip {
         timeout: Duration::from_secs(5),
         max_hops: 20,
         expiry: "12/39".to_owned(),
+        return_url: "imshop://payment/failed",
         on_navigation: &ignore,
     };
     view.open(reqwest::Url::parse(url).unwrap()).await

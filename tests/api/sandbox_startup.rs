@@ -146,3 +146,156 @@ async fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
     assert_eq!(answer.status(), 418);
     assert_eq!(exit.code(), Some(0));
 }
+
+/// A fresh directory for one test's fixtures.
+fn fixture_dir(test: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("paysandbox-fixtures-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `serve --fixtures DIR`, to its exit.
+fn serve_with_fixtures(dir: &std::path::Path) -> std::process::Output {
+    binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--fixtures"])
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+const KNOWN_NAMES: &str =
+    "(the known fixture names are cards.json, imshop.json, intellectmoney.json, softline.json)";
+
+/// The stderr of a `serve` that refused to start (exit status 1, as for a
+/// malformed fixture, and no ready line).
+fn refusal(output: &std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "no ready line");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_fixture_directory_that_does_not_exist_stops_start_up_naming_it_and_the_known_names() {
+    // Arrange
+    let dir = std::env::temp_dir().join("paysandbox-no-such-fixtures");
+
+    // Act
+    let output = serve_with_fixtures(&dir);
+
+    // Assert
+    let stderr = refusal(&output);
+    let expected = format!(
+        "paysandbox cannot start: fixture directory {} does not exist {KNOWN_NAMES}",
+        dir.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn a_file_given_as_the_fixture_directory_stops_start_up_naming_it_and_the_known_names() {
+    let dir = fixture_dir("file-not-dir");
+    let file = dir.join("softline.json");
+    std::fs::write(&file, include_str!("../../fixtures/softline.json")).unwrap();
+
+    let output = serve_with_fixtures(&file);
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = refusal(&output);
+    let expected = format!(
+        "paysandbox cannot start: fixture directory {} is not a directory {KNOWN_NAMES}",
+        file.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn a_json_file_of_no_fixture_s_name_stops_start_up_naming_it_and_the_known_names() {
+    let dir = fixture_dir("misspelt");
+    let softline = include_str!("../../fixtures/softline.json");
+    std::fs::write(dir.join("sofltine.json"), softline).unwrap();
+
+    let output = serve_with_fixtures(&dir);
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = refusal(&output);
+    let expected = format!(
+        "paysandbox cannot start: fixture directory {}: sofltine.json is no fixture's name {KNOWN_NAMES}",
+        dir.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn start_up_logs_which_fixtures_came_from_the_directory() {
+    // Arrange
+    use std::io::BufRead;
+    let dir = fixture_dir("overrides");
+    std::fs::write(
+        dir.join("softline.json"),
+        include_str!("../../fixtures/softline.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("cards.json"),
+        include_str!("../../fixtures/cards.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a fixture, left alone").unwrap();
+
+    // Act
+    let mut child = binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--fixtures"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready_line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready_line)
+        .unwrap();
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+
+    // Assert
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        ready_line.starts_with("paysandbox listening on "),
+        "{ready_line}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "fixtures from {}: cards.json, softline.json; built in: imshop.json, intellectmoney.json",
+        dir.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn the_imshop_run_refuses_a_fixture_directory_of_unknown_names_with_exit_status_2() {
+    let dir = fixture_dir("imshop-misspelt");
+    std::fs::write(dir.join("imshpo.json"), "{}").unwrap();
+
+    let output = binary()
+        .args([
+            "imshop",
+            "run",
+            "--webhook",
+            "http://127.0.0.1:9/pay",
+            "--fixtures",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "paysandbox imshop run: fixture directory {}: imshpo.json is no fixture's name {KNOWN_NAMES}",
+        dir.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}

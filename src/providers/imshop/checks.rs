@@ -9,12 +9,16 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::core::http_client::OutboundError;
 use crate::core::journal::Message;
 
 /// Every check a run can report. The names are part of the interface:
 /// never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Serialised through [`CheckName::as_str`], not serde's `snake_case`:
+/// that renaming makes `Http200` `http200`, while the text report, JUnit
+/// and the README say `http_200`. One spelling, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CheckName {
     /// An HTTP answer arrived within the per-call timeout.
     AnsweredInTime,
@@ -26,7 +30,8 @@ pub enum CheckName {
     SuccessBoolean,
     /// The fields the command's answer needs are there, with their types.
     RequiredFields,
-    /// `error` is a non-empty text when `success` is false.
+    /// `error` is a non-empty text when `success` is false (a warning
+    /// without one: the documentation calls `error` optional).
     ErrorText,
     /// `create` accepted the order (`success: true`): the payment exists.
     PaymentCreated,
@@ -73,6 +78,12 @@ impl CheckName {
     }
 }
 
+impl Serialize for CheckName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl std::fmt::Display for CheckName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -105,10 +116,22 @@ pub struct Exchange {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<Message>,
-    /// Why no answer came.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    /// Why no answer came. Kept as the client's error, not its text, so
+    /// the judges can tell a refused connection from a timeout.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "as_text")]
+    pub error: Option<OutboundError>,
     pub elapsed_ms: f64,
+}
+
+/// An error as its message, in the JSON report.
+fn as_text<S: serde::Serializer>(
+    error: &Option<OutboundError>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match error {
+        Some(error) => serializer.collect_str(error),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// One navigation of the web view.
@@ -246,6 +269,16 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// `11 passed, 1 warning, 0 failed`.
+    pub fn outcomes(&self) -> String {
+        format!(
+            "{} passed, {}, {} failed",
+            self.passed,
+            counted(self.warnings, "warning"),
+            self.failed
+        )
+    }
+
     pub fn of<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Self {
         let mut tally = Self::default();
         for check in checks {
@@ -257,5 +290,60 @@ impl Tally {
             }
         }
         tally
+    }
+}
+
+/// `1 check`, `2 checks`: counts in messages read as English.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_of_one_is_singular_and_any_other_plural() {
+        let cases = [(0, "0 warnings"), (1, "1 warning"), (2, "2 warnings")];
+
+        for (n, expected) in cases {
+            assert_eq!(counted(n, "warning"), expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_tally_of_one_warning_says_warning() {
+        let tally = Tally {
+            checks: 3,
+            passed: 2,
+            warnings: 1,
+            failed: 0,
+        };
+
+        assert_eq!(tally.outcomes(), "2 passed, 1 warning, 0 failed");
+    }
+
+    #[test]
+    fn the_json_report_spells_each_check_name_as_the_text_report_does() {
+        let names = [
+            CheckName::AnsweredInTime,
+            CheckName::Http200,
+            CheckName::PaymentUrlAbsolute,
+            CheckName::UnknownPaymentRefused,
+        ];
+
+        for name in names {
+            let json = serde_json::to_value(name).unwrap();
+
+            assert_eq!(json, name.to_string(), "{name:?}");
+        }
+        assert_eq!(
+            serde_json::to_value(CheckName::Http200).unwrap(),
+            "http_200"
+        );
     }
 }

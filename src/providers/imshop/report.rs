@@ -2,6 +2,7 @@
 //! /imshop/runs/{id}`), JUnit XML (`--junit`, one testcase per check) and
 //! the readable summary the CLI prints.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use quick_xml::Writer;
@@ -9,7 +10,7 @@ use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, BytesText, 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::checks::{Check, CheckStatus, Tally};
+use super::checks::{Check, CheckStatus, Tally, counted};
 use super::options::{Flow, Outcome, RunOptions};
 
 /// Where a run stands.
@@ -177,12 +178,10 @@ impl RunReport {
         }
         let s = self.summary;
         out.push_str(&format!(
-            "\n{}: {} checks, {} passed, {} warnings, {} failed ({} ms)\n",
+            "\n{}: {}, {} ({} ms)\n",
             if s.failed == 0 { "PASSED" } else { "FAILED" },
-            s.checks,
-            s.passed,
-            s.warnings,
-            s.failed,
+            counted(s.checks, "check"),
+            s.outcomes(),
             self.duration_ms
         ));
         out
@@ -191,6 +190,14 @@ impl RunReport {
     /// JUnit XML: a testsuite per flow (and `run`), a testcase per check;
     /// a failed check is a `<failure>` whose text is the evidence, a
     /// warning a passed testcase with the message in `<system-out>`.
+    ///
+    /// Times add up at every level: a testcase's is the time of the call
+    /// (or navigations) it judged, counted on the first check that judged
+    /// it (several checks judge one answer, and counting it for each would
+    /// multiply it); a testsuite's is the sum of its testcases, and the
+    /// testsuites' the sum of the suites. The run's wall-clock duration,
+    /// which also holds the pending back-off and the wait for the sync
+    /// URL, is the JSON's `duration_ms` and the summary's last line.
     pub fn to_junit(&self) -> String {
         let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
         // Writing to a Vec cannot fail; errors are dropped deliberately.
@@ -208,7 +215,8 @@ impl RunReport {
         suites.push_attribute(("tests", self.summary.checks.to_string().as_str()));
         suites.push_attribute(("failures", self.summary.failed.to_string().as_str()));
         suites.push_attribute(("errors", "0"));
-        suites.push_attribute(("time", seconds(self.duration_ms as f64 / 1000.0).as_str()));
+        let times = timed_once(&self.checks);
+        suites.push_attribute(("time", seconds(times.iter().sum()).as_str()));
         w.write_event(Event::Start(suites))?;
 
         let mut scopes: Vec<&str> = Vec::new();
@@ -218,9 +226,14 @@ impl RunReport {
             }
         }
         for scope in scopes {
-            let checks: Vec<&Check> = self.checks.iter().filter(|c| c.flow == scope).collect();
+            let (checks, check_times): (Vec<&Check>, Vec<f64>) = self
+                .checks
+                .iter()
+                .zip(&times)
+                .filter(|(c, _)| c.flow == scope)
+                .unzip();
             let tally = Tally::of(checks.iter().copied());
-            let time: f64 = checks.iter().map(|c| c.evidence.seconds()).sum();
+            let time: f64 = check_times.iter().sum();
             let mut suite = BytesStart::new("testsuite");
             suite.push_attribute(("name", format!("imshop.{scope}").as_str()));
             suite.push_attribute(("tests", tally.checks.to_string().as_str()));
@@ -229,7 +242,7 @@ impl RunReport {
             suite.push_attribute(("skipped", "0"));
             suite.push_attribute(("time", seconds(time).as_str()));
             w.write_event(Event::Start(suite))?;
-            for check in checks {
+            for (check, time) in checks.into_iter().zip(check_times) {
                 let mut case = BytesStart::new("testcase");
                 let attempt = if check.attempt > 1 {
                     format!(" (attempt {})", check.attempt)
@@ -241,7 +254,7 @@ impl RunReport {
                     format!("imshop.{scope}.{}", check.step).as_str(),
                 ));
                 case.push_attribute(("name", format!("{}{attempt}", check.name).as_str()));
-                case.push_attribute(("time", seconds(check.evidence.seconds()).as_str()));
+                case.push_attribute(("time", seconds(time).as_str()));
                 w.write_event(Event::Start(case))?;
                 match check.status {
                     CheckStatus::Failed => {
@@ -275,6 +288,29 @@ impl RunReport {
     }
 }
 
+/// Each check's time in seconds, with an exchange or a web-view trip
+/// counted on the first check whose evidence it is and 0 on the others.
+fn timed_once(checks: &[Check]) -> Vec<f64> {
+    let mut seen: Vec<*const ()> = Vec::new();
+    checks
+        .iter()
+        .map(|check| {
+            let evidence = &check.evidence;
+            let judged = match (&evidence.exchange, &evidence.hops) {
+                (Some(exchange), _) => Arc::as_ptr(exchange).cast::<()>(),
+                (None, Some(hops)) => Arc::as_ptr(hops).cast::<()>(),
+                (None, None) => return 0.0,
+            };
+            if seen.contains(&judged) {
+                0.0
+            } else {
+                seen.push(judged);
+                evidence.seconds()
+            }
+        })
+        .collect()
+}
+
 /// Text for an element: CDATA keeps evidence readable, except when the
 /// text itself contains the CDATA terminator, which only escaping survives.
 /// Characters XML 1.0 cannot carry at all are replaced.
@@ -299,4 +335,103 @@ fn write_text(w: &mut Writer<Vec<u8>>, text: &str) -> std::io::Result<()> {
 
 fn seconds(value: f64) -> String {
     format!("{value:.3}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::core::fixtures::FixtureFile;
+    use crate::core::journal::Message;
+    use crate::providers::imshop::Fixture;
+    use crate::providers::imshop::checks::{CheckName, Evidence, Exchange};
+    use crate::providers::imshop::engine::judge::Step;
+    use crate::providers::imshop::options::RunRequest;
+
+    fn exchange(elapsed_ms: f64) -> Arc<Exchange> {
+        Arc::new(Exchange {
+            method: "POST".to_owned(),
+            url: "https://shop.example/imshop/payments".to_owned(),
+            request: Message::default(),
+            status: Some(200),
+            response: None,
+            error: None,
+            elapsed_ms,
+        })
+    }
+
+    /// A report of `checks`, each `(flow, name, status, exchange)`, for a
+    /// run that took 9 s of wall-clock time.
+    fn report(checks: &[(&'static str, CheckName, CheckStatus, &Arc<Exchange>)]) -> RunReport {
+        let request = RunRequest {
+            webhook: "https://shop.example/imshop/payments".to_owned(),
+            ..RunRequest::default()
+        };
+        let options = RunOptions::parse(request, &Fixture::builtin()).unwrap();
+        let checks = checks
+            .iter()
+            .map(|(flow, name, status, exchange)| {
+                let step = Step {
+                    flow,
+                    name: "create",
+                    attempt: 1,
+                };
+                step.check(*name, *status, "", Evidence::exchange(exchange))
+            })
+            .collect();
+        RunReport::new(
+            "run-1",
+            &options,
+            OffsetDateTime::UNIX_EPOCH,
+            Duration::from_secs(9),
+            checks,
+            Vec::new(),
+            "http://127.0.0.1:1/imshop/sync".to_owned(),
+        )
+    }
+
+    /// Every `time="…"` of `element` in `xml`, in order.
+    fn times(xml: &str, element: &str) -> Vec<String> {
+        let re = regex::Regex::new(&format!(r#"<{element} [^>]*time="([0-9.]+)""#)).unwrap();
+        re.captures_iter(xml).map(|c| c[1].to_owned()).collect()
+    }
+
+    #[test]
+    fn the_summary_says_1_check_and_1_warning_in_the_singular() {
+        let answer = exchange(42.0);
+        let report = report(&[("card", CheckName::JsonBody, CheckStatus::Warning, &answer)]);
+
+        let text = report.to_text();
+
+        assert!(
+            text.ends_with("\nPASSED: 1 check, 0 passed, 1 warning, 0 failed (9000 ms)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn junit_times_add_up_and_count_each_answer_once_however_many_checks_judge_it() {
+        // Arrange: two checks of one 200 ms answer, one of a 300 ms answer
+        // in another flow.
+        let (create, wallet) = (exchange(200.0), exchange(300.0));
+        let report = report(&[
+            (
+                "card",
+                CheckName::AnsweredInTime,
+                CheckStatus::Passed,
+                &create,
+            ),
+            ("card", CheckName::Http200, CheckStatus::Passed, &create),
+            ("applepay", CheckName::Http200, CheckStatus::Passed, &wallet),
+        ]);
+
+        // Act
+        let xml = report.to_junit();
+
+        // Assert
+        assert_eq!(times(&xml, "testcase"), ["0.200", "0.000", "0.300"]);
+        assert_eq!(times(&xml, "testsuite"), ["0.200", "0.300"]);
+        assert_eq!(times(&xml, "testsuites"), ["0.500"], "not the 9 s run");
+    }
 }

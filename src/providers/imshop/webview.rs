@@ -97,6 +97,9 @@ pub struct WebView<'a> {
     pub max_hops: usize,
     /// `MM/YY` of a card that has not expired by the sandbox clock.
     pub expiry: String,
+    /// The `returnUrl` sent in `create`: the app's own deep link, which
+    /// closes the screen when the page sends the buyer there.
+    pub return_url: &'a str,
     /// Called after every request (the engine journals it).
     pub on_navigation: &'a (dyn Fn(Navigation<'_>) + Send + Sync),
 }
@@ -180,10 +183,16 @@ impl WebView<'_> {
                     );
                 };
                 hop.note = join_note(&hop.note, &format!("redirect to {target}"));
-                hops.push(hop);
                 if let Some(which) = self.regexes.matching(target.as_str()) {
+                    hops.push(hop);
                     return matched(hops, which, &target);
                 }
+                if let Some(reason) = self.deep_link(&target) {
+                    hop.note = join_note(&hop.note, &reason);
+                    hops.push(hop);
+                    return left(hops, &target, &reason);
+                }
+                hops.push(hop);
                 // 307 and 308 repeat the request; every other redirect is
                 // followed with GET, as browsers do.
                 let repeat = matches!(response.status, 307 | 308);
@@ -318,6 +327,12 @@ impl WebView<'_> {
             if let Some(which) = self.regexes.matching(submitted.url.as_str()) {
                 return matched(hops, which, &submitted.url);
             }
+            if let Some(reason) = self.deep_link(&submitted.url) {
+                if let Some(last) = hops.last_mut() {
+                    last.note = join_note(&last.note, &reason);
+                }
+                return left(hops, &submitted.url, &reason);
+            }
             next = submitted;
         }
         let url = next.url.to_string();
@@ -327,6 +342,29 @@ impl WebView<'_> {
                 reason: format!("more than {} navigations (a redirect loop?)", self.max_hops),
             },
             hops,
+        }
+    }
+
+    /// Why going to `url` closes the screen instead of loading a page: it
+    /// is the `returnUrl` paysandbox sent (the app's own deep link for a
+    /// cancelled payment), or a link of another scheme than http(s), which
+    /// a web view hands to the app rather than load. Either way the buyer
+    /// has left the payment page, and the app goes on to `capture`.
+    fn deep_link(&self, url: &Url) -> Option<String> {
+        let is_return_url = url.as_str() == self.return_url
+            || Url::parse(self.return_url).is_ok_and(|return_url| return_url == *url);
+        if is_return_url {
+            Some(
+                "the page sent the buyer to returnUrl, the app's own deep link for a cancelled payment: the screen closes"
+                    .to_owned(),
+            )
+        } else if !matches!(url.scheme(), "http" | "https") {
+            Some(format!(
+                "a {}: link is no web page but a deep link the app catches: the screen closes",
+                url.scheme()
+            ))
+        } else {
+            None
         }
     }
 

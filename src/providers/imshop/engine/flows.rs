@@ -287,10 +287,10 @@ impl Recorder<'_> {
         ));
         let answer = judge::answer_of(&exchange);
         let line = match (exchange.status, &answer) {
-            (None, _) => format!(
-                "{step}: no answer ({})",
-                exchange.error.as_deref().unwrap_or_default()
-            ),
+            (None, _) => match &exchange.error {
+                Some(error) => format!("{step}: no answer ({error})"),
+                None => format!("{step}: no answer"),
+            },
             (Some(status), None) => format!("{step}: answered {status}, not JSON"),
             (Some(status), Some(answer)) => {
                 format!("{step}: answered {status} {}", answer.settlement_key())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::Browser;
 use super::flows::{Position, Recorder};
-use crate::providers::imshop::checks::{Check, CheckName, CheckStatus, Evidence, Hop};
+use crate::providers::imshop::checks::{Check, CheckName, CheckStatus, Evidence, Hop, counted};
 use crate::providers::imshop::options::{Outcome, WebViewMode};
 use crate::providers::imshop::report::BrowserWait;
 use crate::providers::imshop::webview::{End, Navigation, Regexes, WebView, Which};
@@ -90,7 +90,7 @@ impl Recorder<'_> {
         let driven = if by_person {
             "finished by a person in a browser".to_owned()
         } else {
-            format!("completed in {} navigations", hops.len())
+            format!("completed in {}", counted(hops.len(), "navigation"))
         };
         let redirect = redirect_matched(&end, self.options.outcome);
         let checks: [Check; 2] = [
@@ -126,6 +126,7 @@ impl Recorder<'_> {
             timeout: self.options.timeout,
             max_hops: engine.fixture.max_web_view_hops,
             expiry: engine.card_expiry(),
+            return_url: &engine.fixture.return_url,
             on_navigation: &on_navigation,
         };
         let trip = view.open(payment_url).await;

@@ -109,7 +109,7 @@ fn exchange_of(
             Some(response.journal_message(limit)),
             None,
         ),
-        Err(err) => (None, None, Some(err.to_string())),
+        Err(err) => (None, None, Some(err.clone())),
     };
     Exchange {
         method: request.method.to_string(),
@@ -226,7 +226,7 @@ mod tests {
         // Assert
         assert_eq!(exchange.status, None);
         assert!(exchange.response.is_none());
-        assert_eq!(exchange.error.as_deref(), Some("no answer within 50 ms"));
+        assert_eq!(exchange.error, Some(OutboundError::Timeout(50)));
         let entries = engine.core.journal.query(&Query::default());
         assert_eq!(
             entries[0].summary.as_deref(),

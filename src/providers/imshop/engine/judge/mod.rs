@@ -98,6 +98,7 @@ mod testing {
     use serde_json::Value;
 
     use super::Step;
+    use crate::core::http_client::OutboundError;
     use crate::core::journal::Message;
     use crate::providers::imshop::checks::{Check, CheckName, CheckStatus, Exchange};
 
@@ -135,14 +136,14 @@ mod testing {
     }
 
     /// No answer at all, for `error`.
-    pub fn unanswered(error: &str) -> Arc<Exchange> {
+    pub fn unanswered(error: OutboundError) -> Arc<Exchange> {
         Arc::new(Exchange {
             method: "POST".to_owned(),
             url: "https://shop.example/imshop/payments".to_owned(),
             request: Message::default(),
             status: None,
             response: None,
-            error: Some(error.to_owned()),
+            error: Some(error),
             elapsed_ms: 10_000.0,
         })
     }

@@ -91,10 +91,13 @@ pub fn settlement(at: Step<'_>, exchange: &Arc<Exchange>, outcome: Outcome) -> V
         return Vec::new();
     };
     let captured = answer.success() == Some(true) && answer.flag("paymentCaptured") == Some(true);
+    // The message names the field that decided: with `success` missing or
+    // not a boolean, `paymentCaptured: true` is not what is wrong.
     let said = match (answer.success(), answer.flag("paymentCaptured")) {
         (Some(false), _) => "the payment was refused (success: false)".to_owned(),
-        (_, Some(c)) => format!("paymentCaptured: {c}"),
-        _ => format!("paymentCaptured is {}", answer.describe("paymentCaptured")),
+        (None, _) => format!("success is {}", answer.describe("success")),
+        (Some(true), Some(c)) => format!("paymentCaptured: {c}"),
+        (Some(true), None) => format!("paymentCaptured is {}", answer.describe("paymentCaptured")),
     };
     vec![captured_agrees(at, outcome, captured, &said, exchange)]
 }
@@ -171,14 +174,19 @@ pub fn unknown_capture(at: Step<'_>, exchange: &Arc<Exchange>, payment_id: &str)
     };
     let (status, message) = match (answer.success(), non_empty_error(&answer)) {
         (Some(false), Some(error)) => (CheckStatus::Passed, format!("refused: {error:?}")),
+        // `error` is optional (as for every refusal): refused is what
+        // this check is about.
         (Some(false), None) => (
-            CheckStatus::Failed,
-            format!("refused, but error is {}", answer.describe("error")),
+            CheckStatus::Warning,
+            format!(
+                "refused, but error is {}: the app will have nothing to show the buyer",
+                answer.describe("error")
+            ),
         ),
         _ => (
             CheckStatus::Failed,
             format!(
-                "capture of paymentId {payment_id:?}, which nobody issued, answered success {}: expected success: false with an error",
+                "capture of paymentId {payment_id:?}, which nobody issued, was not refused (success is {}): expected success: false with an error",
                 answer.describe("success")
             ),
         ),
@@ -392,6 +400,21 @@ mod tests {
     }
 
     #[test]
+    fn a_success_that_is_no_boolean_is_blamed_rather_than_a_true_payment_captured() {
+        let exchange = json(json!({"success": "true", "paymentId": "p", "paymentCaptured": true}));
+
+        let checks = settlement(at("capture"), &exchange, Outcome::Success);
+
+        assert_eq!(
+            verdict(&checks, CheckName::PaymentCapturedAgrees),
+            (
+                CheckStatus::Failed,
+                "success is a string (\"true\"), but the buyer paid: expected success: true with paymentCaptured: true"
+            )
+        );
+    }
+
+    #[test]
     fn a_sync_report_of_a_capture_agrees_with_a_paid_order() {
         let event = sync_event(Ok(report("p-1", true, true)));
 
@@ -453,7 +476,7 @@ mod tests {
         let checks = capture_repeated(
             at("capture_repeat"),
             &first,
-            &unanswered("connection failed: refused"),
+            &unanswered(crate::core::http_client::OutboundError::Refused),
         );
 
         assert!(checks.is_empty(), "{:?}", verdicts(&checks));
@@ -476,14 +499,17 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_of_an_unknown_payment_without_an_error_fails() {
+    fn a_refusal_of_an_unknown_payment_without_an_error_only_warns() {
         let exchange = json(json!({"success": false, "error": ""}));
 
         let checks = unknown_capture(at("unknown_capture"), &exchange, "paysandbox-unknown-1");
 
         assert_eq!(
             verdict(&checks, CheckName::UnknownPaymentRefused),
-            (CheckStatus::Failed, "refused, but error is a string (\"\")")
+            (
+                CheckStatus::Warning,
+                "refused, but error is a string (\"\"): the app will have nothing to show the buyer"
+            )
         );
     }
 
@@ -497,8 +523,8 @@ mod tests {
             verdict(&checks, CheckName::UnknownPaymentRefused),
             (
                 CheckStatus::Failed,
-                "capture of paymentId \"paysandbox-unknown-1\", which nobody issued, answered success \
-                 a boolean (true): expected success: false with an error"
+                "capture of paymentId \"paysandbox-unknown-1\", which nobody issued, was not refused \
+                 (success is a boolean (true)): expected success: false with an error"
             )
         );
     }
