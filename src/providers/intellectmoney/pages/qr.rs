@@ -14,13 +14,21 @@ const MODULE_PIXELS: u32 = 8;
 /// in the pages' ink colour on white, one `<path>` of rectangles.
 pub fn qr_svg(text: &str) -> Result<String, QrError> {
     let code = QrCode::new(text.as_bytes())?;
-    Ok(code
+    let svg = code
         .render::<svg::Color>()
         .module_dimensions(MODULE_PIXELS, MODULE_PIXELS)
         .dark_color(svg::Color("#1b1f24"))
         .light_color(svg::Color("#fff"))
-        .build())
+        .build();
+    // An image needs no XML declaration, and without one the SVG can also
+    // stand inline in a page.
+    Ok(svg
+        .strip_prefix(XML_DECLARATION)
+        .map_or_else(|| svg.clone(), str::to_owned))
 }
+
+/// What `qrcode`'s SVG renderer writes first.
+const XML_DECLARATION: &str = r#"<?xml version="1.0" standalone="yes"?>"#;
 
 #[cfg(test)]
 mod tests {
@@ -60,7 +68,7 @@ mod tests {
         let svg = qr_svg("http://localhost:8080/intellectmoney/sbp/3000000001").unwrap();
 
         assert!(
-            svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
             "{svg}"
         );
         assert!(svg.contains("<path fill=\"#1b1f24\" d=\"M"), "{svg}");

@@ -296,3 +296,79 @@ fn lower_first(text: &str) -> String {
         .next()
         .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cyrillic(text: &str) -> String {
+        text.chars()
+            .filter(|c| ('\u{400}'..='\u{4ff}').contains(c))
+            .collect()
+    }
+
+    #[test]
+    fn the_english_table_has_no_russian_word() {
+        let source = include_str!("texts.rs");
+        let start = source.find("pub const EN: Texts = Texts {").unwrap();
+        let table = &source[start..start + source[start..].find("\n};").unwrap()];
+
+        assert_eq!(cyrillic(table), "", "{table}");
+        assert!(
+            table.contains("qr_failed_text:"),
+            "the whole table: {table}"
+        );
+    }
+
+    #[test]
+    fn the_english_reasons_and_outcomes_have_no_russian_word() {
+        let declines = [
+            Decline::Card,
+            Decline::InsufficientFunds,
+            Decline::ThreeDs,
+            Decline::Bnpl,
+            Decline::Sbp,
+            Decline::Expired,
+        ];
+        let errors = [
+            InvoiceError::AlreadyPaid,
+            InvoiceError::Cancelled,
+            InvoiceError::Refunded,
+            InvoiceError::Held,
+            InvoiceError::Expired,
+            InvoiceError::PaymentUnderWay,
+            InvoiceError::NotHeld,
+            InvoiceError::NotPaid,
+            InvoiceError::RefundTooLarge,
+        ];
+        let outcomes = [
+            CardOutcome::Approved,
+            CardOutcome::Challenge,
+            CardOutcome::Declined,
+            CardOutcome::InsufficientFunds,
+        ];
+
+        let words: Vec<String> = declines
+            .map(|d| EN.decline_reason(d))
+            .into_iter()
+            .chain(errors.map(|e| EN.invoice_error(e)))
+            .chain(outcomes.map(|o| EN.card_outcome(o, "424242")))
+            .chain(
+                [CardNumberError::Length, CardNumberError::Luhn]
+                    .map(|e| EN.card_number_error(e).to_owned()),
+            )
+            .collect();
+
+        for text in &words {
+            assert_eq!(cyrillic(text), "", "{text}");
+        }
+        assert_eq!(
+            EN.card_outcome(CardOutcome::Challenge, "424242"),
+            "3-D Secure: code 424242 approves, any other declines"
+        );
+        assert_eq!(
+            RU.invoice_error(InvoiceError::Cancelled),
+            "Счёт аннулирован."
+        );
+    }
+}
