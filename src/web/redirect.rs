@@ -7,6 +7,9 @@
 //! `/`, a query keeps its order and its encoding). Only what cannot be in a
 //! header is changed: a non-ASCII host becomes its punycode (the one ASCII
 //! name a host has), other non-ASCII bytes and spaces are percent-encoded.
+//! One byte more: a backslash before the query becomes the `/` a browser
+//! reads it as, so no client that reads it otherwise (`https://shop.com\@evil`
+//! is host `evil` to RFC 3986) is sent to a host the merchant did not give.
 
 use std::fmt::Write;
 
@@ -28,7 +31,7 @@ pub fn see_other(location: &str) -> Result<Response, InvalidLocation> {
     if location.bytes().any(|b| b.is_ascii_control()) {
         return Err(invalid());
     }
-    let location = ascii_host(location).ok_or_else(invalid)?;
+    let location = ascii_host(&slashes_as_browsers_read_them(location)).ok_or_else(invalid)?;
     let mut encoded = String::with_capacity(location.len());
     for byte in location.bytes() {
         if byte.is_ascii_graphic() {
@@ -41,6 +44,18 @@ pub fn see_other(location: &str) -> Result<Response, InvalidLocation> {
     HeaderValue::try_from(encoded)
         .map(|value| (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response())
         .map_err(|_| invalid())
+}
+
+/// An absolute URL's backslashes before its query or fragment as `/`, which
+/// is how browsers read them in http(s) URLs; the query and fragment as
+/// they were.
+fn slashes_as_browsers_read_them(location: &str) -> String {
+    if !location.contains("://") {
+        return location.to_owned();
+    }
+    let end = location.find(['?', '#']).unwrap_or(location.len());
+    let (before, after) = location.split_at(end);
+    before.replace('\\', "/") + after
 }
 
 /// `location` with its host in punycode if the host is not ASCII, every
@@ -116,6 +131,16 @@ mod tests {
         assert_eq!(
             location(&response),
             "https://user@xn--80aairftm.xn--p1ai:8443/%D0%BD%D0%B0%D0%B7%D0%B0%D0%B4?x=%0D%0A"
+        );
+    }
+
+    #[test]
+    fn a_backslash_before_the_query_is_the_slash_a_browser_reads() {
+        let response = see_other("https://shop.com\\@evil.example/x?q=a\\b").unwrap();
+
+        assert_eq!(
+            location(&response),
+            "https://shop.com/@evil.example/x?q=a\\b"
         );
     }
 

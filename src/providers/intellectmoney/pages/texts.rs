@@ -5,7 +5,8 @@
 //! Every word a page shows is here, message pages and the card form's
 //! checks included, so an English invoice's buyer never meets Russian. Two
 //! pages have no invoice to ask: "not found" speaks the language the request
-//! hints at ([`super::not_found_in`]), Russian by default; the legacy form's
+//! hints at (`lang=en` or `Accept-Language`, see
+//! [`crate::web::Lang::hinted`]), Russian by default; the legacy form's
 //! refusal stays Russian, because its reason is the API's own (Russian)
 //! error message.
 
