@@ -24,9 +24,10 @@ mod paylate;
 mod payment_page;
 pub mod qr;
 mod sbp;
-pub use sbp::sbp_url;
 pub mod texts;
 mod three_ds;
+
+pub use sbp::sbp_url;
 
 use askama::Template;
 use askama_web::WebTemplate;
