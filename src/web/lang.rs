@@ -20,6 +20,55 @@ impl Lang {
             Self::En => "en",
         }
     }
+
+    /// The language a request hints at, for a page that has no invoice or
+    /// payment to ask (a "not found" page): the `lang` query parameter
+    /// (`ru`/`en`, as Softline's pages take it) first, then the first of
+    /// Russian or English in `Accept-Language` by preference. `None` when
+    /// neither names one, so the caller keeps its own default.
+    pub fn hinted(query: Option<&str>, accept_language: Option<&str>) -> Option<Self> {
+        let from_query = query
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("lang"))
+            })
+            .and_then(|(_, value)| Self::named(&value));
+        from_query.or_else(|| Self::preferred(accept_language?))
+    }
+
+    /// `ru` or `en`, in any letter case, with or without a region.
+    fn named(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next()?;
+        if primary.eq_ignore_ascii_case("ru") {
+            Some(Self::Ru)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Some(Self::En)
+        } else {
+            None
+        }
+    }
+
+    /// The most preferred of Russian and English in an `Accept-Language`
+    /// header (`en-US,en;q=0.9,ru;q=0.8`); equal weights go by order.
+    fn preferred(accept_language: &str) -> Option<Self> {
+        let mut best: Option<(f32, Self)> = None;
+        for item in accept_language.split(',') {
+            let mut parts = item.split(';');
+            let Some(lang) = parts.next().and_then(Self::named) else {
+                continue;
+            };
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
+                .unwrap_or(0.0);
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, lang));
+            }
+        }
+        best.map(|(_, lang)| lang)
+    }
 }
 
 /// The card form's words, the same on every provider's hosted pages: a
@@ -64,4 +113,42 @@ impl CardWords {
         card_expired: "The card has expired.",
         insufficient_funds: "declined: insufficient funds",
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lang_query_parameter_names_the_language_first() {
+        let cases = [
+            (Some("lang=en"), None, Some(Lang::En)),
+            (Some("a=1&LANG=EN-gb"), None, Some(Lang::En)),
+            (Some("lang=ru"), Some("en"), Some(Lang::Ru)),
+            (Some("lang=de"), Some("en"), Some(Lang::En)),
+        ];
+        for (query, accept, expected) in cases {
+            assert_eq!(
+                Lang::hinted(query, accept),
+                expected,
+                "{query:?} {accept:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_language_gives_the_most_preferred_of_russian_and_english() {
+        let cases = [
+            ("en-US,en;q=0.9", Some(Lang::En)),
+            ("de-DE,de;q=0.9,en;q=0.8,ru;q=0.7", Some(Lang::En)),
+            ("ru-RU,ru;q=0.9,en-US;q=0.8", Some(Lang::Ru)),
+            ("en;q=0.5, ru", Some(Lang::Ru)),
+            ("en;q=0", None),
+            ("de, fr", None),
+            ("", None),
+        ];
+        for (accept, expected) in cases {
+            assert_eq!(Lang::hinted(None, Some(accept)), expected, "{accept}");
+        }
+    }
 }

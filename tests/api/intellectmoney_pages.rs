@@ -1,7 +1,9 @@
 //! The buyer's pages: the invoice payment page and its card form, the
 //! one-click outcomes, SBP and PayLate started from it, and the redirects.
 
-use crate::helpers::{see_other, spawn_app};
+use paysandbox::Settings;
+
+use crate::helpers::{see_other, spawn_app, spawn_app_with, test_settings};
 use crate::intellectmoney_support::*;
 
 #[tokio::test]
@@ -208,9 +210,17 @@ async fn the_3ds_card_on_the_page_goes_through_the_challenge_to_the_success_url(
 }
 
 #[tokio::test]
-async fn one_click_decline_goes_to_the_fail_url_and_approve_to_the_success_url() {
+async fn one_click_decline_and_approve_go_to_the_merchants_urls_byte_for_byte() {
     let app = spawn_app().await;
-    let invoice = create_invoice(&app, "PAGE-QUICK", &[]).await;
+    // No path (a URL parser would add `/`) and a query no parser may touch.
+    let success_url = "https://shop.ru";
+    let fail_url = "https://shop.ru?b=2&a=%7e&c=x+y";
+    let invoice = create_invoice(
+        &app,
+        "PAGE-QUICK",
+        &[("successUrl", success_url), ("failUrl", fail_url)],
+    )
+    .await;
 
     let declined = app
         .post_form(&format!("/intellectmoney/pay/{invoice}/decline"), &[])
@@ -219,29 +229,40 @@ async fn one_click_decline_goes_to_the_fail_url_and_approve_to_the_success_url()
         .post_form(&format!("/intellectmoney/pay/{invoice}/approve"), &[])
         .await;
 
-    assert_eq!(see_other(&declined), "https://shop.example/fail");
-    assert_eq!(see_other(&approved), "https://shop.example/success");
+    assert_eq!(see_other(&declined), fail_url);
+    assert_eq!(see_other(&approved), success_url);
 }
 
 #[tokio::test]
-async fn without_a_fail_url_a_decline_is_shown_on_the_page() {
+async fn without_a_fail_url_a_decline_is_shown_on_the_page_in_its_language() {
     let app = spawn_app().await;
-    let invoice = create_invoice(&app, "PAGE-NOFAIL", &[("failUrl", "")]).await;
-
-    let response = app
-        .post_form(&format!("/intellectmoney/pay/{invoice}/decline"), &[])
+    let cases = [
+        ("ru", "Оплата не прошла: отказ банка-эмитента."),
+        ("en", "The payment failed: the issuing bank declined it."),
+    ];
+    for (language, error) in cases {
+        let invoice = create_invoice(
+            &app,
+            &format!("PAGE-NOFAIL-{language}"),
+            &[("failUrl", ""), ("language", language)],
+        )
         .await;
 
-    assert_eq!(response.status(), 422);
-    let html = response.text().await.unwrap();
-    assert!(
-        html.contains("Оплата не прошла: отказ банка-эмитента."),
-        "{html}"
-    );
-    assert!(
-        test_ids(&html).contains(&"card-form".to_owned()),
-        "the buyer may try again"
-    );
+        let response = app
+            .post_form(&format!("/intellectmoney/pay/{invoice}/decline"), &[])
+            .await;
+
+        assert_eq!(response.status(), 422, "{language}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(&format!("role=\"alert\">{error}</div>")),
+            "{language}: {html}"
+        );
+        assert!(
+            test_ids(&html).contains(&"card-form".to_owned()),
+            "{language}: the buyer may try again"
+        );
+    }
 }
 
 #[tokio::test]
@@ -436,4 +457,76 @@ async fn posting_the_legacy_form_twice_leads_to_the_same_invoice() {
 
     assert_eq!(see_other(&first), see_other(&again));
     assert_eq!(app.state.intellectmoney.invoice_count(), 1);
+}
+
+/// The QR code in an SVG drawn as `qr.rs` draws it (one `<path>` of
+/// `M{x} {y}h{w}v{h}…` rectangles), decoded as a phone would read it.
+fn decode_qr_svg(svg: &str) -> String {
+    let number = |name: &str| -> usize {
+        let at = svg.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        svg[at..at + svg[at..].find('"').unwrap()].parse().unwrap()
+    };
+    let (width, height) = (number("width"), number("height"));
+    let mut dark = vec![false; width * height];
+    let rects = regex::Regex::new(r"M(\d+) (\d+)h(\d+)v(\d+)").unwrap();
+    for rect in rects.captures_iter(svg) {
+        let [x, y, w, h] = [1, 2, 3, 4].map(|i| rect[i].parse::<usize>().unwrap());
+        for row in y..y + h {
+            dark[row * width + x..row * width + x + w].fill(true);
+        }
+    }
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        if dark[y * width + x] { 0 } else { 255 }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in {svg}");
+    grids[0].decode().unwrap().1
+}
+
+#[tokio::test]
+async fn the_sbp_qr_code_scans_to_the_payment_url_the_page_shows() {
+    let app = spawn_app().await;
+    let invoice = create_invoice(&app, "PAGE-QR", &[]).await;
+    pay(&app, "sbpPayment", invoice, &[]).await;
+    let (_, result) = poll_until_settled(&app, invoice).await;
+    let form: serde_json::Value =
+        serde_json::from_str(result["Form3DS"].as_str().unwrap()).unwrap();
+    let url = form["SbpQrCodeUrl"].as_str().unwrap().to_owned();
+
+    let html = app.html(&path_of(&app, &url)).await;
+    let qr = app
+        .get(&path_of(&app, form["SbpQrCodeImage"].as_str().unwrap()))
+        .await;
+
+    assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+    assert_eq!(decode_qr_svg(&qr.text().await.unwrap()), url);
+    assert!(
+        html.contains(&format!(
+            "<a href=\"{url}\" data-testid=\"sbp-url\">{url}</a>"
+        )),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_test_card_table_shows_the_challenge_code_of_the_cards_fixture() {
+    let fixtures = std::env::temp_dir().join(format!("paysandbox-im-cards-{}", std::process::id()));
+    std::fs::create_dir_all(&fixtures).unwrap();
+    let cards = include_str!("../../fixtures/cards.json").replace("\"123456\"", "\"424242\"");
+    std::fs::write(fixtures.join("cards.json"), cards).unwrap();
+    let app = spawn_app_with(Settings {
+        fixtures: Some(fixtures.clone()),
+        ..test_settings()
+    })
+    .await;
+    let invoice = create_invoice(&app, "PAGE-CODE", &[]).await;
+
+    let html = app.html(&format!("/intellectmoney/pay/{invoice}")).await;
+
+    std::fs::remove_dir_all(&fixtures).unwrap();
+    assert!(
+        html.contains("<td>3-D Secure: код 424242 — успех, другой — отказ</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("123456"), "{html}");
 }

@@ -31,6 +31,7 @@ mod imshop_webview;
 mod intellectmoney_invoices;
 mod intellectmoney_notifications;
 mod intellectmoney_pages;
+mod intellectmoney_pages_english;
 mod intellectmoney_payments;
 mod intellectmoney_receipt;
 mod intellectmoney_scenarios;

@@ -11,6 +11,7 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::texts::RU;
 use super::{message, not_found, pay_page_url, read_form, see_other, sentence};
 use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
@@ -83,8 +84,10 @@ fn open_purchase(state: &Im, params: Params) -> Response {
     let mut expected = None;
     match routes::purchase(state, &params, &mut expected) {
         Ok(id) => JournalObjects::one(id).file(see_other(&pay_page_url(id))),
+        // Russian whatever the hint: the reason is the API's own message.
         Err(error) => {
             let page = message(
+                &RU,
                 StatusCode::BAD_REQUEST,
                 "Счёт не создан",
                 &sentence(&error.to_string()),

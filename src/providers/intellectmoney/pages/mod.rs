@@ -11,7 +11,8 @@
 //! - `texts.rs`: their words in Russian and English.
 //!
 //! Plain HTML forms that work without JavaScript, in Russian (English when
-//! the invoice was created with `Language=en`), carrying `data-testid`s
+//! the invoice was created with `Language=en`, every page and message of
+//! it; see `texts.rs` for the pages without an invoice), carrying `data-testid`s
 //! for browser tests (`tests/api/browser_intellectmoney.rs`). What a page shows and where a decision leads is decided
 //! by [`super::model`]; this module loads, persists and renders.
 //!
@@ -26,12 +27,15 @@ mod sbp;
 pub mod texts;
 mod three_ds;
 
+pub use sbp::sbp_url;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
-use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::http::StatusCode;
+use axum::extract::{Path, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -52,6 +56,7 @@ pub fn routes() -> OpenApiRouter<Im> {
         .merge(three_ds::routes())
         .merge(paylate::routes())
         .merge(sbp::routes())
+        .layer(middleware::from_fn(not_found_in_hinted_language))
 }
 
 /// The invoice summary at the top of every page.
@@ -126,6 +131,7 @@ struct MessagePage {
 }
 
 fn message(
+    t: &'static Texts,
     status: StatusCode,
     title: &str,
     text: &str,
@@ -134,7 +140,7 @@ fn message(
     (
         status,
         MessagePage {
-            t: &RU,
+            t,
             title: title.to_owned(),
             text: text.to_owned(),
             is_error: status != StatusCode::OK,
@@ -144,13 +150,47 @@ fn message(
         .into_response()
 }
 
+/// Marks the "not found" page, which [`not_found_in_hinted_language`]
+/// may say again in the language the request hints at.
+#[derive(Clone, Copy)]
+struct NotFoundPage;
+
+/// The "not found" page, in Russian: with no invoice there is no language
+/// to ask, and the layer of [`routes`] turns it into English on a hint.
 fn not_found() -> Response {
+    let mut response = not_found_in(&RU);
+    response.extensions_mut().insert(NotFoundPage);
+    response
+}
+
+fn not_found_in(t: &'static Texts) -> Response {
     message(
+        t,
         StatusCode::NOT_FOUND,
-        "Счёт не найден",
-        "Счёта с таким номером нет. Проверьте ссылку на оплату.",
+        t.not_found_title,
+        t.not_found_text,
         None,
     )
+}
+
+/// Says a "not found" page in the language the request hints at
+/// ([`crate::web::Lang::hinted`]): a layer, because the handlers that find
+/// nothing are many and none of them has read the request's headers.
+async fn not_found_in_hinted_language(request: Request, next: Next) -> Response {
+    let hint = Lang::hinted(
+        request.uri().query(),
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let response = next.run(request).await;
+    match hint {
+        Some(lang) if lang != Lang::Ru && response.extensions().get::<NotFoundPage>().is_some() => {
+            not_found_in(texts(lang))
+        }
+        _ => response,
+    }
 }
 
 /// A 303 to `location` (a path of this server or a merchant's URL); one
@@ -235,23 +275,29 @@ fn decide(
 }
 
 /// Redirects after the buyer's decision on a 3-D Secure, PayLate or SBP page.
-fn after_decision(state: &Im, invoice_id: u64, decline: Option<Decline>) -> Response {
-    answer_decision(invoice_id, decide(state, invoice_id, decline))
+fn after_decision(state: &Im, invoice: &Invoice, decline: Option<Decline>) -> Response {
+    answer_decision(
+        texts(invoice.terms.language),
+        invoice.id,
+        decide(state, invoice.id, decline),
+    )
 }
 
 /// A decision's answer: a redirect to where it leads, or why there was
 /// nothing to decide.
 fn answer_decision(
+    t: &'static Texts,
     invoice_id: u64,
     decided: Result<(Invoice, ReturnTo), InvoiceError>,
 ) -> Response {
     let response = match decided {
         Ok((_, return_to)) => see_other(&location(invoice_id, return_to)),
         Err(_) => message(
+            t,
             StatusCode::CONFLICT,
-            "Платёж уже завершён",
-            "Этот платёж уже завершён или ещё не готов к подтверждению.",
-            Some((pay_page_url(invoice_id), RU.to_payment_page.to_owned())),
+            t.finished_title,
+            t.finished_or_not_ready_text,
+            Some((pay_page_url(invoice_id), t.to_payment_page.to_owned())),
         ),
     };
     JournalObjects::one(invoice_id).file(response)
@@ -279,30 +325,22 @@ fn awaiting(
             (Some(snapshot), transition)
         })
         .flatten();
-    let link = Some((
-        pay_page_url(invoice.id),
-        texts(invoice.terms.language).to_payment_page.to_owned(),
-    ));
+    let t = texts(invoice.terms.language);
+    let link = Some((pay_page_url(invoice.id), t.to_payment_page.to_owned()));
     let (status, title, text) = match (page.finds(payment.as_ref()), payment) {
         (PageState::AwaitingBuyer, Some(payment)) => return Ok((invoice, payment)),
-        (PageState::Finished, _) => (
-            StatusCode::CONFLICT,
-            "Платёж уже завершён",
-            "Этот платёж уже завершён.",
-        ),
+        (PageState::Finished, _) => (StatusCode::CONFLICT, t.finished_title, t.finished_text),
         (PageState::InProgress, _) => (
             StatusCode::CONFLICT,
-            "Платёж ещё обрабатывается",
-            "Платёж ещё обрабатывается. Обновите страницу через несколько секунд.",
+            t.in_progress_title,
+            t.in_progress_text,
         ),
-        (PageState::AwaitingBuyer | PageState::NoPayment, _) => (
-            StatusCode::NOT_FOUND,
-            "Платёж не найден",
-            "По этому счёту нет платежа, ожидающего подтверждения здесь.",
-        ),
+        (PageState::AwaitingBuyer | PageState::NoPayment, _) => {
+            (StatusCode::NOT_FOUND, t.no_payment_title, t.no_payment_text)
+        }
     };
     Err(Box::new(
-        JournalObjects::one(invoice.id).file(message(status, title, text, link)),
+        JournalObjects::one(invoice.id).file(message(t, status, title, text, link)),
     ))
 }
 
@@ -314,7 +352,7 @@ fn decide_on_page(
     decline: Option<Decline>,
 ) -> Response {
     match awaiting(state, path, page) {
-        Ok((invoice, _)) => after_decision(state, invoice.id, decline),
+        Ok((invoice, _)) => after_decision(state, &invoice, decline),
         Err(response) => *response,
     }
 }

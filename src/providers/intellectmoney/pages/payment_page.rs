@@ -20,7 +20,6 @@ use utoipa_axum::routes;
 use super::texts::{Texts, texts};
 use super::{
     Head, after_decision, answer_decision, decide, load, pay_page_url, read_form, see_other,
-    sentence,
 };
 use crate::core::cards::{self, CardOutcome};
 use crate::core::journal::JournalObjects;
@@ -32,8 +31,7 @@ use crate::providers::intellectmoney::model::{
 };
 use crate::providers::intellectmoney::request::Params;
 use crate::providers::intellectmoney::scenarios;
-use crate::providers::intellectmoney::validate::{self, card_number_reason};
-use crate::web::lang::CardWords;
+use crate::providers::intellectmoney::validate;
 
 pub(super) fn routes() -> OpenApiRouter<Im> {
     OpenApiRouter::new()
@@ -49,7 +47,7 @@ pub(super) fn routes() -> OpenApiRouter<Im> {
 /// One row of the test-card table.
 pub struct CardRow {
     pub number: String,
-    pub outcome: &'static str,
+    pub outcome: String,
 }
 
 fn card_rows(state: &Im, t: &Texts) -> Vec<CardRow> {
@@ -60,7 +58,7 @@ fn card_rows(state: &Im, t: &Texts) -> Vec<CardRow> {
         .iter()
         .map(|card| CardRow {
             number: card.number.clone(),
-            outcome: t.card_outcome(card.outcome),
+            outcome: t.card_outcome(card.outcome, &state.core.cards.challenge_code),
         })
         .collect()
 }
@@ -109,17 +107,17 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
     };
     let notice = match standing {
         Standing::Payable => None,
-        Standing::Expired => notice("Срок оплаты счёта истёк.", true),
+        Standing::Expired => notice(t.expired, true),
         Standing::Paid => notice(t.paid, false),
-        Standing::Cancelled => notice("Счёт аннулирован и не может быть оплачен.", true),
-        Standing::Refunded => notice("По счёту выполнен возврат.", true),
+        Standing::Cancelled => notice(t.cancelled, true),
+        Standing::Refunded => notice(t.refunded, true),
     };
     // The last attempt's decline, so the buyer knows why and can retry.
     let error = error.or_else(|| {
         invoice
             .last_decline()
             .filter(|_| notice.is_none())
-            .map(|d| format!("Оплата не прошла: {}.", lower_first(d.message_and_code().0)))
+            .map(|d| format!("{}{}.", t.payment_failed, t.decline_reason(d)))
     });
     let methods = invoice.terms.methods;
     PayPage {
@@ -172,7 +170,8 @@ async fn pay_by_card(
         expiry: form.text("expiry").to_owned(),
         cardholder: form.text("cardholder").to_owned(),
     };
-    let response = match card_form_checks(&state, &form) {
+    let t = texts(invoice.terms.language);
+    let response = match card_form_checks(&state, t, &form) {
         Ok(pan) => pay_with_card(&state, &headers, &invoice, &pan, typed),
         Err(error) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -184,22 +183,22 @@ async fn pay_by_card(
 }
 
 /// The card form's own checks, before any payment: the card's digits
-/// (Luhn), its expiry and its CVC.
-fn card_form_checks(state: &Im, form: &Params) -> Result<String, String> {
+/// (Luhn), its expiry and its CVC; a refusal in the page's language.
+fn card_form_checks(state: &Im, t: &Texts, form: &Params) -> Result<String, String> {
     let pan = cards::card_digits(form.text("card_number"))
-        .map_err(|e| sentence(card_number_reason(e)))?;
+        .map_err(|e| t.card_number_error(e).to_owned())?;
     let expiry = form.text("expiry").trim();
     let (month, year) = expiry
         .split_once('/')
         .and_then(|(m, y)| Some((m.trim().parse::<u8>().ok()?, y.trim().parse::<i32>().ok()?)))
         .filter(|(m, y)| (1..=12).contains(m) && (0..100).contains(y))
-        .ok_or("Срок действия указан неверно: нужен формат ММ/ГГ.")?;
+        .ok_or(t.expiry_invalid)?;
     if validate::card_expired(month, 2000 + year, state.now()) {
-        return Err(CardWords::RU.card_expired.to_owned());
+        return Err(t.card_expired.to_owned());
     }
     let cvc = form.text("cvc").trim();
     if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("CVC/CVV — 3 или 4 цифры с обратной стороны карты.".to_owned());
+        return Err(t.cvc_invalid.to_owned());
     }
     Ok(pan)
 }
@@ -236,13 +235,18 @@ fn pay_with_card(
     if let Err(error) = start_hosted(state, invoice.id, method) {
         return (
             StatusCode::CONFLICT,
-            pay_page(state, invoice, Some(invoice_error_text(error)), typed),
+            pay_page(
+                state,
+                invoice,
+                Some(invoice_error_text(invoice, error)),
+                typed,
+            ),
         )
             .into_response();
     }
     match Plan::for_card(outcome) {
         Plan::AskBuyer => see_other(&format!("/intellectmoney/3ds/{}", invoice.id)),
-        Plan::Approve => after_decision(state, invoice.id, None),
+        Plan::Approve => after_decision(state, invoice, None),
         Plan::Decline(decline) => match decide(state, invoice.id, Some(decline)) {
             // A decline that leads back here: the page itself says why.
             Ok((after, ReturnTo::PaymentPage)) => (
@@ -250,7 +254,7 @@ fn pay_with_card(
                 pay_page(state, &after, None, typed),
             )
                 .into_response(),
-            decided => answer_decision(invoice.id, decided),
+            decided => answer_decision(texts(invoice.terms.language), invoice.id, decided),
         },
     }
 }
@@ -276,16 +280,8 @@ fn start_hosted(state: &Im, invoice_id: u64, method: PaymentMethod) -> Result<()
     Ok(())
 }
 
-fn invoice_error_text(error: InvoiceError) -> String {
-    sentence(&error.to_string())
-}
-
-/// `Message` inside a sentence: its first letter in lower case.
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+fn invoice_error_text(invoice: &Invoice, error: InvoiceError) -> String {
+    texts(invoice.terms.language).invoice_error(error)
 }
 
 /// A one-click outcome on the payment page, paid through the card path with
@@ -354,7 +350,7 @@ fn start_page_method(
             pay_page(
                 state,
                 &invoice,
-                Some(invoice_error_text(error)),
+                Some(invoice_error_text(&invoice, error)),
                 CardForm::default(),
             ),
         )

@@ -1,60 +1,82 @@
-//! The QR image of the SBP page: a placeholder shaped like a QR code but
-//! encoding nothing (the sandbox has no bank to pay through), the same for
-//! the same invoice.
+//! The QR image of the SBP page: a real QR code of the SBP payment URL
+//! (`SbpQrCodeUrl`), so a phone that scans it opens the sandbox's SBP page,
+//! where a bank app would open its own.
 
-/// A 25×25 pattern with the three finder squares of a QR code and modules
-/// drawn from the invoice id: recognisable, deterministic, not scannable.
-pub fn qr_placeholder(seed: u64) -> String {
-    const N: u64 = 25;
-    let finder = |x: u64, y: u64| {
-        let corner = |cx: u64, cy: u64| {
-            (cx..cx + 7).contains(&x) && (cy..cy + 7).contains(&y) && {
-                let (dx, dy) = (x - cx, y - cy);
-                dx == 0
-                    || dx == 6
-                    || dy == 0
-                    || dy == 6
-                    || ((2..=4).contains(&dx) && (2..=4).contains(&dy))
-            }
-        };
-        corner(0, 0) || corner(N - 7, 0) || corner(0, N - 7)
-    };
-    let near_finder = |x: u64, y: u64| (x < 8 && !(8..N - 8).contains(&y)) || (x >= N - 8 && y < 8);
-    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
-    let mut cells = String::new();
-    for y in 0..N {
-        for x in 0..N {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let dark = if near_finder(x, y) {
-                finder(x, y)
-            } else {
-                state % 2 == 0
-            };
-            if dark {
-                cells.push_str(&format!(
-                    "<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>",
-                    x + 2,
-                    y + 2
-                ));
-            }
-        }
-    }
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 29 29\" width=\"232\" height=\"232\" shape-rendering=\"crispEdges\"><rect width=\"29\" height=\"29\" fill=\"#fff\"/><g fill=\"#1b1f24\">{cells}</g></svg>"
-    )
+use qrcode::QrCode;
+use qrcode::render::svg;
+use qrcode::types::QrError;
+
+/// Pixels a module is drawn with: a version 4 code of a sandbox URL comes out
+/// a little above the page's 232×232 box, which the browser scales down.
+const MODULE_PIXELS: u32 = 8;
+
+/// The QR code of `text` as an SVG image with its quiet zone: dark modules
+/// in the pages' ink colour on white, one `<path>` of rectangles.
+pub fn qr_svg(text: &str) -> Result<String, QrError> {
+    let code = QrCode::new(text.as_bytes())?;
+    let svg = code
+        .render::<svg::Color>()
+        .module_dimensions(MODULE_PIXELS, MODULE_PIXELS)
+        .dark_color(svg::Color("#1b1f24"))
+        .light_color(svg::Color("#fff"))
+        .build();
+    // An image needs no XML declaration, and without one the SVG can also
+    // stand inline in a page.
+    Ok(svg
+        .strip_prefix(XML_DECLARATION)
+        .map_or_else(|| svg.clone(), str::to_owned))
 }
+
+/// What `qrcode`'s SVG renderer writes first.
+const XML_DECLARATION: &str = r#"<?xml version="1.0" standalone="yes"?>"#;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qrcode::Color;
+
+    /// Decodes a QR code from its module matrix, drawn as a greyscale bitmap
+    /// with a four-module quiet zone: what a phone's camera would see.
+    fn decode(code: &QrCode) -> String {
+        let (width, colors) = (code.width(), code.to_colors());
+        let scale = 4;
+        let side = (width + 8) * scale;
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+            let (mx, my) = ((x / scale).wrapping_sub(4), (y / scale).wrapping_sub(4));
+            if mx < width && my < width && colors[my * width + mx] == Color::Dark {
+                0
+            } else {
+                255
+            }
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code in the image");
+        grids[0].decode().unwrap().1
+    }
 
     #[test]
-    fn the_qr_placeholder_is_deterministic_and_has_its_finder_squares() {
-        let a = qr_placeholder(3000000001);
-        assert_eq!(a, qr_placeholder(3000000001));
-        assert_ne!(a, qr_placeholder(3000000002));
-        assert!(a.starts_with("<svg") && a.contains("<rect x=\"2\" y=\"2\""));
+    fn the_qr_code_decodes_back_to_the_url_it_was_made_from() {
+        let url = "http://localhost:8080/intellectmoney/sbp/3000000001";
+
+        let code = QrCode::new(url.as_bytes()).unwrap();
+
+        assert_eq!(decode(&code), url);
+    }
+
+    #[test]
+    fn the_svg_is_one_image_in_the_pages_colours() {
+        let svg = qr_svg("http://localhost:8080/intellectmoney/sbp/3000000001").unwrap();
+
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            "{svg}"
+        );
+        assert!(svg.contains("<path fill=\"#1b1f24\" d=\"M"), "{svg}");
+        assert!(svg.ends_with("\"/></svg>"), "{svg}");
+        assert_eq!(
+            svg,
+            qr_svg("http://localhost:8080/intellectmoney/sbp/3000000001").unwrap(),
+            "the same URL draws the same image"
+        );
     }
 }

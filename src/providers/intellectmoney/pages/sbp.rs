@@ -1,20 +1,21 @@
 //! The SBP page (`SbpQrCodeUrl` of an SBP payment's `Form3DS`; IntellectMoney
 //! publishes no page for it): the QR code and the bank's answer, to approve
 //! or decline. SbpPayment's `Form3DS` names it; so does the payment page's
-//! SBP button. The QR image is a placeholder drawn by [`super::qr`].
+//! SBP button. The QR code, drawn by [`super::qr`], encodes the page's own
+//! address (the `SbpQrCodeUrl`), which the page also shows as a link.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::qr::qr_placeholder;
+use super::qr::qr_svg;
 use super::texts::{Texts, texts};
-use super::{Head, awaiting, decide_on_page, load};
+use super::{Head, awaiting, decide_on_page, load, message};
 use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline};
@@ -32,6 +33,17 @@ pub(super) fn routes() -> OpenApiRouter<Im> {
 struct SbpPage {
     t: &'static Texts,
     head: Head,
+    /// The SBP payment URL, the one the QR code encodes.
+    sbp_url: String,
+}
+
+/// The SBP payment URL of invoice `id` (`SbpQrCodeUrl`): this page, by the
+/// address the outside world reaches the sandbox at.
+pub fn sbp_url(state: &Im, id: u64) -> String {
+    state
+        .core
+        .public_url
+        .join(&format!("/intellectmoney/sbp/{id}"))
 }
 
 /// The SBP page (`SbpQrCodeUrl` of `Form3DS`; no public page): the QR code
@@ -45,6 +57,7 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
             let page = SbpPage {
                 t: texts(invoice.terms.language),
                 head: Head::of(&state, &invoice),
+                sbp_url: sbp_url(&state, invoice.id),
             };
             JournalObjects::one(invoice.id).file(page.into_response())
         }
@@ -74,21 +87,35 @@ async fn sbp_decline(
     decide_on_page(&state, path, BuyerPage::Sbp, Some(Decline::Sbp))
 }
 
-/// The QR image of `SbpQrCodeImage` (no public page): a placeholder drawn
-/// here, shaped like a QR code but encoding nothing.
+/// The QR image of `SbpQrCodeImage` (no public page): a QR code of the SBP
+/// payment URL.
 #[utoipa::path(get, path = "/sbp/{invoice_id}/qr.svg", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
     responses((status = 200, description = "SVG image", content_type = "image/svg+xml"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn sbp_qr(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
     match load(&state, path) {
-        Ok(invoice) => (
-            [
-                (header::CONTENT_TYPE, "image/svg+xml"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            qr_placeholder(invoice.id),
-        )
-            .into_response(),
+        Ok(invoice) => match qr_svg(&sbp_url(&state, invoice.id)) {
+            Ok(svg) => (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                svg,
+            )
+                .into_response(),
+            // Only a public URL of thousands of bytes is too long for a QR code.
+            Err(error) => {
+                tracing::error!(cause = %error, "the SBP URL does not fit a QR code");
+                let t = texts(invoice.terms.language);
+                message(
+                    t,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    t.qr_failed_title,
+                    t.qr_failed_text,
+                    None,
+                )
+            }
+        },
         Err(response) => *response,
     }
 }

@@ -37,24 +37,30 @@ struct ThreeDsPage {
     error: Option<String>,
 }
 
-fn three_ds(
-    state: &Im,
-    path: Result<Path<String>, PathRejection>,
-    error: Option<String>,
-) -> Response {
+/// What the buyer sent before the page is shown (again).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Typed {
+    Nothing,
+    /// The code form, without a code: the page says so.
+    NoCode,
+}
+
+fn three_ds(state: &Im, path: Result<Path<String>, PathRejection>, typed: Typed) -> Response {
     match awaiting(state, path, BuyerPage::ThreeDs) {
         Ok((invoice, payment)) => {
             let short_pan = match &payment.method {
                 PaymentMethod::Card { short_pan } => short_pan.clone(),
                 _ => String::new(),
             };
+            let t = texts(invoice.terms.language);
+            let error = (typed == Typed::NoCode).then(|| t.code_missing.to_owned());
             let status = if error.is_some() {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
                 StatusCode::OK
             };
             let page = ThreeDsPage {
-                t: texts(invoice.terms.language),
+                t,
                 head: Head::of(state, &invoice),
                 short_pan,
                 challenge_code: state.core.cards.challenge_code.clone(),
@@ -75,7 +81,7 @@ async fn three_ds_page(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    three_ds(&state, path, None)
+    three_ds(&state, path, Typed::Nothing)
 }
 
 /// [The 3-D Secure page](https://developer.intellectmoney.ru/merchant/api/getbankcardpaymentstate)
@@ -87,7 +93,7 @@ async fn three_ds_page_post(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    three_ds(&state, path, None)
+    three_ds(&state, path, Typed::Nothing)
 }
 
 /// [The 3-D Secure code](https://developer.intellectmoney.ru/merchant/api/getbankcardpaymentstate):
@@ -103,12 +109,12 @@ async fn three_ds_confirm(
     let form = read_form(&state, body).await;
     let code = form.text("code").trim().to_owned();
     if code.is_empty() {
-        return three_ds(&state, path, Some("Введите код подтверждения.".to_owned()));
+        return three_ds(&state, path, Typed::NoCode);
     }
     match awaiting(&state, path, BuyerPage::ThreeDs) {
         Ok((invoice, _)) => {
             let decline = check_code(&code, &state.core.cards.challenge_code);
-            after_decision(&state, invoice.id, decline)
+            after_decision(&state, &invoice, decline)
         }
         Err(response) => *response,
     }
