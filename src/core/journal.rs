@@ -198,9 +198,15 @@ impl Message {
         &self.body
     }
 
-    /// The body as text, secrets masked.
+    /// The body as text, secrets masked (by a scan that fails closed when
+    /// the body was cut at the limit and so cannot be read whole).
     pub fn body(&self) -> String {
-        mask::mask_body(self.content_type(), &self.body)
+        let kept = if self.truncated {
+            mask::Kept::Cut
+        } else {
+            mask::Kept::Whole
+        };
+        mask::mask_body(&self.body, kept)
     }
 }
 
