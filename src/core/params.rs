@@ -617,4 +617,94 @@ mod tests {
         assert_eq!(parse(b"  "), Ok(Params::default()));
         assert_eq!(parse(b"\xff\xfe"), Err(BodyError::NotUtf8));
     }
+
+    fn fields(text: &str, reach: Reach) -> Vec<(String, String, &str, bool)> {
+        let mut found = Vec::new();
+        read(text, reach, &mut |f| found.push(f)).unwrap();
+        found
+            .into_iter()
+            .map(|f| (f.name, f.value, &text[f.span], f.parameter))
+            .collect()
+    }
+
+    #[test]
+    fn xml_names_lose_their_namespace_prefix() {
+        let body = br#"<im:Request xmlns:im="urn:im"><im:EshopId>450000</im:EshopId></im:Request>"#;
+
+        let params = parse(body).unwrap();
+
+        assert_eq!(pairs(&params), [("EshopId", "450000")]);
+    }
+
+    #[test]
+    fn nested_values_and_attributes_are_read_only_when_everything_is_asked_for() {
+        let xml = r#"<R a="1"><P t="x"><![CDATA[42]]></P><Q><D>7</D></Q></R>"#;
+        let json = r#"{"p": 42, "q": {"d": "7", "l": [{"e": 8}]}}"#;
+
+        let (xml_params, xml_all) = (
+            fields(xml, Reach::Parameters),
+            fields(xml, Reach::Everything),
+        );
+        let (json_params, json_all) = (
+            fields(json, Reach::Parameters),
+            fields(json, Reach::Everything),
+        );
+
+        let field = |n: &str, v: &str, at, p| (n.to_owned(), v.to_owned(), at, p);
+        assert_eq!(
+            xml_params,
+            [
+                field("P", "42", "<![CDATA[42]]>", true),
+                field("Q", "", "<D>7</D>", true)
+            ]
+        );
+        assert_eq!(
+            xml_all,
+            [
+                field("a", "1", "1", false),
+                field("t", "x", "x", false),
+                field("P", "42", "<![CDATA[42]]>", true),
+                field("D", "7", "7", false),
+                field("Q", "", "<D>7</D>", true),
+                field(
+                    "R",
+                    "",
+                    r#"<P t="x"><![CDATA[42]]></P><Q><D>7</D></Q>"#,
+                    false,
+                ),
+            ]
+        );
+        assert_eq!(
+            json_params,
+            [
+                field("p", "42", "42", true),
+                field(
+                    "q",
+                    r#"{"d": "7", "l": [{"e": 8}]}"#,
+                    r#"{"d": "7", "l": [{"e": 8}]}"#,
+                    true
+                ),
+            ]
+        );
+        assert_eq!(json_all.len(), 5, "{json_all:?}");
+        assert!(json_all.contains(&field("d", "7", "\"7\"", false)));
+        assert!(json_all.contains(&field("e", "8", "8", false)));
+    }
+
+    #[test]
+    fn form_values_are_found_where_they_are_written() {
+        let text = " a=1&&b=x+y&c ";
+
+        let found = fields(text, Reach::Everything);
+
+        let field = |n: &str, v: &str, at| (n.to_owned(), v.to_owned(), at, true);
+        assert_eq!(
+            found,
+            [
+                field("a", "1", "1"),
+                field("b", "x y", "x+y"),
+                field("c", "", "")
+            ]
+        );
+    }
 }
