@@ -129,6 +129,14 @@ fn mask_field(name: &str, value: &str) -> Option<String> {
     }
 }
 
+/// A header value or any other text of no known shape, masked by the scan
+/// that fails closed (a signature base such as
+/// `450000::3000001::4111111111111111::…` names none of its values, but
+/// its card number is a run of card length).
+pub fn mask_text(text: &str) -> String {
+    scan(text, Kept::Whole)
+}
+
 /// Whether a body is all the journal was given, or only its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kept {
