@@ -12,7 +12,8 @@
 //!
 //! - [`config`], [`telemetry`], [`serve`]: settings, logging, the accept
 //!   loop with connection and header limits.
-//! - [`core`]: clock, ids, stores, journal, webhook outbox, HTTP client,
+//! - [`core`]: clock, ids, stores, journal (and its masking), the body reader
+//!   (JSON, form, XML), webhook outbox, HTTP client,
 //!   scenarios, faults, signatures, test cards, money. Knows no provider.
 //! - [`web`]: what pages share (the dashboard's frame and navigation,
 //!   redirects, cross-site refusal, the two languages).

@@ -170,13 +170,14 @@ impl Message {
         }
     }
 
-    /// The headers, secret ones masked.
+    /// The headers, secret ones masked, and card numbers in any other
+    /// (a redirect's query, a signature base) too.
     pub fn headers(&self) -> Vec<(String, String)> {
         let mask = |name: &str, value: &str| {
             if mask::is_secret_header(name) {
                 mask::mask_header_value(value)
             } else {
-                value.to_owned()
+                mask::mask_text(value)
             }
         };
         match &self.headers {
@@ -199,9 +200,15 @@ impl Message {
         &self.body
     }
 
-    /// The body as text, secrets masked.
+    /// The body as text, secrets masked (by a scan that fails closed when
+    /// the body was cut at the limit and so cannot be read whole).
     pub fn body(&self) -> String {
-        mask::mask_body(self.content_type(), &self.body)
+        let kept = if self.truncated {
+            mask::Kept::Cut
+        } else {
+            mask::Kept::Whole
+        };
+        mask::mask_body(&self.body, kept)
     }
 }
 
@@ -503,6 +510,41 @@ mod tests {
                 proptest::prop_assert_eq!(&last.objects[0], &(records - 1).to_string());
             }
         }
+    }
+
+    #[test]
+    fn a_card_number_in_any_header_is_masked() {
+        let message = Message::capture(
+            [(
+                "x-sandbox-signature-base",
+                "450000::3000001::4111111111111111::IVAN PETROV::<SecretKey>",
+            )],
+            None,
+            b"",
+            64,
+        );
+
+        let headers = message.headers();
+
+        assert_eq!(
+            headers[0].1,
+            "450000::3000001::411111******1111::IVAN PETROV::<SecretKey>"
+        );
+    }
+
+    #[test]
+    fn a_json_body_cut_at_the_limit_keeps_no_card_number_in_clear() {
+        let message = Message::capture(
+            [],
+            Some("application/json"),
+            br#"{"pan":"4111111111111111","cvv":"123","cardHolder":"IVAN PETROV"}"#,
+            38,
+        );
+
+        let body = message.body();
+
+        assert!(message.truncated);
+        assert_eq!(body, r#"{"pan":"411111******1111","cvv":"***","#);
     }
 
     #[test]

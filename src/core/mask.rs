@@ -7,6 +7,20 @@
 //! card data in clear, though the journal in memory holds them. What stays is
 //! enough to tell two values apart (the last four characters of a long token,
 //! the first six and last four digits of a card number).
+//!
+//! A body is read with `core::params`, the reader IntellectMoney parses its
+//! requests with, so the masker never takes a body for another format than
+//! the provider did. What that reader cannot read (and any body cut at the
+//! journal's limit) is masked by a text scan that fails closed: every run of
+//! card-number length is masked whatever it is called, and every value
+//! after a secret's name, however the body is shaped around it.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+use super::params::{self, BodyFormat, Reach};
 
 /// Header names (lowercase) whose values are secrets.
 const SECRET_HEADERS: &[&str] = &[
@@ -21,7 +35,7 @@ const SECRET_HEADERS: &[&str] = &[
     "x-api-key",
 ];
 
-/// Body field names (compared in lowercase) whose values are secrets.
+/// Body field names (compared in any letter case) whose values are secrets.
 const SECRET_FIELDS: &[&str] = &[
     "password",
     "token",
@@ -33,26 +47,36 @@ const SECRET_FIELDS: &[&str] = &[
     "secret",
     "secretkey",
     "signsecretkey",
-    "cvv",
-    "cvc",
-    "cvv2",
     "applepaydata",
     "androidpaydata",
 ];
 
-/// Body field names (lowercase) that carry a card number.
+/// Body field names (compared in any letter case) of a card's security code.
+const CVV_FIELDS: &[&str] = &["cvv", "cvc", "cvv2", "cvc2"];
+
+/// Body field names (compared in any letter case) that carry a card number.
 const CARD_FIELDS: &[&str] = &["pan", "card_number", "cardnumber"];
+
+/// What a security code shows as, whatever its length.
+pub const MASKED_CVV: &str = "***";
+
+/// Digits a card number has at least, for the text scan (ISO/IEC 7812
+/// numbers in use are 13 to 19 digits; longer runs are masked too, since
+/// failing closed is the point of the scan).
+const CARD_DIGITS_MIN: usize = 13;
 
 pub fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
-fn is_secret_field(name: &str) -> bool {
-    SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
+/// `name` without an XML namespace prefix: `im:Pan` is `Pan`.
+fn local(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, local)| local)
 }
 
-fn is_card_field(name: &str) -> bool {
-    CARD_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
+fn is_in(list: &[&str], name: &str) -> bool {
+    let name = local(name);
+    list.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// `****` plus the last four characters when the value is long enough for
@@ -88,93 +112,172 @@ pub fn mask_card_number(value: &str) -> String {
     }
 }
 
+/// What a field's value shows as, when the field is a secret; empty
+/// values stay as they are (there is nothing to hide, and `<Cvv/>` reads
+/// better than a mask of nothing).
 fn mask_field(name: &str, value: &str) -> Option<String> {
-    if is_secret_field(name) {
-        Some(mask_value(value))
-    } else if is_card_field(name) {
+    if value.is_empty() {
+        None
+    } else if is_in(CARD_FIELDS, name) {
         Some(mask_card_number(value))
+    } else if is_in(CVV_FIELDS, name) {
+        Some(MASKED_CVV.to_owned())
+    } else if is_in(SECRET_FIELDS, name) {
+        Some(mask_value(value))
     } else {
         None
     }
 }
 
-fn mask_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                if let serde_json::Value::String(s) = v {
-                    if let Some(masked) = mask_field(key, s) {
-                        *s = masked;
-                    }
-                } else if (is_secret_field(key) || is_card_field(key)) && !v.is_null() {
-                    *v = serde_json::Value::String("****".to_owned());
-                } else {
-                    mask_json(v);
-                }
-            }
+/// A header value or any other text of no known shape, masked by the scan
+/// that fails closed (a signature base such as
+/// `450000::3000001::4111111111111111::…` names none of its values, but
+/// its card number is a run of card length).
+pub fn mask_text(text: &str) -> String {
+    scan(text, Kept::Whole)
+}
+
+/// Whether a body is all the journal was given, or only its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    Whole,
+    /// Cut at the journal's body limit: it will not parse, and its last
+    /// value may be a card number's first digits.
+    Cut,
+}
+
+/// The body as text fit for the journal, secrets masked; a body without
+/// secrets comes back as it was written.
+pub fn mask_body(body: &[u8], kept: Kept) -> String {
+    let text = match (std::str::from_utf8(body), kept) {
+        (Ok(text), Kept::Whole) => text,
+        _ => return scan(&String::from_utf8_lossy(body), kept),
+    };
+    let mut masks: Vec<(Range<usize>, String)> = Vec::new();
+    let read = params::read(text, Reach::Everything, &mut |field| {
+        if let Some(masked) = mask_field(&field.name, &field.value) {
+            masks.push((field.span, masked));
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_json),
-        _ => {}
+    });
+    match read {
+        Ok(format @ (BodyFormat::Json | BodyFormat::Xml)) => splice(text, masks, format),
+        // Any text reads as a form (it is the format without a first
+        // character of its own), so a form says little about what the
+        // body really is: the scan runs over it as well.
+        Ok(format) => scan(&splice(text, masks, format), Kept::Whole),
+        Err(_) => scan(text, Kept::Whole),
     }
 }
 
-fn mask_form(body: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(body).ok()?;
-    let masked: Vec<(String, String)> = pairs
-        .into_iter()
-        .map(|(k, v)| {
-            let v = mask_field(&k, &v).unwrap_or(v);
-            (k, v)
-        })
-        .collect();
-    serde_urlencoded::to_string(masked).ok()
+/// `text` with each span replaced by its mask, written as that format
+/// writes a value. Of overlapping spans (a secret object holding secret
+/// members) the outer one wins.
+fn splice(text: &str, mut masks: Vec<(Range<usize>, String)>, format: BodyFormat) -> String {
+    masks.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for (span, masked) in masks {
+        if span.start < done || span.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[done..span.start]);
+        match format {
+            BodyFormat::Json => out.push_str(&serde_json::Value::String(masked).to_string()),
+            BodyFormat::Xml => out.push_str(&xml_escape(&masked)),
+            BodyFormat::Form | BodyFormat::Empty => out.push_str(&form_escape(&masked)),
+        }
+        done = span.end;
+    }
+    out.push_str(&text[done..]);
+    out
 }
 
-fn mask_xml(body: &str) -> String {
-    // A regex is enough here: the journal only needs the secret elements'
-    // text replaced, and a full parse of hostile XML is the parser's job.
-    static ELEMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?is)<([A-Za-z_][\w.-]*)>([^<]*)</([A-Za-z_][\w.-]*)>").unwrap()
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+fn form_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A secret field's name and what leads to its value, in whatever shape
+/// the text is: `"cvv": "`, `cvv=`, `<im:Cvv type="x">`, `<Cvv><![CDATA[`,
+/// `cvv='`; then the value (a card number may have blanks, dashes, `+` or
+/// `%20` between its groups).
+static SECRET_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    let names: Vec<&str> = CARD_FIELDS
+        .iter()
+        .chain(CVV_FIELDS)
+        .chain(SECRET_FIELDS)
+        .copied()
+        .collect();
+    Regex::new(&format!(
+        r#"(?i)(?P<head>(?:^|[^a-z0-9_])(?:[a-z_][\w.-]*:)?(?P<name>{})["']?\s*(?:[:=]\s*["']?|(?:\s[^>]*)?>\s*(?:<!\[CDATA\[)?))(?P<value>[\d*](?:[\d* +-]|%20)*[\d*]|[^"'&<\s,;}}\]]*)"#,
+        names.join("|")
+    ))
+    .expect("the secret-value pattern compiles")
+});
+
+/// A run of digits, groups apart by a blank, a dash, `+` or `%20`.
+static DIGIT_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d(?:(?:[ +-]|%20)?\d)*").expect("the digit-run pattern compiles")
+});
+
+/// The fail-closed mask of a body nothing could read: every value after a
+/// secret's name masked, then every digit run of card length (and, in a
+/// body cut at the limit, a run the cut ends: it may be a card number's
+/// start).
+fn scan(text: &str, kept: Kept) -> String {
+    let named = SECRET_VALUE.replace_all(text, |caps: &Captures<'_>| {
+        let value = &caps["value"];
+        // Already masked (a form's own fields, masked before the scan).
+        let masked = if value.contains("**") {
+            None
+        } else {
+            mask_field(&caps["name"], value)
+        };
+        format!("{}{}", &caps["head"], masked.as_deref().unwrap_or(value))
     });
-    ELEMENT
-        .replace_all(body, |caps: &regex::Captures<'_>| {
-            let (open, text, close) = (&caps[1], &caps[2], &caps[3]);
-            match mask_field(open, text) {
-                Some(masked) if open.eq_ignore_ascii_case(close) => {
-                    format!("<{open}>{masked}</{close}>")
-                }
-                _ => caps[0].to_owned(),
+    let end = named.len();
+    DIGIT_RUN
+        .replace_all(&named, |caps: &Captures<'_>| {
+            let run = caps.get(0).expect("a match has group 0");
+            let digits: String = run
+                .as_str()
+                .replace("%20", "")
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            let cut_short = kept == Kept::Cut && run.end() == end && digits.len() > 6;
+            if digits.len() >= CARD_DIGITS_MIN {
+                format!("{}******{}", &digits[..6], &digits[digits.len() - 4..])
+            } else if cut_short {
+                format!("{}******", &digits[..6])
+            } else {
+                run.as_str().to_owned()
             }
         })
         .into_owned()
 }
 
-/// The body as text fit for the journal: secrets masked in JSON, form and XML
-/// bodies; anything else (or anything unparsable) kept as lossy UTF-8.
-pub fn mask_body(content_type: Option<&str>, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    let trimmed = text.trim_start();
-    if ct.contains("json") || trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&text) {
-            mask_json(&mut value);
-            return value.to_string();
-        }
-    }
-    if ct.contains("x-www-form-urlencoded") {
-        if let Some(masked) = mask_form(&text) {
-            return masked;
-        }
-    }
-    if ct.contains("xml") || trimmed.starts_with('<') {
-        return mask_xml(&text);
-    }
-    text.into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn masked(body: &str) -> String {
+        mask_body(body.as_bytes(), Kept::Whole)
+    }
 
     #[test]
     fn bearer_tokens_keep_their_scheme_and_lose_their_value() {
@@ -186,36 +289,152 @@ mod tests {
     }
 
     #[test]
-    fn json_secrets_and_card_numbers_are_masked_at_any_depth() {
-        let body = br#"{"username":"sandbox","password":"sandbox","card":{"card_number":"4111111111111111","cvc":"123"}}"#;
-        let masked = mask_body(Some("application/json"), body);
-        assert!(!masked.contains("\"sandbox\",\"password\":\"sandbox\""));
-        assert!(masked.contains(r#""password":"****""#));
-        assert!(masked.contains(r#""card_number":"411111******1111""#));
-        assert!(masked.contains(r#""cvc":"****""#));
-        assert!(masked.contains(r#""username":"sandbox""#));
-    }
+    fn json_secrets_and_card_numbers_are_masked_at_any_depth_keeping_the_layout() {
+        let body = r#"{"username":"sandbox","password":"sandbox","card":{"card_number": "4111111111111111", "cvc":"123"},"items":[{"pan":4111111111111111}]}"#;
 
-    #[test]
-    fn form_fields_are_masked_in_any_letter_case() {
-        let masked = mask_body(
-            Some("application/x-www-form-urlencoded"),
-            b"EshopId=450000&Hash=d41d8cd98f00b204e9800998ecf8427e",
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            r#"{"username":"sandbox","password":"****","card":{"card_number": "411111******1111", "cvc":"***"},"items":[{"pan":"411111******1111"}]}"#
         );
-        assert_eq!(masked, "EshopId=450000&Hash=****427e");
     }
 
     #[test]
-    fn xml_elements_are_masked() {
-        let masked = mask_body(
-            Some("application/xml"),
-            b"<r><EshopId>1</EshopId><Hash>d41d8cd98f00b204e9800998ecf8427e</Hash></r>",
+    fn a_form_labelled_json_is_masked_as_the_form_intellectmoney_reads() {
+        // IntellectMoney's own samples post this with `application/json`;
+        // the label plays no part.
+        let body = "EshopId=450000&InvoiceId=3000001&Pan=4111111111111111&CardHolder=IVAN+PETROV&ExpiredMonth=12&ExpiredYear=35&Cvv=123&Hash=d41d8cd98f00b204e9800998ecf8427e";
+
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            "EshopId=450000&InvoiceId=3000001&Pan=411111******1111&CardHolder=IVAN+PETROV&ExpiredMonth=12&ExpiredYear=35&Cvv=***&Hash=****427e"
         );
-        assert_eq!(masked, "<r><EshopId>1</EshopId><Hash>****427e</Hash></r>");
     }
 
     #[test]
-    fn other_bodies_are_kept_as_text() {
-        assert_eq!(mask_body(Some("text/plain"), b"OK"), "OK");
+    fn the_softline_card_form_is_masked_with_its_groups_of_digits() {
+        let body = "card_number=4111+1111+1111+1111&expiry=12%2F39&cvc=123&cardholder=IVAN+PETROV";
+
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            "card_number=411111******1111&expiry=12%2F39&cvc=***&cardholder=IVAN+PETROV"
+        );
+    }
+
+    #[test]
+    fn xml_values_in_cdata_are_masked() {
+        let body = "<Request><EshopId>450000</EshopId><Pan><![CDATA[4111111111111111]]></Pan><Cvv><![CDATA[123]]></Cvv></Request>";
+
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            "<Request><EshopId>450000</EshopId><Pan>411111******1111</Pan><Cvv>***</Cvv></Request>"
+        );
+    }
+
+    #[test]
+    fn xml_elements_with_attributes_and_secrets_in_attributes_are_masked() {
+        let body = r#"<Request><Pan type="card">4111111111111111</Pan><Cvv kind='cvv2'>123</Cvv><Card cardNumber="5555 5555 5555 4444" cvc="321"/></Request>"#;
+
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            r#"<Request><Pan type="card">411111******1111</Pan><Cvv kind='cvv2'>***</Cvv><Card cardNumber="555555******4444" cvc="***"/></Request>"#
+        );
+    }
+
+    #[test]
+    fn xml_elements_with_a_namespace_prefix_are_masked() {
+        let body = r#"<im:Request xmlns:im="urn:im"><im:Pan>4111111111111111</im:Pan><im:CVV>123</im:CVV><im:Hash>d41d8cd98f00b204e9800998ecf8427e</im:Hash></im:Request>"#;
+
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            r#"<im:Request xmlns:im="urn:im"><im:Pan>411111******1111</im:Pan><im:CVV>***</im:CVV><im:Hash>****427e</im:Hash></im:Request>"#
+        );
+    }
+
+    #[test]
+    fn names_are_secret_in_any_letter_case() {
+        let body = r#"{"PAN":"4111 1111 1111 1111","CVV":"123","cardnumber":"5555555555554444","CARDNUMBER":"4000000000003220","Cvc":"1234"}"#;
+
+        let masked = masked(body);
+
+        assert_eq!(
+            masked,
+            r#"{"PAN":"411111******1111","CVV":"***","cardnumber":"555555******4444","CARDNUMBER":"400000******3220","Cvc":"***"}"#
+        );
+    }
+
+    #[test]
+    fn a_json_body_cut_at_the_limit_is_scanned_and_loses_every_card_digit() {
+        let cases = [
+            (
+                r#"{"eshopId":"450000","pan":"4111111111111111","cvv":"123","cardHolder":"IV"#,
+                r#"{"eshopId":"450000","pan":"411111******1111","cvv":"***","cardHolder":"IV"#,
+            ),
+            (
+                r#"{"eshopId":"450000","pan":"41111111"#,
+                r#"{"eshopId":"450000","pan":"****"#,
+            ),
+            (
+                r#"{"order":"1","card":{"number":"4111 1111 11"#,
+                r#"{"order":"1","card":{"number":"411111******"#,
+            ),
+            (
+                r#"{"card":{"number":"5555-5555-5555-4444","code":"1"#,
+                r#"{"card":{"number":"555555******4444","code":"1"#,
+            ),
+        ];
+        for (cut, expected) in cases {
+            assert_eq!(mask_body(cut.as_bytes(), Kept::Cut), expected, "{cut}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_does_not_parse_has_every_card_length_run_and_secret_masked() {
+        let cases = [
+            (
+                r#"{"pan": "4111-1111-1111-1111", "cvv": 123,}"#,
+                r#"{"pan": "411111******1111", "cvv": ***,}"#,
+            ),
+            (
+                "<Request><Pan>4111111111111111</Pan><Cvv>123</Cvv>",
+                "<Request><Pan>411111******1111</Pan><Cvv>***</Cvv>",
+            ),
+            (
+                r#"[{"cvc":"123","number":"4111111111111111"}]"#,
+                r#"[{"cvc":"***","number":"411111******1111"}]"#,
+            ),
+            (
+                "paid with 4111 1111 1111 1111 and 5555%205555%205555%204444",
+                "paid with 411111******1111 and 555555******4444",
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(masked(body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn bodies_without_secrets_are_kept_as_they_were_written() {
+        let cases = [
+            "OK",
+            "{ \"eshopId\": 450000, \"amount\": 10.00 }",
+            "<r><EshopId>1</EshopId></r>",
+            "EshopId=450000&Cvv=",
+            "",
+        ];
+        for body in cases {
+            assert_eq!(masked(body), body, "{body}");
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod packed;
+pub mod params;
 pub mod scenarios;
 pub mod signature;
 pub mod store;

@@ -40,6 +40,7 @@ mod provider_listeners;
 mod receivers;
 mod sandbox_control;
 mod sandbox_faults;
+mod sandbox_journal_masking;
 mod sandbox_limits;
 mod sandbox_outbox;
 mod sandbox_signature_help;

@@ -5,7 +5,8 @@
 //! A request goes `request` → `validate` → `model` → `routes` or `pages`,
 //! which persist in [`State`] and answer. The files:
 //!
-//! - [`request`]: JSON, form and XML bodies → parameters in any letter case;
+//! - [`request`]: JSON, form and XML bodies → parameters in any letter case
+//!   (read by [`crate::core::params`], which the journal masks with too);
 //! - [`validate`]: parameters → typed requests, with the documented limits;
 //! - [`types`]: the invoice's typed values (`NewInvoice`, the ways to pay
 //!   its `Preference` allows), shared by `validate` and `model`;
