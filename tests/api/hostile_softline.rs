@@ -273,7 +273,8 @@ async fn an_accepted_return_url_is_redirected_to_as_the_same_url_in_ascii_and_wi
             "https://shop.com\\@evil.example/x",
             "https://shop.com/@evil.example/x",
         ),
-        ("HTTPS://SHOP.COM/ok", "https://shop.com/ok"),
+        ("HTTPS://SHOP.COM/ok", "HTTPS://SHOP.COM/ok"),
+        ("https://shop.ru", "https://shop.ru"),
     ];
 
     for (url, location) in cases {

@@ -300,7 +300,7 @@ impl Visit {
         match self.payment.status {
             PaymentStatus::NotPaid => None,
             PaymentStatus::Paid => {
-                Some(self.about(see_other(&self.payment.return_success_url().location())))
+                Some(self.about(see_other(self.payment.return_success_url().location())))
             }
             PaymentStatus::Deleted => Some(self.about(EmptyPage)),
         }
@@ -404,7 +404,7 @@ impl Visit {
         match paid {
             Some(Ok((transition, payment))) => {
                 self.state.journal_transition(payment.order_id, &transition);
-                self.about(see_other(&payment.return_success_url().location()))
+                self.about(see_other(payment.return_success_url().location()))
             }
             _ => self.reopen(),
         }

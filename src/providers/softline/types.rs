@@ -85,10 +85,12 @@ impl ReturnUrl {
         &self.0
     }
 
-    /// The URL as a `Location` header carries it: ASCII only (punycode host,
-    /// percent-encoded path), so any accepted URL makes a valid header.
-    pub fn location(&self) -> String {
-        reqwest::Url::parse(&self.0).map_or_else(|_| self.0.clone(), String::from)
+    /// The URL to redirect the buyer to, as the merchant wrote it
+    /// (`https://shop.com` stays without a trailing slash);
+    /// [`crate::web::redirect::see_other`] writes what a `Location` header
+    /// cannot carry (an IDN host, non-ASCII bytes) the way a browser reads it.
+    pub fn location(&self) -> &str {
+        &self.0
     }
 }
 
@@ -232,11 +234,11 @@ mod tests {
     }
 
     #[test]
-    fn return_urls_are_absolute_http_urls_and_become_ascii_locations() {
+    fn return_urls_are_absolute_http_urls_kept_as_written() {
         let url = ReturnUrl::parse("https://магазин.рф/ок").unwrap();
 
         assert_eq!(url.as_str(), "https://магазин.рф/ок");
-        assert!(url.location().is_ascii(), "{}", url.location());
+        assert_eq!(url.location(), "https://магазин.рф/ок");
         let long = format!("https://shop.com/{}", "x".repeat(MAX_TEXT));
         for bad in [
             "/relative",
