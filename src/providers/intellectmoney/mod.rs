@@ -144,6 +144,15 @@ impl State {
         self.core.clock.now()
     }
 
+    /// The SBP payment URL of an invoice (`SbpQrCodeUrl`, and what its QR
+    /// code encodes): its SBP page, by the address the outside world reaches
+    /// the sandbox at.
+    pub fn sbp_url(&self, invoice_id: u64) -> String {
+        self.core
+            .public_url
+            .join(&format!("{MOUNT}/sbp/{invoice_id}"))
+    }
+
     /// The next `InvoiceId`.
     fn next_invoice_id(&self) -> u64 {
         self.invoice_ids.next()

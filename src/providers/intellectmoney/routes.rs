@@ -22,7 +22,6 @@ use super::model::{
     Decline, Invoice, InvoiceError, InvoiceStatus, Origin, Payment, PaymentMethod, PaymentStep,
     Plan,
 };
-use super::pages;
 use super::request::{self, Format, Params};
 use super::scenarios;
 use super::signature::{self, Expected, Key, Method};
@@ -484,7 +483,7 @@ pub fn form3ds(state: &Im, invoice: &Invoice, payment: &Payment) -> String {
         PaymentMethod::Bnpl => "paylate",
         PaymentMethod::Sbp => {
             let form = SbpForm {
-                sbp_qr_code_url: pages::sbp_url(state, invoice.id),
+                sbp_qr_code_url: state.sbp_url(invoice.id),
                 sbp_qr_code_image: format!("{base}/sbp/{}/qr.svg", invoice.id),
             };
             return serde_json::to_string(&form).unwrap_or_default();

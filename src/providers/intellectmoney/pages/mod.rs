@@ -27,8 +27,6 @@ mod sbp;
 pub mod texts;
 mod three_ds;
 
-pub use sbp::sbp_url;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;

@@ -37,15 +37,6 @@ struct SbpPage {
     sbp_url: String,
 }
 
-/// The SBP payment URL of invoice `id` (`SbpQrCodeUrl`): this page, by the
-/// address the outside world reaches the sandbox at.
-pub fn sbp_url(state: &Im, id: u64) -> String {
-    state
-        .core
-        .public_url
-        .join(&format!("/intellectmoney/sbp/{id}"))
-}
-
 /// The SBP page (`SbpQrCodeUrl` of `Form3DS`; no public page): the QR code
 /// and the bank's answer.
 #[utoipa::path(get, path = "/sbp/{invoice_id}", tag = "intellectmoney",
@@ -57,7 +48,7 @@ async fn sbp_page(State(state): State<Im>, path: Result<Path<String>, PathReject
             let page = SbpPage {
                 t: texts(invoice.terms.language),
                 head: Head::of(&state, &invoice),
-                sbp_url: sbp_url(&state, invoice.id),
+                sbp_url: state.sbp_url(invoice.id),
             };
             JournalObjects::one(invoice.id).file(page.into_response())
         }
@@ -94,7 +85,7 @@ async fn sbp_decline(
     responses((status = 200, description = "SVG image", content_type = "image/svg+xml"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn sbp_qr(State(state): State<Im>, path: Result<Path<String>, PathRejection>) -> Response {
     match load(&state, path) {
-        Ok(invoice) => match qr_svg(&sbp_url(&state, invoice.id)) {
+        Ok(invoice) => match qr_svg(&state.sbp_url(invoice.id)) {
             Ok(svg) => (
                 [
                     (header::CONTENT_TYPE, "image/svg+xml"),
