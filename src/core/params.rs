@@ -66,18 +66,22 @@ impl Params {
     }
 }
 
-/// Why a body could not be read as parameters.
+/// Why a body could not be read as parameters. A provider words it in its
+/// own envelope (IntellectMoney's in `providers::intellectmoney::error`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
-    #[error("тело запроса не в кодировке UTF-8")]
+    #[error("the body is not UTF-8")]
     NotUtf8,
-    #[error("неверный JSON: {0}")]
+    /// With the JSON parser's reason.
+    #[error("invalid JSON: {0}")]
     Json(String),
-    #[error("неверный XML: {0}")]
+    /// With the XML parser's reason.
+    #[error("invalid XML: {0}")]
     Xml(String),
-    #[error("XML с объявлением DOCTYPE или сущностей не принимается")]
+    /// Refused before anything is expanded or fetched.
+    #[error("XML with a DOCTYPE or entity declaration")]
     XmlDoctype,
-    #[error("неверные данные формы")]
+    #[error("invalid form data")]
     Form,
 }
 

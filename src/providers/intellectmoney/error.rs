@@ -21,7 +21,7 @@ use super::wire::{Envelope, OperationState, ResultBody, State, StateOnly};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IntellectMoneyError {
     /// `OperationState.Code` 1, `Result` null.
-    #[error("Неверный формат запроса: {0}")]
+    #[error("Неверный формат запроса: {}", unreadable(.0))]
     Unreadable(#[from] BodyError),
     /// `OperationState.Code` 1, `Result` null (transport: body too large).
     #[error("{0}")]
@@ -66,6 +66,19 @@ pub enum IntellectMoneyError {
 }
 
 pub type Result<T, E = IntellectMoneyError> = std::result::Result<T, E>;
+
+/// Why a body could not be read, in IntellectMoney's words.
+fn unreadable(error: &BodyError) -> String {
+    match error {
+        BodyError::NotUtf8 => "тело запроса не в кодировке UTF-8".to_owned(),
+        BodyError::Json(reason) => format!("неверный JSON: {reason}"),
+        BodyError::Xml(reason) => format!("неверный XML: {reason}"),
+        BodyError::XmlDoctype => {
+            "XML с объявлением DOCTYPE или сущностей не принимается".to_owned()
+        }
+        BodyError::Form => "неверные данные формы".to_owned(),
+    }
+}
 
 impl IntellectMoneyError {
     pub fn invalid(param: &'static str, reason: impl Into<String>) -> Self {
