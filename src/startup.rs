@@ -182,16 +182,6 @@ async fn openapi_json(
     Json(api)
 }
 
-/// Builds the application state for a server reachable at `public_url`.
-pub fn build_state(
-    settings: &Settings,
-    fixtures: &Fixtures,
-    clock: Clock,
-    public_url: PublicUrl,
-) -> AppState {
-    AppState::new(settings, fixtures, clock, public_url)
-}
-
 /// A listener of its own for one provider, serving it at its root.
 struct ProviderListener {
     /// The provider's name (`softline`); its requests are served under its
@@ -246,7 +236,7 @@ impl Application {
             }
             None => PublicUrl::new(&format!("http://{address}")),
         };
-        let state = build_state(&settings, fixtures, clock, public_url);
+        let state = AppState::new(&settings, fixtures, clock, public_url);
         tracing::info!(
             seed = state.core.ids.seed(),
             public_url = state.core.public_url.as_str(),

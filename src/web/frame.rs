@@ -40,9 +40,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Nav {
 pub struct Frame {
     pub clock_now: String,
     pub clock_offset: i64,
-    /// The offset as a person reads it (`+200 d`, `+1 d 2 h`, `−90 s`),
-    /// for the badge beside the clock; empty at real time.
-    pub clock_badge: String,
     pub version: &'static str,
     pub seed: u64,
     pub nav: Nav,
@@ -57,7 +54,6 @@ impl Frame {
         Self {
             clock_now: format_time(core.clock.now()),
             clock_offset: core.clock.offset().whole_seconds(),
-            clock_badge: offset_text(core.clock.offset().whole_seconds()),
             version: env!("CARGO_PKG_VERSION"),
             seed: core.ids.seed(),
             nav,
@@ -73,6 +69,12 @@ impl Frame {
             .filter(|n| !n.is_empty())
             .map(|n| n.chars().take(200).collect());
         self
+    }
+
+    /// The offset as a person reads it (`+200 d`, `+1 d 2 h`, `−90 s`), for
+    /// the badge beside the clock; empty at real time.
+    pub fn clock_badge(&self) -> String {
+        offset_text(self.clock_offset)
     }
 
     /// The navigation entries, for the template.

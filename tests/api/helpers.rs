@@ -8,7 +8,7 @@ use paysandbox::core::PublicUrl;
 use paysandbox::core::clock::{Clock, FixedTime};
 use paysandbox::core::outbox::DeliveryOutcome;
 use paysandbox::fixtures::Fixtures;
-use paysandbox::startup::{Application, build_state};
+use paysandbox::startup::Application;
 use paysandbox::state::AppState;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -63,7 +63,7 @@ pub fn in_process() -> (axum::Router, AppState) {
     LazyLock::force(&TRACING);
     let fixtures = Fixtures::load(None).expect("the built-in fixtures load");
     let clock = Clock::new(Arc::new(FixedTime::new(NOW)));
-    let state = build_state(
+    let state = AppState::new(
         &test_settings(),
         &fixtures,
         clock,
