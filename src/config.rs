@@ -18,6 +18,7 @@ const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
 const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 30_000;
+const DEFAULT_MAX_WORKSPACES: usize = 1_000;
 
 /// How `paysandbox serve` runs.
 #[derive(Debug, Clone, Args)]
@@ -99,6 +100,44 @@ pub struct Settings {
     /// drive the outbox's step function themselves.
     #[arg(skip = true)]
     pub deliver_webhooks: bool,
+
+    /// Most workspaces besides `default`; creating one more is refused.
+    #[arg(long, env = "PAYSANDBOX_MAX_WORKSPACES", default_value_t = DEFAULT_MAX_WORKSPACES)]
+    pub max_workspaces: usize,
+
+    /// Drop a workspace untouched for this long (`30m`, `2h`, `1d`); off
+    /// unless given. `default` is never dropped.
+    #[arg(long, env = "PAYSANDBOX_WORKSPACE_IDLE_TTL")]
+    pub workspace_idle_ttl: Option<humantime::Duration>,
+
+    /// For a shared deployment: the control plane and the dashboard then
+    /// need `Authorization: Bearer TOKEN` (or a browser's Basic password),
+    /// except that a workspace's own control prefix also takes its control
+    /// key. Off unless given; provider APIs and pages never need it.
+    #[arg(long, env = "PAYSANDBOX_ADMIN_TOKEN")]
+    pub admin_token: Option<AdminToken>,
+}
+
+/// The admin token; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(pub String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(***)")
+    }
+}
+
+impl std::str::FromStr for AdminToken {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        if text.trim().is_empty() {
+            Err("the admin token is empty".to_owned())
+        } else {
+            Ok(Self(text.to_owned()))
+        }
+    }
 }
 
 impl Settings {
@@ -135,6 +174,9 @@ impl Default for Settings {
             header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
             body_read_timeout_ms: DEFAULT_BODY_READ_TIMEOUT_MS,
             deliver_webhooks: true,
+            max_workspaces: DEFAULT_MAX_WORKSPACES,
+            workspace_idle_ttl: None,
+            admin_token: None,
         }
     }
 }

@@ -58,6 +58,113 @@ impl Fixtures {
     }
 }
 
+/// What makes a workspace's fixtures its own: a credential of each
+/// provider. Everything else (currencies, cards, lifetimes) is the
+/// instance's fixtures, the same for every workspace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Credentials {
+    pub softline: SoftlineCredentials,
+    pub intellectmoney: IntellectMoneyCredentials,
+    pub imshop: ImshopCredentials,
+}
+
+/// A Softline API user, its static token and the webhook secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SoftlineCredentials {
+    pub username: String,
+    pub password: String,
+    pub token: String,
+    pub webhook_secret: String,
+}
+
+/// An IntellectMoney shop's identity and keys.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IntellectMoneyCredentials {
+    pub eshop_id: u32,
+    pub token: String,
+    pub secret_key: String,
+    pub sign_secret_key: String,
+}
+
+/// The API key IMSHOP sends to merchants.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImshopCredentials {
+    pub key: String,
+}
+
+impl Fixtures {
+    /// The credentials these fixtures hold (the first user, static token and
+    /// shop): `default`'s.
+    pub fn credentials(&self) -> Credentials {
+        let softline = &self.softline;
+        let shop = self.intellectmoney.shops.first();
+        Credentials {
+            softline: SoftlineCredentials {
+                username: softline
+                    .users
+                    .first()
+                    .map(|u| u.username.clone())
+                    .unwrap_or_default(),
+                password: softline
+                    .users
+                    .first()
+                    .map(|u| u.password.clone())
+                    .unwrap_or_default(),
+                token: softline.static_tokens.first().cloned().unwrap_or_default(),
+                webhook_secret: softline.webhook.secret.clone(),
+            },
+            intellectmoney: IntellectMoneyCredentials {
+                eshop_id: shop.map_or(0, |s| s.eshop_id),
+                token: shop.map(|s| s.bearer_token.clone()).unwrap_or_default(),
+                secret_key: shop.map(|s| s.secret_key.clone()).unwrap_or_default(),
+                sign_secret_key: shop.map(|s| s.sign_secret_key.clone()).unwrap_or_default(),
+            },
+            imshop: ImshopCredentials {
+                key: self.imshop.api_key.clone(),
+            },
+        }
+    }
+
+    /// These fixtures with `credentials` in place of every user, static
+    /// token, shop and key: a workspace's. Its one shop takes the settings
+    /// of the first shop here.
+    pub fn with_credentials(&self, name: &str, credentials: &Credentials) -> Self {
+        let mut softline = (*self.softline).clone();
+        softline.users = vec![softline::fixture::User {
+            username: credentials.softline.username.clone(),
+            password: credentials.softline.password.clone(),
+        }];
+        softline.static_tokens = vec![credentials.softline.token.clone()];
+        softline.webhook.secret = credentials.softline.webhook_secret.clone();
+
+        let mut intellectmoney = (*self.intellectmoney).clone();
+        let ours = &credentials.intellectmoney;
+        let template = intellectmoney.shops.first().cloned();
+        intellectmoney.shops = template
+            .map(|shop| intellectmoney::fixture::Shop {
+                eshop_id: ours.eshop_id,
+                name: format!("{name} shop"),
+                // The shop's wallet: its id with the fixture's account digits.
+                eshop_account: u64::from(ours.eshop_id) * 10_000 + 1,
+                bearer_token: ours.token.clone(),
+                secret_key: ours.secret_key.clone(),
+                sign_secret_key: ours.sign_secret_key.clone(),
+                ..shop
+            })
+            .into_iter()
+            .collect();
+
+        let mut imshop = (*self.imshop).clone();
+        imshop.api_key = credentials.imshop.key.clone();
+        Self {
+            cards: Arc::clone(&self.cards),
+            softline: Arc::new(softline),
+            intellectmoney: Arc::new(intellectmoney),
+            imshop: Arc::new(imshop),
+        }
+    }
+}
+
 /// `a.json, b.json`, or `none`.
 fn listed(names: &[&str]) -> String {
     if names.is_empty() {

@@ -23,9 +23,12 @@
 //!   an IMSHOP webhook built on the Softline sandbox.
 //! - [`fixtures`]: the fixture files, compiled in and overridable.
 //! - [`state`]: the one [`state::AppState`], the providers built on the
-//!   core and listed in one table.
+//!   core and listed in one table: one workspace's sandbox.
+//! - [`workspaces`]: every workspace, each an `AppState` with its own
+//!   router and webhook worker, and the directory requests find them by.
 //! - [`http`]: what iterates the table: the middleware (journal, faults),
-//!   the control plane under `/__sandbox/`, the dashboard at `/`.
+//!   the control plane under `/__sandbox/`, the dashboard at `/`; and the
+//!   dispatch that sends each request to its workspace.
 //! - [`startup`]: builds the router and the [`startup::Application`];
 //!   tests use both. [`cli`]: the command line, `paysandbox imshop run`
 //!   among it.
@@ -45,6 +48,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod workspaces;
 
 pub use config::Settings;
 pub use startup::{Application, router};

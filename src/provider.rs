@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -35,6 +36,26 @@ impl Link {
             href: href.into(),
         }
     }
+}
+
+/// What in a request names the workspace it is for (see
+/// `crate::workspaces`): a credential, an object, or a URL that says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressee {
+    /// Whoever holds this text of this kind (a token, a login, a run id).
+    Text(&'static str, String),
+    /// Whoever holds this number of this kind (an `EshopId`).
+    Number(&'static str, u64),
+    /// Whoever drew this number from the sequence of this name (an order
+    /// id in a hosted page's path).
+    Drawn(&'static str, u64),
+    /// The workspace of this name (an IMSHOP URL names it).
+    Named(String),
+    /// Only the body says: ask [`Provider::addressee_in_body`].
+    InBody,
+    /// Nothing names one: `default`, which answers as the real API does
+    /// to a request it cannot place.
+    Nobody,
 }
 
 /// One payment system as paysandbox serves it. Implemented by each
@@ -107,6 +128,25 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
 
     /// Forgets every object; ids start again from the seed.
     fn reset(&self);
+
+    /// What in a request to one of its paths names the workspace, read
+    /// from the head alone. Asked of `default`'s instance; cheap, since
+    /// every request asks.
+    fn addressee(&self, _request: &Parts) -> Addressee {
+        Addressee::Nobody
+    }
+
+    /// The same, when [`Provider::addressee`] said the body tells.
+    fn addressee_in_body(&self, _request: &Parts, _body: &[u8]) -> Addressee {
+        Addressee::Nobody
+    }
+
+    /// What names this workspace to it (its logins, static tokens, shops,
+    /// keys), each a [`Addressee::Text`] or [`Addressee::Number`]: claimed
+    /// when the workspace is made, so requests carrying them find it.
+    fn credentials(&self) -> Vec<Addressee> {
+        Vec::new()
+    }
 }
 
 /// Every provider, in the order the dashboard lists them. Cloning shares.

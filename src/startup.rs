@@ -2,7 +2,7 @@
 //! router (tests use it too), and `Application` binds, serves and stops.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::{Extension, Json, Router, middleware};
@@ -19,8 +19,10 @@ use crate::core::PublicUrl;
 use crate::core::clock::{Clock, SystemTime};
 use crate::core::fixtures::FixtureError;
 use crate::fixtures::Fixtures;
-use crate::http::{admin, dashboard, middleware as mw};
+use crate::http::workspaces as http_workspaces;
+use crate::http::{admin, dashboard, dispatch, middleware as mw};
 use crate::state::AppState;
+use crate::workspaces::{RouterFactory, Workspaces};
 
 /// Why paysandbox could not start.
 #[derive(Debug, thiserror::Error)]
@@ -80,14 +82,107 @@ fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::Op
     (router, api)
 }
 
-/// Every route of paysandbox on one router.
+/// The OpenAPI document of the whole instance: one workspace's routes, the
+/// workspaces' own, and each control-plane path again under
+/// `/__sandbox/workspaces/{name}`.
+fn instance_document(state: &AppState) -> utoipa::openapi::OpenApi {
+    let (_, mut api) = documented_routes(state);
+    let (_, workspace_paths) = http_workspaces::router().split_for_parts();
+    api.merge(workspace_paths);
+    let scoped: Vec<(String, utoipa::openapi::PathItem)> = api
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(path, item)| {
+            let rest = path.strip_prefix("/__sandbox/")?;
+            if rest == "openapi.json" || rest.starts_with("workspaces") {
+                return None;
+            }
+            Some((
+                format!("/__sandbox/workspaces/{{name}}/{rest}"),
+                in_workspace(item.clone()),
+            ))
+        })
+        .collect();
+    api.paths.paths.extend(scoped);
+    api
+}
+
+/// A control-plane path item as it is under a workspace's prefix: each
+/// operation takes the workspace's `name` and has an id of its own.
+fn in_workspace(mut item: utoipa::openapi::PathItem) -> utoipa::openapi::PathItem {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let operations = [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ];
+    for operation in operations.into_iter().flatten() {
+        let name = ParameterBuilder::new()
+            .name("name")
+            .parameter_in(ParameterIn::Path)
+            .required(utoipa::openapi::Required::True)
+            .description(Some("Workspace name"))
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String),
+            ))
+            .build();
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .insert(0, name.into());
+        if let Some(id) = &mut operation.operation_id {
+            id.push_str("_in_workspace");
+        }
+    }
+    item
+}
+
+/// Every route of one workspace alone (tests that need no workspaces).
+pub fn router(state: AppState) -> Router {
+    let api = Arc::new(documented_routes(&state).1);
+    workspace_router(state, api)
+}
+
+/// The whole of paysandbox: the workspaces under `/__sandbox/workspaces`,
+/// and every other request sent to its workspace's router.
+pub fn app(workspaces: Workspaces) -> Router {
+    let (routes, _) = http_workspaces::router().split_for_parts();
+    routes
+        .layer(middleware::from_fn(admin::refuse_cross_site))
+        .fallback(dispatch::dispatch)
+        .with_state(workspaces)
+}
+
+/// The registry of workspaces, `default` in it, each built with
+/// [`workspace_router`] and the instance's OpenAPI document.
+pub fn workspaces(
+    settings: &Settings,
+    fixtures: &Fixtures,
+    clock: Clock,
+    public_url: PublicUrl,
+) -> Workspaces {
+    // Built from the first workspace's routes; every workspace shares it.
+    let document: OnceLock<Arc<utoipa::openapi::OpenApi>> = OnceLock::new();
+    let build: RouterFactory = Arc::new(move |state: &AppState| {
+        let api = document.get_or_init(|| Arc::new(instance_document(state)));
+        workspace_router(state.clone(), Arc::clone(api))
+    });
+    Workspaces::new(settings, fixtures, clock, public_url, build)
+}
+
+/// Every route of one workspace on one router, with `api` as its OpenAPI
+/// document.
 ///
 /// The per-request work that does not depend on the route (path
 /// canonicalisation, faults, the journal, security headers, tracing) wraps
 /// the router once instead of each route: axum clones a route's whole layer
 /// stack for every request it serves, and that cloning showed in profiles.
-pub fn router(state: AppState) -> Router {
-    let (routes, api) = documented_routes(&state);
+fn workspace_router(state: AppState, api: Arc<utoipa::openapi::OpenApi>) -> Router {
+    let (routes, _) = documented_routes(&state);
     let core = state.core.clone();
     let nav = crate::web::Nav(
         std::iter::once(dashboard::OVERVIEW)
@@ -111,7 +206,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.core.max_body_bytes,
         ))
-        .layer(Extension(Arc::new(api)))
+        .layer(Extension(api))
         .layer(Extension(nav))
         // Per route: the metrics label is the matched route.
         .layer(middleware::from_fn_with_state(
@@ -196,7 +291,7 @@ pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
     provider_listeners: Vec<ProviderListener>,
-    state: AppState,
+    workspaces: Workspaces,
     settings: Settings,
 }
 
@@ -236,18 +331,19 @@ impl Application {
             }
             None => PublicUrl::new(&format!("http://{address}")),
         };
-        let state = AppState::new(&settings, fixtures, clock, public_url);
+        let workspaces = workspaces(&settings, fixtures, clock, public_url);
+        let core = &workspaces.default_workspace().state.core;
         tracing::info!(
-            seed = state.core.ids.seed(),
-            public_url = state.core.public_url.as_str(),
+            seed = core.ids.seed(),
+            public_url = core.public_url.as_str(),
             "paysandbox ready (repeat this run's ids with --seed {})",
-            state.core.ids.seed()
+            core.ids.seed()
         );
         Ok(Self {
             listener,
             address,
             provider_listeners,
-            state,
+            workspaces,
             settings,
         })
     }
@@ -270,29 +366,37 @@ impl Application {
     pub fn provider_addresses(&self) -> Vec<(&'static str, SocketAddr)> {
         self.provider_listeners
             .iter()
-            .filter_map(|l| Some((self.state.providers.named(l.name)?.mount(), l.address)))
+            .filter_map(|l| {
+                let providers = &self.workspaces.default_workspace().state.providers;
+                Some((providers.named(l.name)?.mount(), l.address))
+            })
             .collect()
     }
 
-    /// The state, for tests that drive the clock or the outbox directly.
+    /// `default`'s state, for tests that drive the clock or the outbox
+    /// directly.
     pub fn state(&self) -> AppState {
-        self.state.clone()
+        self.workspaces.default_workspace().state.clone()
+    }
+
+    /// Every workspace.
+    pub fn workspaces(&self) -> Workspaces {
+        self.workspaces.clone()
     }
 
     /// Serves until `shutdown` is cancelled, then lets in-flight requests
     /// finish (for at most the configured grace) and gives pending webhooks
     /// one more attempt.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        let outbox = self.state.core.outbox.clone();
-        let worker = self.settings.deliver_webhooks.then(|| {
-            tokio::spawn(
-                outbox
-                    .clone()
-                    .run_worker(self.settings.webhook_concurrency, shutdown.child_token()),
-            )
-        });
-        let providers = self.state.providers.clone();
-        let app = router(self.state);
+        let workspaces = self.workspaces.clone();
+        if self.settings.deliver_webhooks {
+            workspaces.start_workers(self.settings.webhook_concurrency);
+        }
+        if let Some(ttl) = self.settings.workspace_idle_ttl {
+            workspaces.start_janitor(ttl.into());
+        }
+        let providers = workspaces.default_workspace().state.providers.clone();
+        let app = app(self.workspaces);
         let limits = crate::serve::Limits {
             max_connections: self.settings.max_connections,
             header_read_timeout: Duration::from_millis(self.settings.header_read_timeout_ms),
@@ -313,11 +417,13 @@ impl Application {
         }
         crate::serve::serve(self.listener, app, limits, shutdown, grace).await;
         while servers.join_next().await.is_some() {}
-        if let Some(worker) = worker {
-            let _ = worker.await;
-        }
+        workspaces.stop();
         if self.settings.deliver_webhooks {
-            outbox.flush(Duration::from_secs(5)).await;
+            let flushes = workspaces
+                .list()
+                .into_iter()
+                .map(|w| async move { w.state.core.outbox.flush(Duration::from_secs(5)).await });
+            futures_util::future::join_all(flushes).await;
         }
         Ok(())
     }

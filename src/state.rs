@@ -8,11 +8,14 @@ use axum::extract::FromRef;
 
 use crate::config::Settings;
 use crate::core::clock::Clock;
+use crate::core::directory::Claims;
 use crate::core::faults::Mount;
+use crate::core::ids::Ids;
+use crate::core::metrics::Metrics;
 use crate::core::{Core, PublicUrl};
 use crate::demo;
 use crate::fixtures::Fixtures;
-use crate::provider::{Link, Provider, Providers};
+use crate::provider::{Addressee, Link, Provider, Providers};
 use crate::providers::{imshop, intellectmoney, softline};
 
 #[derive(Clone, Debug, FromRef)]
@@ -27,20 +30,49 @@ pub struct AppState {
     pub providers: Providers,
 }
 
+/// Where one workspace's sandbox sits among the others: what it shares
+/// with them (the directory its claims go to, the server's metrics, real
+/// time) and what is its own (its seed, its clock's offset).
+#[derive(Clone, Debug)]
+pub struct Seat {
+    pub claims: Claims,
+    pub seed: u64,
+    pub clock: Clock,
+    pub metrics: Metrics,
+}
+
 impl AppState {
-    /// Builds the core and every provider on it, for a server reachable at
-    /// `public_url`, and publishes the providers' scenarios.
+    /// A sandbox alone in its directory (tests that need no workspaces):
+    /// the core and every provider on it, for a server reachable at
+    /// `public_url`.
     pub fn new(
         settings: &Settings,
         fixtures: &Fixtures,
         clock: Clock,
         public_url: PublicUrl,
     ) -> Self {
-        let seed = settings.seed.unwrap_or_else(rand::random);
+        let seat = Seat {
+            claims: Claims::standalone(),
+            seed: settings.seed.unwrap_or_else(rand::random),
+            clock,
+            metrics: Metrics::new(),
+        };
+        Self::seated(settings, fixtures, public_url, seat)
+    }
+
+    /// One workspace's sandbox: the core and every provider on it, with the
+    /// providers' scenarios published and their credentials claimed.
+    pub fn seated(
+        settings: &Settings,
+        fixtures: &Fixtures,
+        public_url: PublicUrl,
+        seat: Seat,
+    ) -> Self {
         let core = Core::new(
             settings,
-            clock,
-            seed,
+            seat.clock,
+            Ids::claiming(seat.seed, seat.claims),
+            seat.metrics,
             public_url,
             Arc::clone(&fixtures.cards),
         );
@@ -66,6 +98,17 @@ impl AppState {
                 })
                 .collect(),
         );
+        let claims = core.ids.claims();
+        for credential in providers.iter().flat_map(|p| p.credentials()) {
+            let claimed = match &credential {
+                Addressee::Text(kind, text) => claims.text(kind, text),
+                Addressee::Number(kind, number) => claims.number(kind, *number),
+                _ => true,
+            };
+            if !claimed {
+                tracing::warn!(?credential, "another workspace holds this credential");
+            }
+        }
         Self {
             core,
             softline,

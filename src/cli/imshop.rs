@@ -123,7 +123,8 @@ async fn prepare(args: RunArgs) -> Result<Prepared, String> {
     let core = Core::new(
         &Settings::default(),
         Clock::new(Arc::new(SystemTime)),
-        args.seed.unwrap_or_else(rand::random),
+        crate::core::ids::Ids::new(args.seed.unwrap_or_else(rand::random)),
+        crate::core::metrics::Metrics::new(),
         PublicUrl::new(&format!("http://{address}")),
         Arc::clone(&fixtures.cards),
     );

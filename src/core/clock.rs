@@ -90,6 +90,12 @@ impl Clock {
         }
     }
 
+    /// A clock of its own (another workspace's) on the same real time,
+    /// standing at real time.
+    pub fn sharing_source(&self) -> Self {
+        Self::new(Arc::clone(&self.source))
+    }
+
     /// The sandbox's "now", in UTC.
     pub fn now(&self) -> OffsetDateTime {
         let real = self.source.now_utc();

@@ -3,7 +3,11 @@
 //! With `--seed N` every id, token and uuid repeats run to run, so a CI job
 //! can assert on them. Numbered ids (Softline `order_id`, IntellectMoney
 //! `InvoiceId`) are sequences that start at a seeded point: unique without a
-//! look-up, cheap under load, and they look like the real ones.
+//! look-up, cheap under load, and they look like the real ones. Each
+//! workspace draws from its own generator; a sequence claims its numbers in
+//! the shared [`Directory`](super::directory::Directory), a block at a time,
+//! so no two workspaces hand out the same id and a hosted page finds the
+//! workspace of its object.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -12,12 +16,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use super::directory::{BLOCK, Claims};
+
 /// The generator every provider draws from. Cloning shares the state.
 #[derive(Clone)]
 pub struct Ids {
     seed: u64,
     /// A std mutex: each draw is a few nanoseconds and never awaits.
     rng: Arc<Mutex<StdRng>>,
+    claims: Claims,
 }
 
 impl std::fmt::Debug for Ids {
@@ -27,11 +34,23 @@ impl std::fmt::Debug for Ids {
 }
 
 impl Ids {
+    /// A generator alone in its directory (unit tests, the CLI).
     pub fn new(seed: u64) -> Self {
+        Self::claiming(seed, Claims::standalone())
+    }
+
+    /// A generator whose sequences claim their numbers with `claims`.
+    pub fn claiming(seed: u64, claims: Claims) -> Self {
         Self {
             seed,
             rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed))),
+            claims,
         }
+    }
+
+    /// The workspace's hand on the directory.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
     }
 
     /// The seed this run uses (printed at start-up so a run can be repeated).
@@ -73,30 +92,55 @@ impl Ids {
     /// A sequence of unique numbers starting at a point of `start` drawn
     /// from the seed and `name` alone, so it does not depend on what else was
     /// drawn before (start-up order, resets).
-    pub fn sequence(&self, name: &str, start: std::ops::Range<u64>) -> Sequence {
+    pub fn sequence(&self, name: &'static str, start: std::ops::Range<u64>) -> Sequence {
         let sequence = Sequence {
-            name: Arc::from(name),
+            name,
             seed: self.seed,
             start,
             next: Arc::new(AtomicU64::new(0)),
+            held: Arc::new(AtomicU64::new(NO_BLOCK)),
+            claims: self.claims.clone(),
         };
         sequence.reset();
         sequence
     }
 }
 
-/// Unique, increasing numbers (order ids, invoice ids).
+/// No block held yet.
+const NO_BLOCK: u64 = u64::MAX;
+
+/// Unique, increasing numbers (order ids, invoice ids), unique across
+/// workspaces too.
 #[derive(Clone, Debug)]
 pub struct Sequence {
-    name: Arc<str>,
+    /// Also the kind its blocks are claimed under.
+    name: &'static str,
     seed: u64,
     start: std::ops::Range<u64>,
     next: Arc<AtomicU64>,
+    /// The block this workspace is known to hold; drawing inside it costs
+    /// one atomic add.
+    held: Arc<AtomicU64>,
+    claims: Claims,
 }
 
 impl Sequence {
     pub fn next(&self) -> u64 {
-        self.next.fetch_add(1, Ordering::Relaxed)
+        loop {
+            let number = self.next.fetch_add(1, Ordering::Relaxed);
+            let block = number / BLOCK;
+            if self.held.load(Ordering::Relaxed) == block || self.claims.number(self.name, block) {
+                self.held.store(block, Ordering::Relaxed);
+                return number;
+            }
+            // Another workspace's block: go on after it.
+            self.next.fetch_max((block + 1) * BLOCK, Ordering::Relaxed);
+        }
+    }
+
+    /// The sequence's name, which its numbers are claimed under.
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// Back to the first number (what a fresh start gives).
@@ -106,6 +150,7 @@ impl Sequence {
         });
         let first = StdRng::seed_from_u64(self.seed ^ name_hash).random_range(self.start.clone());
         self.next.store(first, Ordering::Relaxed);
+        self.held.store(NO_BLOCK, Ordering::Relaxed);
     }
 }
 
@@ -159,6 +204,24 @@ mod tests {
         assert_eq!(seq.next(), first);
         assert_eq!(again.next(), first);
         assert_ne!(other.next(), first);
+    }
+
+    #[test]
+    fn two_workspaces_drawing_from_the_same_point_never_share_a_number() {
+        let directory = Arc::new(crate::core::directory::Directory::default());
+        let one = Ids::claiming(3, Claims::new(Arc::clone(&directory), 1))
+            .sequence("order", 1_000_000..1_000_001);
+        let two = Ids::claiming(3, Claims::new(Arc::clone(&directory), 2))
+            .sequence("order", 1_000_000..1_000_001);
+
+        let mut drawn: Vec<u64> = (0..2_500).flat_map(|_| [one.next(), two.next()]).collect();
+        let first_of_two = two.next();
+        drawn.sort_unstable();
+        drawn.dedup();
+
+        assert_eq!(drawn.len(), 5_000);
+        assert_eq!(directory.drawn_owner("order", 1_000_000), Some(1));
+        assert_eq!(directory.drawn_owner("order", first_of_two), Some(2));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod cards;
 pub mod clock;
+pub mod directory;
 pub mod error;
 pub mod faults;
 pub mod fixtures;
@@ -107,10 +108,13 @@ pub struct Services {
 }
 
 impl Core {
+    /// The services of one workspace: its own clock, generator, journal,
+    /// outbox, scenarios and faults; `metrics` are the server's, shared.
     pub fn new(
         settings: &Settings,
         clock: Clock,
-        seed: u64,
+        ids: Ids,
+        metrics: Metrics,
         public_url: PublicUrl,
         cards: Arc<CardsFixture>,
     ) -> Self {
@@ -121,9 +125,7 @@ impl Core {
             // the journal keeps is never needed.
             settings.journal_body_limit.max(64 * 1024),
         );
-        let ids = Ids::new(seed);
         let faults = Faults::new(ids.clone());
-        let metrics = Metrics::new();
         let outbox = Outbox::new(
             http.clone(),
             clock.clone(),

@@ -113,6 +113,13 @@ impl<K: Hash + Eq, V> Store<K, V> {
         out
     }
 
+    /// Keeps only the records `keep` says yes to, one shard at a time.
+    pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
+        for shard in self.shards.iter() {
+            shard.lock().unwrap().retain(|k, v| keep(k, v));
+        }
+    }
+
     /// Applies `f` to every record, one shard at a time.
     pub fn for_each_mut(&self, mut f: impl FnMut(&K, &mut V)) {
         for shard in self.shards.iter() {

@@ -309,7 +309,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 /// site: a page elsewhere must not reset or arm anything in the sandbox a
 /// developer has open. curl, CI scripts and SDKs send no `Origin`, so they
 /// are unaffected.
-async fn refuse_cross_site(
+pub async fn refuse_cross_site(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {

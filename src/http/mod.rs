@@ -1,7 +1,11 @@
-//! axum glue shared by everyone: the journal-recording middleware, the
-//! control plane under `/__sandbox/`, and the dashboard at `/`.
+//! axum glue shared by everyone: the dispatch to workspaces, the
+//! journal-recording middleware, the control plane under `/__sandbox/`
+//! (and the workspaces under `/__sandbox/workspaces`), and the dashboard
+//! at `/`.
 
 pub mod admin;
 pub mod dashboard;
+pub mod dispatch;
 pub mod middleware;
 pub mod security;
+pub mod workspaces;

@@ -36,6 +36,7 @@
 //!   [`scenarios`] can force; [`error`]: this side's errors in IMSHOP's
 //!   shape.
 
+pub mod addressee;
 pub mod checks;
 pub mod engine;
 pub mod error;
@@ -53,6 +54,7 @@ pub mod wire;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 pub use engine::Engine;
@@ -60,7 +62,7 @@ pub use fixture::Fixture;
 
 use crate::core::scenarios::Scenario;
 use crate::core::{Core, Shared};
-use crate::provider::Provider;
+use crate::provider::{Addressee, Provider};
 use crate::web::NavItem;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -158,6 +160,17 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    fn addressee(&self, request: &Parts) -> Addressee {
+        addressee::of_head(request)
+    }
+
+    fn credentials(&self) -> Vec<Addressee> {
+        vec![Addressee::Text(
+            addressee::KEY,
+            self.fixture.api_key.clone(),
+        )]
     }
 }
 

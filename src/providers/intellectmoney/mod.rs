@@ -29,6 +29,7 @@
 //! Paths are case-insensitive ([`canonical_path`]); every answer is HTTP 200
 //! with the envelope ([`error`]), because the official SDK drops other bodies.
 
+pub mod addressee;
 pub mod control;
 pub mod error;
 pub mod fixture;
@@ -49,6 +50,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use time::{OffsetDateTime, UtcOffset};
 use utoipa_axum::router::OpenApiRouter;
@@ -60,7 +62,7 @@ use crate::core::journal::{Entry, EntryKind};
 use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
 use crate::core::{Core, Shared};
-use crate::provider::{Link, Provider};
+use crate::provider::{Addressee, Link, Provider};
 use crate::web::NavItem;
 use fixture::Shop;
 use model::{Invoice, Transition};
@@ -92,7 +94,7 @@ impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
         let range =
             fixture.invoice_ids.from..fixture.invoice_ids.to.max(fixture.invoice_ids.from + 1);
-        let invoice_ids = core.ids.sequence("intellectmoney.invoice", range);
+        let invoice_ids = core.ids.sequence(addressee::INVOICE, range);
         let offset = parse_offset(&fixture.utc_offset).unwrap_or_else(|| {
             tracing::warn!(utc_offset = %fixture.utc_offset, "intellectmoney.json utc_offset is not ±HH:MM; using +03:00");
             UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC)
@@ -332,6 +334,22 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    fn addressee(&self, request: &Parts) -> Addressee {
+        addressee::of_head(request)
+    }
+
+    fn addressee_in_body(&self, _request: &Parts, body: &[u8]) -> Addressee {
+        addressee::of_body(body)
+    }
+
+    fn credentials(&self) -> Vec<Addressee> {
+        self.fixture
+            .shops
+            .iter()
+            .map(|shop| Addressee::Number(addressee::SHOP, u64::from(shop.eshop_id)))
+            .collect()
     }
 }
 

@@ -124,7 +124,19 @@ pub async fn login_check(
     if forced.is_some() || !known {
         return Err(SoftlineError::BadCredentials);
     }
-    let token = state.core.ids.hex(32);
+    // Claimed, so requests carrying it find this workspace (a clash with
+    // another workspace's token is as likely as guessing it: draw again).
+    let token = loop {
+        let token = state.core.ids.hex(32);
+        if state
+            .core
+            .ids
+            .claims()
+            .text(super::addressee::TOKEN, &token)
+        {
+            break token;
+        }
+    };
     let expires_at = state.core.clock.now() + state.fixture.token_lifetime();
     state.tokens.issue(token.clone(), expires_at);
     Ok(Json(LoginResponse {

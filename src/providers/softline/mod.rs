@@ -25,6 +25,7 @@
 //! typed values `validate` makes and `model` keeps are in `types`; how a
 //! stored payment's text is laid out in memory is in `storage`.
 
+pub mod addressee;
 pub mod auth;
 pub mod control;
 pub mod error;
@@ -44,6 +45,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
@@ -57,7 +59,7 @@ use crate::core::journal::{Entry, EntryKind};
 use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
 use crate::core::{Core, Shared};
-use crate::provider::{Link, Provider};
+use crate::provider::{Addressee, Link, Provider};
 use crate::web::NavItem;
 use error::SoftlineError;
 use model::{Observed, Payment};
@@ -92,7 +94,7 @@ impl State {
     pub fn new(core: Core, fixture: Arc<Fixture>) -> Self {
         let range = fixture.order_ids;
         Self::wrap(Inner {
-            order_ids: core.ids.sequence("softline.order", range.from..range.to),
+            order_ids: core.ids.sequence(addressee::ORDER, range.from..range.to),
             webhook: webhooks::TargetCell::new(&fixture),
             payments: Store::new(),
             tokens: auth::Tokens::default(),
@@ -322,5 +324,30 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    fn addressee(&self, request: &Parts) -> Addressee {
+        addressee::of_head(request)
+    }
+
+    fn addressee_in_body(&self, _request: &Parts, body: &[u8]) -> Addressee {
+        addressee::of_body(body)
+    }
+
+    fn credentials(&self) -> Vec<Addressee> {
+        let logins = self
+            .fixture
+            .users
+            .iter()
+            .map(|u| (addressee::LOGIN, &u.username));
+        let tokens = self
+            .fixture
+            .static_tokens
+            .iter()
+            .map(|t| (addressee::TOKEN, t));
+        logins
+            .chain(tokens)
+            .map(|(kind, text)| Addressee::Text(kind, text.clone()))
+            .collect()
     }
 }

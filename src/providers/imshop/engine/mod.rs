@@ -99,9 +99,15 @@ impl Engine {
         }
     }
 
-    /// A fresh run id (`run-` and 12 hex digits from the seeded generator).
+    /// A fresh run id (`run-` and 12 hex digits from the seeded generator),
+    /// claimed so its page finds this workspace.
     pub fn new_run_id(&self) -> String {
-        format!("run-{}", self.core.ids.hex(12))
+        loop {
+            let id = format!("run-{}", self.core.ids.hex(12));
+            if self.core.ids.claims().text(super::addressee::RUN, &id) {
+                return id;
+            }
+        }
     }
 
     /// Runs every flow of `options`, then the unknown-payment probe, and

@@ -146,7 +146,8 @@ mod tests {
         let core = Core::new(
             &Settings::default(),
             Clock::new(Arc::new(SystemTime)),
-            1,
+            crate::core::ids::Ids::new(1),
+            crate::core::metrics::Metrics::new(),
             PublicUrl::new("http://127.0.0.1:1"),
             Arc::new(CardsFixture::builtin()),
         );

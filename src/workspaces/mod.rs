@@ -1,0 +1,412 @@
+//! Workspaces: many isolated sandboxes in one paysandbox.
+//!
+//! A workspace is a whole [`AppState`] of its own (core and providers:
+//! objects, tokens, id sequences, clock offset, scenarios, faults, webhook
+//! targets, outbox and journal) with its own router and its own webhook
+//! worker, so nothing done in one is seen by, or waits for, another. What
+//! they share: the fixtures (apart from each one's credentials), real time,
+//! the metrics, the outbound HTTP client's settings and the [`Directory`]
+//! through which a request finds its workspace (see `crate::http::dispatch`).
+//!
+//! `default` always exists, with the fixtures' own credentials, and is the
+//! sandbox every request that names no workspace reaches.
+
+pub mod credentials;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::core::PublicUrl;
+use crate::core::clock::Clock;
+use crate::core::directory::{Claims, DEFAULT_OWNER, Directory, Owner};
+use crate::core::metrics::Metrics;
+use crate::fixtures::{Credentials, Fixtures};
+use crate::provider::Addressee;
+use crate::state::{AppState, Seat};
+
+/// The workspace every request that names none reaches.
+pub const DEFAULT: &str = "default";
+
+/// Why a workspace could not be made, found or dropped.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WorkspaceError {
+    #[error(
+        "a workspace name is 1 to 63 characters a-z, 0-9 and '-', starting with a letter or digit; {0:?} is not"
+    )]
+    BadName(String),
+    #[error("a workspace named {0:?} exists")]
+    Exists(String),
+    #[error("no workspace named {0:?}")]
+    NotFound(String),
+    #[error("the default workspace cannot be deleted")]
+    DefaultStays,
+    #[error(
+        "{0} workspaces exist, the most this instance keeps (--max-workspaces); delete one first"
+    )]
+    Limit(usize),
+}
+
+/// Whether `name` is a workspace name: `[a-z0-9][a-z0-9-]{0,62}`.
+pub fn valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes[0] != b'-'
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// One workspace.
+pub struct Workspace {
+    pub name: String,
+    pub owner: Owner,
+    pub state: AppState,
+    /// Its whole router: API, pages, control plane and dashboard.
+    pub router: Router,
+    pub credentials: Credentials,
+    /// Drives this workspace's control prefix when `--admin-token` is set.
+    pub control_key: String,
+    pub created_at: OffsetDateTime,
+    /// Real Unix seconds of its last request (for `--workspace-idle-ttl`).
+    touched: AtomicI64,
+    /// Stops its webhook worker.
+    worker: CancellationToken,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("name", &self.name)
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Workspace {
+    /// Notes a request, for the idle TTL. Written only when the second
+    /// changed: every request passes here, and a store to a shared line on
+    /// each would bounce it between cores.
+    pub fn touch(&self) {
+        let now = real_now();
+        if self.touched.load(Ordering::Relaxed) != now {
+            self.touched.store(now, Ordering::Relaxed);
+        }
+    }
+
+    fn idle_for(&self) -> i64 {
+        real_now() - self.touched.load(Ordering::Relaxed)
+    }
+
+    /// Objects it holds, by kind (the overview's counts).
+    pub fn object_counts(&self) -> Vec<(&'static str, usize)> {
+        self.state.stored_objects()
+    }
+}
+
+fn real_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Builds a workspace's router from its state (given by `startup`, which
+/// knows the routes; this module is below it).
+pub type RouterFactory = Arc<dyn Fn(&AppState) -> Router + Send + Sync>;
+
+/// Every workspace. Cloning shares them.
+#[derive(Clone)]
+pub struct Workspaces(Arc<Registry>);
+
+impl std::fmt::Debug for Workspaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspaces").finish_non_exhaustive()
+    }
+}
+
+struct Registry {
+    settings: Settings,
+    fixtures: Fixtures,
+    public_url: PublicUrl,
+    directory: Arc<Directory>,
+    metrics: Metrics,
+    /// `default`'s clock: the others share its time source.
+    clock: Clock,
+    seed: u64,
+    build_router: RouterFactory,
+    default: Arc<Workspace>,
+    others: RwLock<Others>,
+    next_owner: AtomicU32,
+    /// Stops every workspace's worker and the janitor.
+    stop: CancellationToken,
+    /// The workers' concurrency, once they run.
+    workers: Mutex<Option<usize>>,
+}
+
+#[derive(Default)]
+struct Others {
+    by_name: BTreeMap<String, Arc<Workspace>>,
+    by_owner: HashMap<Owner, Arc<Workspace>>,
+}
+
+impl Workspaces {
+    /// The registry with `default` in it, built from `fixtures` on `clock`.
+    pub fn new(
+        settings: &Settings,
+        fixtures: &Fixtures,
+        clock: Clock,
+        public_url: PublicUrl,
+        build_router: RouterFactory,
+    ) -> Self {
+        let directory = Arc::new(Directory::default());
+        let metrics = Metrics::new();
+        let seed = settings.seed.unwrap_or_else(rand::random);
+        let seat = Seat {
+            claims: Claims::new(Arc::clone(&directory), DEFAULT_OWNER),
+            seed,
+            clock: clock.clone(),
+            metrics: metrics.clone(),
+        };
+        let state = AppState::seated(settings, fixtures, public_url.clone(), seat);
+        let stop = CancellationToken::new();
+        let default = Arc::new(Workspace {
+            name: DEFAULT.to_owned(),
+            owner: DEFAULT_OWNER,
+            router: build_router(&state),
+            state,
+            credentials: fixtures.credentials(),
+            control_key: credentials::control_key(),
+            created_at: OffsetDateTime::now_utc(),
+            touched: AtomicI64::new(real_now()),
+            worker: stop.child_token(),
+        });
+        Self(Arc::new(Registry {
+            settings: settings.clone(),
+            fixtures: fixtures.clone(),
+            public_url,
+            directory,
+            metrics,
+            clock,
+            seed,
+            build_router,
+            default,
+            others: RwLock::default(),
+            next_owner: AtomicU32::new(DEFAULT_OWNER + 1),
+            stop,
+            workers: Mutex::new(None),
+        }))
+    }
+
+    pub fn default_workspace(&self) -> &Arc<Workspace> {
+        &self.0.default
+    }
+
+    pub fn public_url(&self) -> &PublicUrl {
+        &self.0.public_url
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The workspace named `name`.
+    pub fn named(&self, name: &str) -> Option<Arc<Workspace>> {
+        if name == DEFAULT {
+            return Some(Arc::clone(&self.0.default));
+        }
+        self.0.others.read().unwrap().by_name.get(name).cloned()
+    }
+
+    fn owned_by(&self, owner: Owner) -> Option<Arc<Workspace>> {
+        if owner == DEFAULT_OWNER {
+            return Some(Arc::clone(&self.0.default));
+        }
+        self.0.others.read().unwrap().by_owner.get(&owner).cloned()
+    }
+
+    /// The workspace `addressee` names, if it names one that exists.
+    pub fn resolve(&self, addressee: &Addressee) -> Option<Arc<Workspace>> {
+        let directory = &self.0.directory;
+        let owner = match addressee {
+            Addressee::Text(kind, text) => directory.text_owner(kind, text),
+            Addressee::Number(kind, number) => directory.number_owner(kind, *number),
+            Addressee::Drawn(kind, number) => directory.drawn_owner(kind, *number),
+            Addressee::Named(name) => return self.named(name),
+            Addressee::InBody | Addressee::Nobody => None,
+        }?;
+        self.owned_by(owner)
+    }
+
+    /// Every workspace, `default` first, then by name.
+    pub fn list(&self) -> Vec<Arc<Workspace>> {
+        let others = self.0.others.read().unwrap();
+        std::iter::once(Arc::clone(&self.0.default))
+            .chain(others.by_name.values().cloned())
+            .collect()
+    }
+
+    /// How many workspaces exist besides `default`.
+    pub fn count(&self) -> usize {
+        self.0.others.read().unwrap().by_name.len()
+    }
+
+    /// Makes a workspace named `name` (or a generated name) with fresh
+    /// credentials, and starts its webhook worker if workers run.
+    pub fn create(&self, name: Option<&str>) -> Result<Arc<Workspace>, WorkspaceError> {
+        let name = match name {
+            Some(name) if valid_name(name) => name.to_owned(),
+            Some(name) => return Err(WorkspaceError::BadName(name.to_owned())),
+            None => credentials::generated_name(),
+        };
+        if name == DEFAULT || self.named(&name).is_some() {
+            return Err(WorkspaceError::Exists(name));
+        }
+        let registry = &self.0;
+        let owner = registry.next_owner.fetch_add(1, Ordering::Relaxed);
+        let claims = Claims::new(Arc::clone(&registry.directory), owner);
+        let seed = credentials::seed_of(registry.seed, &name);
+        let credentials = credentials::draw(&name, seed, &claims);
+        let fixtures = registry.fixtures.with_credentials(&name, &credentials);
+        let seat = Seat {
+            claims,
+            seed,
+            clock: registry.clock.sharing_source(),
+            metrics: registry.metrics.clone(),
+        };
+        let state = AppState::seated(
+            &registry.settings,
+            &fixtures,
+            registry.public_url.clone(),
+            seat,
+        );
+        let workspace = Arc::new(Workspace {
+            router: (registry.build_router)(&state),
+            state,
+            name: name.clone(),
+            owner,
+            credentials,
+            control_key: credentials::control_key(),
+            created_at: OffsetDateTime::now_utc(),
+            touched: AtomicI64::new(real_now()),
+            worker: registry.stop.child_token(),
+        });
+        {
+            let mut others = registry.others.write().unwrap();
+            // Checked again under the lock: two creates of one name race.
+            if others.by_name.contains_key(&name) {
+                drop(others);
+                registry.directory.release(owner);
+                return Err(WorkspaceError::Exists(name));
+            }
+            if others.by_name.len() >= registry.settings.max_workspaces {
+                drop(others);
+                registry.directory.release(owner);
+                return Err(WorkspaceError::Limit(registry.settings.max_workspaces));
+            }
+            others.by_name.insert(name.clone(), Arc::clone(&workspace));
+            others.by_owner.insert(owner, Arc::clone(&workspace));
+        }
+        if let Some(concurrency) = *registry.workers.lock().unwrap() {
+            spawn_worker(&workspace, concurrency);
+        }
+        tracing::info!(workspace = %name, "workspace created");
+        Ok(workspace)
+    }
+
+    /// Drops a workspace and everything in it: its credentials and pages
+    /// stop resolving, its worker stops, its pending webhooks are dropped.
+    pub fn delete(&self, name: &str) -> Result<(), WorkspaceError> {
+        if name == DEFAULT {
+            return Err(WorkspaceError::DefaultStays);
+        }
+        let removed = {
+            let mut others = self.0.others.write().unwrap();
+            let removed = others.by_name.remove(name);
+            if let Some(workspace) = &removed {
+                others.by_owner.remove(&workspace.owner);
+            }
+            removed
+        };
+        let workspace = removed.ok_or_else(|| WorkspaceError::NotFound(name.to_owned()))?;
+        self.0.directory.release(workspace.owner);
+        workspace.worker.cancel();
+        // Frees its objects now; requests still in flight finish on it.
+        workspace.state.reset();
+        tracing::info!(workspace = %name, "workspace deleted");
+        Ok(())
+    }
+
+    /// Starts every workspace's webhook worker (and each later one's), each
+    /// with `concurrency` slots of its own: a workspace whose receiver hangs
+    /// holds only its own slots.
+    pub fn start_workers(&self, concurrency: usize) {
+        *self.0.workers.lock().unwrap() = Some(concurrency);
+        for workspace in self.list() {
+            spawn_worker(&workspace, concurrency);
+        }
+    }
+
+    /// Drops workspaces untouched for `ttl`, checking a few times per `ttl`,
+    /// until [`Workspaces::stop`].
+    pub fn start_janitor(&self, ttl: Duration) {
+        let workspaces = self.clone();
+        let every = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        let stop = self.0.stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(every) => {}
+                }
+                workspaces.drop_idle(ttl);
+            }
+        });
+    }
+
+    /// Drops every workspace but `default` untouched for `ttl`; returns
+    /// their names.
+    pub fn drop_idle(&self, ttl: Duration) -> Vec<String> {
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        let idle: Vec<String> = self
+            .list()
+            .into_iter()
+            .filter(|w| w.name != DEFAULT && w.idle_for() >= ttl)
+            .map(|w| w.name.clone())
+            .collect();
+        for name in &idle {
+            if self.delete(name).is_ok() {
+                tracing::info!(workspace = %name, "workspace dropped after its idle time");
+            }
+        }
+        idle
+    }
+
+    /// Stops every worker and the janitor.
+    pub fn stop(&self) {
+        self.0.stop.cancel();
+    }
+}
+
+fn spawn_worker(workspace: &Workspace, concurrency: usize) {
+    let outbox = workspace.state.core.outbox.clone();
+    tokio::spawn(outbox.run_worker(concurrency, workspace.worker.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_name_is_lowercase_letters_digits_and_inner_dashes() {
+        for good in ["ci-42", "a", "0", "team-qa-1", &"a".repeat(63)] {
+            assert!(valid_name(good), "{good:?}");
+        }
+        for bad in ["", "-ci", "CI", "ci_42", "ci 42", "é", &"a".repeat(64)] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+    }
+}
