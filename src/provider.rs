@@ -129,6 +129,13 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
     /// Forgets every object; ids start again from the seed.
     fn reset(&self);
 
+    /// Whether its requests wait for a reset (see `core::epoch`). A provider
+    /// whose handlers call this sandbox over HTTP (the reference merchant)
+    /// says no: its call would queue behind a reset that waits for it.
+    fn waits_for_reset(&self) -> bool {
+        true
+    }
+
     /// What in a request to one of its paths names the workspace, read
     /// from the head alone. Asked of `default`'s instance; cheap, since
     /// every request asks.

@@ -120,10 +120,18 @@ impl AppState {
     }
 
     /// `POST /__sandbox/reset`: every payment, invoice, run, scenario, fault
-    /// and journal entry forgotten; the clock back to real time. The core
-    /// goes first so providers draw their id sequences from the reseeded
-    /// generator.
-    pub fn reset(&self) {
+    /// and journal entry forgotten; the clock back to real time. It waits
+    /// for the provider requests in flight and holds new ones back while it
+    /// forgets (see `core::epoch`).
+    pub async fn reset(&self) {
+        let _turn = self.core.epoch.turn().await;
+        self.forget();
+    }
+
+    /// What a reset does, without waiting (a workspace being dropped, which
+    /// nothing reaches any more). The core goes first so providers draw
+    /// their id sequences from the reseeded generator.
+    pub fn forget(&self) {
         self.core.reset();
         for provider in self.providers.iter() {
             provider.reset();

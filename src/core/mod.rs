@@ -5,6 +5,7 @@
 pub mod cards;
 pub mod clock;
 pub mod directory;
+pub mod epoch;
 pub mod error;
 pub mod faults;
 pub mod fixtures;
@@ -105,6 +106,8 @@ pub struct Services {
     pub max_body_bytes: usize,
     /// How long a client may take to send a body.
     pub body_read_timeout: Duration,
+    /// Resets against provider requests.
+    pub epoch: epoch::Epoch,
 }
 
 impl Core {
@@ -147,6 +150,7 @@ impl Core {
             metrics,
             max_body_bytes: settings.max_body_bytes,
             body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
+            epoch: epoch::Epoch::default(),
         })
     }
 

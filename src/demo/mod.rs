@@ -148,6 +148,11 @@ impl Provider for State {
     fn reset(&self) {
         State::reset(self);
     }
+
+    /// Its handlers call the Softline sandbox over HTTP.
+    fn waits_for_reset(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -19,6 +19,7 @@ use crate::core::journal::{EntryKind, Query};
 use crate::core::outbox::OutboxError;
 use crate::core::scenarios::Arm;
 use crate::state::AppState;
+use crate::workspaces::Workspaces;
 
 /// The control plane's routes, documented for the OpenAPI document.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `POST /__sandbox/reset`: forget everything, clock back to real time.
 #[utoipa::path(post, path = "/reset", tag = "sandbox", responses((status = 200, description = "Everything forgotten, clock at real time")))]
 async fn reset(State(state): State<AppState>) -> impl IntoResponse {
-    state.reset();
+    state.reset().await;
     tracing::info!("sandbox reset");
     Json(json!({"reset": true}))
 }
@@ -283,19 +284,37 @@ async fn remove_fault(
 
 /// `GET /metrics`: Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "sandbox", responses((status = 200, description = "Prometheus text exposition")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let core = &state.core;
-    let mut gauges = vec![
-        ("journal_entries", core.journal.len()),
-        ("journal_capacity", core.journal.capacity()),
-        ("outbox_deliveries", core.outbox.list_len()),
-        ("outbox_pending", core.outbox.pending_count()),
-        ("outbox_capacity", core.outbox.capacity()),
-        ("scenarios_armed", core.scenarios.armed().len()),
-        ("faults_active", core.faults.list().len()),
-    ];
-    gauges.extend(state.stored_objects());
-    let text = core.metrics.render(&gauges);
+pub async fn metrics(
+    State(state): State<AppState>,
+    workspaces: Option<axum::Extension<Workspaces>>,
+) -> impl IntoResponse {
+    // The instance's totals: every workspace's gauges added up.
+    let states: Vec<AppState> = match &workspaces {
+        Some(axum::Extension(workspaces)) => {
+            workspaces.list().iter().map(|w| w.state.clone()).collect()
+        }
+        None => vec![state.clone()],
+    };
+    let mut gauges: Vec<(&'static str, usize)> = vec![("workspaces", states.len())];
+    for state in &states {
+        let core = &state.core;
+        let of_one = [
+            ("journal_entries", core.journal.len()),
+            ("journal_capacity", core.journal.capacity()),
+            ("outbox_deliveries", core.outbox.list_len()),
+            ("outbox_pending", core.outbox.pending_count()),
+            ("outbox_capacity", core.outbox.capacity()),
+            ("scenarios_armed", core.scenarios.armed().len()),
+            ("faults_active", core.faults.list().len()),
+        ];
+        for (name, value) in of_one.into_iter().chain(state.stored_objects()) {
+            match gauges.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, total)) => *total += value,
+                None => gauges.push((name, value)),
+            }
+        }
+    }
+    let text = state.core.metrics.render(&gauges);
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -162,9 +162,15 @@ async fn record_exchange(
         // Outbound-only actions never reach here (validated when added).
         Some(Action::Pass | Action::BadSignature) | None => {
             let (uri, method) = (parts.uri.clone(), parts.method.clone());
+            let inside = if provider.waits_for_reset() {
+                Some(core.epoch.enter().await)
+            } else {
+                None
+            };
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
+            drop(inside);
             // Enveloped here so the journal shows what the client got.
             envelope_routing_error(&response, Some(provider), &uri, &method).unwrap_or(response)
         }

@@ -74,7 +74,8 @@ pub struct Workspace {
     /// Drives this workspace's control prefix when `--admin-token` is set.
     pub control_key: String,
     pub created_at: OffsetDateTime,
-    /// Real Unix seconds of its last request (for `--workspace-idle-ttl`).
+    /// Real Unix milliseconds of its last request (for
+    /// `--workspace-idle-ttl`).
     touched: AtomicI64,
     /// Stops its webhook worker.
     worker: CancellationToken,
@@ -90,18 +91,19 @@ impl std::fmt::Debug for Workspace {
 }
 
 impl Workspace {
-    /// Notes a request, for the idle TTL. Written only when the second
-    /// changed: every request passes here, and a store to a shared line on
-    /// each would bounce it between cores.
+    /// Notes a request, for the idle TTL. Written at most every 100 ms:
+    /// every request passes here, and a store to a shared line on each
+    /// would bounce it between cores.
     pub fn touch(&self) {
-        let now = real_now();
-        if self.touched.load(Ordering::Relaxed) != now {
+        let now = real_now_ms();
+        if now - self.touched.load(Ordering::Relaxed) >= 100 {
             self.touched.store(now, Ordering::Relaxed);
         }
     }
 
-    fn idle_for(&self) -> i64 {
-        real_now() - self.touched.load(Ordering::Relaxed)
+    fn idle_for(&self) -> Duration {
+        let idle = real_now_ms() - self.touched.load(Ordering::Relaxed);
+        Duration::from_millis(u64::try_from(idle).unwrap_or(0))
     }
 
     /// Objects it holds, by kind (the overview's counts).
@@ -110,8 +112,8 @@ impl Workspace {
     }
 }
 
-fn real_now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+fn real_now_ms() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// Builds a workspace's router from its state (given by `startup`, which
@@ -181,7 +183,7 @@ impl Workspaces {
             credentials: fixtures.credentials(),
             control_key: credentials::control_key(),
             created_at: OffsetDateTime::now_utc(),
-            touched: AtomicI64::new(real_now()),
+            touched: AtomicI64::new(real_now_ms()),
             worker: stop.child_token(),
         });
         Self(Arc::new(Registry {
@@ -291,7 +293,7 @@ impl Workspaces {
             credentials,
             control_key: credentials::control_key(),
             created_at: OffsetDateTime::now_utc(),
-            touched: AtomicI64::new(real_now()),
+            touched: AtomicI64::new(real_now_ms()),
             worker: registry.stop.child_token(),
         });
         {
@@ -335,7 +337,7 @@ impl Workspaces {
         self.0.directory.release(workspace.owner);
         workspace.worker.cancel();
         // Frees its objects now; requests still in flight finish on it.
-        workspace.state.reset();
+        workspace.state.forget();
         tracing::info!(workspace = %name, "workspace deleted");
         Ok(())
     }
@@ -370,7 +372,6 @@ impl Workspaces {
     /// Drops every workspace but `default` untouched for `ttl`; returns
     /// their names.
     pub fn drop_idle(&self, ttl: Duration) -> Vec<String> {
-        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let idle: Vec<String> = self
             .list()
             .into_iter()

@@ -86,7 +86,7 @@ pub async fn reset(
     ActionForm(form): ActionForm<Back>,
 ) -> Result<Redirect, ActionError> {
     same_origin(&headers)?;
-    state.reset();
+    state.reset().await;
     Ok(back_to(
         form.back.as_deref(),
         "/",
