@@ -7,13 +7,9 @@ use axum::http::request::Parts;
 use serde::Deserialize;
 
 use super::MOUNT;
-use super::auth::bearer_token;
+use super::auth::{LOGIN, TOKEN, bearer_token};
 use crate::provider::Addressee;
 
-/// Tokens: the fixture's static ones and those `login_check` issued.
-pub const TOKEN: &str = "softline.token";
-/// `login_check` usernames.
-pub const LOGIN: &str = "softline.user";
 /// The sequence `order_id`s are drawn from.
 pub const ORDER: &str = "softline.order";
 

@@ -42,6 +42,12 @@ impl Tokens {
     }
 }
 
+/// The directory's kind for tokens (the fixture's static ones and those
+/// `login_check` issued): a request carrying one finds its workspace.
+pub const TOKEN: &str = "softline.token";
+/// The directory's kind for `login_check` usernames.
+pub const LOGIN: &str = "softline.user";
+
 /// The header names a token may come in, in order of preference.
 const TOKEN_HEADERS: [&str; 2] = ["authorizationjwt", "authorization"];
 
@@ -128,12 +134,7 @@ pub async fn login_check(
     // another workspace's token is as likely as guessing it: draw again).
     let token = loop {
         let token = state.core.ids.hex(32);
-        if state
-            .core
-            .ids
-            .claims()
-            .text(super::addressee::TOKEN, &token)
-        {
+        if state.core.ids.claims().text(TOKEN, &token) {
             break token;
         }
     };

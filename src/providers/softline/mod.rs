@@ -339,12 +339,8 @@ impl Provider for State {
             .fixture
             .users
             .iter()
-            .map(|u| (addressee::LOGIN, &u.username));
-        let tokens = self
-            .fixture
-            .static_tokens
-            .iter()
-            .map(|t| (addressee::TOKEN, t));
+            .map(|u| (auth::LOGIN, &u.username));
+        let tokens = self.fixture.static_tokens.iter().map(|t| (auth::TOKEN, t));
         logins
             .chain(tokens)
             .map(|(kind, text)| Addressee::Text(kind, text.clone()))
