@@ -53,3 +53,4 @@ mod softline_recurring;
 mod softline_scenarios;
 mod softline_support;
 mod softline_webhooks;
+mod workspaces;
