@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use crate::helpers::{DAY, TestApp, receiver, run_finished, see_other, spawn_app};
 use crate::imshop_support::{Quirk, merchant_with_key};
 use crate::intellectmoney_support::{
-    Request, Shop, invoice_params_for, payment_params_for, test_ids,
+    Request, Shop, WIRES, form_action, invoice_params_for, md5_hex, path_of, payment_params_for,
+    test_ids,
 };
 use crate::softline_support::{
     TOKEN, api_get_as, api_post_as, assert_errors, create_ok_as, minimal_payment, pay_with,
@@ -1179,4 +1180,231 @@ async fn a_run_in_a_workspace_names_that_workspace_s_sync_url_to_the_merchant() 
         page.contains(&sync_url.replace('&', "&amp;")),
         "the run's page shows where to report"
     );
+}
+
+// ---------------------------------------------------------------------------
+// More ways a request names its workspace
+
+#[tokio::test]
+async fn a_workspace_named_like_default_s_user_logs_in_with_its_own_password() {
+    let app = spawn_app().await;
+    let named = app.create_workspace("sandbox").await;
+
+    let own = login_answer(
+        &app,
+        named["softline"]["username"].as_str().unwrap(),
+        named["softline"]["password"].as_str().unwrap(),
+    )
+    .await;
+    let default_s = login_answer(&app, "sandbox", "sandbox").await;
+
+    assert_eq!(own.status(), 200, "the workspace's own user: {named}");
+    let token = own.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (order_id, _) = create_ok_as(&app, &token, &minimal_payment("NAMED-1")).await;
+    assert_eq!(
+        search_as(&app, &softline_token(&named), &json!({})).await,
+        [order_id],
+        "made in the workspace"
+    );
+    assert_eq!(default_s.status(), 200, "default's user stays default's");
+    let default_token = default_s.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        search_as(&app, &default_token, &json!({})).await,
+        Vec::<u64>::new()
+    );
+}
+
+#[tokio::test]
+async fn a_workspace_s_token_works_in_authorization_jwt_too() {
+    let app = spawn_app().await;
+    let a = app.create_workspace("a").await;
+
+    let response = app
+        .client
+        .post(app.url("/softline/v1/payment"))
+        .header("AuthorizationJWT", format!("Bearer {}", softline_token(&a)))
+        .json(&minimal_payment("JWT-1"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let order_id = response.json::<Value>().await.unwrap()["order_id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        search_as(&app, &softline_token(&a), &json!({})).await,
+        [order_id]
+    );
+    assert_eq!(search_as(&app, TOKEN, &json!({})).await, Vec::<u64>::new());
+}
+
+#[tokio::test]
+async fn a_workspace_s_shop_is_found_by_its_eshop_id_in_every_wire_format_and_in_the_query() {
+    let app = spawn_app().await;
+    let a = Shop::of_workspace(&app.create_workspace("a").await);
+    let mut made = Vec::new();
+
+    for (i, wire) in WIRES.into_iter().enumerate() {
+        let body = Request::signed_by(
+            &a,
+            "createInvoice",
+            invoice_params_for(&a, &format!("WIRE-{i}")),
+        )
+        .wire(wire)
+        .envelope(&app)
+        .await;
+        assert_eq!(body["Result"]["State"]["Code"], 0, "{wire:?}: {body}");
+        made.push(body["Result"]["InvoiceId"].as_u64().unwrap());
+    }
+    let signed = Request::signed_by(&a, "createInvoice", invoice_params_for(&a, "WIRE-GET"));
+    let (params, sign) = (signed.params, signed.sign.unwrap());
+    let query = serde_urlencoded::to_string(&params).unwrap();
+    let by_get: Value = app
+        .client
+        .get(app.url(&format!("/intellectmoney/merchant/createInvoice?{query}")))
+        .header("authorization", format!("Bearer {}", a.token))
+        .header("sign", sign)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(by_get["Result"]["State"]["Code"], 0, "{by_get}");
+    made.push(by_get["Result"]["InvoiceId"].as_u64().unwrap());
+    for invoice in &made {
+        let state = payment_state_in(&app, &a, *invoice).await;
+        assert_eq!(state["Result"]["PaymentStep"], "Created", "{state}");
+    }
+    let workspace = app.get_json("/__sandbox/workspaces/a", 200).await;
+    assert_eq!(workspace["objects"]["intellectmoney_invoices"], 4);
+    let default = app.get_json("/__sandbox/workspaces/default", 200).await;
+    assert_eq!(default["objects"]["intellectmoney_invoices"], 0);
+}
+
+#[tokio::test]
+async fn a_workspace_s_3ds_challenge_page_is_found_by_its_invoice_and_confirms_that_payment() {
+    let app = spawn_app().await;
+    let a = Shop::of_workspace(&app.create_workspace("a").await);
+    let invoice = invoice_in(&app, &a, "3DS-1").await;
+    let mut params = payment_params_for(&a, "bankCardPayment", invoice);
+    params.retain(|(k, _)| k != "pan");
+    params.push(("pan".into(), "4000000000003220".into()));
+    let started = Request::signed_by(&a, "bankCardPayment", params)
+        .envelope(&app)
+        .await;
+    assert_eq!(started["Result"]["State"]["Code"], 0, "{started}");
+    let mut result = payment_state_in(&app, &a, invoice).await["Result"].clone();
+    for _ in 0..10 {
+        if result["PaymentStep"] == "SendTo3DS" {
+            break;
+        }
+        result = payment_state_in(&app, &a, invoice).await["Result"].clone();
+    }
+
+    let action = path_of(&app, &form_action(result["Form3DS"].as_str().unwrap()));
+    let page = app.post_form(&action, &[("data", "x")]).await;
+    let html = page.text().await.unwrap();
+    let confirmed = app
+        .post_form(&format!("{action}/confirm"), &[("code", "123456")])
+        .await;
+
+    assert_eq!(action, format!("/intellectmoney/3ds/{invoice}"));
+    assert!(
+        test_ids(&html).contains(&"challenge-form".to_owned()),
+        "{html}"
+    );
+    assert_eq!(see_other(&confirmed), "https://shop.example/3ds-return");
+    assert_eq!(
+        payment_state_in(&app, &a, invoice).await["Result"]["PaymentStep"],
+        "Ok"
+    );
+}
+
+#[tokio::test]
+async fn a_workspace_s_result_notifications_carry_its_shop_and_its_hash() {
+    let app = spawn_app().await;
+    let a = Shop::of_workspace(&app.create_workspace("a").await);
+    let server = receiver().await;
+    let mut params = invoice_params_for(&a, "NOTE-1");
+    params.push(("resultUrl".into(), format!("{}/result", server.uri())));
+    let body = Request::signed_by(&a, "createInvoice", params)
+        .envelope(&app)
+        .await;
+    let invoice = body["Result"]["InvoiceId"].as_u64().unwrap();
+
+    let nothing_in_default = app.deliver_pending_webhooks().await;
+    let outcomes = app.deliver_pending_webhooks_of("a").await;
+
+    assert!(nothing_in_default.is_empty(), "{nothing_in_default:?}");
+    assert!(
+        matches!(outcomes[..], [DeliveryOutcome::Delivered(_)]),
+        "{outcomes:?}"
+    );
+    let requests = server.received_requests().await.unwrap();
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&requests[0].body).unwrap();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map_or_else(|| panic!("no {name} in {form:?}"), |(_, v)| v.clone())
+    };
+    let eshop_id: u64 = a.eshop_id.parse().unwrap();
+    assert_eq!(field("eshopId"), a.eshop_id);
+    assert_eq!(field("paymentId"), invoice.to_string());
+    assert_eq!(field("eshopAccount"), (eshop_id * 10_000 + 1).to_string());
+    assert_eq!(field("paymentStatus"), "3");
+    let names = [
+        "eshopId",
+        "orderId",
+        "serviceName",
+        "eshopAccount",
+        "recipientAmount",
+        "recipientCurrency",
+        "paymentStatus",
+        "userName",
+        "userEmail",
+        "paymentData",
+    ];
+    let mut parts: Vec<String> = names.iter().map(|n| field(n)).collect();
+    parts.push(a.secret_key.clone());
+    assert_eq!(field("hash"), md5_hex(&parts.join("::")));
+}
+
+#[tokio::test]
+async fn a_recurring_payment_in_one_workspace_cannot_charge_another_s_order() {
+    let app = spawn_app().await;
+    let a = app.create_workspace("a").await;
+    let a_token = softline_token(&a);
+    let recurring = with_recurring(minimal_payment("REC-D"));
+    let (parent, parent_url) = create_ok_as(&app, TOKEN, &recurring).await;
+    pay_with(&app, &parent_url, "4111 1111 1111 1111").await;
+    let charge = json!({"parent_order_id": parent, "payment_id": "REC-CHILD", "currency": "RUB", "amount": "99.90"});
+
+    let from_a = api_post_as(&app, &a_token, "/softline/v1/payment/recurring", &charge).await;
+    let from_default = api_post_as(&app, TOKEN, "/softline/v1/payment/recurring", &charge).await;
+
+    assert_errors(
+        from_a,
+        400,
+        &[(6010, "Invalid field value: parent_order_id.")],
+    )
+    .await;
+    assert_eq!(from_default.status(), 200, "default charges its own order");
+    assert_eq!(
+        search_as(&app, &a_token, &json!({})).await,
+        Vec::<u64>::new()
+    );
+}
+
+fn with_recurring(mut body: Value) -> Value {
+    body["recurring_indicator"] = json!(true);
+    body
 }
