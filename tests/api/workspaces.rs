@@ -8,7 +8,10 @@ use paysandbox::core::outbox::DeliveryOutcome;
 use paysandbox::core::signature::sha512_hex;
 use serde_json::{Value, json};
 
-use crate::helpers::{DAY, TestApp, receiver, run_finished, see_other, spawn_app};
+use crate::helpers::{
+    DAY, TestApp, receiver, run_finished, see_other, spawn_app, spawn_app_with, test_settings,
+    wait_for,
+};
 use crate::imshop_support::{Quirk, merchant_with_key};
 use crate::intellectmoney_support::{
     Request, Shop, WIRES, form_action, invoice_params_for, md5_hex, path_of, payment_params_for,
@@ -844,7 +847,6 @@ async fn a_workspace_s_webhooks_go_to_its_target_signed_with_its_secret_and_nowh
     let a = app.create_workspace("a").await;
     let b = app.create_workspace("b").await;
     let a_receiver = receiver().await;
-    let default_receiver = receiver().await;
     let put = app
         .client
         .put(app.url(&control("a", "/softline/webhook")))
@@ -899,13 +901,6 @@ async fn a_workspace_s_webhooks_go_to_its_target_signed_with_its_secret_and_nowh
     assert_eq!(
         app.get_json("/__sandbox/softline/webhook", 200).await["url"],
         Value::Null
-    );
-    assert!(
-        default_receiver
-            .received_requests()
-            .await
-            .unwrap()
-            .is_empty()
     );
 }
 
@@ -1407,4 +1402,261 @@ async fn a_recurring_payment_in_one_workspace_cannot_charge_another_s_order() {
 fn with_recurring(mut body: Value) -> Value {
     body["recurring_indicator"] = json!(true);
     body
+}
+
+// ---------------------------------------------------------------------------
+// The control plane's reach, the worker, limits and keys
+
+#[tokio::test]
+async fn resetting_default_keeps_every_workspace_s_objects_and_clock() {
+    let app = spawn_app().await;
+    let a = app.create_workspace("a").await;
+    let a_token = softline_token(&a);
+    let (a_order, a_url) = create_ok_as(&app, &a_token, &minimal_payment("RD-A")).await;
+    let (d_order, _) = create_ok_as(&app, TOKEN, &minimal_payment("RD-D")).await;
+    app.post_json(&control("a", "/clock/advance"), &json!({"seconds": 600}))
+        .await;
+
+    let response = app.post_json("/__sandbox/reset", &json!({})).await;
+
+    assert_eq!(response.status(), 200);
+    let gone = api_get_as(&app, TOKEN, &format!("/softline/v1/order/{d_order}")).await;
+    assert_errors(gone, 404, &[(404, "Order not found.")]).await;
+    assert_eq!(
+        order_as(&app, &a_token, a_order).await["external_id"],
+        "RD-A"
+    );
+    assert_eq!(
+        app.get(&a_url).await.status(),
+        200,
+        "A's form is still there"
+    );
+    assert_eq!(
+        app.get_json(&control("a", "/clock"), 200).await["offset_seconds"],
+        600
+    );
+    assert_eq!(
+        app.get_json(&control("a", "/journal"), 200).await["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "A's journal is kept"
+    );
+}
+
+#[tokio::test]
+async fn a_control_plane_moves_only_its_own_workspace_s_objects() {
+    let app = spawn_app().await;
+    let a = app.create_workspace("a").await;
+    let a_token = softline_token(&a);
+    let (a_order, a_url) = create_ok_as(&app, &a_token, &minimal_payment("CP-A")).await;
+    pay_with(&app, &a_url, "4111 1111 1111 1111").await;
+    let a_shop = Shop::of_workspace(&a);
+    let invoice = invoice_in(&app, &a_shop, "CP-A").await;
+    let refund_path = format!("/softline/orders/{a_order}/refund");
+
+    let from_default = app
+        .post_json(&format!("/__sandbox{refund_path}"), &json!({}))
+        .await;
+    let invoice_from_default = app
+        .get(&format!("/__sandbox/intellectmoney/invoices/{invoice}"))
+        .await;
+    let invoice_from_a = app
+        .get(&control(
+            "a",
+            &format!("/intellectmoney/invoices/{invoice}"),
+        ))
+        .await;
+    let from_a = app.post_json(&control("a", &refund_path), &json!({})).await;
+
+    assert_control_error(
+        from_default,
+        404,
+        "not_found",
+        &format!("no Softline order {a_order}"),
+    )
+    .await;
+    assert_control_error(
+        invoice_from_default,
+        404,
+        "not_found",
+        &format!("no IntellectMoney invoice {invoice}"),
+    )
+    .await;
+    assert_eq!(invoice_from_a.status(), 200);
+    assert_eq!(from_a.status(), 200);
+    assert_eq!(order_as(&app, &a_token, a_order).await["status"], "deleted");
+}
+
+#[tokio::test]
+async fn with_the_worker_running_a_workspace_created_later_delivers_its_own_webhooks() {
+    let app = spawn_app_with(paysandbox::Settings {
+        deliver_webhooks: true,
+        ..test_settings()
+    })
+    .await;
+    let a = app.create_workspace("a").await;
+    let a_receiver = receiver().await;
+    let default_receiver = receiver().await;
+    for (prefix, server) in [
+        (control("a", ""), &a_receiver),
+        ("/__sandbox".to_owned(), &default_receiver),
+    ] {
+        let put = app
+            .client
+            .put(app.url(&format!("{prefix}/softline/webhook")))
+            .json(&json!({"url": format!("{}/hook", server.uri())}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200, "{prefix}");
+    }
+
+    let (order_id, _) = create_ok_as(&app, &softline_token(&a), &minimal_payment("W-A")).await;
+
+    let delivered = wait_for("A's order.created", async || {
+        let requests = a_receiver.received_requests().await.unwrap();
+        (!requests.is_empty()).then_some(requests)
+    })
+    .await;
+    let event: Value = serde_json::from_slice(&delivered[0].body).unwrap();
+    assert_eq!(event["event"], "order.created");
+    assert_eq!(event["order_id"], order_id);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        default_receiver
+            .received_requests()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.get_json(&control("a", "/webhooks"), 200).await["deliveries"][0]["state"],
+        "delivered"
+    );
+}
+
+#[tokio::test]
+async fn past_max_workspaces_a_create_is_refused_until_one_is_deleted() {
+    let app = spawn_app_with(paysandbox::Settings {
+        max_workspaces: 2,
+        ..test_settings()
+    })
+    .await;
+    app.create_workspace("one").await;
+    app.create_workspace("two").await;
+
+    let third = app
+        .post_json("/__sandbox/workspaces", &json!({"name": "three"}))
+        .await;
+    app.client
+        .delete(app.url("/__sandbox/workspaces/one"))
+        .send()
+        .await
+        .unwrap();
+    let after_delete = app
+        .post_json("/__sandbox/workspaces", &json!({"name": "three"}))
+        .await;
+
+    assert_control_error(
+        third,
+        429,
+        "workspace_limit",
+        "2 workspaces exist, the most this instance keeps (--max-workspaces); delete one first",
+    )
+    .await;
+    assert_eq!(after_delete.status(), 201);
+}
+
+#[tokio::test]
+async fn with_an_admin_token_a_workspace_s_control_key_opens_its_own_prefix_only() {
+    let app = spawn_app_with(paysandbox::Settings {
+        admin_token: Some(paysandbox::config::AdminToken("admin-secret".to_owned())),
+        ..test_settings()
+    })
+    .await;
+    let create = |name: &'static str| {
+        app.client
+            .post(app.url("/__sandbox/workspaces"))
+            .bearer_auth("admin-secret")
+            .json(&json!({ "name": name }))
+            .send()
+    };
+    let a: Value = create("a").await.unwrap().json().await.unwrap();
+    let b: Value = create("b").await.unwrap().json().await.unwrap();
+    let a_key = a["control_key"].as_str().unwrap();
+    let clock = |path: String, key: &str| {
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(key.to_owned())
+            .send()
+    };
+
+    let own = clock(control("a", "/clock"), a_key).await.unwrap();
+    let neighbour = clock(control("b", "/clock"), a_key).await.unwrap();
+    let default = clock("/__sandbox/clock".to_owned(), a_key).await.unwrap();
+    let listing = clock("/__sandbox/workspaces".to_owned(), a_key)
+        .await
+        .unwrap();
+    let provider = api_post_as(
+        &app,
+        &softline_token(&b),
+        "/softline/v1/payment",
+        &minimal_payment("ADMIN-1"),
+    )
+    .await;
+
+    assert_eq!(own.status(), 200);
+    assert_control_error(
+        neighbour,
+        401,
+        "unauthorized",
+        "this needs Authorization: Bearer with the admin token or the workspace's control key",
+    )
+    .await;
+    assert_control_error(
+        default,
+        401,
+        "unauthorized",
+        "this needs Authorization: Bearer with the admin token",
+    )
+    .await;
+    assert_control_error(
+        listing,
+        401,
+        "unauthorized",
+        "this needs Authorization: Bearer with the admin token",
+    )
+    .await;
+    assert_eq!(
+        provider.status(),
+        200,
+        "provider APIs never need the admin token"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_name_make_one_workspace() {
+    let app = spawn_app().await;
+
+    let body = json!({"name": "race"});
+    let answers = futures_util::future::join_all(
+        (0..20).map(|_| app.post_json("/__sandbox/workspaces", &body)),
+    )
+    .await;
+
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
+    let list = app.get_json("/__sandbox/workspaces", 200).await;
+    assert_eq!(list["workspaces"].as_array().unwrap().len(), 2);
 }
