@@ -8,6 +8,7 @@ use crate::fixtures::{
     Credentials, ImshopCredentials, IntellectMoneyCredentials, SoftlineCredentials,
 };
 use crate::providers::intellectmoney::addressee::SHOP;
+use crate::providers::softline::auth::LOGIN;
 
 /// Where new shops' `EshopId`s are drawn: six digits, clear of the
 /// built-in shop's 450000.
@@ -30,9 +31,16 @@ pub fn draw(name: &str, seed: u64, claims: &Claims) -> Credentials {
             break u32::try_from(id).expect("six digits fit");
         }
     };
+    // The Softline user is the workspace's name, unless another workspace
+    // holds that login (`default`'s fixture user `sandbox`): a login_check
+    // finds its workspace by the username, so it must be this one's alone.
+    let username = std::iter::once(name.to_owned())
+        .chain(std::iter::repeat_with(|| format!("{name}-{}", ids.hex(4))))
+        .find(|username| claims.text(LOGIN, username))
+        .expect("an endless supply of usernames");
     Credentials {
         softline: SoftlineCredentials {
-            username: name.to_owned(),
+            username,
             password: ids.hex(24),
             token: ids.hex(32),
             webhook_secret: ids.hex(32),
@@ -70,6 +78,20 @@ mod tests {
         assert_eq!(a, again);
         assert_ne!(a.softline.token, b.softline.token);
         assert!(ESHOP_IDS.contains(&u64::from(a.intellectmoney.eshop_id)));
+    }
+
+    #[test]
+    fn a_name_another_workspace_logs_in_with_gets_a_username_of_its_own() {
+        let directory = Arc::new(crate::core::directory::Directory::default());
+        let default = Claims::new(Arc::clone(&directory), 0);
+        assert!(default.text(LOGIN, "sandbox"));
+
+        let drawn = draw("sandbox", 7, &Claims::new(Arc::clone(&directory), 1));
+
+        let username = &drawn.softline.username;
+        assert!(username.starts_with("sandbox-"), "{username}");
+        assert_eq!(directory.text_owner(LOGIN, username), Some(1));
+        assert_eq!(directory.text_owner(LOGIN, "sandbox"), Some(0));
     }
 
     #[test]

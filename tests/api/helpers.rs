@@ -10,6 +10,7 @@ use paysandbox::core::outbox::DeliveryOutcome;
 use paysandbox::fixtures::Fixtures;
 use paysandbox::startup::Application;
 use paysandbox::state::AppState;
+use paysandbox::workspaces::Workspaces;
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +33,8 @@ pub struct TestApp {
     /// A client that does not follow redirects, so tests see each one.
     pub client: reqwest::Client,
     pub state: AppState,
+    /// Every workspace of the sandbox (`state` is `default`'s).
+    pub workspaces: Workspaces,
     /// `--softline-listen` / `--intellectmoney-listen` as bound, by mount point.
     provider_addresses: Vec<(&'static str, String)>,
     shutdown: CancellationToken,
@@ -91,6 +94,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .map(|(mount, addr)| (mount, format!("http://{addr}")))
         .collect();
     let state = app.state();
+    let workspaces = app.workspaces();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(shutdown.clone()));
     let client = reqwest::Client::builder()
@@ -102,6 +106,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         address,
         client,
         state,
+        workspaces,
         provider_addresses,
         shutdown,
     }
@@ -121,6 +126,7 @@ impl TestApp {
             address,
             client: self.client.clone(),
             state: self.state.clone(),
+            workspaces: self.workspaces.clone(),
             provider_addresses: Vec::new(),
             // Its own token: dropping the view must not stop the server.
             shutdown: CancellationToken::new(),
@@ -233,6 +239,35 @@ impl TestApp {
         let mut outcomes = Vec::new();
         loop {
             match self.state.core.outbox.try_deliver_next().await {
+                DeliveryOutcome::QueueEmpty => return outcomes,
+                outcome => outcomes.push(outcome),
+            }
+        }
+    }
+
+    /// `POST /__sandbox/workspaces {"name": name}`, asserting 201; the
+    /// workspace as created (credentials and URLs).
+    pub async fn create_workspace(&self, name: &str) -> Value {
+        let response = self
+            .post_json(
+                "/__sandbox/workspaces",
+                &serde_json::json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "workspace {name} created");
+        response.json().await.unwrap()
+    }
+
+    /// Runs the outbox's step function of the workspace `name` until
+    /// nothing is due.
+    pub async fn deliver_pending_webhooks_of(&self, name: &str) -> Vec<DeliveryOutcome> {
+        let workspace = self
+            .workspaces
+            .named(name)
+            .unwrap_or_else(|| panic!("no workspace {name}"));
+        let mut outcomes = Vec::new();
+        loop {
+            match workspace.state.core.outbox.try_deliver_next().await {
                 DeliveryOutcome::QueueEmpty => return outcomes,
                 outcome => outcomes.push(outcome),
             }

@@ -87,6 +87,8 @@ struct Shop {
     quirks: Arc<Vec<Quirk>>,
     base: String,
     sync_url: String,
+    /// The API key it expects in `Authorization: Bearer`.
+    key: String,
     ledger: Arc<Mutex<Ledger>>,
 }
 
@@ -125,12 +127,18 @@ impl Merchant {
 
 /// Starts a merchant with `quirks` that reports late results to `sync_url`.
 pub async fn merchant(quirks: &[Quirk], sync_url: &str) -> Merchant {
+    merchant_with_key(quirks, sync_url, "sandbox-imshop-key").await
+}
+
+/// Starts a merchant expecting the API key `key` (a workspace's).
+pub async fn merchant_with_key(quirks: &[Quirk], sync_url: &str, key: &str) -> Merchant {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shop = Shop {
         quirks: Arc::new(quirks.to_vec()),
         base: base.clone(),
         sync_url: sync_url.to_owned(),
+        key: key.to_owned(),
         ledger: Arc::default(),
     };
     let app = Router::new()
@@ -168,9 +176,8 @@ async fn webhook(State(shop): State<Shop>, headers: HeaderMap, body: String) -> 
     if shop.has(&Quirk::ServerError) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
-    if headers.get("authorization").and_then(|v| v.to_str().ok())
-        != Some("Bearer sandbox-imshop-key")
-    {
+    let expected = format!("Bearer {}", shop.key);
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return axum::Json(json!({"success": false, "error": "bad key"})).into_response();
     }
     let answer = match request["command"].as_str() {

@@ -89,6 +89,38 @@ pub fn sign(method: &str, params: &[(String, String)]) -> String {
     sha256_hex(&joined(method, params, SIGN_SECRET_KEY))
 }
 
+/// A shop's credentials: the built-in shop's, or a workspace's.
+#[derive(Debug, Clone)]
+pub struct Shop {
+    pub eshop_id: String,
+    pub token: String,
+    pub secret_key: String,
+    pub sign_secret_key: String,
+}
+
+impl Shop {
+    /// The fixtures' shop, `default`'s.
+    pub fn builtin() -> Self {
+        Self {
+            eshop_id: ESHOP_ID.to_owned(),
+            token: TOKEN.to_owned(),
+            secret_key: SECRET_KEY.to_owned(),
+            sign_secret_key: SIGN_SECRET_KEY.to_owned(),
+        }
+    }
+
+    /// The shop of a workspace, from its creation answer.
+    pub fn of_workspace(workspace: &Value) -> Self {
+        let im = &workspace["intellectmoney"];
+        Self {
+            eshop_id: im["eshop_id"].as_u64().unwrap().to_string(),
+            token: im["token"].as_str().unwrap().to_owned(),
+            secret_key: im["secret_key"].as_str().unwrap().to_owned(),
+            sign_secret_key: im["sign_secret_key"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
 /// How a body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
@@ -127,15 +159,20 @@ impl Request {
     /// Signed as a correct merchant signs: `Hash` in the body,
     /// `Authorization` and `Sign` in the headers.
     pub fn signed(method: &str, params: Vec<(String, String)>) -> Self {
+        Self::signed_by(&Shop::builtin(), method, params)
+    }
+
+    /// Signed as `shop`'s merchant signs, with its keys and token.
+    pub fn signed_by(shop: &Shop, method: &str, params: Vec<(String, String)>) -> Self {
         let mut params = params;
-        let hash = hash(method, &params);
-        let sign = sign(method, &params);
+        let hash = md5_hex(&joined(method, &params, &shop.secret_key));
+        let sign = sha256_hex(&joined(method, &params, &shop.sign_secret_key));
         params.push(("hash".to_owned(), hash));
         Self {
             method: method.to_owned(),
             params,
             wire: Wire::Json,
-            authorization: Some(format!("Bearer {TOKEN}")),
+            authorization: Some(format!("Bearer {}", shop.token)),
             sign: Some(sign),
             accept: None,
             scenario: None,
@@ -214,8 +251,14 @@ impl Request {
 
 /// CreateInvoice's parameters for a 10.00 RUB invoice of `order_id`.
 pub fn invoice_params(order_id: &str) -> Vec<(String, String)> {
+    invoice_params_for(&Shop::builtin(), order_id)
+}
+
+/// CreateInvoice's parameters for a 10.00 RUB invoice of `order_id` in
+/// `shop`.
+pub fn invoice_params_for(shop: &Shop, order_id: &str) -> Vec<(String, String)> {
     owned(&[
-        ("eshopId", ESHOP_ID),
+        ("eshopId", &shop.eshop_id),
         ("orderId", order_id),
         ("serviceName", "Заказ в тестовом магазине"),
         ("recipientAmount", "10.00"),
@@ -245,8 +288,13 @@ pub async fn create_invoice(app: &TestApp, order_id: &str, extra: &[(&str, &str)
 
 /// The parameters of a payment method on `invoice_id`.
 pub fn payment_params(method: &str, invoice_id: u64) -> Vec<(String, String)> {
+    payment_params_for(&Shop::builtin(), method, invoice_id)
+}
+
+/// The parameters of a payment method on `invoice_id` of `shop`.
+pub fn payment_params_for(shop: &Shop, method: &str, invoice_id: u64) -> Vec<(String, String)> {
     let id = invoice_id.to_string();
-    let mut params = owned(&[("eshopId", ESHOP_ID), ("invoiceId", &id)]);
+    let mut params = owned(&[("eshopId", &shop.eshop_id), ("invoiceId", &id)]);
     match method {
         "bnplPayment" | "sbpPayment" => params.extend(owned(&[
             ("successUrl", "https://shop.example/bnpl-ok"),

@@ -54,3 +54,4 @@ mod softline_scenarios;
 mod softline_support;
 mod softline_webhooks;
 mod workspace_access;
+mod workspaces;

@@ -23,9 +23,19 @@ pub fn minimal_payment(payment_id: &str) -> Value {
 
 /// An authenticated JSON `POST` with the static token.
 pub async fn api_post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+    api_post_as(app, TOKEN, path, body).await
+}
+
+/// A JSON `POST` with `token` (a workspace's, one `login_check` issued).
+pub async fn api_post_as(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
-        .bearer_auth(TOKEN)
+        .bearer_auth(token)
         .json(body)
         .send()
         .await
@@ -34,9 +44,14 @@ pub async fn api_post(app: &TestApp, path: &str, body: &Value) -> reqwest::Respo
 
 /// An authenticated `GET` with the static token.
 pub async fn api_get(app: &TestApp, path: &str) -> reqwest::Response {
+    api_get_as(app, TOKEN, path).await
+}
+
+/// A `GET` with `token`.
+pub async fn api_get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
-        .bearer_auth(TOKEN)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap()
@@ -48,7 +63,13 @@ pub async fn create_payment(app: &TestApp, body: &Value) -> reqwest::Response {
 
 /// Creates a payment that must succeed; returns `(order_id, payment_url)`.
 pub async fn create_ok(app: &TestApp, body: &Value) -> (u64, String) {
-    let response = create_payment(app, body).await;
+    create_ok_as(app, TOKEN, body).await
+}
+
+/// Creates a payment with `token` that must succeed; returns `(order_id,
+/// payment_url)`.
+pub async fn create_ok_as(app: &TestApp, token: &str, body: &Value) -> (u64, String) {
+    let response = api_post_as(app, token, "/softline/v1/payment", body).await;
     assert_eq!(response.status(), 200, "create payment");
     let body: Value = response.json().await.unwrap();
     (
