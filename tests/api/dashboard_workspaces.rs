@@ -4,6 +4,9 @@
 
 use serde_json::{Value, json};
 
+use crate::browser::{Browser, run_journey, tid};
+use crate::browser_accessibility::audit;
+use crate::ensure;
 use crate::helpers::{TestApp, spawn_app};
 use crate::softline_support::minimal_payment;
 
@@ -108,7 +111,7 @@ async fn the_switcher_on_an_object_page_goes_back_to_the_overview() {
 }
 
 #[tokio::test]
-async fn a_workspace_payments_page_lists_its_payments_and_defaults_does_not() {
+async fn a_workspace_payments_page_lists_its_payments_and_the_default_one_does_not() {
     let app = spawn_app().await;
     let qa = create_workspace(&app, "qa").await;
     let token = qa["softline"]["token"].as_str().unwrap();
@@ -206,4 +209,46 @@ async fn the_default_workspace_pages_keep_the_bare_control_prefix() {
 
     assert_eq!(export, "/__sandbox/journal?download=true");
     assert_eq!(app.get(&export).await.status(), 200);
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(e2e_browser),
+    ignore = "needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
+async fn a_person_switches_workspace_from_the_keyboard_and_every_page_then_shows_it() {
+    let app = spawn_app().await;
+    let qa = create_workspace(&app, "qa").await;
+    let token = qa["softline"]["token"].as_str().unwrap();
+    create_payment_with(&app, token, "QA-BROWSER").await;
+    let base = app.address.clone();
+
+    run_journey("dashboard_workspace_switch", |b: Browser| async move {
+        b.goto(&format!("{base}/payments")).await?;
+        audit(
+            &b,
+            "the payments page with the switcher",
+            &["label", "button"],
+        )
+        .await?;
+        let before = b.text("#payments").await?;
+        ensure!(!before.contains("QA-BROWSER"), "default shows qa's payment");
+
+        b.select("#workspace-name", "qa").await?;
+        b.press_enter(&format!("{} button", tid("workspace-switcher")))
+            .await?;
+        b.wait_for_url("the payments page of qa", |u| {
+            u.ends_with("/payments?workspace=qa")
+        })
+        .await?;
+        b.wait_for_text("#payments", "QA-BROWSER").await?;
+
+        // The cookie keeps the choice on pages reached without the query.
+        b.goto(&format!("{base}/")).await?;
+        let current = b.text("[data-testid=workspaces] tr.current").await?;
+        ensure!(current.contains("qa"), "the overview marks {current:?}");
+        audit(&b, "the overview with its workspaces", &["label"]).await?;
+        Ok(())
+    })
+    .await;
 }
