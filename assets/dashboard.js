@@ -8,6 +8,11 @@
     return section.querySelector("details[open]") ||
       (document.activeElement && section.contains(document.activeElement));
   }
+  function workspaceOf(doc) {
+    // As the server rendered it, not as the person may have re-chosen it.
+    var chosen = doc.querySelector("#workspace-name option[selected]");
+    return chosen ? chosen.value : "";
+  }
   function refresh() {
     var live = document.querySelectorAll("[data-live][id]");
     if (!live.length || document.hidden) return;
@@ -16,6 +21,9 @@
       .then(function (html) {
         if (!html) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
+        // Another tab switched the workspace the cookie names: this page
+        // keeps showing its own rather than another's tables.
+        if (workspaceOf(fresh) !== workspaceOf(document)) return;
         live.forEach(function (section) {
           var next = fresh.getElementById(section.id);
           if (next && !busy(section) && next.innerHTML !== section.innerHTML) {

@@ -184,11 +184,11 @@ pub fn workspaces(
 fn workspace_router(state: AppState, api: Arc<utoipa::openapi::OpenApi>) -> Router {
     let (routes, _) = documented_routes(&state);
     let core = state.core.clone();
-    let nav = crate::web::Nav(
+    let nav = crate::web::Nav::new(
         std::iter::once(dashboard::OVERVIEW)
             .chain(state.providers.iter().flat_map(|p| p.nav()))
             .chain(dashboard::NAV)
-            .collect(),
+            .collect::<Vec<_>>(),
     );
     let panels = state
         .providers

@@ -1,5 +1,5 @@
-//! The dashboard's page frame: the sandbox clock, the navigation and a
-//! notice after an action. The dashboard's own pages and the providers'
+//! The dashboard's page frame: the sandbox clock, the navigation with its
+//! workspace switcher, and a notice after an action. The dashboard's own pages and the providers'
 //! panels (Softline's payments, IntellectMoney's invoices, IMSHOP's runs)
 //! all render into it (`templates/dashboard/layout.html`).
 
@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::switcher::Switcher;
 use crate::core::Core;
 
 /// One entry of the dashboard's navigation.
@@ -22,17 +23,34 @@ pub struct NavItem {
     pub label: &'static str,
 }
 
-/// The dashboard's navigation, built once at start-up from the dashboard's
-/// pages and the providers' panels, and handed to every page as a request
-/// extension (the pages below the dashboard cannot name it).
+/// The dashboard's navigation: its pages, built once at start-up from the
+/// dashboard's own and the providers' panels and handed to every page as a
+/// request extension (the pages below the dashboard cannot name it), and
+/// the workspace switcher, which each request fills in as it is extracted.
 #[derive(Debug, Clone, Default)]
-pub struct Nav(pub Arc<[NavItem]>);
+pub struct Nav {
+    items: Arc<[NavItem]>,
+    /// The workspace on screen and the others to switch to.
+    pub workspace: Switcher,
+}
+
+impl Nav {
+    pub fn new(items: impl Into<Arc<[NavItem]>>) -> Self {
+        Self {
+            items: items.into(),
+            workspace: Switcher::default(),
+        }
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Nav {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(parts.extensions.get::<Nav>().cloned().unwrap_or_default())
+        let mut nav = parts.extensions.get::<Nav>().cloned().unwrap_or_default();
+        let pages: Vec<&str> = nav.items.iter().map(|item| item.href).collect();
+        nav.workspace = Switcher::from_request(&parts.extensions, parts.uri.path(), &pages);
+        Ok(nav)
     }
 }
 
@@ -79,7 +97,17 @@ impl Frame {
 
     /// The navigation entries, for the template.
     pub fn nav_items(&self) -> &[NavItem] {
-        &self.nav.0
+        &self.nav.items
+    }
+
+    /// The workspace on screen and the others to switch to.
+    pub fn workspace(&self) -> &Switcher {
+        &self.nav.workspace
+    }
+
+    /// A control-plane URL as it reaches the workspace on screen.
+    pub fn control_url(&self, url: &str) -> String {
+        self.nav.workspace.control_url(url)
     }
 }
 

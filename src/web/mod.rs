@@ -4,6 +4,9 @@
 //!
 //! - [`frame`]: the dashboard's page frame (clock, navigation, notices),
 //!   which the providers' dashboard panels render into, and how times read;
+//! - [`switcher`]: the workspace a page shows, and its control-plane URLs
+//!   (it reads the two request extensions the dispatcher adds, the one
+//!   thing here that looks above the providers);
 //! - [`redirect`]: `303 See Other` with a `Location` that is always valid;
 //! - [`origin`]: refusing cross-site form posts;
 //! - [`lang`]: the hosted pages' two languages.
@@ -12,6 +15,8 @@ pub mod frame;
 pub mod lang;
 pub mod origin;
 pub mod redirect;
+pub mod switcher;
 
 pub use frame::{Frame, Nav, NavItem, format_time, url_pieces};
 pub use lang::Lang;
+pub use switcher::Switcher;

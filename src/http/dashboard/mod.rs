@@ -7,14 +7,15 @@
 //! JavaScript.
 
 mod actions;
+mod workspaces;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde::Deserialize;
 
 use crate::core::Core;
@@ -22,8 +23,11 @@ use crate::core::error::{AdminPath, AdminQuery};
 use crate::core::journal::{Entry, EntryKind, Message, Query};
 use crate::core::outbox::{Delivery, DeliveryState};
 use crate::core::signature::{SignatureHelp, SignedField};
+use crate::fixtures::Credentials;
+use crate::provider::Link;
 use crate::state::AppState;
 use crate::web::{Frame, Nav, NavItem, format_time, url_pieces};
+use crate::workspaces::Workspaces;
 
 /// The one stylesheet, compiled in.
 const STYLESHEET: &str = include_str!("../../../assets/paysandbox.css");
@@ -228,7 +232,7 @@ struct OverviewUrls {
 }
 
 impl OverviewUrls {
-    fn new(base: &str) -> Self {
+    fn new(base: &str, workspace: &str) -> Self {
         let pieces = |path: &str| {
             let url = format!("{base}{path}");
             url_pieces(&url).into_iter().map(str::to_owned).collect()
@@ -236,7 +240,7 @@ impl OverviewUrls {
         Self {
             softline: pieces("/softline"),
             intellectmoney: pieces("/intellectmoney"),
-            imshop_sync: pieces("/imshop/sync"),
+            imshop_sync: pieces(&workspaces::scoped("/imshop/sync", workspace)),
             demo_merchant: pieces("/demo/merchant/payments"),
         }
     }
@@ -255,14 +259,22 @@ struct OverviewPage {
     pending_webhooks: usize,
     armed: usize,
     faults: usize,
+    /// The workspace's own credentials; `None` without the registry, when
+    /// the page names the fixtures' usual ones.
+    credentials: Option<Credentials>,
+    workspaces: Vec<workspaces::WorkspaceRow>,
 }
 
-/// `GET /`: what paysandbox offers and what just happened.
+/// `GET /`: what paysandbox offers, which workspaces it holds, and what just
+/// happened in the one on screen.
 async fn overview(
     nav: Nav,
     State(core): State<Core>,
+    registry: Option<Extension<Workspaces>>,
     AdminQuery(notice): AdminQuery<Notice>,
 ) -> OverviewPage {
+    let registry = registry.as_ref().map(|Extension(w)| w);
+    let current = nav.workspace.current().to_owned();
     let mut entries: Vec<EntryRow> = core
         .journal
         .query(&Query {
@@ -275,7 +287,7 @@ async fn overview(
     entries.reverse();
     OverviewPage {
         frame: Frame::new(&core, nav, "overview").notice(notice.done),
-        urls: OverviewUrls::new(core.public_url.as_str()),
+        urls: OverviewUrls::new(core.public_url.as_str(), &current),
         cards: core.cards.cards.clone(),
         entries,
         journal_len: core.journal.len(),
@@ -283,6 +295,8 @@ async fn overview(
         pending_webhooks: core.outbox.pending_count(),
         armed: core.scenarios.armed().len(),
         faults: core.faults.list().len(),
+        credentials: workspaces::credentials(registry, &current),
+        workspaces: workspaces::rows(registry, &current),
     }
 }
 
@@ -332,13 +346,22 @@ async fn journal_page(
         .map(|e| EntryRow::from_entry(e))
         .collect();
     entries.reverse();
-    let export = serde_urlencoded::to_string([
+    // Only the filters set: the control plane refuses an empty `kind`.
+    let filters: Vec<(&str, &str)> = [
         ("provider", provider.as_str()),
         ("object", object.as_str()),
         ("kind", kind.as_str()),
-    ])
-    .map(|q| format!("/__sandbox/journal?{q}&download=true"))
-    .unwrap_or_default();
+        ("download", "true"),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_empty())
+    .collect();
+    let export = serde_urlencoded::to_string(filters)
+        .map(|q| {
+            nav.workspace
+                .control_url(&format!("/__sandbox/journal?{q}"))
+        })
+        .unwrap_or_default();
     JournalPage {
         frame: Frame::new(&core, nav, "journal"),
         provider,
@@ -357,7 +380,7 @@ struct ObjectPage {
     id: String,
     entries: Vec<EntryRow>,
     deliveries: Vec<DeliveryRow>,
-    links: Vec<crate::provider::Link>,
+    links: Vec<Link>,
     /// Where the redeliver buttons come back to.
     back: String,
 }
@@ -386,9 +409,18 @@ async fn object_page(
         .filter(|d| d.objects.contains(&id))
         .map(DeliveryRow::from)
         .collect();
+    // The providers' links name the control plane as `default` sees it.
+    let links = state
+        .links_for(&id)
+        .into_iter()
+        .map(|link| Link {
+            href: nav.workspace.control_url(&link.href),
+            ..link
+        })
+        .collect();
     ObjectPage {
         frame: Frame::new(core, nav, "journal"),
-        links: state.links_for(&id),
+        links,
         back: format!(
             "/objects/{}",
             serde_urlencoded::to_string([("", id.as_str())])
