@@ -36,22 +36,48 @@ use metrics::Metrics;
 use outbox::Outbox;
 use scenarios::Scenarios;
 
-/// The base of every URL paysandbox hands out, without a trailing slash.
+/// The base of every URL paysandbox hands out, without a trailing slash,
+/// and the workspace whose URLs must say so.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicUrl(Arc<str>);
+pub struct PublicUrl {
+    base: Arc<str>,
+    /// `None` for `default`, whose URLs are the bare ones.
+    workspace: Option<Arc<str>>,
+}
 
 impl PublicUrl {
     pub fn new(base: &str) -> Self {
-        Self(Arc::from(base.trim_end_matches('/')))
+        Self {
+            base: Arc::from(base.trim_end_matches('/')),
+            workspace: None,
+        }
+    }
+
+    /// The same base, for the URLs of the workspace `name`.
+    pub fn for_workspace(&self, name: &str) -> Self {
+        Self {
+            base: Arc::clone(&self.base),
+            workspace: Some(Arc::from(name)),
+        }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.base
     }
 
     /// `path` (starting with `/`) under the public URL.
     pub fn join(&self, path: &str) -> String {
-        format!("{}{path}", self.0)
+        format!("{}{path}", self.base)
+    }
+
+    /// `path` under the public URL for a URL that names nothing of the
+    /// workspace by itself (IMSHOP's sync and runs URLs): with
+    /// `?workspace=NAME` outside `default`.
+    pub fn scoped(&self, path: &str) -> String {
+        match &self.workspace {
+            Some(name) => format!("{}{path}?workspace={name}", self.base),
+            None => self.join(path),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::dispatch::{self, Access, Unauthorized};
 use crate::core::error::CoreError;
-use crate::workspaces::{DEFAULT, Workspace, WorkspaceError, Workspaces};
+use crate::workspaces::{Workspace, WorkspaceError, Workspaces};
 
 /// The routes, documented for the OpenAPI document.
 pub fn router() -> OpenApiRouter<Workspaces> {
@@ -70,17 +70,9 @@ impl IntoResponse for WorkspaceError {
 
 /// A workspace as its creation answers it: credentials, URLs, and what it
 /// holds now.
-pub fn describe(workspaces: &Workspaces, workspace: &Workspace) -> Value {
-    let public = workspaces.public_url();
+pub fn describe(workspace: &Workspace) -> Value {
+    let public = &workspace.state.core.public_url;
     let name = &workspace.name;
-    // `default` is the sandbox at the bare URLs.
-    let scoped = |path: &str| {
-        if name == DEFAULT {
-            public.join(path)
-        } else {
-            public.join(&format!("{path}?workspace={name}"))
-        }
-    };
     let credentials = &workspace.credentials;
     let objects: serde_json::Map<String, Value> = workspace
         .object_counts()
@@ -105,12 +97,12 @@ pub fn describe(workspaces: &Workspaces, workspace: &Workspace) -> Value {
         },
         "imshop": {
             "key": credentials.imshop.key,
-            "sync_url": scoped("/imshop/sync"),
-            "runs_url": scoped("/imshop/runs"),
+            "sync_url": public.scoped("/imshop/sync"),
+            "runs_url": public.scoped("/imshop/runs"),
         },
         "control_url": public.join(&format!("/__sandbox/workspaces/{name}")),
         "control_key": workspace.control_key,
-        "dashboard_url": scoped("/"),
+        "dashboard_url": public.scoped("/"),
         "created_at": workspace.created_at.format(&Rfc3339).unwrap_or_default(),
         "objects": objects,
     })
@@ -152,7 +144,7 @@ async fn create_workspace(
         })?
     };
     let workspace = workspaces.create(request.name.as_deref())?;
-    Ok((StatusCode::CREATED, Json(describe(&workspaces, &workspace))).into_response())
+    Ok((StatusCode::CREATED, Json(describe(&workspace))).into_response())
 }
 
 /// `GET /__sandbox/workspaces`: every workspace, `default` first.
@@ -162,11 +154,7 @@ async fn list_workspaces(
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
     dispatch::authorize(&workspaces, &headers, Access::Admin)?;
-    let listed: Vec<Value> = workspaces
-        .list()
-        .iter()
-        .map(|w| describe(&workspaces, w))
-        .collect();
+    let listed: Vec<Value> = workspaces.list().iter().map(|w| describe(w)).collect();
     Ok(Json(json!({"workspaces": listed})).into_response())
 }
 
@@ -181,7 +169,7 @@ async fn get_workspace(
         .named(&name)
         .ok_or_else(|| WorkspaceError::NotFound(name.clone()))?;
     dispatch::authorize(&workspaces, &headers, Access::Workspace(&workspace))?;
-    Ok(Json(describe(&workspaces, &workspace)).into_response())
+    Ok(Json(describe(&workspace)).into_response())
 }
 
 /// `DELETE /__sandbox/workspaces/{name}`: the workspace and everything in

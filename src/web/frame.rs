@@ -101,6 +101,11 @@ impl Frame {
     }
 
     /// The workspace on screen and the others to switch to.
+    /// `?workspace=NAME` for a form's action: see [`Switcher::pin`].
+    pub fn pin(&self) -> String {
+        self.workspace().pin()
+    }
+
     pub fn workspace(&self) -> &Switcher {
         &self.nav.workspace
     }

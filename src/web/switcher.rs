@@ -78,6 +78,17 @@ impl Switcher {
         &self.target
     }
 
+    /// The query that pins a form to the workspace it was shown in
+    /// (`?workspace=NAME`; empty for `default` or without workspaces), so a
+    /// second tab switching the cookie cannot redirect it elsewhere.
+    pub fn pin(&self) -> String {
+        if self.shown() && &*self.current != crate::workspaces::DEFAULT {
+            format!("?workspace={}", self.current)
+        } else {
+            String::new()
+        }
+    }
+
     /// `url` as it reaches the current workspace: see [`control_url`].
     pub fn control_url(&self, url: &str) -> String {
         control_url(&self.current, url)

@@ -282,7 +282,7 @@ impl Workspaces {
         let state = AppState::seated(
             &registry.settings,
             &fixtures,
-            registry.public_url.clone(),
+            registry.public_url.for_workspace(&name),
             seat,
         );
         let workspace = Arc::new(Workspace {

@@ -200,6 +200,56 @@ async fn an_object_page_of_a_workspace_links_its_export_under_the_workspace_pref
 }
 
 #[tokio::test]
+async fn a_form_shown_in_a_workspace_acts_on_it_even_after_another_tab_switched_the_cookie() {
+    let app = spawn_app().await;
+    let qa = create_workspace(&app, "qa").await;
+    let qa_order =
+        create_payment_with(&app, qa["softline"]["token"].as_str().unwrap(), "QA-1").await;
+    let default_order = create_payment_with(&app, "sandbox-token", "DEFAULT-1").await;
+    let page = html_in(&app, "qa", "/").await;
+
+    // Act: the reset form of qa's page, posted by a browser whose cookie
+    // another tab has since moved to default.
+    let action = page
+        .split("<form method=\"post\" action=\"")
+        .find_map(|rest| {
+            rest.split('"')
+                .next()
+                .filter(|a| a.starts_with("/actions/reset"))
+        })
+        .unwrap()
+        .to_owned();
+    let response = app
+        .client
+        .post(app.url(&action))
+        .header("cookie", "paysandbox_workspace=default")
+        .header("origin", app.url(""))
+        .form(&[("back", "/")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(action, "/actions/reset?workspace=qa");
+    assert_eq!(response.status(), 303);
+    let qa_after = app
+        .client
+        .get(app.url(&format!("/softline/v1/order/{qa_order}")))
+        .bearer_auth(qa["softline"]["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let default_after = app
+        .client
+        .get(app.url(&format!("/softline/v1/order/{default_order}")))
+        .bearer_auth("sandbox-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(qa_after.status(), 404, "qa was reset");
+    assert_eq!(default_after.status(), 200, "default was not");
+}
+
+#[tokio::test]
 async fn the_default_workspace_pages_keep_the_bare_control_prefix() {
     let app = spawn_app().await;
     create_workspace(&app, "qa").await;

@@ -1145,7 +1145,6 @@ async fn a_merchant_reporting_to_a_workspace_s_sync_url_settles_that_workspace_s
 }
 
 #[tokio::test]
-#[ignore = "bug: a workspace's run reports and shows default's sync URL (imshop Engine::sync_url ignores the workspace)"]
 async fn a_run_in_a_workspace_names_that_workspace_s_sync_url_to_the_merchant() {
     let app = spawn_app().await;
     let a = app.create_workspace("a").await;

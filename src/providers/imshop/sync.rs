@@ -260,7 +260,7 @@ pub async fn sync_payment(
         let answer_text = answer.to_string();
         let exchange = Arc::new(Exchange {
             method: "POST".to_owned(),
-            url: state.core.public_url.join("/imshop/sync"),
+            url: state.core.public_url.scoped("/imshop/sync"),
             request: Message::capture(
                 headers
                     .iter()

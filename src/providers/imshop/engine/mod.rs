@@ -170,9 +170,9 @@ impl Engine {
         report
     }
 
-    /// Where merchants report late results.
+    /// Where merchants report late results (this workspace's sync URL).
     pub fn sync_url(&self) -> String {
-        self.core.public_url.join("/imshop/sync")
+        self.core.public_url.scoped("/imshop/sync")
     }
 
     /// The order a flow pays: given ids (suffixed with the flow when a run
