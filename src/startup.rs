@@ -137,6 +137,15 @@ fn in_workspace(mut item: utoipa::openapi::PathItem) -> utoipa::openapi::PathIte
         if let Some(id) = &mut operation.operation_id {
             id.push_str("_in_workspace");
         }
+        operation
+            .responses
+            .responses
+            .entry("404".to_owned())
+            .or_insert_with(|| {
+                utoipa::openapi::ResponseBuilder::new()
+                    .description("No such workspace")
+                    .into()
+            });
     }
     item
 }
