@@ -2,37 +2,18 @@
 //! showing one workspace, the overview listing them all, and the links a
 //! page hands out to the control plane reaching the workspace on screen.
 
-use serde_json::{Value, json};
-
 use crate::browser::{Browser, run_journey, tid};
 use crate::browser_accessibility::audit;
 use crate::ensure;
 use crate::helpers::{TestApp, spawn_app};
-use crate::softline_support::minimal_payment;
-
-/// `POST /__sandbox/workspaces {"name"}`, which must answer 201; the answer.
-async fn create_workspace(app: &TestApp, name: &str) -> Value {
-    let response = app
-        .post_json("/__sandbox/workspaces", &json!({"name": name}))
-        .await;
-    assert_eq!(response.status(), 201, "create workspace {name}");
-    response.json().await.unwrap()
-}
+use crate::softline_support::{create_ok_as, minimal_payment};
 
 /// A Softline payment made with `token` (which names its workspace); its
 /// `order_id`.
 async fn create_payment_with(app: &TestApp, token: &str, payment_id: &str) -> u64 {
-    let response = app
-        .client
-        .post(app.url("/softline/v1/payment"))
-        .bearer_auth(token)
-        .json(&minimal_payment(payment_id))
-        .send()
+    create_ok_as(app, token, &minimal_payment(payment_id))
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "create payment {payment_id}");
-    let body: Value = response.json().await.unwrap();
-    body["order_id"].as_u64().unwrap()
+        .0
 }
 
 /// `GET path` as a browser that chose `workspace` earlier (its cookie).
@@ -71,7 +52,7 @@ fn href_of(page: &str, label: &str) -> String {
 #[tokio::test]
 async fn asking_for_a_workspace_remembers_it_and_the_switcher_shows_it_selected() {
     let app = spawn_app().await;
-    create_workspace(&app, "qa").await;
+    app.create_workspace("qa").await;
 
     let response = app
         .client
@@ -99,7 +80,7 @@ async fn asking_for_a_workspace_remembers_it_and_the_switcher_shows_it_selected(
 #[tokio::test]
 async fn the_switcher_on_an_object_page_goes_back_to_the_overview() {
     let app = spawn_app().await;
-    create_workspace(&app, "qa").await;
+    app.create_workspace("qa").await;
 
     let page = app.html("/objects/5000001").await;
 
@@ -113,7 +94,7 @@ async fn the_switcher_on_an_object_page_goes_back_to_the_overview() {
 #[tokio::test]
 async fn a_workspace_payments_page_lists_its_payments_and_the_default_one_does_not() {
     let app = spawn_app().await;
-    let qa = create_workspace(&app, "qa").await;
+    let qa = app.create_workspace("qa").await;
     let token = qa["softline"]["token"].as_str().unwrap();
     create_payment_with(&app, token, "QA-ONLY-1").await;
 
@@ -130,7 +111,7 @@ async fn a_workspace_payments_page_lists_its_payments_and_the_default_one_does_n
 #[tokio::test]
 async fn the_overview_lists_every_workspace_with_its_object_counts_and_marks_the_current_one() {
     let app = spawn_app().await;
-    let qa = create_workspace(&app, "qa").await;
+    let qa = app.create_workspace("qa").await;
     let token = qa["softline"]["token"].as_str().unwrap();
     create_payment_with(&app, token, "QA-1").await;
     create_payment_with(&app, token, "QA-2").await;
@@ -166,7 +147,7 @@ async fn the_overview_lists_every_workspace_with_its_object_counts_and_marks_the
 #[tokio::test]
 async fn the_journal_export_on_a_workspace_page_reaches_that_workspace() {
     let app = spawn_app().await;
-    let qa = create_workspace(&app, "qa").await;
+    let qa = app.create_workspace("qa").await;
     let token = qa["softline"]["token"].as_str().unwrap();
     create_payment_with(&app, token, "QA-EXPORT").await;
 
@@ -184,7 +165,7 @@ async fn the_journal_export_on_a_workspace_page_reaches_that_workspace() {
 #[tokio::test]
 async fn an_object_page_of_a_workspace_links_its_export_under_the_workspace_prefix() {
     let app = spawn_app().await;
-    let qa = create_workspace(&app, "qa").await;
+    let qa = app.create_workspace("qa").await;
     let token = qa["softline"]["token"].as_str().unwrap();
     let order_id = create_payment_with(&app, token, "QA-OBJECT").await;
 
@@ -202,7 +183,7 @@ async fn an_object_page_of_a_workspace_links_its_export_under_the_workspace_pref
 #[tokio::test]
 async fn a_form_shown_in_a_workspace_acts_on_it_even_after_another_tab_switched_the_cookie() {
     let app = spawn_app().await;
-    let qa = create_workspace(&app, "qa").await;
+    let qa = app.create_workspace("qa").await;
     let qa_order =
         create_payment_with(&app, qa["softline"]["token"].as_str().unwrap(), "QA-1").await;
     let default_order = create_payment_with(&app, "sandbox-token", "DEFAULT-1").await;
@@ -252,7 +233,7 @@ async fn a_form_shown_in_a_workspace_acts_on_it_even_after_another_tab_switched_
 #[tokio::test]
 async fn the_default_workspace_pages_keep_the_bare_control_prefix() {
     let app = spawn_app().await;
-    create_workspace(&app, "qa").await;
+    app.create_workspace("qa").await;
 
     let page = app.html("/journal").await;
     let export = href_of(&page, "Export JSON");
@@ -268,7 +249,7 @@ async fn the_default_workspace_pages_keep_the_bare_control_prefix() {
 )]
 async fn a_person_switches_workspace_from_the_keyboard_and_every_page_then_shows_it() {
     let app = spawn_app().await;
-    let qa = create_workspace(&app, "qa").await;
+    let qa = app.create_workspace("qa").await;
     let token = qa["softline"]["token"].as_str().unwrap();
     create_payment_with(&app, token, "QA-BROWSER").await;
     let base = app.address.clone();

@@ -11,7 +11,7 @@ use wiremock::ResponseTemplate;
 use crate::helpers::{
     TestApp, receiver, receiver_answering, spawn_app, spawn_app_with, test_settings,
 };
-use crate::softline_support::{minimal_payment, pay_with};
+use crate::softline_support::{create_ok_as, minimal_payment, pay_with};
 
 const ADMIN: &str = "admin-secret";
 
@@ -44,20 +44,7 @@ async fn get_with(app: &TestApp, path: &str, auth: Option<&str>) -> reqwest::Res
 
 /// A Softline create with `token`; `(order_id, payment_url)`.
 async fn create_with(app: &TestApp, token: &str, payment_id: &str) -> (u64, String) {
-    let response = app
-        .client
-        .post(app.url("/softline/v1/payment"))
-        .bearer_auth(token)
-        .json(&minimal_payment(payment_id))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "create {payment_id}");
-    let body: Value = response.json().await.unwrap();
-    (
-        body["order_id"].as_u64().unwrap(),
-        body["payment_url"].as_str().unwrap().to_owned(),
-    )
+    create_ok_as(app, token, &minimal_payment(payment_id)).await
 }
 
 fn token_of(workspace: &Value) -> &str {
