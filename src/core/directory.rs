@@ -22,6 +22,9 @@ pub type Owner = u32;
 /// The owner of the `default` workspace.
 pub const DEFAULT_OWNER: Owner = 0;
 
+/// The name of the workspace every request that names none reaches.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
 /// How many consecutive numbers of a sequence one claim covers.
 pub const BLOCK: u64 = 1_000;
 

@@ -25,15 +25,11 @@ use subtle::ConstantTimeEq;
 use tower::ServiceExt;
 
 use crate::provider::{Addressee, Provider};
+use crate::web::CurrentWorkspace;
 use crate::workspaces::{Workspace, WorkspaceError, Workspaces};
 
 /// The cookie that keeps a browser's chosen workspace.
 pub const COOKIE: &str = "paysandbox_workspace";
-
-/// The name of the workspace a request is served by (a request extension,
-/// for the dashboard's switcher).
-#[derive(Clone, Debug)]
-pub struct CurrentWorkspace(pub Arc<str>);
 
 /// What a request asks to reach, for `--admin-token`.
 pub enum Access<'a> {
@@ -139,7 +135,10 @@ pub async fn dispatch(State(workspaces): State<Workspaces>, request: Request) ->
     };
     workspace.touch();
     let name: Arc<str> = Arc::from(workspace.name.as_str());
-    request.extensions_mut().insert(CurrentWorkspace(name));
+    request.extensions_mut().insert(CurrentWorkspace {
+        name,
+        all: workspaces.names(),
+    });
     request.extensions_mut().insert(workspaces.clone());
     let mut response = match workspace.router.clone().oneshot(request).await {
         Ok(response) => response,

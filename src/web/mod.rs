@@ -4,9 +4,9 @@
 //!
 //! - [`frame`]: the dashboard's page frame (clock, navigation, notices),
 //!   which the providers' dashboard panels render into, and how times read;
-//! - [`switcher`]: the workspace a page shows, and its control-plane URLs
-//!   (it reads the two request extensions the dispatcher adds, the one
-//!   thing here that looks above the providers);
+//! - [`switcher`]: the workspace a page shows, and its control-plane URLs,
+//!   from the [`CurrentWorkspace`] the dispatcher puts on each request (the
+//!   registry seen through [`WorkspaceNames`], which it implements);
 //! - [`redirect`]: `303 See Other` with a `Location` that is always valid;
 //! - [`origin`]: refusing cross-site form posts;
 //! - [`lang`]: the hosted pages' two languages.
@@ -19,4 +19,4 @@ pub mod switcher;
 
 pub use frame::{Frame, Nav, NavItem, format_time, url_pieces};
 pub use lang::Lang;
-pub use switcher::Switcher;
+pub use switcher::{CurrentWorkspace, Switcher, WorkspaceNames};

@@ -1,6 +1,6 @@
 //! The workspace a dashboard page shows, and the others a person can switch
 //! to, read from what the dispatcher puts on every request it serves
-//! ([`CurrentWorkspace`] and the [`Workspaces`] registry). A page served by
+//! ([`CurrentWorkspace`], with the registry's [`WorkspaceNames`]). A page served by
 //! a workspace's router alone (the in-process tests) has neither: it shows
 //! `default` and offers no switch.
 //!
@@ -13,8 +13,27 @@ use std::sync::Arc;
 
 use axum::http::Extensions;
 
-use crate::http::dispatch::CurrentWorkspace;
-use crate::workspaces::{DEFAULT, Workspaces};
+use crate::core::directory::DEFAULT_WORKSPACE as DEFAULT;
+
+/// Every workspace's name, `default` first: the registry of workspaces as
+/// pages see it (it is built above them).
+pub trait WorkspaceNames: Send + Sync + 'static {
+    fn names(&self) -> Vec<String>;
+}
+
+/// The workspace a request is served by, which the dispatcher puts on
+/// every request it sends to a workspace.
+#[derive(Clone)]
+pub struct CurrentWorkspace {
+    pub name: Arc<str>,
+    pub all: Arc<dyn WorkspaceNames>,
+}
+
+impl std::fmt::Debug for CurrentWorkspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CurrentWorkspace").field(&self.name).finish()
+    }
+}
 
 /// The workspace switcher of the dashboard's frame.
 #[derive(Debug, Clone)]
@@ -43,13 +62,12 @@ impl Switcher {
     /// The switcher for a request at `path` whose navigation links to
     /// `pages`.
     pub fn from_request(extensions: &Extensions, path: &str, pages: &[&str]) -> Self {
-        let Some(CurrentWorkspace(current)) = extensions.get::<CurrentWorkspace>().cloned() else {
+        let Some(CurrentWorkspace { name: current, all }) =
+            extensions.get::<CurrentWorkspace>().cloned()
+        else {
             return Self::default();
         };
-        let names = extensions
-            .get::<Workspaces>()
-            .map(|w| w.list().iter().map(|w| w.name.clone()).collect())
-            .unwrap_or_default();
+        let names = all.names();
         let target = if pages.contains(&path) { path } else { "/" };
         Self {
             current,
@@ -82,7 +100,7 @@ impl Switcher {
     /// (`?workspace=NAME`; empty for `default` or without workspaces), so a
     /// second tab switching the cookie cannot redirect it elsewhere.
     pub fn pin(&self) -> String {
-        if self.shown() && &*self.current != crate::workspaces::DEFAULT {
+        if self.shown() && &*self.current != DEFAULT {
             format!("?workspace={}", self.current)
         } else {
             String::new()

@@ -30,9 +30,9 @@ use crate::core::metrics::Metrics;
 use crate::fixtures::{Credentials, Fixtures};
 use crate::provider::Addressee;
 use crate::state::{AppState, Seat};
+use crate::web::WorkspaceNames;
 
-/// The workspace every request that names none reaches.
-pub const DEFAULT: &str = "default";
+pub use crate::core::directory::DEFAULT_WORKSPACE as DEFAULT;
 
 /// Why a workspace could not be made, found or dropped.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -149,6 +149,15 @@ struct Registry {
     workers: Mutex<Option<usize>>,
 }
 
+impl WorkspaceNames for Registry {
+    fn names(&self) -> Vec<String> {
+        let others = self.others.read().unwrap();
+        std::iter::once(DEFAULT.to_owned())
+            .chain(others.by_name.keys().cloned())
+            .collect()
+    }
+}
+
 #[derive(Default)]
 struct Others {
     by_name: BTreeMap<String, Arc<Workspace>>,
@@ -241,6 +250,11 @@ impl Workspaces {
             Addressee::InBody | Addressee::Nobody => None,
         }?;
         self.owned_by(owner)
+    }
+
+    /// The registry as pages see it: the names to switch between.
+    pub fn names(&self) -> Arc<dyn WorkspaceNames> {
+        Arc::clone(&self.0) as Arc<dyn WorkspaceNames>
     }
 
     /// Every workspace, `default` first, then by name.
