@@ -462,11 +462,11 @@ def report(rows, facts, growth, baseline):
         f"# paysandbox benchmark, {datetime.date.today().isoformat()}{' (smoke mode: not representative)' if SMOKE else ''}",
         "",
         f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
-        f"load from wrk -t2 -c64 -d{DURATION}s on the same cores, after a {WARMUP}s warm-up.",
-        "",
-        "| what | req/s | p99 | vs baseline | non-2xx |",
-        "|---|---:|---:|---:|---:|",
+        f"load from wrk -t2 -c64 -d{DURATION}s on the same cores, after a {WARMUP}s warm-up"
+        + ("" if ONLY == set(PARTS) else f"; only {', '.join(p for p in PARTS if p in ONLY)}") + ".",
     ]
+    if rows:
+        lines += ["", "| what | req/s | p99 | vs baseline | non-2xx |", "|---|---:|---:|---:|---:|"]
     for r in rows:
         if r["ratio"]:
             ratio = f"{r['ratio']:.2f}×"
