@@ -3,14 +3,20 @@
 
 Measures, in one run on this machine:
 - throughput and latency (wrk -t2 -c64) of Softline POST /v1/payment (the documented full
-  example; alternated with the baseline three times, fresh processes), GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form),
+  example; alternated with the baseline three times, fresh processes), the same request spread
+  over 100 workspaces (each its own token, one per request; a fresh process in each of the three
+  rounds) and its ratio to the one-workspace figure, GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form),
   getBankCardPaymentState, a hosted page GET and /healthz, plus the bare axum baseline
   (examples/bench_baseline.rs) on the same create-payment request, and each ratio to it;
 - start-up to the first healthy answer (median of 20 spawns) and idle RSS;
 - RSS after 100 000 and 1 000 000 stored payments, and GET throughput at 1 000 vs
   1 000 000 stored payments;
+- idle RSS with 0, 100 and 1 000 empty workspaces, and the time to create one (median of 100);
 - the release binary's size.
 Prints one Markdown table and writes it to bench/results/<date>.md.
+
+`--only create,workspaces` runs only the named parts: `create` (the head-to-head, both create rows),
+`endpoints`, `growth` (memory and throughput as payments are stored), `startup`, `workspaces`.
 """
 import datetime
 import hashlib
@@ -35,6 +41,24 @@ WARMUP = 1 if SMOKE else 3
 LOADS = (2_000, 10_000) if SMOKE else (100_000, 1_000_000)
 STARTS = 3 if SMOKE else 20
 PAIRS = 1 if SMOKE else 3
+SPREAD = 100  # workspaces the spread create-payment row cycles through
+WORKSPACE_COUNTS = (10, 50) if SMOKE else (100, 1_000)  # idle RSS with this many empty workspaces
+PARTS = ("create", "endpoints", "growth", "startup", "workspaces")
+
+
+def only_parts():
+    """The parts `--only a,b` names (every part without it)."""
+    args = sys.argv[1:]
+    if "--only" not in args:
+        return set(PARTS)
+    i = args.index("--only")
+    named = set(args[i + 1].split(",")) if i + 1 < len(args) else set()
+    if not named or not named <= set(PARTS):
+        sys.exit(f"bench: --only takes a comma-separated list of {', '.join(PARTS)}")
+    return named
+
+
+ONLY = only_parts()
 TOKEN = "Bearer sandbox-token"
 
 # Softline's documented full create-payment example (README, "Softline Payments").
@@ -139,6 +163,45 @@ wrk.body = {lua(body or "")}
 """
 
 
+def lua_spread_request(method, path, body, headers, tokens):
+    """A wrk script sending one request per token in turn, each with `Authorization: Bearer
+    <token>`. The requests are formatted once, as wrk does for a fixed one, so per request
+    the script only picks the next."""
+    hdrs = ", ".join(f"[ {lua(k)} ] = {lua(v)}" for k, v in headers.items())
+    toks = ",\n".join(lua(t) for t in tokens)
+    return f"""
+local tokens = {{
+{toks}
+}}
+local n = #tokens
+local requests = {{}}
+for k = 1, n do
+  local headers = {{ {hdrs} }}
+  headers["Authorization"] = "Bearer " .. tokens[k]
+  requests[k] = wrk.format({lua(method)}, {lua(path)}, headers, {lua(body or "")})
+end
+local i = 0
+request = function()
+  i = i % n + 1
+  return requests[i]
+end
+"""
+
+
+def create_workspaces(base, count, prefix="bench"):
+    """Creates `count` workspaces through the API; returns their creation answers and each
+    create's time in ms (the HTTP round trip included)."""
+    made, times = [], []
+    for k in range(count):
+        t0 = time.perf_counter()
+        status, text = http("POST", base + "/__sandbox/workspaces", {"name": f"{prefix}-{k + 1:04d}"})
+        times.append((time.perf_counter() - t0) * 1000)
+        if status != 201:
+            sys.exit(f"bench: creating a workspace answered {status}: {text[:300]}")
+        made.append(json.loads(text))
+    return made, times
+
+
 def wrk(base, script, duration=DURATION, connections=64, threads=2):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -204,28 +267,67 @@ def main():
     # The head-to-head: baseline and paysandbox's create payment, each in a fresh
     # process, alternated PAIRS times. On a shared 2-core machine one figure drifts
     # by 10-30% from run to run, so the ratio reported is the median of the pairs'.
+    # Each round also measures the same request spread over SPREAD workspaces (in a
+    # fresh process of its own, made first through the API; each request carries the
+    # next workspace's token), before or after the one-workspace figure in turn.
     pairs = []
-    for i in range(PAIRS):
-        print(f"head-to-head {i + 1}/{PAIRS}: baseline (bare axum), then paysandbox", file=sys.stderr)
+    baseline = {"rps": None}
+    for i in range(PAIRS if "create" in ONLY else 0):
+        spread_first = i % 2 == 1
+        print(f"head-to-head {i + 1}/{PAIRS}: baseline (bare axum), then paysandbox, one workspace "
+              f"and {SPREAD} workspaces ({'spread' if spread_first else 'one'} first)", file=sys.stderr)
         p, base = start(BASELINE)
         b = measure("baseline", base, create_script, [])
         stop(p)
-        p, base = start(BIN)
-        facts.setdefault("idle_rss_mib", rss_mib(p.pid))  # built-in fixtures, nothing stored
-        c = measure("paysandbox", base, create_script, [])
-        stop(p)
-        pairs.append((b, c))
-    median_of = lambda key: statistics.median(key(b, c) for b, c in pairs)
-    baseline = {"rps": median_of(lambda b, c: b["rps"])}
-    rows.append(dict(name=f"baseline: bare axum create payment (median of {PAIRS})", ratio=None,
-                     rps=baseline["rps"], p99_ms=median_of(lambda b, c: b["p99_ms"]),
-                     errors=sum(b["errors"] for b, _ in pairs)))
-    rows.append(dict(name=f"Softline POST /v1/payment, documented full example (median of {PAIRS})",
-                     rps=median_of(lambda b, c: c["rps"]), p99_ms=median_of(lambda b, c: c["p99_ms"]),
-                     ratio=median_of(lambda b, c: c["rps"] / b["rps"]),
-                     errors=sum(c["errors"] for _, c in pairs)))
+        measured = {}
+        for kind in (("spread", "one") if spread_first else ("one", "spread")):
+            p, base = start(BIN)
+            if kind == "one":
+                facts.setdefault("idle_rss_mib", rss_mib(p.pid))  # built-in fixtures, nothing stored
+                measured[kind] = measure("paysandbox", base, create_script, [])
+            else:
+                made, _ = create_workspaces(base, SPREAD)
+                script = lua_spread_request("POST", "/softline/v1/payment", create_body,
+                                            {"Content-Type": "application/json"},
+                                            [w["softline"]["token"] for w in made])
+                before = sum(stored_in(base, w["name"], "softline_payments") for w in made)
+                r = measure(f"paysandbox, {SPREAD} workspaces", base, script, [])
+                spread_counts = [stored_in(base, w["name"], "softline_payments") for w in made]
+                if sum(spread_counts) - before < r["requests"] or min(spread_counts) == 0:
+                    sys.exit(f"bench: the spread run did not reach every workspace: {spread_counts}")
+                measured[kind] = r
+            stop(p)
+        pairs.append((b, measured["one"], measured["spread"], spread_first))
+    if pairs:
+        median_of = lambda key: statistics.median(key(b, c, s) for b, c, s, _ in pairs)
+        baseline = {"rps": median_of(lambda b, c, s: b["rps"])}
+        rows.append(dict(name=f"baseline: bare axum create payment (median of {PAIRS})", ratio=None,
+                         rps=baseline["rps"], p99_ms=median_of(lambda b, c, s: b["p99_ms"]),
+                         errors=sum(b["errors"] for b, *_ in pairs)))
+        rows.append(dict(name=f"Softline POST /v1/payment, documented full example (median of {PAIRS})",
+                         rps=median_of(lambda b, c, s: c["rps"]), p99_ms=median_of(lambda b, c, s: c["p99_ms"]),
+                         ratio=median_of(lambda b, c, s: c["rps"] / b["rps"]),
+                         errors=sum(c["errors"] for _, c, *_ in pairs)))
+        rows.append(dict(name=f"Softline POST /v1/payment, the same spread over {SPREAD} workspaces (median of {PAIRS})",
+                         rps=median_of(lambda b, c, s: s["rps"]), p99_ms=median_of(lambda b, c, s: s["p99_ms"]),
+                         ratio=median_of(lambda b, c, s: s["rps"] / b["rps"]),
+                         errors=sum(s["errors"] for _, _, s, _ in pairs)))
+        facts["spread_ratio"] = median_of(lambda b, c, s: s["rps"] / c["rps"])
     facts["pairs"] = pairs
 
+    if "endpoints" in ONLY:
+        endpoints(rows, baseline)
+    growth = {}
+    if "growth" in ONLY:
+        growth = memory_and_growth(facts, create_body, create_script)
+    if "startup" in ONLY:
+        startup(facts)
+    if "workspaces" in ONLY:
+        workspaces(facts)
+    report(rows, facts, growth, baseline)
+
+
+def endpoints(rows, baseline):
     print("paysandbox endpoints", file=sys.stderr)
     p, base = start(BIN, "--fixtures", bench_fixtures())
     _, created = http("POST", base + "/softline/v1/payment", CREATE_PAYMENT, {"Authorization": TOKEN})
@@ -268,8 +370,11 @@ def main():
     measure("GET /healthz", base, lua_request("GET", "/healthz", None, {}), rows, baseline["rps"])
     stop(p)
 
+
+def memory_and_growth(facts, create_body, create_script):
     print("memory and growth", file=sys.stderr)
     p, base = start(BIN)
+    facts.setdefault("idle_rss_mib", rss_mib(p.pid))
     loaded = 0
     growth = {}
 
@@ -297,7 +402,10 @@ def main():
     growth["large"] = loaded
     growth["create_at_large"] = wrk(base, create_script)
     stop(p)
+    return growth
 
+
+def startup(facts):
     print("start-up", file=sys.stderr)
     times = []
     for _ in range(STARTS):
@@ -312,15 +420,35 @@ def main():
         times.append((time.perf_counter() - t0) * 1000)
         stop(p)
     facts["startup_ms"] = statistics.median(times)
-    facts["binary_mib"] = os.path.getsize(BIN) / 1024 / 1024
 
-    report(rows, facts, growth, baseline)
+
+def workspaces(facts):
+    """Idle RSS with 0 and WORKSPACE_COUNTS empty workspaces, and the time to create one."""
+    print("workspaces", file=sys.stderr)
+    p, base = start(BIN)
+    time.sleep(0.5)
+    facts["ws_rss"] = [(0, rss_mib(p.pid))]
+    have = 0
+    for count in WORKSPACE_COUNTS:
+        _, times = create_workspaces(base, count - have, prefix=f"idle{count}")
+        if have == 0:
+            facts["ws_create_ms"] = (len(times), statistics.median(times), max(times))
+        have = count
+        time.sleep(0.5)
+        facts["ws_rss"].append((have, rss_mib(p.pid)))
+    stop(p)
 
 
 def stored(base, kind):
     _, text = http("GET", base + "/metrics")
     m = re.search(r'paysandbox_stored\{kind="' + kind + r'"\} (\d+)', text)
     return int(m.group(1)) if m else 0
+
+
+def stored_in(base, workspace, kind):
+    """Objects of `kind` one workspace holds (its `objects` in the workspace API)."""
+    _, text = http("GET", f"{base}/__sandbox/workspaces/{workspace}")
+    return json.loads(text)["objects"].get(kind, 0)
 
 
 def order_path_for(base):
@@ -334,35 +462,55 @@ def report(rows, facts, growth, baseline):
         f"# paysandbox benchmark, {datetime.date.today().isoformat()}{' (smoke mode: not representative)' if SMOKE else ''}",
         "",
         f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
-        f"load from wrk -t2 -c64 -d{DURATION}s on the same cores, after a {WARMUP}s warm-up.",
-        "",
-        "| what | req/s | p99 | vs baseline | non-2xx |",
-        "|---|---:|---:|---:|---:|",
+        f"load from wrk -t2 -c64 -d{DURATION}s on the same cores, after a {WARMUP}s warm-up"
+        + ("" if ONLY == set(PARTS) else f"; only {', '.join(p for p in PARTS if p in ONLY)}") + ".",
     ]
+    if rows:
+        lines += ["", "| what | req/s | p99 | vs baseline | non-2xx |", "|---|---:|---:|---:|---:|"]
     for r in rows:
-        ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "1.00× (itself)"
+        if r["ratio"]:
+            ratio = f"{r['ratio']:.2f}×"
+        else:
+            ratio = "1.00× (itself)" if r["name"].startswith("baseline") else "– (no baseline in this run)"
         lines.append(f"| {r['name']} | {r['rps']:,.0f} | {r['p99_ms']:.2f} ms | {ratio} | {r['errors']} |")
-    lines += ["", "Head-to-head runs (fresh processes, in this order):", "",
-              "| run | baseline req/s | paysandbox create req/s | ratio |", "|---|---:|---:|---:|"]
-    for i, (b, c) in enumerate(facts["pairs"], 1):
-        lines.append(f"| {i} | {b['rps']:,.0f} | {c['rps']:,.0f} | {c['rps'] / b['rps']:.2f}× |")
-    lines += ["", "| fact | value |", "|---|---:|",
-              f"| start-up to first healthy answer (median of {STARTS}) | {facts['startup_ms']:.1f} ms |",
-              f"| idle RSS | {facts['idle_rss_mib']:.1f} MiB |"]
-    for target in LOADS:
-        count, rss = facts[f"rss_after_{target}"]
-        per = (rss - facts["idle_rss_mib"]) * 1024 * 1024 / max(count, 1)
-        lines.append(f"| RSS after {count:,} payments | {rss:.1f} MiB ({per:,.0f} B per payment over idle) |")
-    # The marginal cost: the slope between the two loads, free of start-up and journal fill.
-    (c1, r1), (c2, r2) = (facts[f"rss_after_{t}"] for t in LOADS)
-    slope = (r2 - r1) * 1024 * 1024 / max(c2 - c1, 1)
-    lines.append(f"| memory per stored payment (slope from {c1:,} to {c2:,}) | {slope:,.0f} B |")
-    lines += [
-        f"| GET /v1/order/{{id}} with {growth['small']:,} stored | {growth['get_at_small']['rps']:,.0f} req/s, p99 {growth['get_at_small']['p99_ms']:.2f} ms |",
-        f"| GET /v1/order/{{id}} with {growth['large']:,} stored | {growth['get_at_large']['rps']:,.0f} req/s, p99 {growth['get_at_large']['p99_ms']:.2f} ms |",
-        f"| POST /v1/payment with {growth['large']:,} stored | {growth['create_at_large']['rps']:,.0f} req/s, p99 {growth['create_at_large']['p99_ms']:.2f} ms |",
-        f"| release binary | {facts['binary_mib']:.1f} MiB |",
-    ]
+    if facts["pairs"]:
+        lines += ["", f"{SPREAD} workspaces / one workspace, create payment (median of the {PAIRS} rounds' ratios): "
+                      f"**{facts['spread_ratio']:.2f}×**",
+                  "", "Head-to-head runs (fresh processes, in this order):", "",
+                  f"| run | baseline req/s | paysandbox create req/s | ratio | {SPREAD} workspaces req/s | ratio | {SPREAD} / one |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for i, (b, c, s, spread_first) in enumerate(facts["pairs"], 1):
+            order = f" ({SPREAD} workspaces first)" if spread_first else ""
+            lines.append(f"| {i}{order} | {b['rps']:,.0f} | {c['rps']:,.0f} | {c['rps'] / b['rps']:.2f}× "
+                         f"| {s['rps']:,.0f} | {s['rps'] / b['rps']:.2f}× | {s['rps'] / c['rps']:.2f}× |")
+    lines += ["", "| fact | value |", "|---|---:|"]
+    if "startup_ms" in facts:
+        lines.append(f"| start-up to first healthy answer (median of {STARTS}) | {facts['startup_ms']:.1f} ms |")
+    if "idle_rss_mib" in facts:
+        lines.append(f"| idle RSS | {facts['idle_rss_mib']:.1f} MiB |")
+    if growth:
+        for target in LOADS:
+            count, rss = facts[f"rss_after_{target}"]
+            per = (rss - facts["idle_rss_mib"]) * 1024 * 1024 / max(count, 1)
+            lines.append(f"| RSS after {count:,} payments | {rss:.1f} MiB ({per:,.0f} B per payment over idle) |")
+        # The marginal cost: the slope between the two loads, free of start-up and journal fill.
+        (c1, r1), (c2, r2) = (facts[f"rss_after_{t}"] for t in LOADS)
+        slope = (r2 - r1) * 1024 * 1024 / max(c2 - c1, 1)
+        lines.append(f"| memory per stored payment (slope from {c1:,} to {c2:,}) | {slope:,.0f} B |")
+        lines += [
+            f"| GET /v1/order/{{id}} with {growth['small']:,} stored | {growth['get_at_small']['rps']:,.0f} req/s, p99 {growth['get_at_small']['p99_ms']:.2f} ms |",
+            f"| GET /v1/order/{{id}} with {growth['large']:,} stored | {growth['get_at_large']['rps']:,.0f} req/s, p99 {growth['get_at_large']['p99_ms']:.2f} ms |",
+            f"| POST /v1/payment with {growth['large']:,} stored | {growth['create_at_large']['rps']:,.0f} req/s, p99 {growth['create_at_large']['p99_ms']:.2f} ms |",
+        ]
+    if "ws_rss" in facts:
+        (_, rss0), *more = facts["ws_rss"]
+        for count, rss in [(0, rss0), *more]:
+            per = f" ({(rss - rss0) * 1024 / count:,.0f} KiB per workspace)" if count else ""
+            lines.append(f"| idle RSS with {count:,} empty workspaces | {rss:.1f} MiB{per} |")
+        n, median, worst = facts["ws_create_ms"]
+        lines.append(f"| time to create a workspace (POST /__sandbox/workspaces, median of {n}; slowest) "
+                     f"| {median:.2f} ms; {worst:.2f} ms |")
+    lines.append(f"| release binary | {os.path.getsize(BIN) / 1024 / 1024:.1f} MiB |")
     table = "\n".join(lines) + "\n"
     print(table)
     os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)

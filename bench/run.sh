@@ -3,6 +3,7 @@
 # paysandbox side by side with a bare axum baseline in one run.
 #   bench/run.sh           full run (several minutes), writes bench/results/<date>.md
 #   bench/run.sh --smoke   a few seconds per step, to check the bench itself works (CI)
+#   bench/run.sh --only create,workspaces   only those parts (create, endpoints, growth, startup, workspaces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
