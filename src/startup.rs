@@ -2,7 +2,7 @@
 //! router (tests use it too), and `Application` binds, serves and stops.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{Extension, Json, Router, middleware};
@@ -17,12 +17,14 @@ use utoipa_axum::routes;
 use crate::config::Settings;
 use crate::core::PublicUrl;
 use crate::core::clock::{Clock, SystemTime};
+use crate::core::current::Current;
 use crate::core::fixtures::FixtureError;
 use crate::fixtures::Fixtures;
 use crate::http::workspaces as http_workspaces;
 use crate::http::{admin, dashboard, dispatch, middleware as mw};
+use crate::provider::Providers;
 use crate::state::AppState;
-use crate::workspaces::{RouterFactory, Workspaces};
+use crate::workspaces::Workspaces;
 
 /// Why paysandbox could not start.
 #[derive(Debug, thiserror::Error)]
@@ -53,19 +55,26 @@ struct ApiDoc;
 
 /// Every documented route with the OpenAPI document they make up: each
 /// provider at its mount with its extras under `/__sandbox/{name}`, the
-/// control plane, health and metrics.
-fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// control plane (with the workspaces' own routes when `workspaces`),
+/// health and metrics.
+fn documented_routes(
+    providers: &Providers,
+    workspaces: bool,
+) -> (Router, utoipa::openapi::OpenApi) {
     let mut api = ApiDoc::openapi();
     let mut routes = OpenApiRouter::new().routes(routes!(healthz));
-    for provider in state.providers.iter() {
-        routes = routes.nest(provider.mount(), provider.routes().with_state(()));
+    for provider in providers.iter() {
+        routes = routes.nest(provider.mount(), provider.routes());
     }
     routes = routes.nest("/__sandbox", admin::router());
-    for provider in state.providers.iter() {
+    for provider in providers.iter() {
         routes = routes.nest(
             &format!("/__sandbox/{}", provider.name()),
-            provider.control_routes().with_state(()),
+            provider.control_routes(),
         );
+    }
+    if workspaces {
+        routes = routes.merge(http_workspaces::router());
     }
     let (router, paths) = routes
         .routes(routes!(openapi_json))
@@ -73,22 +82,20 @@ fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::Op
         .split_for_parts();
     api.merge(paths);
     let tags = api.tags.get_or_insert_with(Vec::new);
-    let provider_tags = state.providers.iter().map(|p| {
+    let provider_tags = providers.iter().map(|p| {
         let mut tag = utoipa::openapi::tag::Tag::new(p.name());
         tag.description = Some(p.description().to_owned());
         tag
     });
     tags.splice(0..0, provider_tags);
+    if workspaces {
+        in_every_workspace(&mut api);
+    }
     (router, api)
 }
 
-/// The OpenAPI document of the whole instance: one workspace's routes, the
-/// workspaces' own, and each control-plane path again under
-/// `/__sandbox/workspaces/{name}`.
-fn instance_document(state: &AppState) -> utoipa::openapi::OpenApi {
-    let (_, mut api) = documented_routes(state);
-    let (_, workspace_paths) = http_workspaces::router().split_for_parts();
-    api.merge(workspace_paths);
+/// Adds each control-plane path again under `/__sandbox/workspaces/{name}`.
+fn in_every_workspace(api: &mut utoipa::openapi::OpenApi) {
     let scoped: Vec<(String, utoipa::openapi::PathItem)> = api
         .paths
         .paths
@@ -105,7 +112,6 @@ fn instance_document(state: &AppState) -> utoipa::openapi::OpenApi {
         })
         .collect();
     api.paths.paths.extend(scoped);
-    api
 }
 
 /// A control-plane path item as it is under a workspace's prefix: each
@@ -150,49 +156,36 @@ fn in_workspace(mut item: utoipa::openapi::PathItem) -> utoipa::openapi::PathIte
     item
 }
 
-/// Every route of one workspace alone (tests that need no workspaces).
+/// Every route for one sandbox alone (tests that need no workspaces): each
+/// request is for `state`.
 pub fn router(state: AppState) -> Router {
-    let api = Arc::new(documented_routes(&state).1);
-    workspace_router(state, api)
-}
-
-/// The whole of paysandbox: the workspaces under `/__sandbox/workspaces`,
-/// and every other request sent to its workspace's router.
-pub fn app(workspaces: Workspaces) -> Router {
-    let (routes, _) = http_workspaces::router().split_for_parts();
-    routes
-        .layer(middleware::from_fn(admin::refuse_cross_site))
-        .fallback(dispatch::dispatch)
-        .with_state(workspaces)
-}
-
-/// The registry of workspaces, `default` in it, each built with
-/// [`workspace_router`] and the instance's OpenAPI document.
-pub fn workspaces(
-    settings: &Settings,
-    fixtures: &Fixtures,
-    clock: Clock,
-    public_url: PublicUrl,
-) -> Workspaces {
-    // Built from the first workspace's routes; every workspace shares it.
-    let document: OnceLock<Arc<utoipa::openapi::OpenApi>> = OnceLock::new();
-    let build: RouterFactory = Arc::new(move |state: &AppState| {
-        let api = document.get_or_init(|| Arc::new(instance_document(state)));
-        workspace_router(state.clone(), Arc::clone(api))
+    let current = Current(Arc::new(state.clone()));
+    let layer = tower::util::MapRequestLayer::new(move |mut request: axum::extract::Request| {
+        request.extensions_mut().insert(current.clone());
+        request
     });
-    Workspaces::new(settings, fixtures, clock, public_url, build)
+    shared_router(&state, false).layer(layer)
 }
 
-/// Every route of one workspace on one router, with `api` as its OpenAPI
-/// document.
+/// The whole of paysandbox: one router for every workspace, each request
+/// sent with its workspace (see `http::dispatch`), and the workspaces
+/// themselves under `/__sandbox/workspaces`.
+pub fn app(workspaces: Workspaces) -> Router {
+    let state = workspaces.default_workspace().state.clone();
+    let layer = middleware::from_fn_with_state(workspaces, dispatch::dispatch);
+    shared_router(&state, true).layer(layer)
+}
+
+/// Every route on one router, for the workspace a layer around it puts on
+/// each request (`Current`); `state` gives the providers (any workspace's
+/// table lists the same).
 ///
 /// The per-request work that does not depend on the route (path
 /// canonicalisation, faults, the journal, security headers, tracing) wraps
 /// the router once instead of each route: axum clones a route's whole layer
 /// stack for every request it serves, and that cloning showed in profiles.
-fn workspace_router(state: AppState, api: Arc<utoipa::openapi::OpenApi>) -> Router {
-    let (routes, _) = documented_routes(&state);
-    let core = state.core.clone();
+fn shared_router(state: &AppState, workspaces: bool) -> Router {
+    let (routes, api) = documented_routes(&state.providers, workspaces);
     let nav = crate::web::Nav::new(
         std::iter::once(dashboard::OVERVIEW)
             .chain(state.providers.iter().flat_map(|p| p.nav()))
@@ -203,33 +196,25 @@ fn workspace_router(state: AppState, api: Arc<utoipa::openapi::OpenApi>) -> Rout
         .providers
         .iter()
         .fold(Router::new(), |panels, p| panels.merge(p.panels()));
-    let observer = mw::Observer {
-        core: core.clone(),
-        providers: state.providers.clone(),
-    };
     let routed = routes
         .merge(dashboard::router())
-        .merge(panels.with_state(()))
+        .merge(panels)
         // The control plane's and dashboard's extractors get the providers'
         // body limit too (axum's default is 2 MB).
         .layer(axum::extract::DefaultBodyLimit::max(
             state.core.max_body_bytes,
         ))
-        .layer(Extension(api))
+        .layer(Extension(Arc::new(api)))
         .layer(Extension(nav))
         // Per route: the metrics label is the matched route.
-        .layer(middleware::from_fn_with_state(
-            observer.clone(),
-            mw::count_request,
-        ))
-        .with_state(state);
+        .layer(middleware::from_fn(mw::count_request));
     let service = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn_with_state(observer, mw::observe))
+        .layer(middleware::from_fn(mw::observe))
         // Bodies the journal middleware does not read (control plane,
         // dashboard) get the same time limit.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            core.body_read_timeout,
+            state.core.body_read_timeout,
         ))
         .service(routed);
     Router::new().fallback_service(service)
@@ -340,7 +325,7 @@ impl Application {
             }
             None => PublicUrl::new(&format!("http://{address}")),
         };
-        let workspaces = workspaces(&settings, fixtures, clock, public_url);
+        let workspaces = Workspaces::new(&settings, fixtures, clock, public_url);
         let core = &workspaces.default_workspace().state.core;
         tracing::info!(
             seed = core.ids.seed(),

@@ -1,13 +1,13 @@
-//! The one application state. Handlers take the sub-state they need
-//! (`State<softline::State>`, `State<Core>`), never the whole world; axum
-//! derives the projections with `FromRef`.
+//! One workspace's application state. Handlers take the part they need
+//! (`State<softline::State>`, `State<Core>`), never the whole world, from
+//! the request's workspace (see `core::current`).
 
+use std::any::{Any, TypeId};
 use std::sync::Arc;
-
-use axum::extract::FromRef;
 
 use crate::config::Settings;
 use crate::core::clock::Clock;
+use crate::core::current::WorkspaceParts;
 use crate::core::directory::Claims;
 use crate::core::faults::Mount;
 use crate::core::ids::Ids;
@@ -18,7 +18,7 @@ use crate::fixtures::Fixtures;
 use crate::provider::{Addressee, Link, Provider, Providers};
 use crate::providers::{imshop, intellectmoney, softline};
 
-#[derive(Clone, Debug, FromRef)]
+#[derive(Clone, Debug)]
 pub struct AppState {
     pub core: Core,
     pub softline: softline::State,
@@ -39,6 +39,31 @@ pub struct Seat {
     pub seed: u64,
     pub clock: Clock,
     pub metrics: Metrics,
+}
+
+/// Handlers take their part of the request's workspace by its type (see
+/// `core::current`).
+impl WorkspaceParts for AppState {
+    fn part(&self, of: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        let part: &(dyn Any + Send + Sync) = if of == TypeId::of::<Core>() {
+            &self.core
+        } else if of == TypeId::of::<softline::State>() {
+            &self.softline
+        } else if of == TypeId::of::<intellectmoney::State>() {
+            &self.intellectmoney
+        } else if of == TypeId::of::<imshop::State>() {
+            &self.imshop
+        } else if of == TypeId::of::<demo::State>() {
+            &self.demo
+        } else if of == TypeId::of::<Providers>() {
+            &self.providers
+        } else if of == TypeId::of::<AppState>() {
+            self
+        } else {
+            return None;
+        };
+        Some(part)
+    }
 }
 
 impl AppState {

@@ -11,6 +11,7 @@
 //! not start (bad arguments, a report file that cannot be written, a sync
 //! port that cannot be bound).
 
+use std::any::{Any, TypeId};
 use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::core::clock::{Clock, SystemTime};
+use crate::core::current::{Current, WorkspaceParts};
 use crate::core::{Core, PublicUrl};
 use crate::fixtures::Fixtures;
 use crate::providers::imshop::checks::{Check, CheckStatus, Scope};
@@ -149,6 +151,22 @@ fn open_report(path: Option<PathBuf>) -> Result<Option<(PathBuf, File)>, String>
     .transpose()
 }
 
+/// The sync URL's handler takes its parts from this run's IMSHOP state
+/// alone (see `core::current`).
+struct Alone(imshop::State);
+
+impl WorkspaceParts for Alone {
+    fn part(&self, of: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        if of == TypeId::of::<imshop::State>() {
+            Some(&self.0)
+        } else if of == TypeId::of::<Core>() {
+            Some(&self.0.core)
+        } else {
+            None
+        }
+    }
+}
+
 async fn execute(prepared: Prepared) -> ExitCode {
     let Prepared {
         options,
@@ -158,9 +176,15 @@ async fn execute(prepared: Prepared) -> ExitCode {
         listener,
     } = prepared;
     let stop = CancellationToken::new();
+    let current = Current(Arc::new(Alone(state.clone())));
     let sync_app = Router::new()
         .route("/imshop/sync", post(sync::sync_payment))
-        .with_state(state.clone());
+        .layer(tower::util::MapRequestLayer::new(
+            move |mut request: axum::extract::Request| {
+                request.extensions_mut().insert(current.clone());
+                request
+            },
+        ));
     let server = tokio::spawn(
         axum::serve(listener, sync_app)
             .with_graceful_shutdown(stop.clone().cancelled_owned())

@@ -4,6 +4,7 @@
 
 pub mod cards;
 pub mod clock;
+pub mod current;
 pub mod directory;
 pub mod epoch;
 pub mod error;

@@ -17,10 +17,11 @@ pub mod softline;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use crate::core::current::State as AxumState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::{Path, State as AxumState};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
@@ -115,7 +116,7 @@ impl State {
 }
 
 /// The merchant's routes, under `/demo/merchant`.
-pub fn router() -> OpenApiRouter<State> {
+pub fn router() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(payments::payments))
         .routes(routes!(order_paid))
@@ -137,7 +138,7 @@ impl Provider for State {
     }
 
     fn routes(&self) -> OpenApiRouter {
-        router().with_state(self.clone())
+        router()
     }
 
     /// IMSHOP's `{success: false, error}` shape: it is an IMSHOP webhook.

@@ -5,9 +5,9 @@
 //! or `androidpay`. Every answer is HTTP 200 with `success`; a refusal
 //! carries `error`, a text the app can show the buyer.
 
+use crate::core::current::State;
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;

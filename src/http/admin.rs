@@ -2,8 +2,8 @@
 //! journal and the webhook outbox. Provider-specific controls (Softline's
 //! webhook URL, IntellectMoney's invoice actions) live in the providers.
 
+use crate::core::current::State;
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::workspaces::Workspaces;
 
 /// The control plane's routes, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(reset))
         .routes(routes!(get_clock))

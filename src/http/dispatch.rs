@@ -11,19 +11,21 @@
 //! - The dashboard: `?workspace=NAME` (its `dashboard_url`), remembered in a
 //!   cookie for the pages it links to.
 //!
-//! Then the workspace's own router serves the request: its journal, faults
-//! and scenarios apply, and nothing of another workspace is in reach.
+//! Then the one router serves the request with that workspace's state (see
+//! `core::current`): its journal, faults and scenarios apply, and nothing
+//! of another workspace is in reach.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
-use tower::ServiceExt;
 
+use crate::core::current::{Current, WorkspaceParts};
 use crate::provider::{Addressee, Provider};
 use crate::web::CurrentWorkspace;
 use crate::workspaces::{Workspace, WorkspaceError, Workspaces};
@@ -127,23 +129,25 @@ fn chosen_in_cookie(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// Serves `request` with the router of its workspace.
-pub async fn dispatch(State(workspaces): State<Workspaces>, request: Request) -> Response {
+/// Puts its workspace on `request` (see [`Current`]) and serves it.
+pub async fn dispatch(
+    State(workspaces): State<Workspaces>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (workspace, mut request, remember) = match route(&workspaces, request).await {
         Ok(routed) => routed,
         Err(refusal) => return *refusal,
     };
     workspace.touch();
-    let name: Arc<str> = Arc::from(workspace.name.as_str());
-    request.extensions_mut().insert(CurrentWorkspace {
-        name,
+    let extensions = request.extensions_mut();
+    extensions.insert(CurrentWorkspace {
+        name: Arc::clone(&workspace.label),
         all: workspaces.names(),
     });
-    request.extensions_mut().insert(workspaces.clone());
-    let mut response = match workspace.router.clone().oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
+    extensions.insert(workspaces);
+    extensions.insert(Current(Arc::clone(&workspace) as Arc<dyn WorkspaceParts>));
+    let mut response = next.run(request).await;
     if remember {
         let cookie = format!(
             "{COOKIE}={}; Path=/; SameSite=Lax; HttpOnly",
@@ -168,6 +172,15 @@ fn refused(response: impl IntoResponse) -> Refused {
 
 async fn route(workspaces: &Workspaces, request: Request) -> Result<Routed, Refused> {
     let path = request.uri().path();
+    let default = Arc::clone(workspaces.default_workspace());
+    // The workspaces themselves (`/__sandbox/workspaces[/{name}]`): their
+    // handlers say who may see which.
+    let registry = path
+        .strip_prefix("/__sandbox/workspaces")
+        .is_some_and(|rest| rest.is_empty() || !rest[1..].contains('/'));
+    if registry {
+        return Ok((default, request, false));
+    }
     if let Some(rest) = path.strip_prefix("/__sandbox/workspaces/") {
         let (name, tail) = rest.split_once('/').unwrap_or((rest, ""));
         let workspace = workspaces
@@ -178,7 +191,6 @@ async fn route(workspaces: &Workspaces, request: Request) -> Result<Routed, Refu
         let request = with_path(request, &path);
         return Ok((workspace, request, false));
     }
-    let default = Arc::clone(workspaces.default_workspace());
     if path == "/__sandbox" || path.starts_with("/__sandbox/") {
         if path != "/__sandbox/openapi.json" {
             authorize(workspaces, request.headers(), Access::Admin).map_err(refused)?;

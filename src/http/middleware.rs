@@ -2,8 +2,9 @@
 
 use std::time::Instant;
 
+use crate::core::current::State;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,26 +17,19 @@ use crate::core::metrics::{Route, method_label};
 use crate::core::signature::{BASE_HEADER, SignatureHelp};
 use crate::provider::{Provider, Providers};
 
-/// What the middleware needs: the core, and the providers to find whose a
-/// path is.
-#[derive(Clone, Debug)]
-pub struct Observer {
-    pub core: Core,
-    pub providers: Providers,
-}
-
 /// What every request goes through before routing: its path put in
 /// canonical form, then (for a provider's path) `record_exchange`, then
 /// security headers on HTML answers.
 pub async fn observe(
-    State(observer): State<Observer>,
+    State(core): State<Core>,
+    State(providers): State<Providers>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    canonicalize_path(&observer.providers, &mut request);
-    let hosted = observer.providers.of_path(request.uri().path());
+    canonicalize_path(&providers, &mut request);
+    let hosted = providers.of_path(request.uri().path());
     let mut response = match hosted {
-        Some(provider) => record_exchange(&observer.core, provider, request, next).await,
+        Some(provider) => record_exchange(&core, provider, request, next).await,
         None => {
             // Cheap clones (shared bytes), kept for a routing error's message.
             let (uri, method) = (request.uri().clone(), request.method().clone());
@@ -240,13 +234,13 @@ struct Dropped;
 
 /// Counts every answered request by provider, route, method and status.
 pub async fn count_request(
-    State(observer): State<Observer>,
+    State(core): State<Core>,
+    State(providers): State<Providers>,
     request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let provider = observer
-        .providers
+    let provider = providers
         .of_path(request.uri().path())
         .map_or("sandbox", |p| p.name());
     let route = Route::new(request.extensions().get::<axum::extract::MatchedPath>());
@@ -258,7 +252,7 @@ pub async fn count_request(
     } else {
         response.status().as_u16()
     };
-    observer.core.metrics.observe_request(
+    core.metrics.observe_request(
         provider,
         route,
         method,

@@ -2,8 +2,9 @@
 //! answer is what a test needs to use one: every provider's credentials and
 //! the URLs to send them to.
 
+use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -18,10 +19,11 @@ use crate::core::error::CoreError;
 use crate::workspaces::{Workspace, WorkspaceError, Workspaces};
 
 /// The routes, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<Workspaces> {
+pub fn router() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(create_workspace, list_workspaces))
         .routes(routes!(get_workspace, delete_workspace))
+        .layer(axum::middleware::from_fn(super::admin::refuse_cross_site))
 }
 
 /// Why a workspace request was refused.
@@ -129,7 +131,7 @@ struct CreateRequest {
     )
 )]
 async fn create_workspace(
-    State(workspaces): State<Workspaces>,
+    Extension(workspaces): Extension<Workspaces>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refusal> {
@@ -150,7 +152,7 @@ async fn create_workspace(
 /// `GET /__sandbox/workspaces`: every workspace, `default` first.
 #[utoipa::path(get, path = "/__sandbox/workspaces", tag = "sandbox", responses((status = 200, description = "`{\"workspaces\": [...]}`, each as created")))]
 async fn list_workspaces(
-    State(workspaces): State<Workspaces>,
+    Extension(workspaces): Extension<Workspaces>,
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
     dispatch::authorize(&workspaces, &headers, Access::Admin)?;
@@ -161,7 +163,7 @@ async fn list_workspaces(
 /// `GET /__sandbox/workspaces/{name}`: one workspace, as created.
 #[utoipa::path(get, path = "/__sandbox/workspaces/{name}", tag = "sandbox", params(("name" = String, Path, description = "Workspace name")), responses((status = 200, description = "The workspace"), (status = 404, description = "No such workspace")))]
 async fn get_workspace(
-    State(workspaces): State<Workspaces>,
+    Extension(workspaces): Extension<Workspaces>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
@@ -176,7 +178,7 @@ async fn get_workspace(
 /// it dropped; `default` stays.
 #[utoipa::path(delete, path = "/__sandbox/workspaces/{name}", tag = "sandbox", params(("name" = String, Path, description = "Workspace name")), responses((status = 200, description = "`{\"deleted\": NAME}`"), (status = 404, description = "No such workspace"), (status = 409, description = "`default` cannot be deleted")))]
 async fn delete_workspace(
-    State(workspaces): State<Workspaces>,
+    Extension(workspaces): Extension<Workspaces>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {

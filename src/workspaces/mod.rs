@@ -2,29 +2,31 @@
 //!
 //! A workspace is a whole [`AppState`] of its own (core and providers:
 //! objects, tokens, id sequences, clock offset, scenarios, faults, webhook
-//! targets, outbox and journal) with its own router and its own webhook
-//! worker, so nothing done in one is seen by, or waits for, another. What
-//! they share: the fixtures (apart from each one's credentials), real time,
-//! the metrics, the outbound HTTP client's settings and the [`Directory`]
-//! through which a request finds its workspace (see `crate::http::dispatch`).
+//! targets, outbox and journal) with its own webhook worker, so nothing done
+//! in one is seen by, or waits for, another. What they share: the one
+//! router (each request carries its workspace, see `core::current`), the
+//! fixtures (apart from each one's credentials), real time, the metrics,
+//! the outbound HTTP client's settings and the [`Directory`] through which a
+//! request finds its workspace (see `crate::http::dispatch`).
 //!
 //! `default` always exists, with the fixtures' own credentials, and is the
 //! sandbox every request that names no workspace reaches.
 
 pub mod credentials;
 
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use axum::Router;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::core::PublicUrl;
 use crate::core::clock::Clock;
+use crate::core::current::WorkspaceParts;
 use crate::core::directory::{Claims, DEFAULT_OWNER, Directory, Owner};
 use crate::core::metrics::Metrics;
 use crate::fixtures::{Credentials, Fixtures};
@@ -66,10 +68,10 @@ pub fn valid_name(name: &str) -> bool {
 /// One workspace.
 pub struct Workspace {
     pub name: String,
+    /// The name again, shared (every request of the dashboard carries it).
+    pub label: Arc<str>,
     pub owner: Owner,
     pub state: AppState,
-    /// Its whole router: API, pages, control plane and dashboard.
-    pub router: Router,
     pub credentials: Credentials,
     /// Drives this workspace's control prefix when `--admin-token` is set.
     pub control_key: String,
@@ -87,6 +89,13 @@ impl std::fmt::Debug for Workspace {
             .field("name", &self.name)
             .field("owner", &self.owner)
             .finish_non_exhaustive()
+    }
+}
+
+/// A request's handlers take their parts from its workspace's state.
+impl WorkspaceParts for Workspace {
+    fn part(&self, of: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        self.state.part(of)
     }
 }
 
@@ -116,10 +125,6 @@ fn real_now_ms() -> i64 {
     i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-/// Builds a workspace's router from its state (given by `startup`, which
-/// knows the routes; this module is below it).
-pub type RouterFactory = Arc<dyn Fn(&AppState) -> Router + Send + Sync>;
-
 /// Every workspace. Cloning shares them.
 #[derive(Clone)]
 pub struct Workspaces(Arc<Registry>);
@@ -139,7 +144,6 @@ struct Registry {
     /// `default`'s clock: the others share its time source.
     clock: Clock,
     seed: u64,
-    build_router: RouterFactory,
     default: Arc<Workspace>,
     others: RwLock<Others>,
     next_owner: AtomicU32,
@@ -171,7 +175,6 @@ impl Workspaces {
         fixtures: &Fixtures,
         clock: Clock,
         public_url: PublicUrl,
-        build_router: RouterFactory,
     ) -> Self {
         let directory = Arc::new(Directory::default());
         let metrics = Metrics::new();
@@ -186,8 +189,8 @@ impl Workspaces {
         let stop = CancellationToken::new();
         let default = Arc::new(Workspace {
             name: DEFAULT.to_owned(),
+            label: Arc::from(DEFAULT),
             owner: DEFAULT_OWNER,
-            router: build_router(&state),
             state,
             credentials: fixtures.credentials(),
             control_key: credentials::control_key(),
@@ -203,7 +206,6 @@ impl Workspaces {
             metrics,
             clock,
             seed,
-            build_router,
             default,
             others: RwLock::default(),
             next_owner: AtomicU32::new(DEFAULT_OWNER + 1),
@@ -300,8 +302,8 @@ impl Workspaces {
             seat,
         );
         let workspace = Arc::new(Workspace {
-            router: (registry.build_router)(&state),
             state,
+            label: Arc::from(name.as_str()),
             name: name.clone(),
             owner,
             credentials,

@@ -5,7 +5,7 @@
 //! `Sec-Fetch-Site`) with every form post, so a page elsewhere cannot reset
 //! or arm anything in a sandbox a developer has open.
 
-use axum::extract::State;
+use crate::core::current::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -9,9 +9,9 @@
 mod actions;
 mod workspaces;
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -65,7 +65,7 @@ pub const NAV: [NavItem; 4] = [
     },
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router {
     Router::new()
         .route("/", get(overview))
         .route("/journal", get(journal_page))

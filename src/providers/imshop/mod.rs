@@ -116,7 +116,7 @@ impl State {
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<State> {
+pub fn router() -> OpenApiRouter {
     routes::router()
 }
 
@@ -134,7 +134,7 @@ impl Provider for State {
     }
 
     fn routes(&self) -> OpenApiRouter {
-        router().with_state(self.clone())
+        router()
     }
 
     /// The runs' page is one of its routes (`/imshop/runs` answers HTML to

@@ -3,9 +3,9 @@
 //! and `POST /imshop/runs/{id}/final-url` finishes a payment page a person
 //! completed in a browser.
 
+use crate::core::current::State;
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -275,7 +275,7 @@ async fn submit_final_url(
 }
 
 /// The runs API's routes.
-pub fn router() -> utoipa_axum::router::OpenApiRouter<super::State> {
+pub fn router() -> utoipa_axum::router::OpenApiRouter {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(super::sync::sync_payment))

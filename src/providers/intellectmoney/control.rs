@@ -2,9 +2,9 @@
 //! (a hold's capture, a cancellation, a refund are done in the merchant
 //! cabinet on the real service), and a look at an invoice.
 
+use crate::core::current::State;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,7 +15,7 @@ use super::receipt::Receipt;
 use crate::core::error::{AdminPath, CoreError};
 use crate::core::money::Amount;
 
-pub fn routes() -> OpenApiRouter<super::State> {
+pub fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(get_invoice))
         .routes(routes!(capture_invoice))

@@ -263,7 +263,7 @@ fn parse_offset(text: &str) -> Option<UtcOffset> {
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<State> {
+pub fn router() -> OpenApiRouter {
     routes::routes().merge(pages::routes())
 }
 
@@ -281,11 +281,11 @@ impl Provider for State {
     }
 
     fn routes(&self) -> OpenApiRouter {
-        router().with_state(self.clone())
+        router()
     }
 
     fn control_routes(&self) -> OpenApiRouter {
-        control::routes().with_state(self.clone())
+        control::routes()
     }
 
     fn nav(&self) -> Vec<NavItem> {
@@ -293,7 +293,7 @@ impl Provider for State {
     }
 
     fn panels(&self) -> Router {
-        panel::routes().with_state(self.clone())
+        panel::routes()
     }
 
     fn scenarios(&self) -> &'static [Scenario] {

@@ -2,10 +2,10 @@
 //! its status (paymentStatus and the provider's own words) and, once a
 //! payment started, its `PaymentStep`.
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
 use axum::routing::get;
 
 use super::model::InvoiceStatus;
@@ -22,7 +22,7 @@ pub const NAV: NavItem = NavItem {
 const LIST_LIMIT: usize = 200;
 
 /// The panel's pages, at the dashboard's root.
-pub fn routes() -> Router<super::State> {
+pub fn routes() -> Router {
     Router::new().route(NAV.href, get(invoices_page))
 }
 

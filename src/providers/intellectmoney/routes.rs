@@ -7,9 +7,10 @@
 //! → unless it is `TST`, `Authorization: Bearer` and `Sign` → the body's
 //! `Hash` → the method's own fields → the invoice's state.
 
+use crate::core::current::State;
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{HeaderMap, Method as HttpMethod};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,7 +37,7 @@ use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
 
-pub fn routes() -> OpenApiRouter<super::State> {
+pub fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(create_invoice, create_invoice_by_get))
         .routes(routes!(bnpl_payment))

@@ -8,8 +8,8 @@
 //! `Authorization: Bearer <t>` (what its parameter table may mean); when both
 //! carry a Bearer token, `AuthorizationJWT` is used.
 
+use crate::core::current::State;
 use axum::Json;
-use axum::extract::State;
 use axum::http::HeaderMap;
 use bytes::Bytes;
 use time::OffsetDateTime;

@@ -2,8 +2,8 @@
 //! where webhooks go, and full refunds (the real service processes refund
 //! requests by hand, so the sandbox lets a person or a test do it).
 
+use crate::core::current::State;
 use axum::Json;
-use axum::extract::State;
 
 use super::fixture::WebhookUrl;
 use super::webhooks::{self, Event, Target};

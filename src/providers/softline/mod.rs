@@ -233,7 +233,7 @@ impl State {
 }
 
 /// Answers 405 in Softline's envelope for a known path with another method.
-fn with_405((schemas, paths, router): UtoipaMethodRouter<State>) -> UtoipaMethodRouter<State> {
+fn with_405((schemas, paths, router): UtoipaMethodRouter) -> UtoipaMethodRouter {
     (
         schemas,
         paths,
@@ -242,7 +242,7 @@ fn with_405((schemas, paths, router): UtoipaMethodRouter<State>) -> UtoipaMethod
 }
 
 /// Every route of this provider, documented for the OpenAPI document.
-pub fn router() -> OpenApiRouter<State> {
+pub fn router() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(with_405(routes!(auth::login_check)))
         .routes(with_405(routes!(routes::create_payment)))
@@ -258,7 +258,7 @@ pub fn router() -> OpenApiRouter<State> {
 }
 
 /// The control-plane routes, nested under `/__sandbox/softline`.
-pub fn control_router() -> OpenApiRouter<State> {
+pub fn control_router() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(control::get_webhook, control::put_webhook))
         .routes(routes!(control::refund_order))
@@ -278,11 +278,11 @@ impl Provider for State {
     }
 
     fn routes(&self) -> OpenApiRouter {
-        router().with_state(self.clone())
+        router()
     }
 
     fn control_routes(&self) -> OpenApiRouter {
-        control_router().with_state(self.clone())
+        control_router()
     }
 
     fn nav(&self) -> Vec<NavItem> {
@@ -290,7 +290,7 @@ impl Provider for State {
     }
 
     fn panels(&self) -> Router {
-        panel::routes().with_state(self.clone())
+        panel::routes()
     }
 
     fn scenarios(&self) -> &'static [Scenario] {

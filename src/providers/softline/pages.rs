@@ -10,7 +10,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
+
+use crate::core::current::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -458,7 +460,6 @@ impl Visit {
 impl<S> FromRequestParts<S> for Visit
 where
     S: Send + Sync,
-    super::State: FromRef<S>,
 {
     type Rejection = Response;
 
@@ -466,8 +467,11 @@ where
         let PagePath(path) = PagePath::<FormPath>::from_request_parts(parts, app)
             .await
             .map_err(IntoResponse::into_response)?;
-        let visit = Visit::open(super::State::from_ref(app), &path, parts.uri.query())
+        let State(state) = State::<super::State>::from_request_parts(parts, app)
+            .await
             .map_err(IntoResponse::into_response)?;
+        let visit =
+            Visit::open(state, &path, parts.uri.query()).map_err(IntoResponse::into_response)?;
         match visit.closed() {
             Some(closed) => Err(closed),
             None => Ok(visit),

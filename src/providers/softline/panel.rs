@@ -1,10 +1,10 @@
 //! Softline's panel on the dashboard: the newest payments, each with its
 //! status and a link to its hosted form and timeline.
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
 use axum::routing::get;
 
 use super::types::PaymentStatus;
@@ -21,7 +21,7 @@ pub const NAV: NavItem = NavItem {
 const LIST_LIMIT: usize = 200;
 
 /// The panel's pages, at the dashboard's root.
-pub fn routes() -> Router<super::State> {
+pub fn routes() -> Router {
     Router::new().route(NAV.href, get(payments_page))
 }
 

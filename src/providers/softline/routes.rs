@@ -1,7 +1,8 @@
 //! The API handlers: extract → authenticate → validate → model → store,
 //! journal, webhooks → answer.
 
-use axum::extract::{FromRequestParts, State};
+use crate::core::current::State;
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Extension, Json};

@@ -4,8 +4,9 @@
 //! at `/ru/`, which opens an invoice from the buyer's browser and sends the
 //! buyer to its payment page.
 
+use crate::core::current::State;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,7 +20,7 @@ use crate::providers::intellectmoney::request::{self, Params};
 use crate::providers::intellectmoney::routes;
 use crate::providers::intellectmoney::validate;
 
-pub(super) fn routes() -> OpenApiRouter<Im> {
+pub(super) fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(legacy_entry))
         .routes(routes!(purchase_form, purchase_form_by_get))

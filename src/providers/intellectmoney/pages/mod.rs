@@ -48,7 +48,7 @@ use crate::web::redirect;
 use texts::{RU, Texts, texts};
 
 /// Every page's route, in the order the OpenAPI document lists them.
-pub fn routes() -> OpenApiRouter<Im> {
+pub fn routes() -> OpenApiRouter {
     legacy::routes()
         .merge(payment_page::routes())
         .merge(three_ds::routes())

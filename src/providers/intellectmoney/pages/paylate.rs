@@ -3,10 +3,11 @@
 //! decline. BnplPayment's `Form3DS` posts here; so does the payment page's
 //! PayLate button.
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use time::Duration;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,7 +20,7 @@ use crate::core::money::Amount;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline, Invoice};
 
-pub(super) fn routes() -> OpenApiRouter<Im> {
+pub(super) fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(paylate_page, paylate_page_post))
         .routes(routes!(paylate_approve))

@@ -7,11 +7,12 @@
 //! A card typed here is paid at once: approved or declined, or on to the
 //! 3-D Secure page; SBP and PayLate go on to their pages.
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -33,7 +34,7 @@ use crate::providers::intellectmoney::request::Params;
 use crate::providers::intellectmoney::scenarios;
 use crate::providers::intellectmoney::validate;
 
-pub(super) fn routes() -> OpenApiRouter<Im> {
+pub(super) fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(payment_page))
         .routes(routes!(pay_by_card))

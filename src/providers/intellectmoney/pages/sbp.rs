@@ -4,10 +4,11 @@
 //! SBP button. The QR code, drawn by [`super::qr`], encodes the page's own
 //! address (the `SbpQrCodeUrl`), which the page also shows as a link.
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +21,7 @@ use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline};
 
-pub(super) fn routes() -> OpenApiRouter<Im> {
+pub(super) fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(sbp_page))
         .routes(routes!(sbp_approve))

@@ -3,11 +3,12 @@
 //! approves, any other declines) and one-click outcomes. A card payment's
 //! `Form3DS` posts here; so does the payment page for a challenge card.
 
+use crate::core::current::State;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -19,7 +20,7 @@ use crate::core::journal::JournalObjects;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline, PaymentMethod, check_code};
 
-pub(super) fn routes() -> OpenApiRouter<Im> {
+pub(super) fn routes() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(three_ds_page, three_ds_page_post))
         .routes(routes!(three_ds_confirm))
