@@ -156,6 +156,8 @@ impl Fixtures {
 
         let mut imshop = (*self.imshop).clone();
         imshop.api_key = credentials.imshop.key.clone();
+        // The reference merchant pays with the workspace's own Softline.
+        imshop.demo_merchant.softline_token = credentials.softline.token.clone();
         Self {
             cards: Arc::clone(&self.cards),
             softline: Arc::new(softline),

@@ -17,19 +17,20 @@ pub mod softline;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use crate::core::current::State as AxumState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
 use axum::extract::Path;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::core::current::State as Part;
 use crate::core::journal::JournalObjects;
 use crate::core::{Core, Shared};
-use crate::provider::Provider;
+use crate::provider::{Addressee, Provider};
 use crate::providers::imshop;
 
 /// The journal's name for the reference merchant.
@@ -154,6 +155,21 @@ impl Provider for State {
     fn waits_for_reset(&self) -> bool {
         false
     }
+
+    /// The workspace whose IMSHOP key the call carries: a run in a
+    /// workspace reaches that workspace's merchant, which accepts its key
+    /// and pays with its Softline token.
+    fn addressee(&self, request: &Parts) -> Addressee {
+        if request.uri.path().ends_with("/payments") {
+            imshop::addressee::of_webhook_call(request)
+        } else {
+            Addressee::Nobody
+        }
+    }
+
+    fn addressee_in_body(&self, _request: &Parts, body: &[u8]) -> Addressee {
+        imshop::addressee::of_webhook_body(body)
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -172,7 +188,7 @@ pub struct PaidPage {
 )]
 // The return_success_url of Softline's create payment: https://docs.noventiq.com/en-en/payment/payment-api-create-payment
 async fn order_paid(
-    AxumState(_state): AxumState<State>,
+    Part(_state): Part<State>,
     Path(order_id): Path<String>,
 ) -> (Extension<JournalObjects>, PaidPage) {
     (

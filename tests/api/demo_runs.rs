@@ -192,3 +192,48 @@ async fn a_payment_softline_refuses_to_create_is_refused_by_the_merchant_with_th
     assert!(refused.starts_with("create refused the order (error: \"the payment could not be created: Softline answered 400:"), "{refused}");
     assert!(refused.contains("6090"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_run_at_a_workspace_s_runs_url_pays_through_that_workspace_s_reference_merchant_and_softline()
+ {
+    let app = spawn_app().await;
+    let ws = app.create_workspace("checkout").await;
+    let runs_url = ws["imshop"]["runs_url"].as_str().unwrap();
+
+    let response = app
+        .client
+        .post(runs_url)
+        .json(&json!({"webhook": app.url("/demo/merchant/payments"), "flow": "card", "outcome": "success"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = app.wait_for_run(&id, run_finished).await;
+
+    assert_eq!(run["status"], "passed", "{run:#}");
+    let found = |token: &str| {
+        let search = app
+            .client
+            .post(app.url("/softline/v1/order/search"))
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send();
+        async move { search.await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let in_workspace = found(ws["softline"]["token"].as_str().unwrap()).await;
+    let in_default = found("sandbox-token").await;
+    assert_eq!(
+        in_workspace["ids"].as_array().map(Vec::len),
+        Some(1),
+        "{in_workspace:#}"
+    );
+    assert_eq!(
+        in_default["ids"].as_array().map(Vec::len),
+        Some(0),
+        "{in_default:#}"
+    );
+}

@@ -30,17 +30,41 @@ pub fn of_head(request: &Parts) -> Addressee {
     {
         return Addressee::Text(RUN, id.to_owned());
     }
-    let key = request
-        .headers
+    key_in(&request.headers).map_or(Addressee::Nobody, |key| {
+        Addressee::Text(KEY, key.to_owned())
+    })
+}
+
+/// The API key a request carries: `Authorization: Bearer` or a `key`
+/// header, as IMSHOP may send it.
+pub fn key_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, key)| key.trim())
-        .or_else(|| request.headers.get("key").and_then(|v| v.to_str().ok()));
-    key.map_or(Addressee::Nobody, |key| {
+        .or_else(|| headers.get("key").and_then(|v| v.to_str().ok()))
+}
+
+/// The API key of a call to a merchant's webhook (the reference merchant's
+/// own requests): in the head, else the body's `key` field.
+pub fn of_webhook_call(request: &Parts) -> Addressee {
+    key_in(&request.headers).map_or(Addressee::InBody, |key| {
         Addressee::Text(KEY, key.to_owned())
     })
+}
+
+/// The `key` field of a webhook call's JSON body.
+pub fn of_webhook_body(body: &[u8]) -> Addressee {
+    #[derive(serde::Deserialize)]
+    struct Keyed {
+        key: Option<String>,
+    }
+    serde_json::from_slice::<Keyed>(body)
+        .ok()
+        .and_then(|keyed| keyed.key)
+        .map_or(Addressee::Nobody, |key| Addressee::Text(KEY, key))
 }
 
 #[cfg(test)]
