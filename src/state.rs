@@ -11,8 +11,7 @@ use crate::core::current::WorkspaceParts;
 use crate::core::directory::Claims;
 use crate::core::faults::Mount;
 use crate::core::ids::Ids;
-use crate::core::metrics::Metrics;
-use crate::core::{Core, PublicUrl};
+use crate::core::{Commons, Core, PublicUrl};
 use crate::demo;
 use crate::fixtures::Fixtures;
 use crate::provider::{Addressee, Link, Provider, Providers};
@@ -31,14 +30,15 @@ pub struct AppState {
 }
 
 /// Where one workspace's sandbox sits among the others: what it shares
-/// with them (the directory its claims go to, the server's metrics, real
+/// with them (the directory its claims go to, the server's metrics and HTTP
+/// client, real
 /// time) and what is its own (its seed, its clock's offset).
 #[derive(Clone, Debug)]
 pub struct Seat {
     pub claims: Claims,
     pub seed: u64,
     pub clock: Clock,
-    pub metrics: Metrics,
+    pub commons: Commons,
 }
 
 /// Handlers take their part of the request's workspace by its type (see
@@ -80,7 +80,7 @@ impl AppState {
             claims: Claims::standalone(),
             seed: settings.seed.unwrap_or_else(rand::random),
             clock,
-            metrics: Metrics::new(),
+            commons: Commons::new(settings),
         };
         Self::seated(settings, fixtures, public_url, seat)
     }
@@ -97,7 +97,7 @@ impl AppState {
             settings,
             seat.clock,
             Ids::claiming(seat.seed, seat.claims),
-            seat.metrics,
+            &seat.commons,
             public_url,
             Arc::clone(&fixtures.cards),
         );

@@ -126,7 +126,7 @@ async fn prepare(args: RunArgs) -> Result<Prepared, String> {
         &Settings::default(),
         Clock::new(Arc::new(SystemTime)),
         crate::core::ids::Ids::new(args.seed.unwrap_or_else(rand::random)),
-        crate::core::metrics::Metrics::new(),
+        &crate::core::Commons::new(&Settings::default()),
         PublicUrl::new(&format!("http://{address}")),
         Arc::clone(&fixtures.cards),
     );

@@ -114,6 +114,29 @@ impl<T> std::ops::Deref for Shared<T> {
 /// The shared services.
 pub type Core = Shared<Services>;
 
+/// What every workspace's core shares: the server's metrics, and one
+/// outbound HTTP client (its connection pool and TLS roots are the bulk of
+/// a client, and a workspace needs none of its own).
+#[derive(Clone, Debug)]
+pub struct Commons {
+    pub metrics: Metrics,
+    pub http: HttpClient,
+}
+
+impl Commons {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            metrics: Metrics::new(),
+            http: HttpClient::new(
+                Duration::from_millis(settings.webhook_timeout_ms),
+                // Receivers' answers are kept for the journal only; more
+                // than the journal keeps is never needed.
+                settings.journal_body_limit.max(64 * 1024),
+            ),
+        }
+    }
+}
+
 /// What [`Core`] holds.
 #[derive(Debug)]
 pub struct Services {
@@ -139,22 +162,17 @@ pub struct Services {
 
 impl Core {
     /// The services of one workspace: its own clock, generator, journal,
-    /// outbox, scenarios and faults; `metrics` are the server's, shared.
+    /// outbox, scenarios and faults, on the server's `commons`.
     pub fn new(
         settings: &Settings,
         clock: Clock,
         ids: Ids,
-        metrics: Metrics,
+        commons: &Commons,
         public_url: PublicUrl,
         cards: Arc<CardsFixture>,
     ) -> Self {
+        let Commons { metrics, http } = commons.clone();
         let journal = Journal::new(settings.journal_capacity, settings.journal_body_limit);
-        let http = HttpClient::new(
-            Duration::from_millis(settings.webhook_timeout_ms),
-            // Receivers' answers are kept for the journal only; more than
-            // the journal keeps is never needed.
-            settings.journal_body_limit.max(64 * 1024),
-        );
         let faults = Faults::new(ids.clone());
         let outbox = Outbox::new(
             http.clone(),

@@ -6,7 +6,7 @@
 //! in one is seen by, or waits for, another. What they share: the one
 //! router (each request carries its workspace, see `core::current`), the
 //! fixtures (apart from each one's credentials), real time, the metrics,
-//! the outbound HTTP client's settings and the [`Directory`] through which a
+//! the outbound HTTP client and the [`Directory`] through which a
 //! request finds its workspace (see `crate::http::dispatch`).
 //!
 //! `default` always exists, with the fixtures' own credentials, and is the
@@ -24,11 +24,10 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::core::PublicUrl;
 use crate::core::clock::Clock;
 use crate::core::current::WorkspaceParts;
 use crate::core::directory::{Claims, DEFAULT_OWNER, Directory, Owner};
-use crate::core::metrics::Metrics;
+use crate::core::{Commons, PublicUrl};
 use crate::fixtures::{Credentials, Fixtures};
 use crate::provider::Addressee;
 use crate::state::{AppState, Seat};
@@ -140,7 +139,7 @@ struct Registry {
     fixtures: Fixtures,
     public_url: PublicUrl,
     directory: Arc<Directory>,
-    metrics: Metrics,
+    commons: Commons,
     /// `default`'s clock: the others share its time source.
     clock: Clock,
     seed: u64,
@@ -177,13 +176,13 @@ impl Workspaces {
         public_url: PublicUrl,
     ) -> Self {
         let directory = Arc::new(Directory::default());
-        let metrics = Metrics::new();
+        let commons = Commons::new(settings);
         let seed = settings.seed.unwrap_or_else(rand::random);
         let seat = Seat {
             claims: Claims::new(Arc::clone(&directory), DEFAULT_OWNER),
             seed,
             clock: clock.clone(),
-            metrics: metrics.clone(),
+            commons: commons.clone(),
         };
         let state = AppState::seated(settings, fixtures, public_url.clone(), seat);
         let stop = CancellationToken::new();
@@ -203,7 +202,7 @@ impl Workspaces {
             fixtures: fixtures.clone(),
             public_url,
             directory,
-            metrics,
+            commons,
             clock,
             seed,
             default,
@@ -293,7 +292,7 @@ impl Workspaces {
             claims,
             seed,
             clock: registry.clock.sharing_source(),
-            metrics: registry.metrics.clone(),
+            commons: registry.commons.clone(),
         };
         let state = AppState::seated(
             &registry.settings,

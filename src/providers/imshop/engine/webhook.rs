@@ -147,7 +147,7 @@ mod tests {
             &Settings::default(),
             Clock::new(Arc::new(SystemTime)),
             crate::core::ids::Ids::new(1),
-            crate::core::metrics::Metrics::new(),
+            &crate::core::Commons::new(&Settings::default()),
             PublicUrl::new("http://127.0.0.1:1"),
             Arc::new(CardsFixture::builtin()),
         );
