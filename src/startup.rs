@@ -186,11 +186,11 @@ pub fn app(workspaces: Workspaces) -> Router {
 /// stack for every request it serves, and that cloning showed in profiles.
 fn shared_router(state: &AppState, workspaces: bool) -> Router {
     let (routes, api) = documented_routes(&state.providers, workspaces);
-    let nav = crate::web::Nav::new(
+    let nav = crate::web::NavItems(
         std::iter::once(dashboard::OVERVIEW)
             .chain(state.providers.iter().flat_map(|p| p.nav()))
             .chain(dashboard::NAV)
-            .collect::<Vec<_>>(),
+            .collect(),
     );
     let panels = state
         .providers
@@ -211,11 +211,6 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
     let service = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(mw::observe))
-        // Bodies the journal middleware does not read (control plane,
-        // dashboard) get the same time limit.
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            state.core.body_read_timeout,
-        ))
         .service(routed);
     Router::new().fallback_service(service)
 }

@@ -17,7 +17,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -140,12 +140,24 @@ pub async fn dispatch(
         Err(refusal) => return *refusal,
     };
     workspace.touch();
+    // What pages need besides the state (the switcher, the overview's
+    // list): not put on an API call, which renders no page (every
+    // extension is an allocation on the hot path).
+    let renders_pages = matches!(*request.method(), Method::GET | Method::HEAD)
+        || workspaces
+            .default_workspace()
+            .state
+            .providers
+            .of_path(request.uri().path())
+            .is_none();
     let extensions = request.extensions_mut();
-    extensions.insert(CurrentWorkspace {
-        name: Arc::clone(&workspace.label),
-        all: workspaces.names(),
-    });
-    extensions.insert(workspaces);
+    if renders_pages {
+        extensions.insert(CurrentWorkspace {
+            name: Arc::clone(&workspace.label),
+            all: workspaces.names(),
+        });
+        extensions.insert(workspaces);
+    }
     extensions.insert(Current(Arc::clone(&workspace) as Arc<dyn WorkspaceParts>));
     let mut response = next.run(request).await;
     if remember {

@@ -33,6 +33,15 @@ pub async fn observe(
         None => {
             // Cheap clones (shared bytes), kept for a routing error's message.
             let (uri, method) = (request.uri().clone(), request.method().clone());
+            // Bodies read here by the control plane and the dashboard get
+            // the providers' time limit (a provider's body is read, bounded,
+            // in `record_exchange`; a timer on every body is not free).
+            let request = request.map(|body| {
+                Body::new(tower_http::timeout::TimeoutBody::new(
+                    core.body_read_timeout,
+                    body,
+                ))
+            });
             let response = next.run(request).await;
             envelope_routing_error(&response, None, &uri, &method).unwrap_or(response)
         }

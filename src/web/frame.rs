@@ -23,10 +23,15 @@ pub struct NavItem {
     pub label: &'static str,
 }
 
-/// The dashboard's navigation: its pages, built once at start-up from the
-/// dashboard's own and the providers' panels and handed to every page as a
-/// request extension (the pages below the dashboard cannot name it), and
-/// the workspace switcher, which each request fills in as it is extracted.
+/// The dashboard's pages, built once at start-up from the dashboard's own
+/// and the providers' panels and handed to every request as an extension
+/// (the pages below the dashboard cannot name it). One shared list: every
+/// request clones it, so it is one reference count and nothing else.
+#[derive(Debug, Clone, Default)]
+pub struct NavItems(pub Arc<[NavItem]>);
+
+/// The dashboard's navigation as a page extracts it: the pages, and the
+/// workspace switcher for this request.
 #[derive(Debug, Clone, Default)]
 pub struct Nav {
     items: Arc<[NavItem]>,
@@ -34,23 +39,18 @@ pub struct Nav {
     pub workspace: Switcher,
 }
 
-impl Nav {
-    pub fn new(items: impl Into<Arc<[NavItem]>>) -> Self {
-        Self {
-            items: items.into(),
-            workspace: Switcher::default(),
-        }
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Nav {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let mut nav = parts.extensions.get::<Nav>().cloned().unwrap_or_default();
-        let pages: Vec<&str> = nav.items.iter().map(|item| item.href).collect();
-        nav.workspace = Switcher::from_request(&parts.extensions, parts.uri.path(), &pages);
-        Ok(nav)
+        let NavItems(items) = parts
+            .extensions
+            .get::<NavItems>()
+            .cloned()
+            .unwrap_or_default();
+        let pages: Vec<&str> = items.iter().map(|item| item.href).collect();
+        let workspace = Switcher::from_request(&parts.extensions, parts.uri.path(), &pages);
+        Ok(Nav { items, workspace })
     }
 }
 

@@ -17,6 +17,6 @@ pub mod origin;
 pub mod redirect;
 pub mod switcher;
 
-pub use frame::{Frame, Nav, NavItem, format_time, url_pieces};
+pub use frame::{Frame, Nav, NavItem, NavItems, format_time, url_pieces};
 pub use lang::Lang;
 pub use switcher::{CurrentWorkspace, Switcher, WorkspaceNames};

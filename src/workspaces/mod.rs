@@ -78,6 +78,9 @@ pub struct Workspace {
     /// Real Unix milliseconds of its last request (for
     /// `--workspace-idle-ttl`).
     touched: AtomicI64,
+    /// Whether it can be dropped for idling (not `default`, and only with
+    /// `--workspace-idle-ttl`).
+    idle_tracked: bool,
     /// Stops its webhook worker.
     worker: CancellationToken,
 }
@@ -103,6 +106,11 @@ impl Workspace {
     /// every request passes here, and a store to a shared line on each
     /// would bounce it between cores.
     pub fn touch(&self) {
+        // Nothing to keep for `default` (never dropped) or without a TTL:
+        // the clock is read only when it matters.
+        if !self.idle_tracked {
+            return;
+        }
         let now = real_now_ms();
         if now - self.touched.load(Ordering::Relaxed) >= 100 {
             self.touched.store(now, Ordering::Relaxed);
@@ -195,6 +203,7 @@ impl Workspaces {
             control_key: credentials::control_key(),
             created_at: OffsetDateTime::now_utc(),
             touched: AtomicI64::new(real_now_ms()),
+            idle_tracked: false,
             worker: stop.child_token(),
         });
         Self(Arc::new(Registry {
@@ -309,6 +318,7 @@ impl Workspaces {
             control_key: credentials::control_key(),
             created_at: OffsetDateTime::now_utc(),
             touched: AtomicI64::new(real_now_ms()),
+            idle_tracked: registry.settings.workspace_idle_ttl.is_some(),
             worker: registry.stop.child_token(),
         });
         {
