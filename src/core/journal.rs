@@ -325,7 +325,7 @@ impl Journal {
     /// `body_limit` bytes.
     pub fn new(capacity: usize, body_limit: usize) -> Self {
         Self {
-            entries: Arc::new(Mutex::new(VecDeque::with_capacity(capacity.min(4096)))),
+            entries: Arc::new(Mutex::new(VecDeque::new())),
             next_id: Arc::new(AtomicU64::new(1)),
             capacity,
             body_limit,
