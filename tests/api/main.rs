@@ -56,3 +56,6 @@ mod softline_support;
 mod softline_webhooks;
 mod workspace_access;
 mod workspaces;
+mod workspaces_reach;
+mod workspaces_sandbox;
+mod workspaces_support;
