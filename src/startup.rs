@@ -17,7 +17,6 @@ use utoipa_axum::routes;
 use crate::config::Settings;
 use crate::core::PublicUrl;
 use crate::core::clock::{Clock, SystemTime};
-use crate::core::current::Current;
 use crate::core::fixtures::FixtureError;
 use crate::fixtures::Fixtures;
 use crate::http::workspaces as http_workspaces;
@@ -159,11 +158,7 @@ fn in_workspace(mut item: utoipa::openapi::PathItem) -> utoipa::openapi::PathIte
 /// Every route for one sandbox alone (tests that need no workspaces): each
 /// request is for `state`.
 pub fn router(state: AppState) -> Router {
-    let current = Current(Arc::new(state.clone()));
-    let layer = tower::util::MapRequestLayer::new(move |mut request: axum::extract::Request| {
-        request.extensions_mut().insert(current.clone());
-        request
-    });
+    let layer = crate::core::current::serving(Arc::new(state.clone()));
     shared_router(&state, false).layer(layer)
 }
 

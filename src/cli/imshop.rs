@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::core::clock::{Clock, SystemTime};
-use crate::core::current::{Current, WorkspaceParts};
+use crate::core::current::{WorkspaceParts, serving};
 use crate::core::{Core, PublicUrl};
 use crate::fixtures::Fixtures;
 use crate::providers::imshop::checks::{Check, CheckStatus, Scope};
@@ -176,15 +176,9 @@ async fn execute(prepared: Prepared) -> ExitCode {
         listener,
     } = prepared;
     let stop = CancellationToken::new();
-    let current = Current(Arc::new(Alone(state.clone())));
     let sync_app = Router::new()
         .route("/imshop/sync", post(sync::sync_payment))
-        .layer(tower::util::MapRequestLayer::new(
-            move |mut request: axum::extract::Request| {
-                request.extensions_mut().insert(current.clone());
-                request
-            },
-        ));
+        .layer(serving(Arc::new(Alone(state.clone()))));
     let server = tokio::spawn(
         axum::serve(listener, sync_app)
             .with_graceful_shutdown(stop.clone().cancelled_owned())

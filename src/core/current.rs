@@ -43,6 +43,20 @@ impl Current {
     }
 }
 
+/// A layer putting `parts` on every request: a sandbox alone (tests of one
+/// workspace, the CLI's sync URL), where nothing dispatches.
+pub fn serving(
+    parts: Arc<dyn WorkspaceParts>,
+) -> tower::util::MapRequestLayer<
+    impl FnMut(axum::extract::Request) -> axum::extract::Request + Clone,
+> {
+    let current = Current(parts);
+    tower::util::MapRequestLayer::new(move |mut request: axum::extract::Request| {
+        request.extensions_mut().insert(current.clone());
+        request
+    })
+}
+
 /// A part of the request's workspace, extracted like axum's `State`.
 #[derive(Debug, Clone, Copy)]
 pub struct State<T>(pub T);

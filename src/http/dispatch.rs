@@ -25,6 +25,7 @@ use serde_json::json;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
+use super::middleware::read_body;
 use crate::core::current::{Current, WorkspaceParts};
 use crate::provider::{Addressee, Provider};
 use crate::web::CurrentWorkspace;
@@ -135,21 +136,16 @@ pub async fn dispatch(
     request: Request,
     next: Next,
 ) -> Response {
-    let (workspace, mut request, remember) = match route(&workspaces, request).await {
+    let Routed {
+        workspace,
+        mut request,
+        remember,
+        renders_pages,
+    } = match route(&workspaces, request).await {
         Ok(routed) => routed,
         Err(refusal) => return *refusal,
     };
     workspace.touch();
-    // What pages need besides the state (the switcher, the overview's
-    // list): not put on an API call, which renders no page (every
-    // extension is an allocation on the hot path).
-    let renders_pages = matches!(*request.method(), Method::GET | Method::HEAD)
-        || workspaces
-            .default_workspace()
-            .state
-            .providers
-            .of_path(request.uri().path())
-            .is_none();
     let extensions = request.extensions_mut();
     if renders_pages {
         extensions.insert(CurrentWorkspace {
@@ -172,7 +168,28 @@ pub async fn dispatch(
     response
 }
 
-type Routed = (Arc<Workspace>, Request, bool);
+/// A request and the workspace it is for.
+struct Routed {
+    workspace: Arc<Workspace>,
+    request: Request,
+    /// Set the cookie: the request chose its workspace by `?workspace=`.
+    remember: bool,
+    /// Whether it may render a page, which needs more than the state (the
+    /// switcher, the overview's list). An API call renders none, and every
+    /// extension is an allocation on the hot path.
+    renders_pages: bool,
+}
+
+impl Routed {
+    fn to(workspace: Arc<Workspace>, request: Request) -> Self {
+        Self {
+            workspace,
+            request,
+            remember: false,
+            renders_pages: true,
+        }
+    }
+}
 
 /// A request refused before it reaches a workspace (boxed: the happy path
 /// should not carry a whole response's room).
@@ -191,7 +208,7 @@ async fn route(workspaces: &Workspaces, request: Request) -> Result<Routed, Refu
         .strip_prefix("/__sandbox/workspaces")
         .is_some_and(|rest| rest.is_empty() || !rest[1..].contains('/'));
     if registry {
-        return Ok((default, request, false));
+        return Ok(Routed::to(default, request));
     }
     if let Some(rest) = path.strip_prefix("/__sandbox/workspaces/") {
         let (name, tail) = rest.split_once('/').unwrap_or((rest, ""));
@@ -201,13 +218,13 @@ async fn route(workspaces: &Workspaces, request: Request) -> Result<Routed, Refu
         authorize(workspaces, request.headers(), Access::Workspace(&workspace)).map_err(refused)?;
         let path = format!("/__sandbox/{tail}");
         let request = with_path(request, &path);
-        return Ok((workspace, request, false));
+        return Ok(Routed::to(workspace, request));
     }
     if path == "/__sandbox" || path.starts_with("/__sandbox/") {
         if path != "/__sandbox/openapi.json" {
             authorize(workspaces, request.headers(), Access::Admin).map_err(refused)?;
         }
-        return Ok((default, request, false));
+        return Ok(Routed::to(default, request));
     }
     let providers = &default.state.providers;
     let canonical = providers.canonical_path(path);
@@ -215,7 +232,7 @@ async fn route(workspaces: &Workspaces, request: Request) -> Result<Routed, Refu
         return for_provider(workspaces, provider, request).await;
     }
     if matches!(path, "/healthz" | "/metrics") || path.starts_with("/assets/") {
-        return Ok((default, request, false));
+        return Ok(Routed::to(default, request));
     }
     authorize(workspaces, request.headers(), Access::Dashboard).map_err(refused)?;
     let asked = request.uri().query().and_then(|query| {
@@ -228,10 +245,13 @@ async fn route(workspaces: &Workspaces, request: Request) -> Result<Routed, Refu
         let workspace = workspaces
             .named(&name)
             .ok_or_else(|| refused(WorkspaceError::NotFound(name)))?;
-        return Ok((workspace, request, true));
+        return Ok(Routed {
+            remember: true,
+            ..Routed::to(workspace, request)
+        });
     }
     let chosen = chosen_in_cookie(request.headers()).and_then(|name| workspaces.named(name));
-    Ok((chosen.unwrap_or(default), request, false))
+    Ok(Routed::to(chosen.unwrap_or(default), request))
 }
 
 /// A provider's request: the workspace its credential, shop or object
@@ -244,7 +264,9 @@ async fn for_provider(
     let (parts, body) = request.into_parts();
     let mut addressee = provider.addressee(&parts);
     let body = if addressee == Addressee::InBody {
-        let bytes = read_body(workspaces, provider, body).await?;
+        // Under the limits, and with the refusals, of the journal's reading.
+        let core = &workspaces.default_workspace().state.core;
+        let bytes = read_body(provider, body, core.max_body_bytes, core.body_read_timeout).await?;
         addressee = provider.addressee_in_body(&parts, &bytes);
         Body::from(bytes)
     } else {
@@ -265,47 +287,10 @@ async fn for_provider(
             .resolve(named)
             .unwrap_or_else(|| Arc::clone(workspaces.default_workspace())),
     };
-    Ok((workspace, request, false))
-}
-
-/// The body, under the same limits the journal reads it with (the
-/// refusals are the same too, in the provider's envelope).
-async fn read_body(
-    workspaces: &Workspaces,
-    provider: &dyn Provider,
-    body: Body,
-) -> Result<bytes::Bytes, Refused> {
-    let settings = workspaces.settings();
-    let timeout = std::time::Duration::from_millis(settings.body_read_timeout_ms);
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, settings.max_body_bytes)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(err)) if caused_by_limit(&err) => Err(refused(provider.transport_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!(
-                "Request body larger than {} bytes.",
-                settings.max_body_bytes
-            ),
-        ))),
-        Ok(Err(_)) => Err(refused(provider.transport_error(
-            StatusCode::BAD_REQUEST,
-            "The request body could not be read.",
-        ))),
-        Err(_) => Err(refused(provider.transport_error(
-            StatusCode::REQUEST_TIMEOUT,
-            "The request body was not sent in time.",
-        ))),
-    }
-}
-
-fn caused_by_limit(err: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(current) = source {
-        if current.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = current.source();
-    }
-    false
+    Ok(Routed {
+        renders_pages: matches!(*request.method(), Method::GET | Method::HEAD),
+        ..Routed::to(workspace, request)
+    })
 }
 
 /// `request` at `path`, with its query kept.

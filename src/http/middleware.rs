@@ -94,39 +94,9 @@ async fn record_exchange(
         .faults
         .inbound(name, request.method().as_str(), request.uri().path());
     let (parts, body) = request.into_parts();
-    let read = tokio::time::timeout(
-        core.body_read_timeout,
-        axum::body::to_bytes(body, core.max_body_bytes),
-    )
-    .await;
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(err)) => {
-            let too_large = caused_by::<http_body_util::LengthLimitError>(&err);
-            let too_slow = caused_by::<tower_http::timeout::TimeoutError>(&err);
-            return if too_slow {
-                provider.transport_error(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "The request body was not sent in time.",
-                )
-            } else if too_large {
-                provider.transport_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("Request body larger than {} bytes.", core.max_body_bytes),
-                )
-            } else {
-                provider.transport_error(
-                    StatusCode::BAD_REQUEST,
-                    "The request body could not be read.",
-                )
-            };
-        }
-        Err(_) => {
-            return provider.transport_error(
-                StatusCode::REQUEST_TIMEOUT,
-                "The request body was not sent in time.",
-            );
-        }
+    let bytes = match read_body(provider, body, core.max_body_bytes, core.body_read_timeout).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return *refusal,
     };
     let limit = core.journal.body_limit();
     let request_message = Message::from_http(&parts.headers, &bytes, limit);
@@ -273,6 +243,35 @@ pub async fn count_request(
 
 /// Whether `T` is anywhere in the error's chain of causes (body errors come
 /// wrapped several times on their way through the layers).
+/// A provider request's body, at most `max_bytes` and sent within
+/// `timeout`; one too large, too slow or unreadable is refused in the
+/// provider's own envelope (boxed: the happy path should not carry a whole
+/// response's room).
+pub async fn read_body(
+    provider: &dyn Provider,
+    body: Body,
+    max_bytes: usize,
+    timeout: std::time::Duration,
+) -> Result<bytes::Bytes, Box<Response>> {
+    let refusal = |status, message: &str| Box::new(provider.transport_error(status, message));
+    let too_slow = "The request body was not sent in time.";
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_bytes)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(err)) if caused_by::<tower_http::timeout::TimeoutError>(&err) => {
+            Err(refusal(StatusCode::REQUEST_TIMEOUT, too_slow))
+        }
+        Ok(Err(err)) if caused_by::<http_body_util::LengthLimitError>(&err) => Err(refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("Request body larger than {max_bytes} bytes."),
+        )),
+        Ok(Err(_)) => Err(refusal(
+            StatusCode::BAD_REQUEST,
+            "The request body could not be read.",
+        )),
+        Err(_) => Err(refusal(StatusCode::REQUEST_TIMEOUT, too_slow)),
+    }
+}
+
 fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {

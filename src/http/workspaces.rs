@@ -102,7 +102,7 @@ pub fn describe(workspace: &Workspace) -> Value {
             "sync_url": public.scoped("/imshop/sync"),
             "runs_url": public.scoped("/imshop/runs"),
         },
-        "control_url": public.join(&format!("/__sandbox/workspaces/{name}")),
+        "control_url": workspace.control_url(),
         "control_key": workspace.control_key,
         "dashboard_url": public.scoped("/"),
         "created_at": workspace.created_at.format(&Rfc3339).unwrap_or_default(),

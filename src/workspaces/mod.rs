@@ -122,6 +122,12 @@ impl Workspace {
         Duration::from_millis(u64::try_from(idle).unwrap_or(0))
     }
 
+    /// Where its control plane is.
+    pub fn control_url(&self) -> String {
+        let path = format!("/__sandbox/workspaces/{}", self.name);
+        self.state.core.public_url.join(&path)
+    }
+
     /// Objects it holds, by kind (the overview's counts).
     pub fn object_counts(&self) -> Vec<(&'static str, usize)> {
         self.state.stored_objects()
@@ -226,10 +232,6 @@ impl Workspaces {
         &self.0.default
     }
 
-    pub fn public_url(&self) -> &PublicUrl {
-        &self.0.public_url
-    }
-
     pub fn settings(&self) -> &Settings {
         &self.0.settings
     }
@@ -273,11 +275,6 @@ impl Workspaces {
         std::iter::once(Arc::clone(&self.0.default))
             .chain(others.by_name.values().cloned())
             .collect()
-    }
-
-    /// How many workspaces exist besides `default`.
-    pub fn count(&self) -> usize {
-        self.0.others.read().unwrap().by_name.len()
     }
 
     /// Makes a workspace named `name` (or a generated name) with fresh

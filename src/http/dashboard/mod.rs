@@ -18,11 +18,11 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde::Deserialize;
 
-use crate::core::Core;
 use crate::core::error::{AdminPath, AdminQuery};
 use crate::core::journal::{Entry, EntryKind, Message, Query};
 use crate::core::outbox::{Delivery, DeliveryState};
 use crate::core::signature::{SignatureHelp, SignedField};
+use crate::core::{Core, PublicUrl};
 use crate::fixtures::Credentials;
 use crate::provider::Link;
 use crate::state::AppState;
@@ -232,16 +232,13 @@ struct OverviewUrls {
 }
 
 impl OverviewUrls {
-    fn new(base: &str, workspace: &str) -> Self {
-        let pieces = |path: &str| {
-            let url = format!("{base}{path}");
-            url_pieces(&url).into_iter().map(str::to_owned).collect()
-        };
+    fn new(public_url: &PublicUrl) -> Self {
+        let pieces = |url: String| url_pieces(&url).into_iter().map(str::to_owned).collect();
         Self {
-            softline: pieces("/softline"),
-            intellectmoney: pieces("/intellectmoney"),
-            imshop_sync: pieces(&workspaces::scoped("/imshop/sync", workspace)),
-            demo_merchant: pieces("/demo/merchant/payments"),
+            softline: pieces(public_url.join("/softline")),
+            intellectmoney: pieces(public_url.join("/intellectmoney")),
+            imshop_sync: pieces(public_url.scoped("/imshop/sync")),
+            demo_merchant: pieces(public_url.join("/demo/merchant/payments")),
         }
     }
 }
@@ -287,7 +284,7 @@ async fn overview(
     entries.reverse();
     OverviewPage {
         frame: Frame::new(&core, nav, "overview").notice(notice.done),
-        urls: OverviewUrls::new(core.public_url.as_str(), &current),
+        urls: OverviewUrls::new(&core.public_url),
         cards: core.cards.cards.clone(),
         entries,
         journal_len: core.journal.len(),

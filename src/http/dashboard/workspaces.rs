@@ -4,7 +4,7 @@
 
 use crate::fixtures::Credentials;
 use crate::web::format_time;
-use crate::workspaces::{DEFAULT, Workspace, Workspaces};
+use crate::workspaces::{Workspace, Workspaces};
 
 /// One workspace as the overview lists it.
 pub struct WorkspaceRow {
@@ -22,7 +22,7 @@ pub struct WorkspaceRow {
 }
 
 impl WorkspaceRow {
-    fn new(workspaces: &Workspaces, workspace: &Workspace, current: &str) -> Self {
+    fn new(workspace: &Workspace, current: &str) -> Self {
         let counts = workspace.object_counts();
         let count = |kind: &str| {
             counts
@@ -37,9 +37,7 @@ impl WorkspaceRow {
             runs: count("imshop_runs"),
             created: format_time(workspace.created_at),
             switch: format!("/?workspace={name}"),
-            control_url: workspaces
-                .public_url()
-                .join(&format!("/__sandbox/workspaces/{name}")),
+            control_url: workspace.control_url(),
             current: name == current,
             name: name.clone(),
         }
@@ -53,7 +51,7 @@ pub fn rows(workspaces: Option<&Workspaces>, current: &str) -> Vec<WorkspaceRow>
         workspaces
             .list()
             .iter()
-            .map(|w| WorkspaceRow::new(workspaces, w, current))
+            .map(|w| WorkspaceRow::new(w, current))
             .collect()
     })
 }
@@ -61,14 +59,4 @@ pub fn rows(workspaces: Option<&Workspaces>, current: &str) -> Vec<WorkspaceRow>
 /// The credentials of the workspace on screen, for the providers' cards.
 pub fn credentials(workspaces: Option<&Workspaces>, current: &str) -> Option<Credentials> {
     Some(workspaces?.named(current)?.credentials.clone())
-}
-
-/// `path` as the workspace reaches it: IMSHOP's URLs name their workspace
-/// in the query (see `describe` in `crate::http::workspaces`).
-pub fn scoped(path: &str, current: &str) -> String {
-    if current == DEFAULT {
-        path.to_owned()
-    } else {
-        format!("{path}?workspace={current}")
-    }
 }
