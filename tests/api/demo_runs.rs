@@ -200,18 +200,12 @@ async fn a_run_at_a_workspace_s_runs_url_pays_through_that_workspace_s_reference
     let ws = app.create_workspace("checkout").await;
     let runs_url = ws["imshop"]["runs_url"].as_str().unwrap();
 
-    let response = app
-        .client
-        .post(runs_url)
-        .json(&json!({"webhook": app.url("/demo/merchant/payments"), "flow": "card", "outcome": "success"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app
+        .start_run_at(
+            runs_url,
+            &json!({"webhook": app.url("/demo/merchant/payments"), "flow": "card", "outcome": "success"}),
+        )
+        .await;
     let run = app.wait_for_run(&id, run_finished).await;
 
     assert_eq!(run["status"], "passed", "{run:#}");

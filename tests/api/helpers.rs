@@ -201,7 +201,12 @@ impl TestApp {
 
     /// `POST /imshop/runs` with `body`, asserting 201; the run's id.
     pub async fn start_run(&self, body: &Value) -> String {
-        let response = self.post_json("/imshop/runs", body).await;
+        self.start_run_at("/imshop/runs", body).await
+    }
+
+    /// The same at `runs_url` (a workspace's, which names it).
+    pub async fn start_run_at(&self, runs_url: &str, body: &Value) -> String {
+        let response = self.post_json(runs_url, body).await;
         assert_eq!(response.status(), 201, "{body}");
         let created: Value = response.json().await.unwrap();
         created["id"].as_str().unwrap().to_owned()

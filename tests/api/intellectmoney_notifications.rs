@@ -20,32 +20,6 @@ async fn received(server: &MockServer) -> Vec<Vec<(String, String)>> {
         .collect()
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map_or_else(|| panic!("no {name} in {form:?}"), |(_, v)| v.as_str())
-}
-
-/// The hash as a merchant checks it: MD5 of the documented fields and the
-/// secret key, joined by `::`.
-fn merchant_hash(form: &[(String, String)]) -> String {
-    let names = [
-        "eshopId",
-        "orderId",
-        "serviceName",
-        "eshopAccount",
-        "recipientAmount",
-        "recipientCurrency",
-        "paymentStatus",
-        "userName",
-        "userEmail",
-        "paymentData",
-    ];
-    let mut parts: Vec<&str> = names.iter().map(|n| field(form, n)).collect();
-    parts.push(SECRET_KEY);
-    md5_hex(&parts.join("::"))
-}
-
 async fn invoice_with_result_url(
     app: &TestApp,
     server: &MockServer,
@@ -98,30 +72,30 @@ async fn creating_an_invoice_notifies_status_3_with_a_hash_the_merchant_can_veri
         "application/x-www-form-urlencoded; charset=utf-8"
     );
     let form = &forms[0];
-    assert_eq!(field(form, "eshopId"), "450000");
-    assert_eq!(field(form, "paymentId"), invoice.to_string());
-    assert_eq!(field(form, "orderId"), "N-1");
-    assert_eq!(field(form, "eshopAccount"), "4500000001");
-    assert_eq!(field(form, "serviceName"), "Заказ в тестовом магазине");
-    assert_eq!(field(form, "recipientAmount"), "10.00");
-    assert_eq!(field(form, "recipientOriginalAmount"), "10.00");
-    assert_eq!(field(form, "recipientCurrency"), "RUB");
-    assert_eq!(field(form, "paymentStatus"), "3");
-    assert_eq!(field(form, "userName"), "Иван Петров");
-    assert_eq!(field(form, "userEmail"), "buyer@example.com");
-    let date = field(form, "paymentData");
+    assert_eq!(form_field(form, "eshopId"), "450000");
+    assert_eq!(form_field(form, "paymentId"), invoice.to_string());
+    assert_eq!(form_field(form, "orderId"), "N-1");
+    assert_eq!(form_field(form, "eshopAccount"), "4500000001");
+    assert_eq!(form_field(form, "serviceName"), "Заказ в тестовом магазине");
+    assert_eq!(form_field(form, "recipientAmount"), "10.00");
+    assert_eq!(form_field(form, "recipientOriginalAmount"), "10.00");
+    assert_eq!(form_field(form, "recipientCurrency"), "RUB");
+    assert_eq!(form_field(form, "paymentStatus"), "3");
+    assert_eq!(form_field(form, "userName"), "Иван Петров");
+    assert_eq!(form_field(form, "userEmail"), "buyer@example.com");
+    let date = form_field(form, "paymentData");
     assert!(
         date.len() == 19 && date.as_bytes()[4] == b'-' && date.as_bytes()[10] == b' ',
         "{date}"
     );
-    assert_eq!(field(form, "UserField_0"), "курьер");
-    assert_eq!(field(form, "UserFieldName_0"), "Доставка");
+    assert_eq!(form_field(form, "UserField_0"), "курьер");
+    assert_eq!(form_field(form, "UserFieldName_0"), "Доставка");
     assert_eq!(
-        field(form, "secretKey"),
+        form_field(form, "secretKey"),
         "",
         "the shop does not send its key"
     );
-    assert_eq!(field(form, "hash"), merchant_hash(form));
+    assert_eq!(form_field(form, "hash"), merchant_hash(form, SECRET_KEY));
 }
 
 #[tokio::test]
@@ -137,16 +111,19 @@ async fn a_paid_bnpl_invoice_notifies_status_5_with_its_payment() {
     app.deliver_pending_webhooks().await;
     let forms = received(&server).await;
 
-    let statuses: Vec<&str> = forms.iter().map(|f| field(f, "paymentStatus")).collect();
+    let statuses: Vec<&str> = forms
+        .iter()
+        .map(|f| form_field(f, "paymentStatus"))
+        .collect();
     assert_eq!(statuses, ["3", "5"]);
     let paid = &forms[1];
-    assert_eq!(field(paid, "payMethod"), "BNPL");
+    assert_eq!(form_field(paid, "payMethod"), "BNPL");
     assert_eq!(
-        field(paid, "rrn"),
+        form_field(paid, "rrn"),
         poll(&app, invoice).await["Rrn"].as_str().unwrap()
     );
-    assert_eq!(field(paid, "ipAddress"), "127.0.0.1");
-    assert_eq!(field(paid, "hash"), merchant_hash(paid));
+    assert_eq!(form_field(paid, "ipAddress"), "127.0.0.1");
+    assert_eq!(form_field(paid, "hash"), merchant_hash(paid, SECRET_KEY));
 }
 
 #[tokio::test]
@@ -168,7 +145,7 @@ async fn a_declined_payment_changes_no_status_and_sends_nothing() {
     let statuses: Vec<String> = received(&server)
         .await
         .iter()
-        .map(|f| field(f, "paymentStatus").to_owned())
+        .map(|f| form_field(f, "paymentStatus").to_owned())
         .collect();
     assert_eq!(statuses, ["3"]);
 }
@@ -207,7 +184,7 @@ async fn a_notification_is_retried_until_the_merchant_answers_exactly_ok() {
     let bodies: Vec<String> = received(&server)
         .await
         .iter()
-        .map(|f| field(f, "hash").to_owned())
+        .map(|f| form_field(f, "hash").to_owned())
         .collect();
     assert!(
         bodies.windows(2).all(|w| w[0] == w[1]),
@@ -250,7 +227,7 @@ async fn hold_then_capture_notifies_6_then_5() {
     let statuses: Vec<String> = received(&server)
         .await
         .iter()
-        .map(|f| field(f, "paymentStatus").to_owned())
+        .map(|f| form_field(f, "paymentStatus").to_owned())
         .collect();
     assert_eq!(statuses, ["3", "6", "5"]);
 }
@@ -282,7 +259,7 @@ async fn a_hold_past_its_hold_time_is_released_and_notified_as_4() {
     let statuses: Vec<String> = received(&server)
         .await
         .iter()
-        .map(|f| field(f, "paymentStatus").to_owned())
+        .map(|f| form_field(f, "paymentStatus").to_owned())
         .collect();
     assert_eq!(statuses, ["3", "6", "4"]);
 }
@@ -307,11 +284,11 @@ async fn a_refund_notifies_8_with_the_refunded_amount() {
     assert_eq!(refunded["refund_amount"], "4.00");
     let forms = received(&server).await;
     let last = forms.last().unwrap();
-    assert_eq!(field(last, "paymentStatus"), "8");
-    assert_eq!(field(last, "refundAmount"), "4.00");
-    assert_eq!(field(last, "payMethod"), "Acquiring");
-    assert_eq!(field(last, "shortPan"), "411111******1111");
-    assert_eq!(field(last, "hash"), merchant_hash(last));
+    assert_eq!(form_field(last, "paymentStatus"), "8");
+    assert_eq!(form_field(last, "refundAmount"), "4.00");
+    assert_eq!(form_field(last, "payMethod"), "Acquiring");
+    assert_eq!(form_field(last, "shortPan"), "411111******1111");
+    assert_eq!(form_field(last, "hash"), merchant_hash(last, SECRET_KEY));
 }
 
 #[tokio::test]
@@ -334,7 +311,7 @@ async fn cancelling_an_unpaid_invoice_notifies_4_and_it_cannot_be_paid() {
     let statuses: Vec<String> = received(&server)
         .await
         .iter()
-        .map(|f| field(f, "paymentStatus").to_owned())
+        .map(|f| form_field(f, "paymentStatus").to_owned())
         .collect();
     assert_eq!(statuses, ["3", "4"]);
 }
@@ -351,7 +328,10 @@ async fn an_invoice_past_its_expire_date_is_cancelled_and_notified_at_the_next_r
 
     assert_eq!(result["PaymentStep"], "Error");
     let forms = received(&server).await;
-    let statuses: Vec<&str> = forms.iter().map(|f| field(f, "paymentStatus")).collect();
+    let statuses: Vec<&str> = forms
+        .iter()
+        .map(|f| form_field(f, "paymentStatus"))
+        .collect();
     assert_eq!(statuses, ["3", "4"]);
 }
 
@@ -399,7 +379,7 @@ async fn a_clock_advance_past_the_expiry_notifies_4_without_the_merchant_asking(
     let statuses: Vec<String> = received(&server)
         .await
         .iter()
-        .map(|f| field(f, "paymentStatus").to_owned())
+        .map(|f| form_field(f, "paymentStatus").to_owned())
         .collect();
     assert_eq!(statuses, ["3", "4"]);
 }

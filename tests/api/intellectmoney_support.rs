@@ -412,3 +412,30 @@ pub async fn create_with_receipt(app: &TestApp, order_id: &str, receipt: &str) -
         .await
         .unwrap()
 }
+
+/// The value of `name` in a received form.
+pub fn form_field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(|| panic!("no {name} in {form:?}"), |(_, v)| v.as_str())
+}
+
+/// A result notification's hash as a merchant checks it: MD5 of the
+/// documented fields and the shop's `secret_key`, joined by `::`.
+pub fn merchant_hash(form: &[(String, String)], secret_key: &str) -> String {
+    let names = [
+        "eshopId",
+        "orderId",
+        "serviceName",
+        "eshopAccount",
+        "recipientAmount",
+        "recipientCurrency",
+        "paymentStatus",
+        "userName",
+        "userEmail",
+        "paymentData",
+    ];
+    let mut parts: Vec<&str> = names.iter().map(|n| form_field(form, n)).collect();
+    parts.push(secret_key);
+    md5_hex(&parts.join("::"))
+}

@@ -12,6 +12,7 @@ use crate::helpers::{
     TestApp, receiver, receiver_answering, spawn_app, spawn_app_with, test_settings,
 };
 use crate::softline_support::{create_ok_as, minimal_payment, pay_with};
+use crate::workspaces_support::softline_token;
 
 const ADMIN: &str = "admin-secret";
 
@@ -45,10 +46,6 @@ async fn get_with(app: &TestApp, path: &str, auth: Option<&str>) -> reqwest::Res
 /// A Softline create with `token`; `(order_id, payment_url)`.
 async fn create_with(app: &TestApp, token: &str, payment_id: &str) -> (u64, String) {
     create_ok_as(app, token, &minimal_payment(payment_id)).await
-}
-
-fn token_of(workspace: &Value) -> &str {
-    workspace["softline"]["token"].as_str().unwrap()
 }
 
 async fn app_with_admin_token() -> TestApp {
@@ -110,7 +107,7 @@ async fn with_an_admin_token_provider_apis_pages_and_health_need_none_and_the_da
     let app = app_with_admin_token().await;
     let qa = workspace(&app, "qa", Some(ADMIN)).await;
 
-    let (_, payment_url) = create_with(&app, token_of(&qa), "ADMIN-1").await;
+    let (_, payment_url) = create_with(&app, &softline_token(&qa), "ADMIN-1").await;
     let page = app.get(&payment_url).await;
     let health = app.get("/healthz").await;
     let dashboard = app.get("/").await;
@@ -139,8 +136,8 @@ async fn past_max_workspaces_a_create_is_429_and_a_delete_makes_room() {
         ..test_settings()
     })
     .await;
-    workspace(&app, "one", None).await;
-    workspace(&app, "two", None).await;
+    app.create_workspace("one").await;
+    app.create_workspace("two").await;
 
     let refused = post_workspace(&app, "three", None).await;
     let status = refused.status();
@@ -169,7 +166,7 @@ async fn a_workspace_untouched_for_its_idle_ttl_is_dropped_and_default_stays() {
         ..test_settings()
     })
     .await;
-    let idle = workspace(&app, "idle", None).await;
+    let idle = app.create_workspace("idle").await;
 
     let started = Instant::now();
     let gone = loop {
@@ -182,7 +179,7 @@ async fn a_workspace_untouched_for_its_idle_ttl_is_dropped_and_default_stays() {
     let refused = app
         .client
         .get(app.url("/softline/v1/order/1"))
-        .bearer_auth(token_of(&idle))
+        .bearer_auth(softline_token(&idle))
         .send()
         .await
         .unwrap();
@@ -206,8 +203,8 @@ async fn a_workspace_whose_receiver_hangs_does_not_delay_another_s_webhooks() {
     let hanging =
         receiver_answering(ResponseTemplate::new(200).set_delay(Duration::from_secs(20))).await;
     let quick = receiver().await;
-    let slow = workspace(&app, "slow", None).await;
-    let fast = workspace(&app, "fast", None).await;
+    let slow = app.create_workspace("slow").await;
+    let fast = app.create_workspace("fast").await;
     for (name, target) in [("slow", &hanging), ("fast", &quick)] {
         let response = app
             .client
@@ -220,13 +217,13 @@ async fn a_workspace_whose_receiver_hangs_does_not_delay_another_s_webhooks() {
     }
     // Enough paid payments in `slow` to take every slot its worker has.
     for n in 0..8 {
-        let (_, url) = create_with(&app, token_of(&slow), &format!("SLOW-{n}")).await;
+        let (_, url) = create_with(&app, &softline_token(&slow), &format!("SLOW-{n}")).await;
         pay_with(&app, &url, "4111111111111111").await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let started = Instant::now();
-    let (_, url) = create_with(&app, token_of(&fast), "FAST-1").await;
+    let (_, url) = create_with(&app, &softline_token(&fast), "FAST-1").await;
     pay_with(&app, &url, "4111111111111111").await;
     let delivered = loop {
         let got = quick.received_requests().await.unwrap();
@@ -247,8 +244,8 @@ async fn a_workspace_whose_receiver_hangs_does_not_delay_another_s_webhooks() {
 #[tokio::test]
 async fn a_reset_racing_creates_keeps_every_create_sent_after_it_and_never_mixes_two_payments() {
     let app = std::sync::Arc::new(spawn_app().await);
-    let ws = workspace(&app, "race", None).await;
-    let token = token_of(&ws).to_owned();
+    let ws = app.create_workspace("race").await;
+    let token = &softline_token(&ws).to_owned();
 
     // Act: creates in flight, a reset among them, then more creates.
     let before: Vec<_> = (0..60)
@@ -266,7 +263,7 @@ async fn a_reset_racing_creates_keeps_every_create_sent_after_it_and_never_mixes
     assert_eq!(reset.status(), 200);
     let mut after = Vec::new();
     for n in 0..60 {
-        after.push((n, create_with(&app, &token, &format!("AFTER-{n}")).await));
+        after.push((n, create_with(&app, token, &format!("AFTER-{n}")).await));
     }
     let mut racing = Vec::new();
     for (n, task) in before.into_iter().enumerate() {
@@ -276,12 +273,12 @@ async fn a_reset_racing_creates_keeps_every_create_sent_after_it_and_never_mixes
     // Assert: every create sent after the reset is kept as it was
     // answered; one in flight is kept as answered or forgotten whole.
     for (n, (order_id, _)) in &after {
-        let order = order_with(&app, &token, *order_id).await;
+        let order = order_with(&app, token, *order_id).await;
         assert_eq!(order.0, 200, "AFTER-{n} kept");
         assert_eq!(order.1["external_id"], format!("AFTER-{n}"));
     }
     for (n, (order_id, _)) in &racing {
-        let (status, body) = order_with(&app, &token, *order_id).await;
+        let (status, body) = order_with(&app, token, *order_id).await;
         assert!(status == 200 || status == 404, "BEFORE-{n}: {status}");
         if status == 200 {
             let payment_id = body["external_id"].as_str().unwrap();

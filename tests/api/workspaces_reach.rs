@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{receiver, see_other, spawn_app, spawn_app_with, test_settings, wait_for};
 use crate::intellectmoney_support::{
-    Request, Shop, WIRES, form_action, invoice_params_for, md5_hex, path_of, payment_params_for,
-    test_ids,
+    Request, Shop, WIRES, form_action, form_field, invoice_params_for, merchant_hash, path_of,
+    payment_params_for, test_ids,
 };
 use crate::softline_support::{
     TOKEN, api_get_as, api_post_as, assert_errors, create_ok_as, minimal_payment, pay_with,
@@ -184,31 +184,13 @@ async fn a_workspace_s_result_notifications_carry_its_shop_and_its_hash() {
     );
     let requests = server.received_requests().await.unwrap();
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&requests[0].body).unwrap();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map_or_else(|| panic!("no {name} in {form:?}"), |(_, v)| v.clone())
-    };
+    let field = |name: &str| form_field(&form, name).to_owned();
     let eshop_id: u64 = a.eshop_id.parse().unwrap();
     assert_eq!(field("eshopId"), a.eshop_id);
     assert_eq!(field("paymentId"), invoice.to_string());
     assert_eq!(field("eshopAccount"), (eshop_id * 10_000 + 1).to_string());
     assert_eq!(field("paymentStatus"), "3");
-    let names = [
-        "eshopId",
-        "orderId",
-        "serviceName",
-        "eshopAccount",
-        "recipientAmount",
-        "recipientCurrency",
-        "paymentStatus",
-        "userName",
-        "userEmail",
-        "paymentData",
-    ];
-    let mut parts: Vec<String> = names.iter().map(|n| field(n)).collect();
-    parts.push(a.secret_key.clone());
-    assert_eq!(field("hash"), md5_hex(&parts.join("::")));
+    assert_eq!(field("hash"), merchant_hash(&form, &a.secret_key));
 }
 
 #[tokio::test]

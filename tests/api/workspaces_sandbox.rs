@@ -368,16 +368,12 @@ async fn a_run_started_at_a_workspace_s_runs_url_is_listed_there_and_not_at_defa
     let key = a["imshop"]["key"].as_str().unwrap().to_owned();
     let shop = merchant_with_key(&[], &sync_url, &key).await;
 
-    let response = app
-        .post_json(
+    let id = app
+        .start_run_at(
             &runs_url,
             &json!({"webhook": shop.webhook, "flow": "applepay"}),
         )
         .await;
-
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
     let run = app.wait_for_run(&id, run_finished).await;
     assert_eq!(run["status"], "passed", "{run:#}");
     let listed = app.get_json(&runs_url, 200).await;
@@ -458,18 +454,12 @@ async fn a_merchant_reporting_to_a_workspace_s_sync_url_settles_that_workspace_s
     let key = a["imshop"]["key"].as_str().unwrap();
     let shop = merchant_with_key(&[Quirk::PendingThenSync], sync_url, key).await;
 
-    let response = app
-        .post_json(
+    let id = app
+        .start_run_at(
             runs_url,
             &json!({"webhook": shop.webhook, "flow": "applepay"}),
         )
         .await;
-
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let run = app.wait_for_run(&id, run_finished).await;
     assert_eq!(run["status"], "passed", "{run:#}");
 }
@@ -482,19 +472,12 @@ async fn a_run_in_a_workspace_names_that_workspace_s_sync_url_to_the_merchant() 
     let sync_url = a["imshop"]["sync_url"].as_str().unwrap();
     let key = a["imshop"]["key"].as_str().unwrap();
     let shop = merchant_with_key(&[], sync_url, key).await;
-    let id = {
-        let response = app
-            .post_json(
-                runs_url,
-                &json!({"webhook": shop.webhook, "flow": "applepay"}),
-            )
-            .await;
-        assert_eq!(response.status(), 201);
-        response.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let id = app
+        .start_run_at(
+            runs_url,
+            &json!({"webhook": shop.webhook, "flow": "applepay"}),
+        )
+        .await;
 
     let run = app.wait_for_run(&id, run_finished).await;
     let page = app.html(&format!("/imshop/runs/{id}")).await;
