@@ -194,6 +194,17 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
     let routed = routes
         .merge(dashboard::router())
         .merge(panels)
+        // Per route: the metrics label is the matched route.
+        .layer(middleware::from_fn(mw::count_request))
+        // Turns every handler into a finished route once: a router used as
+        // a service without it turns the matched handler into a route (a
+        // clone of its whole layer stack) on every request.
+        .with_state(());
+    // Layers here wrap the router once; a layer on the router would be
+    // cloned, with the route, for every request.
+    let service = tower::ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(mw::observe))
         // The control plane's and dashboard's extractors get the providers'
         // body limit too (axum's default is 2 MB).
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -201,11 +212,6 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
         ))
         .layer(Extension(Arc::new(api)))
         .layer(Extension(nav))
-        // Per route: the metrics label is the matched route.
-        .layer(middleware::from_fn(mw::count_request));
-    let service = tower::ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn(mw::observe))
         .service(routed);
     Router::new().fallback_service(service)
 }

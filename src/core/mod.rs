@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod http_client;
 pub mod ids;
 pub mod journal;
+pub mod json;
 pub mod mask;
 pub mod metrics;
 pub mod money;

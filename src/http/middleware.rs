@@ -255,7 +255,15 @@ pub async fn read_body(
 ) -> Result<bytes::Bytes, Box<Response>> {
     let refusal = |status, message: &str| Box::new(provider.transport_error(status, message));
     let too_slow = "The request body was not sent in time.";
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_bytes)).await {
+    let mut reading = std::pin::pin!(axum::body::to_bytes(body, max_bytes));
+    // A small body usually came with the headers: read without a timer
+    // first, and arm one (a registration in the timer wheel, on the hot
+    // path otherwise) only for a body still on its way.
+    let read = match futures_util::poll!(reading.as_mut()) {
+        std::task::Poll::Ready(read) => Ok(read),
+        std::task::Poll::Pending => tokio::time::timeout(timeout, reading).await,
+    };
+    match read {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(err)) if caused_by::<tower_http::timeout::TimeoutError>(&err) => {
             Err(refusal(StatusCode::REQUEST_TIMEOUT, too_slow))

@@ -120,7 +120,7 @@ pub async fn login_check(
     let forced = state.core.scenarios.forced(
         scenarios::LOGIN,
         header_of(&headers),
-        &scenarios::fields_of(&object),
+        &scenarios::fields_of_bytes(&body),
     );
     let known = state
         .fixture

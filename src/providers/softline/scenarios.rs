@@ -4,7 +4,7 @@
 //! [`Problem`], an [`AuthFailure`], a card outcome), so a forced answer is
 //! byte for byte the natural one.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::error::{AuthFailure, Problem};
 use crate::core::cards::CardOutcome;
@@ -136,11 +136,6 @@ pub fn card_outcome(id: &str) -> Option<CardOutcome> {
         "softline.payment.challenge" => Some(CardOutcome::Challenge),
         _ => None,
     }
-}
-
-/// Field look-up in a parsed JSON object, for `match` conditions.
-pub fn fields_of(map: &Map<String, Value>) -> impl Fn(&str) -> Option<String> + '_ {
-    move |name| json_field(&Value::Object(map.clone()), name)
 }
 
 /// Field look-up in a raw body that may not be JSON at all.

@@ -187,7 +187,9 @@ mod tests {
             "payment_method": "CreditCard", "payment_id": "TEST12025", "locale": "ru_RU",
             "customer": {"email": "customer@mail.ru", "first_name": "Иван", "last_name": "Петров"}
         });
-        let new = validate::new_payment(request.as_object().unwrap(), &fixture, None).unwrap();
+        let body = serde_json::to_vec(&request).unwrap();
+        let object = validate::json_object(Some("application/json"), &body, None).unwrap();
+        let new = validate::new_payment(&object, &fixture, None).unwrap();
         let created = datetime!(2021-08-13 09:16:35 +03:00);
         let payment = Payment::new(5_555_555, "1a97507".to_owned(), new, created);
         let context = crate::providers::softline::wire::ViewContext {

@@ -4,7 +4,7 @@
 //! available (currency, legal entity), 6090 amount out of the method's range,
 //! 6100 recurring not supported by the method.
 
-use serde_json::{Map, Value};
+use crate::core::json::{Object, Value};
 
 use super::fields::{Fields, Parsed};
 use super::{currency_gate, finish};
@@ -43,7 +43,7 @@ const CUSTOMER_FIELDS: &[&str] = &[
 /// `POST /v1/payment` after 110 and 111: 6000, then every other problem.
 /// `forced` is a problem a scenario adds at its own place in the checks.
 pub fn new_payment(
-    body: &Map<String, Value>,
+    body: &Object<'_>,
     fixture: &Fixture,
     forced: Option<&Problem>,
 ) -> Result<NewPayment, Vec<Problem>> {
@@ -147,7 +147,7 @@ pub fn new_payment(
 
 /// The customer's fields; a malformed email is a 6060 even when other
 /// fields are wrong too.
-fn customer_fields(map: &Map<String, Value>, problems: &mut Vec<Problem>) -> Option<Customer> {
+fn customer_fields(map: &Object<'_>, problems: &mut Vec<Problem>) -> Option<Customer> {
     let mut f = Fields::new(map, "customer.", problems);
     let email = f.required_text("email");
     let first_name = f.required_text("first_name");
@@ -195,21 +195,17 @@ fn legal_entity_numbers(customer: &Customer, problems: &mut Vec<Problem>) {
 }
 
 /// `additional_data`: an object of strings of at most 255 characters.
-fn additional_data(
-    body: &Map<String, Value>,
-    problems: &mut Vec<Problem>,
-) -> Vec<(String, String)> {
+fn additional_data(body: &Object<'_>, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
     let mut f = Fields::new(body, "", problems);
     let Parsed::Value(map) = f.object("additional_data") else {
         return Vec::new();
     };
-    let mut pairs = Vec::with_capacity(map.len());
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    for key in keys {
-        match &map[key] {
+    let members = map.members();
+    let mut pairs = Vec::with_capacity(members.len());
+    for (key, value) in members {
+        match value {
             Value::String(s) if s.chars().count() <= MAX_TEXT => {
-                pairs.push((key.clone(), s.clone()))
+                pairs.push((key.to_owned(), s.clone().into_owned()))
             }
             _ => problems.push(Problem::field(format!("additional_data.{key}"))),
         }
@@ -242,9 +238,9 @@ pub fn is_email(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    use super::super::examples::{fixture, with, without};
+    use super::super::examples::{fixture, object, with, without};
     use super::*;
 
     fn minimal() -> Value {
@@ -259,7 +255,7 @@ mod tests {
     }
 
     fn parse(body: &Value) -> Result<NewPayment, Vec<Problem>> {
-        new_payment(body.as_object().unwrap(), &fixture(), None)
+        new_payment(&object(body), &fixture(), None)
     }
 
     fn codes(body: &Value) -> Vec<(u32, String)> {
@@ -544,8 +540,7 @@ mod tests {
 
     #[test]
     fn a_forced_problem_joins_the_natural_ones_at_its_place() {
-        let map = minimal();
-        let map = map.as_object().unwrap();
+        let map = &object(&minimal());
         let bad_locale = with(minimal(), "/locale", json!("xx"));
 
         assert_eq!(
@@ -554,7 +549,7 @@ mod tests {
         );
         assert_eq!(
             new_payment(
-                bad_locale.as_object().unwrap(),
+                &object(&bad_locale),
                 &fixture(),
                 Some(&Problem::field("amount"))
             )

@@ -1,6 +1,6 @@
 //! `POST /v1/payment/recurring`: an auto-payment of a paid parent.
 
-use serde_json::{Map, Value};
+use crate::core::json::Object;
 
 use super::fields::{Fields, Parsed};
 use super::{currency_gate, finish};
@@ -23,7 +23,7 @@ const RECURRING_FIELDS: &[&str] = &[
 /// currency; refusals the documentation does not spell are 6010 on the
 /// field at fault (`parent_order_id`, `currency`, `amount`).
 pub fn new_recurring(
-    body: &Map<String, Value>,
+    body: &Object<'_>,
     fixture: &Fixture,
     parent_of: impl FnOnce(u64) -> Option<ParentFacts>,
 ) -> Result<NewRecurring, Vec<Problem>> {
@@ -85,9 +85,9 @@ pub fn new_recurring(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    use super::super::examples::{fixture, with};
+    use super::super::examples::{fixture, object, with};
     use super::*;
     use crate::core::money::Amount;
 
@@ -101,7 +101,7 @@ mod tests {
     }
 
     fn recurring(body: Value, facts: Option<ParentFacts>) -> Result<NewRecurring, Vec<Problem>> {
-        new_recurring(body.as_object().unwrap(), &fixture(), |_| facts)
+        new_recurring(&object(&body), &fixture(), |_| facts)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! is recorded (as a 6010 under its dotted name) instead of stopping at the
 //! first.
 
-use serde_json::{Map, Value};
+use crate::core::json::{Object, Value};
 
 use crate::core::money::Amount;
 use crate::providers::softline::error::Problem;
@@ -28,14 +28,14 @@ impl<T> Parsed<T> {
 /// Reads the parameters of one JSON object, recording a 6010 for each bad
 /// one under its dotted name.
 pub(super) struct Fields<'a, 'p> {
-    map: &'a Map<String, Value>,
+    map: &'a Object<'a>,
     prefix: &'static str,
     pub(super) problems: &'p mut Vec<Problem>,
 }
 
 impl<'a, 'p> Fields<'a, 'p> {
     pub(super) fn new(
-        map: &'a Map<String, Value>,
+        map: &'a Object<'a>,
         prefix: &'static str,
         problems: &'p mut Vec<Problem>,
     ) -> Self {
@@ -52,7 +52,7 @@ impl<'a, 'p> Fields<'a, 'p> {
     }
 
     /// A present value, or `Absent`; `null` is refused.
-    pub(super) fn raw(&mut self, name: &str) -> Parsed<&'a Value> {
+    pub(super) fn raw(&mut self, name: &str) -> Parsed<&'a Value<'a>> {
         match self.map.get(name) {
             None => Parsed::Absent,
             Some(Value::Null) => {
@@ -68,7 +68,7 @@ impl<'a, 'p> Fields<'a, 'p> {
         match self.raw(name) {
             Parsed::Value(Value::String(s)) if s.is_empty() => Parsed::Absent,
             Parsed::Value(Value::String(s)) if s.chars().count() <= MAX_TEXT => {
-                Parsed::Value(s.as_str())
+                Parsed::Value(s.as_ref())
             }
             Parsed::Value(_) => {
                 self.invalid(name);
@@ -140,7 +140,7 @@ impl<'a, 'p> Fields<'a, 'p> {
         parsed
     }
 
-    pub(super) fn object(&mut self, name: &str) -> Parsed<&'a Map<String, Value>> {
+    pub(super) fn object(&mut self, name: &str) -> Parsed<&'a Object<'a>> {
         match self.raw(name) {
             Parsed::Value(Value::Object(m)) => Parsed::Value(m),
             Parsed::Value(_) => {
@@ -154,13 +154,7 @@ impl<'a, 'p> Fields<'a, 'p> {
 
     /// A 6010 for every parameter name not in `known`, alphabetically.
     pub(super) fn refuse_unknown(&mut self, known: &[&str]) {
-        let mut unknown: Vec<&String> = self
-            .map
-            .keys()
-            .filter(|k| !known.contains(&k.as_str()))
-            .collect();
-        unknown.sort();
-        for name in unknown {
+        for name in self.map.keys_where(|k| !known.contains(&k)) {
             self.invalid(name);
         }
     }

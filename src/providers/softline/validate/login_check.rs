@@ -1,13 +1,13 @@
 //! `POST /v1/login_check`: the body of a token request.
 
-use serde_json::{Map, Value};
+use crate::core::json::Object;
 
 use super::fields::Fields;
 use super::finish;
 use crate::providers::softline::error::Problem;
 
 /// `POST /v1/login_check`: `username` and `password`, nothing else.
-pub fn credentials(body: &Map<String, Value>) -> Result<(String, String), Vec<Problem>> {
+pub fn credentials(body: &Object<'_>) -> Result<(String, String), Vec<Problem>> {
     let mut problems = Vec::new();
     let mut f = Fields::new(body, "", &mut problems);
     let username = f.required_text("username");
@@ -23,6 +23,7 @@ pub fn credentials(body: &Map<String, Value>) -> Result<(String, String), Vec<Pr
 mod tests {
     use serde_json::json;
 
+    use super::super::examples::object;
     use super::*;
 
     #[test]
@@ -31,11 +32,11 @@ mod tests {
         let bad = json!({"username": "", "password": 1, "otp": "123"});
 
         assert_eq!(
-            credentials(ok.as_object().unwrap()),
+            credentials(&object(&ok)),
             Ok(("merchant".to_owned(), "secret".to_owned()))
         );
         assert_eq!(
-            credentials(bad.as_object().unwrap()),
+            credentials(&object(&bad)),
             Err(vec![
                 Problem::field("username"),
                 Problem::field("password"),

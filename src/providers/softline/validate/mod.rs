@@ -8,7 +8,7 @@
 //! JSON, then 111 wrong `Content-Type`, then 6000 currency not enabled) stops
 //! at the first error; it lives here, shared by every request. The second
 //! (6010, 6020, 6030, 6060, 6080, 6090, 6100) collects every problem, which
-//! is why the body is read field by field from a `serde_json::Value` (see
+//! is why the body is read field by field from a `core::json::Value` (see
 //! `fields.rs`) instead of through a derived `Deserialize` that would stop at
 //! the first one.
 //!
@@ -31,7 +31,7 @@ mod search_orders;
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use crate::core::json::{Object, Value};
 
 use super::error::Problem;
 use super::fixture::Fixture;
@@ -44,13 +44,13 @@ pub use search_orders::search_filter;
 
 /// 110, then 111: the body as a JSON object sent as `application/json`.
 /// `forced` makes one of the two checks fail where it stands.
-pub fn json_object(
+pub fn json_object<'a>(
     content_type: Option<&str>,
-    body: &[u8],
+    body: &'a [u8],
     forced: Option<&Problem>,
-) -> Result<Map<String, Value>, Problem> {
-    let object = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) if forced != Some(&Problem::InvalidJson) => map,
+) -> Result<Object<'a>, Problem> {
+    let object = match Value::parse(body) {
+        Some(Value::Object(map)) if forced != Some(&Problem::InvalidJson) => map,
         _ => return Err(Problem::InvalidJson),
     };
     if !is_json_media_type(content_type) || forced == Some(&Problem::ContentType) {
@@ -69,7 +69,7 @@ pub fn is_json_media_type(content_type: Option<&str>) -> bool {
 /// 6000: a well-formed currency the merchant has not enabled stops the
 /// checks (a malformed one is a 6010 of the second group).
 fn currency_gate(
-    body: &Map<String, Value>,
+    body: &Object<'_>,
     fixture: &Fixture,
     forced: Option<&Problem>,
 ) -> Result<(), Problem> {
@@ -132,6 +132,15 @@ mod examples {
     use serde_json::Value;
 
     use super::Fixture;
+    use crate::core::json::{self, Object};
+
+    /// `body`'s object, as the handlers get it from the request.
+    pub(super) fn object(body: &Value) -> Object<'static> {
+        match json::Value::from(body) {
+            json::Value::Object(object) => object,
+            other => panic!("not an object: {other:?}"),
+        }
+    }
 
     pub(super) fn fixture() -> Fixture {
         serde_json::from_str(include_str!("../../../../fixtures/softline.json")).unwrap()

@@ -1,6 +1,6 @@
 //! `POST /v1/order/search`: every filter is optional, each bad one a 6010.
 
-use serde_json::{Map, Value};
+use crate::core::json::Object;
 use time::OffsetDateTime;
 
 use super::fields::{Fields, Parsed, parse_optional};
@@ -35,7 +35,7 @@ pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
 
 /// `POST /v1/order/search` after 110 and 111: every filter is optional;
 /// each bad one is a 6010.
-pub fn search_filter(body: &Map<String, Value>) -> Result<SearchFilter, Vec<Problem>> {
+pub fn search_filter(body: &Object<'_>) -> Result<SearchFilter, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut f = Fields::new(body, "", &mut problems);
     let status = parse_optional(&mut f, "status", PaymentStatus::parse);
@@ -79,15 +79,14 @@ pub fn search_filter(body: &Map<String, Value>) -> Result<SearchFilter, Vec<Prob
 mod tests {
     use serde_json::json;
 
+    use super::super::examples::object;
     use super::*;
 
     #[test]
     fn search_filters_parse_and_bad_ones_are_6010() {
-        let filter = search_filter(
-            json!({"status": "not paid", "create_date_from": "2022-01-01T00:00:00+03:00", "limit": 5})
-                .as_object()
-                .unwrap(),
-        )
+        let filter = search_filter(&object(
+            &json!({"status": "not paid", "create_date_from": "2022-01-01T00:00:00+03:00", "limit": 5}),
+        ))
         .unwrap();
         assert_eq!(filter.status, Some(PaymentStatus::NotPaid));
         assert_eq!(
@@ -96,13 +95,13 @@ mod tests {
         );
         assert_eq!(filter.limit, 5);
         assert_eq!(
-            search_filter(&Map::new()).unwrap().limit,
+            search_filter(&Object::default()).unwrap().limit,
             DEFAULT_SEARCH_LIMIT
         );
 
         let bad = json!({"status": "unpaid", "pay_date_to": "2022-01-01", "limit": 0, "currency": "rub", "page": 2});
         assert_eq!(
-            search_filter(bad.as_object().unwrap()).unwrap_err(),
+            search_filter(&object(&bad)).unwrap_err(),
             [
                 Problem::field("status"),
                 Problem::field("pay_date_to"),
