@@ -95,6 +95,7 @@ impl<'a> Object<'a> {
 
 /// A `serde_json::Value` as a tree of its own (tests build bodies with
 /// `json!`).
+#[cfg(test)]
 impl From<&serde_json::Value> for Value<'static> {
     fn from(value: &serde_json::Value) -> Self {
         match value {

@@ -327,12 +327,24 @@ pub async fn pay(app: &TestApp, method: &str, invoice_id: u64, extra: &[(&str, &
 
 /// One GetBankCardPaymentState poll; returns `Result`.
 pub async fn poll(app: &TestApp, invoice_id: u64) -> Value {
-    let body = Request::signed(
+    poll_in(app, &Shop::builtin(), invoice_id).await
+}
+
+/// One `getBankCardPaymentState` of `invoice_id` asked by `shop`; the
+/// envelope, whatever it says.
+pub async fn payment_state_in(app: &TestApp, shop: &Shop, invoice_id: u64) -> Value {
+    Request::signed_by(
+        shop,
         "getBankCardPaymentState",
-        payment_params("getBankCardPaymentState", invoice_id),
+        payment_params_for(shop, "getBankCardPaymentState", invoice_id),
     )
     .envelope(app)
-    .await;
+    .await
+}
+
+/// [`poll`] as `shop` asks.
+pub async fn poll_in(app: &TestApp, shop: &Shop, invoice_id: u64) -> Value {
+    let body = payment_state_in(app, shop, invoice_id).await;
     assert_eq!(body["OperationState"]["Code"], 0, "{body}");
     body["Result"].clone()
 }
@@ -340,9 +352,18 @@ pub async fn poll(app: &TestApp, invoice_id: u64) -> Value {
 /// Polls until the step is neither Created nor InProcess; returns the steps
 /// seen and the last `Result`.
 pub async fn poll_until_settled(app: &TestApp, invoice_id: u64) -> (Vec<String>, Value) {
+    poll_until_settled_in(app, &Shop::builtin(), invoice_id).await
+}
+
+/// [`poll_until_settled`] as `shop` asks.
+pub async fn poll_until_settled_in(
+    app: &TestApp,
+    shop: &Shop,
+    invoice_id: u64,
+) -> (Vec<String>, Value) {
     let mut steps = Vec::new();
     for _ in 0..10 {
-        let result = poll(app, invoice_id).await;
+        let result = poll_in(app, shop, invoice_id).await;
         let step = result["PaymentStep"].as_str().unwrap().to_owned();
         steps.push(step.clone());
         if step != "Created" && step != "InProcess" {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, see_other, spawn_app};
-use crate::intellectmoney_support::{Shop, test_ids};
+use crate::intellectmoney_support::{Shop, payment_state_in, test_ids};
 use crate::softline_support::{
     TOKEN, api_get_as, api_post_as, assert_errors, create_ok_as, minimal_payment, pay_with,
 };

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{receiver, see_other, spawn_app, spawn_app_with, test_settings, wait_for};
 use crate::intellectmoney_support::{
     Request, Shop, WIRES, form_action, form_field, invoice_params_for, merchant_hash, path_of,
-    payment_params_for, test_ids,
+    payment_params_for, payment_state_in, poll_until_settled_in, test_ids,
 };
 use crate::softline_support::{
     TOKEN, api_get_as, api_post_as, assert_errors, create_ok_as, minimal_payment, pay_with,
@@ -135,13 +135,8 @@ async fn a_workspace_s_3ds_challenge_page_is_found_by_its_invoice_and_confirms_t
         .envelope(&app)
         .await;
     assert_eq!(started["Result"]["State"]["Code"], 0, "{started}");
-    let mut result = payment_state_in(&app, &a, invoice).await["Result"].clone();
-    for _ in 0..10 {
-        if result["PaymentStep"] == "SendTo3DS" {
-            break;
-        }
-        result = payment_state_in(&app, &a, invoice).await["Result"].clone();
-    }
+    let (steps, result) = poll_until_settled_in(&app, &a, invoice).await;
+    assert_eq!(steps.last().unwrap(), "SendTo3DS");
 
     let action = path_of(&app, &form_action(result["Form3DS"].as_str().unwrap()));
     let page = app.post_form(&action, &[("data", "x")]).await;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{DAY, receiver, run_finished, spawn_app};
 use crate::imshop_support::{Quirk, merchant_with_key};
-use crate::intellectmoney_support::Shop;
+use crate::intellectmoney_support::{Shop, payment_state_in};
 use crate::softline_support::{
     TOKEN, api_get_as, api_post_as, assert_errors, create_ok_as, minimal_payment, pay_with,
 };

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::intellectmoney_support::{Request, Shop, invoice_params_for, payment_params_for};
+use crate::intellectmoney_support::{Request, Shop, invoice_params_for};
 use crate::softline_support::{api_get_as, api_post_as};
 
 // ---------------------------------------------------------------------------
@@ -100,18 +100,6 @@ pub async fn invoice_in(app: &TestApp, shop: &Shop, order_id: &str) -> u64 {
     let body = create_invoice_in(app, shop, order_id).await;
     assert_eq!(body["Result"]["State"]["Code"], 0, "createInvoice: {body}");
     body["Result"]["InvoiceId"].as_u64().unwrap()
-}
-
-/// One `getBankCardPaymentState` of `invoice_id` asked by `shop`; the
-/// envelope.
-pub async fn payment_state_in(app: &TestApp, shop: &Shop, invoice_id: u64) -> Value {
-    Request::signed_by(
-        shop,
-        "getBankCardPaymentState",
-        payment_params_for(shop, "getBankCardPaymentState", invoice_id),
-    )
-    .envelope(app)
-    .await
 }
 
 /// Whether `s` is `len` lowercase hex digits.
