@@ -20,6 +20,7 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::core::scenarios::Scenario;
+use crate::core::snapshot::{Install, SnapshotError};
 use crate::web::NavItem;
 
 /// A link the dashboard shows beside an object's timeline.
@@ -128,6 +129,28 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
 
     /// Forgets every object; ids start again from the seed.
     fn reset(&self);
+
+    /// Its section of a snapshot (see `core::snapshot`): its objects in
+    /// their states, the tokens it issued, its id sequences and webhook
+    /// target. `Null` when it keeps nothing.
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
+    /// Reads its section of a snapshot (`Null` when the document has
+    /// none), checking everything and changing nothing; the install makes
+    /// it exactly what the section says. The default keeps nothing: an
+    /// empty section installs a reset.
+    fn prepare_restore(&self, section: &serde_json::Value) -> Result<Install<'_>, SnapshotError> {
+        let empty = section.is_null() || section.as_object().is_some_and(|o| o.is_empty());
+        if !empty {
+            return Err(SnapshotError::Malformed(format!(
+                "providers.{}: it keeps nothing in a snapshot",
+                self.name()
+            )));
+        }
+        Ok(Box::new(move || self.reset()))
+    }
 
     /// Whether its requests wait for a reset (see `core::epoch`). A provider
     /// whose handlers call this sandbox over HTTP (the reference merchant)

@@ -11,6 +11,7 @@ use crate::core::current::WorkspaceParts;
 use crate::core::directory::Claims;
 use crate::core::faults::Mount;
 use crate::core::ids::Ids;
+use crate::core::snapshot::{self, Document, Install, SnapshotError};
 use crate::core::{Commons, Core, PublicUrl};
 use crate::demo;
 use crate::fixtures::Fixtures;
@@ -161,6 +162,63 @@ impl AppState {
         for provider in self.providers.iter() {
             provider.reset();
         }
+    }
+
+    /// The workspace as a snapshot document named `name`: taken between
+    /// provider requests (see `core::epoch`), so no request is half in it.
+    pub async fn take_snapshot(&self, name: &str) -> Document {
+        let _turn = self.core.epoch.turn().await;
+        let providers = self
+            .providers
+            .iter()
+            .map(|p| (p.name().to_owned(), p.snapshot()))
+            .filter(|(_, section)| !section.is_null())
+            .collect();
+        Document {
+            paysandbox_snapshot: snapshot::FORMAT,
+            name: name.to_owned(),
+            workspace: self.core.public_url.workspace().to_owned(),
+            taken_at: self.core.clock.now(),
+            core: self.core.snapshot(),
+            providers,
+        }
+    }
+
+    /// Makes the workspace exactly what `document` says. Every section is
+    /// read and checked first; only then, between provider requests, does
+    /// anything change. A document wrong anywhere changes nothing.
+    pub async fn restore(&self, document: &Document) -> Result<(), SnapshotError> {
+        let installs = self.prepare_restore(document)?;
+        let _turn = self.core.epoch.turn().await;
+        for install in installs {
+            install();
+        }
+        Ok(())
+    }
+
+    /// Reads and checks every section of `document` (an import checks a
+    /// document this way before keeping it).
+    pub fn prepare_restore(&self, document: &Document) -> Result<Vec<Install<'_>>, SnapshotError> {
+        if let Some(unknown) = document
+            .providers
+            .keys()
+            .find(|name| self.providers.named(name).is_none())
+        {
+            let known: Vec<&str> = self.providers.iter().map(|p| p.name()).collect();
+            return Err(SnapshotError::Malformed(format!(
+                "providers.{unknown}: no such provider (this version has {})",
+                known.join(", ")
+            )));
+        }
+        let mut installs = vec![self.core.prepare_restore(&document.core)?];
+        for provider in self.providers.iter() {
+            let section = document
+                .providers
+                .get(provider.name())
+                .unwrap_or(&serde_json::Value::Null);
+            installs.push(provider.prepare_restore(section)?);
+        }
+        Ok(installs)
     }
 
     /// Links a person wants next to an object's timeline: what its

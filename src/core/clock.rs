@@ -134,6 +134,19 @@ impl Clock {
         self.jumps.send_replace(bounded(previous));
     }
 
+    /// Sets how far the clock is ahead of real time (a snapshot's
+    /// restore), within ±[`MAX_OFFSET_MS`].
+    pub fn set_offset_ms(&self, ms: i64) {
+        let ms = ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
+        self.offset_ms.store(ms, Ordering::Relaxed);
+        self.jumps.send_replace(ms);
+    }
+
+    /// The offset in milliseconds.
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
     /// Back to real time.
     pub fn reset(&self) {
         self.offset_ms.store(0, Ordering::Relaxed);

@@ -192,6 +192,29 @@ struct FaultList {
     next_handle: u64,
 }
 
+/// The faults as a snapshot keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsSnapshot {
+    #[serde(default)]
+    pub faults: Vec<SavedFault>,
+    /// The handle the next fault gets.
+    #[serde(default)]
+    pub next_handle: u64,
+}
+
+/// One fault in a snapshot: its spec, handle and what it has done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedFault {
+    pub handle: u64,
+    pub spec: FaultSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u32>,
+    #[serde(default)]
+    pub applied: u64,
+}
+
 impl Faults {
     pub fn new(ids: Ids) -> Self {
         Self {
@@ -248,6 +271,65 @@ impl Faults {
         list.items.retain(|f| f.handle != handle);
         self.active.store(list.items.len(), Ordering::Release);
         list.items.len() != before
+    }
+
+    /// What a snapshot keeps of them.
+    pub fn snapshot(&self) -> FaultsSnapshot {
+        let list = self.list.lock().unwrap();
+        FaultsSnapshot {
+            faults: list
+                .items
+                .iter()
+                .map(|f| SavedFault {
+                    handle: f.handle,
+                    spec: f.spec.clone(),
+                    remaining: f.remaining,
+                    applied: f.applied,
+                })
+                .collect(),
+            next_handle: list.next_handle,
+        }
+    }
+
+    /// Whether every fault of `saved` could be added here.
+    pub fn check(&self, saved: &FaultsSnapshot) -> Result<(), String> {
+        for fault in &saved.faults {
+            if self.mount_of(&fault.spec.provider).is_none() {
+                return Err(format!(
+                    "fault {}: no provider {:?}",
+                    fault.handle, fault.spec.provider
+                ));
+            }
+            fault
+                .spec
+                .validate()
+                .map_err(|e| format!("fault {}: {e}", fault.handle))?;
+            if fault.remaining == Some(0) {
+                return Err(format!(
+                    "fault {}: remaining must be at least 1",
+                    fault.handle
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the faults exactly `saved` (checked with [`Faults::check`]).
+    pub fn restore(&self, saved: FaultsSnapshot) {
+        let mut list = self.list.lock().unwrap();
+        let highest = saved.faults.iter().map(|f| f.handle).max().unwrap_or(0);
+        list.next_handle = saved.next_handle.max(highest);
+        list.items = saved
+            .faults
+            .into_iter()
+            .map(|f| Fault {
+                handle: f.handle,
+                spec: f.spec,
+                remaining: f.remaining,
+                applied: f.applied,
+            })
+            .collect();
+        self.active.store(list.items.len(), Ordering::Release);
     }
 
     pub fn clear(&self) {

@@ -64,6 +64,21 @@ impl Ids {
         *self.rng.lock().unwrap() = StdRng::seed_from_u64(self.seed);
     }
 
+    /// A point the generator can be put back to (a snapshot): it is
+    /// reseeded from a value it draws, and that value is the point. What it
+    /// draws after this is what it draws after [`Ids::resume`] of it.
+    pub fn checkpoint(&self) -> u64 {
+        let mut rng = self.rng.lock().unwrap();
+        let point: u64 = rng.random();
+        *rng = StdRng::seed_from_u64(point);
+        point
+    }
+
+    /// Puts the generator back to a [`Ids::checkpoint`].
+    pub fn resume(&self, point: u64) {
+        *self.rng.lock().unwrap() = StdRng::seed_from_u64(point);
+    }
+
     /// A number in `range`.
     pub fn number(&self, range: std::ops::Range<u64>) -> u64 {
         self.rng.lock().unwrap().random_range(range)
@@ -141,6 +156,32 @@ impl Sequence {
     /// The sequence's name, which its numbers are claimed under.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The number it hands out next (a snapshot keeps it).
+    pub fn position(&self) -> u64 {
+        self.next.load(Ordering::Relaxed)
+    }
+
+    /// Hands out `next` next: a snapshot's restore. Its block is claimed
+    /// again when drawn from (another workspace's is skipped, as ever).
+    pub fn restore(&self, next: u64) {
+        self.next.store(next, Ordering::Relaxed);
+        self.held.store(NO_BLOCK, Ordering::Relaxed);
+    }
+
+    /// Whether another workspace holds the block `number` is in.
+    pub fn held_elsewhere(&self, number: u64) -> Option<super::directory::Owner> {
+        self.claims
+            .directory()
+            .drawn_owner(self.name, number)
+            .filter(|&owner| owner != self.claims.owner())
+    }
+
+    /// Claims the block of `number` (a restored object's id) for this
+    /// workspace; false when another holds it.
+    pub fn claim(&self, number: u64) -> bool {
+        self.claims.number(self.name, number / BLOCK)
     }
 
     /// Back to the first number (what a fresh start gives).
@@ -222,6 +263,28 @@ mod tests {
         assert_eq!(drawn.len(), 5_000);
         assert_eq!(directory.drawn_owner("order", 1_000_000), Some(1));
         assert_eq!(directory.drawn_owner("order", first_of_two), Some(2));
+    }
+
+    #[test]
+    fn after_resuming_a_checkpoint_the_same_values_are_drawn() {
+        let ids = Ids::new(5);
+        ids.hex(3);
+        let point = ids.checkpoint();
+        let after = (ids.hex(16), ids.uuid());
+        ids.hex(40);
+        ids.resume(point);
+        assert_eq!((ids.hex(16), ids.uuid()), after);
+    }
+
+    #[test]
+    fn a_restored_sequence_hands_out_from_its_position() {
+        let seq = Ids::new(3).sequence("order", 1..1_000_000_000);
+        seq.next();
+        let position = seq.position();
+        let next = seq.next();
+        seq.next();
+        seq.restore(position);
+        assert_eq!(seq.next(), next);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod packed;
 pub mod params;
 pub mod scenarios;
 pub mod signature;
+pub mod snapshot;
 pub mod store;
 
 use std::sync::Arc;
@@ -65,6 +66,13 @@ impl PublicUrl {
 
     pub fn as_str(&self) -> &str {
         &self.base
+    }
+
+    /// The name of the workspace these URLs are for.
+    pub fn workspace(&self) -> &str {
+        self.workspace
+            .as_deref()
+            .unwrap_or(directory::DEFAULT_WORKSPACE)
     }
 
     /// `path` (starting with `/`) under the public URL.
@@ -159,6 +167,8 @@ pub struct Services {
     pub body_read_timeout: Duration,
     /// Resets against provider requests.
     pub epoch: epoch::Epoch,
+    /// The workspace's snapshots (kept through a reset).
+    pub snapshots: snapshot::Shelf,
 }
 
 impl Core {
@@ -197,6 +207,7 @@ impl Core {
             max_body_bytes: settings.max_body_bytes,
             body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
             epoch: epoch::Epoch::default(),
+            snapshots: snapshot::Shelf::default(),
         })
     }
 
@@ -208,6 +219,51 @@ impl Core {
     /// Forgets the journal, the outbox, armed scenarios and faults, restarts the id generator from
     /// its seed and puts the clock back to real time. Providers reset their
     /// own stores (see `AppState::reset`).
+    /// What a snapshot keeps of the core: the clock's offset, where the
+    /// generator stands (moved to a point it can be put back to), the armed
+    /// scenarios and the faults.
+    pub fn snapshot(&self) -> snapshot::CoreSection {
+        snapshot::CoreSection {
+            clock_offset_ms: self.clock.offset_ms(),
+            generator: self.ids.checkpoint().to_string(),
+            scenarios: self.scenarios.snapshot(),
+            faults: self.faults.snapshot(),
+        }
+    }
+
+    /// Checks a snapshot's core section; the install puts it in place.
+    pub fn prepare_restore(
+        &self,
+        section: &snapshot::CoreSection,
+    ) -> Result<snapshot::Install<'_>, snapshot::SnapshotError> {
+        use snapshot::SnapshotError::Malformed;
+        let generator: u64 = section.generator.parse().map_err(|_| {
+            Malformed(format!(
+                "core.generator: {:?} is not a whole number from 0 to 2^64-1",
+                section.generator
+            ))
+        })?;
+        if section.clock_offset_ms.abs() > clock::MAX_OFFSET_MS {
+            return Err(Malformed(format!(
+                "core.clock_offset_ms: at most {} either way",
+                clock::MAX_OFFSET_MS
+            )));
+        }
+        self.scenarios
+            .check(&section.scenarios)
+            .map_err(|m| Malformed(format!("core.scenarios: {m}")))?;
+        self.faults
+            .check(&section.faults)
+            .map_err(|m| Malformed(format!("core.faults: {m}")))?;
+        let section = section.clone();
+        Ok(Box::new(move || {
+            self.clock.set_offset_ms(section.clock_offset_ms);
+            self.ids.resume(generator);
+            self.scenarios.restore(section.scenarios);
+            self.faults.restore(section.faults);
+        }))
+    }
+
     pub fn reset(&self) {
         self.journal.clear();
         self.outbox.clear();

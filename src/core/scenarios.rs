@@ -93,6 +93,28 @@ struct ArmedList {
     next_handle: u64,
 }
 
+/// The armed scenarios as a snapshot keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenariosSnapshot {
+    #[serde(default)]
+    pub armed: Vec<SavedArm>,
+    /// The handle the next arming gets.
+    #[serde(default)]
+    pub next_handle: u64,
+}
+
+/// One armed scenario in a snapshot: as listed, with its uses left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedArm {
+    pub handle: u64,
+    pub id: String,
+    #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
+    pub matches: BTreeMap<String, String>,
+    pub remaining: u32,
+}
+
 impl Scenarios {
     pub fn new(catalogue: Vec<Scenario>) -> Self {
         let scenarios = Self::unpublished();
@@ -157,6 +179,63 @@ impl Scenarios {
         list.items.retain(|a| a.handle != handle);
         self.count.store(list.items.len(), Ordering::Release);
         list.items.len() != before
+    }
+
+    /// What a snapshot keeps of them.
+    pub fn snapshot(&self) -> ScenariosSnapshot {
+        let list = self.armed.lock().unwrap();
+        ScenariosSnapshot {
+            armed: list
+                .items
+                .iter()
+                .map(|a| SavedArm {
+                    handle: a.handle,
+                    id: a.arm.id.clone(),
+                    matches: a.arm.matches.clone(),
+                    remaining: a.remaining,
+                })
+                .collect(),
+            next_handle: list.next_handle,
+        }
+    }
+
+    /// Whether `saved` can be armed here: every id in the catalogue, every
+    /// one with a use left.
+    pub fn check(&self, saved: &ScenariosSnapshot) -> Result<(), String> {
+        for arm in &saved.armed {
+            if self.find(&arm.id).is_none() {
+                return Err(ArmError::Unknown(arm.id.clone()).to_string());
+            }
+            if arm.remaining == 0 {
+                return Err(format!(
+                    "scenario {:?}: remaining must be at least 1",
+                    arm.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the armed scenarios exactly `saved` (checked with
+    /// [`Scenarios::check`]).
+    pub fn restore(&self, saved: ScenariosSnapshot) {
+        let mut list = self.armed.lock().unwrap();
+        let highest = saved.armed.iter().map(|a| a.handle).max().unwrap_or(0);
+        list.next_handle = saved.next_handle.max(highest);
+        list.items = saved
+            .armed
+            .into_iter()
+            .map(|a| Armed {
+                handle: a.handle,
+                remaining: a.remaining,
+                arm: Arm {
+                    id: a.id,
+                    times: a.remaining,
+                    matches: a.matches,
+                },
+            })
+            .collect();
+        self.count.store(list.items.len(), Ordering::Release);
     }
 
     pub fn clear(&self) {

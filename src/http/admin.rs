@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter {
         .routes(routes!(disarm_one))
         .routes(routes!(list_faults, add_fault, clear_faults))
         .routes(routes!(remove_fault))
+        .merge(super::snapshots::router())
         // Last, so it wraps every route above.
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }

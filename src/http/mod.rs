@@ -8,4 +8,5 @@ pub mod dashboard;
 pub mod dispatch;
 pub mod middleware;
 pub mod security;
+pub mod snapshots;
 pub mod workspaces;

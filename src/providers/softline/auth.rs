@@ -40,6 +40,21 @@ impl Tokens {
     fn expiry(&self, token: &str) -> Option<OffsetDateTime> {
         self.issued.get(&token.to_owned())
     }
+
+    /// Every issued token with its expiry, oldest expiry first (a snapshot).
+    pub fn all(&self) -> Vec<(String, OffsetDateTime)> {
+        let mut all = self.issued.filter_map(|t, at| Some((t.clone(), *at)));
+        all.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        all
+    }
+
+    /// Exactly these tokens (a snapshot's restore).
+    pub fn replace(&self, tokens: Vec<(String, OffsetDateTime)>) {
+        self.issued.clear();
+        for (token, expires_at) in tokens {
+            self.issued.insert(token, expires_at);
+        }
+    }
 }
 
 /// The directory's kind for tokens (the fixture's static ones and those

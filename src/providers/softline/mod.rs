@@ -35,6 +35,7 @@ pub mod pages;
 pub mod panel;
 pub mod routes;
 pub mod scenarios;
+pub mod snapshot;
 pub mod storage;
 pub mod types;
 pub mod validate;
@@ -324,6 +325,17 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        self.snapshot_section()
+    }
+
+    fn prepare_restore(
+        &self,
+        section: &serde_json::Value,
+    ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
+        self.prepare_section(section)
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

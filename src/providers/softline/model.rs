@@ -162,6 +162,18 @@ impl Payment {
         }
     }
 
+    /// A `not paid` payment with these details, as a snapshot's restore
+    /// starts one (it then sets what changed).
+    pub fn restored(
+        order_id: u64,
+        details: &Details,
+        currency: Currency,
+        amount: Amount,
+        created_at: OffsetDateTime,
+    ) -> Self {
+        Self::with_details(order_id, details, currency, amount, created_at)
+    }
+
     /// A new `not paid` payment.
     pub fn new(order_id: u64, hash: String, new: NewPayment, now: OffsetDateTime) -> Self {
         let details = Details {
