@@ -49,6 +49,12 @@ pub struct Settings {
     #[arg(long, env = "PAYSANDBOX_FIXTURES")]
     pub fixtures: Option<PathBuf>,
 
+    /// A snapshot document (as `GET /__sandbox/snapshots/NAME` exports it)
+    /// that `default` starts from; it is also kept as that workspace's
+    /// snapshot under its name, to restore again after a reset.
+    #[arg(long = "state", env = "PAYSANDBOX_STATE", value_name = "FILE")]
+    pub initial_state: Option<PathBuf>,
+
     /// Seed for every generated id and value: the same seed gives the same
     /// ids run to run. Without it a random seed is drawn and logged.
     #[arg(long, env = "PAYSANDBOX_SEED")]
@@ -162,6 +168,7 @@ impl Default for Settings {
             intellectmoney_listen: None,
             public_url: None,
             fixtures: None,
+            initial_state: None,
             seed: None,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             journal_body_limit: DEFAULT_JOURNAL_BODY_LIMIT,

@@ -2,6 +2,7 @@
 //! router (tests use it too), and `Application` binds, serves and stops.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,8 @@ pub enum StartupError {
     },
     #[error("--public-url {0:?} is not an absolute http(s) URL")]
     PublicUrl(String),
+    #[error("--state {}: {message}", path.display())]
+    State { path: PathBuf, message: String },
 }
 
 /// The OpenAPI document's fixed parts; the paths come from the routers and
@@ -242,6 +245,26 @@ fn mounted_at(mount: &'static str, app: Router) -> Router {
     Router::new().fallback_service(prefixed)
 }
 
+/// Restores `default` from the snapshot document in `path` (`--state`) and
+/// keeps the document as its snapshot. Anything wrong stops start-up: a
+/// sandbox that silently started empty would fail tests for the wrong
+/// reason.
+async fn start_from(state: &AppState, path: &Path) -> Result<(), StartupError> {
+    let failed = |message: String| StartupError::State {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+    let document = crate::core::snapshot::parse(&text).map_err(|e| failed(e.to_string()))?;
+    state
+        .restore(&document)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    tracing::info!(path = %path.display(), snapshot = %document.name, "default restored from --state");
+    state.core.snapshots.put(document);
+    Ok(())
+}
+
 /// Binds `addr` (port 0 takes a free port) and says where it is.
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
     let listener = TcpListener::bind(addr)
@@ -322,6 +345,9 @@ impl Application {
             None => PublicUrl::new(&format!("http://{address}")),
         };
         let workspaces = Workspaces::new(&settings, fixtures, clock, public_url);
+        if let Some(path) = &settings.initial_state {
+            start_from(&workspaces.default_workspace().state, path).await?;
+        }
         let core = &workspaces.default_workspace().state.core;
         tracing::info!(
             seed = core.ids.seed(),
