@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::core::durable::ObjectChange;
 use crate::core::scenarios::Scenario;
 use crate::core::snapshot::{Install, SnapshotError};
 use crate::web::NavItem;
@@ -150,6 +151,30 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
             )));
         }
         Ok(Box::new(move || self.reset()))
+    }
+
+    /// Durable state (`--data-dir`): from now on, note which objects
+    /// change.
+    fn track_changes(&self) {}
+
+    /// The objects changed since the last call, each as the row a snapshot
+    /// document would hold for it.
+    fn take_changes(&self, _out: &mut Vec<ObjectChange>) {}
+
+    /// What it keeps besides objects (id sequences, webhook target), as
+    /// JSON; `None` when nothing.
+    fn durable_head(&self) -> Option<String> {
+        None
+    }
+
+    /// Loads a head [`Provider::durable_head`] wrote.
+    fn load_head(&self, _body: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Loads one object [`Provider::take_changes`] wrote.
+    fn load_object(&self, kind: &str, _id: &str, _body: &str) -> Result<(), String> {
+        Err(format!("{} keeps no {kind}", self.name()))
     }
 
     /// Whether its requests wait for a reset (see `core::epoch`). A provider

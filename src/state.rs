@@ -255,3 +255,115 @@ impl AppState {
         self.core.outbox.wake();
     }
 }
+
+/// Durable state: writes what changed in the workspace of `core` (every
+/// head too when `heads`: after a control-plane change) and waits for the
+/// commit that holds it. Without a data directory, nothing.
+pub async fn persist(
+    core: &Core,
+    providers: &Providers,
+    heads: bool,
+) -> Result<(), crate::core::durable::DurableError> {
+    let Some(durable) = core.durable.get() else {
+        return Ok(());
+    };
+    let ticket = durable.submit(|changes| collect_changes(core, providers, heads, changes));
+    durable.wait(ticket).await
+}
+
+/// The rows of what changed in a workspace since the last call.
+pub fn collect_changes(
+    core: &Core,
+    providers: &Providers,
+    heads: bool,
+    changes: &mut Vec<crate::core::durable::Change>,
+) {
+    use crate::core::durable::{Change, ObjectChange};
+    let workspace = core.public_url.workspace();
+    let mut objects = Vec::new();
+    for provider in providers.iter() {
+        let part = provider.name();
+        provider.take_changes(&mut objects);
+        changes.extend(objects.drain(..).map(|object| match object {
+            ObjectChange::Saved { kind, id, body } => Change::Object {
+                workspace: workspace.to_owned(),
+                part,
+                kind,
+                id,
+                body: Some(body),
+            },
+            ObjectChange::Removed { kind, id } => Change::Object {
+                workspace: workspace.to_owned(),
+                part,
+                kind,
+                id,
+                body: None,
+            },
+            ObjectChange::Cleared { kind } => Change::Clear {
+                workspace: workspace.to_owned(),
+                part,
+                kind,
+            },
+        }));
+        if heads && let Some(body) = provider.durable_head() {
+            changes.push(Change::Head {
+                workspace: workspace.to_owned(),
+                part,
+                body,
+            });
+        }
+    }
+    if core.head_changed() || heads {
+        changes.push(Change::Head {
+            workspace: workspace.to_owned(),
+            part: CORE_PART,
+            body: core.durable_head(),
+        });
+    }
+}
+
+/// The core's part name in a data directory.
+pub const CORE_PART: &str = "core";
+
+impl AppState {
+    /// Durable state at start: notes changes from now on.
+    pub fn track_changes(&self) {
+        for provider in self.providers.iter() {
+            provider.track_changes();
+        }
+    }
+
+    /// Loads what a data directory kept of this workspace.
+    pub fn load_durable(
+        &self,
+        data_dir: &crate::core::durable::DataDir,
+    ) -> Result<usize, crate::core::durable::DurableError> {
+        use crate::core::durable::DurableError;
+        let workspace = self.core.public_url.workspace().to_owned();
+        let unreadable = |what: String, detail: String| DurableError::Unreadable {
+            path: data_dir.path().display().to_string(),
+            what,
+            detail,
+        };
+        if let Some(head) = data_dir.head(&workspace, CORE_PART)? {
+            self.core
+                .load_head(&head)
+                .map_err(|e| unreadable(format!("core head of {workspace}"), e))?;
+        }
+        // Written now, so an unchanged core is not written again.
+        self.core.head_changed();
+        let mut count = 0;
+        for provider in self.providers.iter() {
+            let part = provider.name();
+            if let Some(head) = data_dir.head(&workspace, part)? {
+                provider
+                    .load_head(&head)
+                    .map_err(|e| unreadable(format!("{part} head of {workspace}"), e))?;
+            }
+            count += data_dir.objects(&workspace, part, |kind, id, body| {
+                provider.load_object(kind, id, body)
+            })?;
+        }
+        Ok(count)
+    }
+}

@@ -7,7 +7,7 @@
 //! outbound faults make the next webhook deliveries of a provider fail as if
 //! the receiver had answered with that status or hung up.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -172,6 +172,9 @@ pub struct Faults {
     /// How many faults are active, read without the lock: the common case
     /// (none) costs every request one atomic load, not a contended lock.
     active: Arc<AtomicUsize>,
+    /// Counts every change (a fault added, applied or removed), so durable
+    /// state knows when to write them.
+    version: Arc<AtomicU64>,
     ids: Ids,
     /// Each provider's name and mount, published once the providers are
     /// built (after the core, which they hold).
@@ -220,6 +223,7 @@ impl Faults {
         Self {
             list: Arc::default(),
             active: Arc::default(),
+            version: Arc::default(),
             ids,
             mounts: Arc::default(),
         }
@@ -258,6 +262,7 @@ impl Faults {
         };
         list.items.push(fault.clone());
         self.active.store(list.items.len(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
         Ok(fault)
     }
 
@@ -270,7 +275,13 @@ impl Faults {
         let before = list.items.len();
         list.items.retain(|f| f.handle != handle);
         self.active.store(list.items.len(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
         list.items.len() != before
+    }
+
+    /// A number that changes whenever they do.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// What a snapshot keeps of them.
@@ -330,12 +341,14 @@ impl Faults {
             })
             .collect();
         self.active.store(list.items.len(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     pub fn clear(&self) {
         let mut list = self.list.lock().unwrap();
         list.items.clear();
         self.active.store(0, Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// The fault, if any, for an inbound request: `path` is the full path
@@ -377,6 +390,7 @@ impl Faults {
         })?;
         let fault = &mut list.items[index];
         fault.applied += 1;
+        self.version.fetch_add(1, Ordering::Release);
         let effect = Effect {
             handle: fault.handle,
             delay: fault.spec.latency_ms.map(|l| match l {
@@ -398,6 +412,7 @@ impl Faults {
             if *remaining == 0 {
                 list.items.remove(index);
                 self.active.store(list.items.len(), Ordering::Release);
+                self.version.fetch_add(1, Ordering::Release);
             }
         }
         Some(effect)

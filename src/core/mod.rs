@@ -6,6 +6,7 @@ pub mod cards;
 pub mod clock;
 pub mod current;
 pub mod directory;
+pub mod durable;
 pub mod epoch;
 pub mod error;
 pub mod faults;
@@ -25,12 +26,13 @@ pub mod signature;
 pub mod snapshot;
 pub mod store;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::config::Settings;
 use cards::CardsFixture;
 use clock::Clock;
+use durable::Durable;
 use faults::Faults;
 use http_client::HttpClient;
 use ids::Ids;
@@ -130,6 +132,8 @@ pub type Core = Shared<Services>;
 pub struct Commons {
     pub metrics: Metrics,
     pub http: HttpClient,
+    /// The data directory's writer (`--data-dir`), set once it runs.
+    pub durable: Arc<OnceLock<Durable>>,
 }
 
 impl Commons {
@@ -142,8 +146,20 @@ impl Commons {
                 // than the journal keeps is never needed.
                 settings.journal_body_limit.max(64 * 1024),
             ),
+            durable: Arc::default(),
         }
     }
+}
+
+/// The core's head in a data directory.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoreHead {
+    clock_offset_ms: i64,
+    #[serde(default)]
+    scenarios: scenarios::ScenariosSnapshot,
+    #[serde(default)]
+    faults: faults::FaultsSnapshot,
 }
 
 /// What [`Core`] holds.
@@ -169,6 +185,11 @@ pub struct Services {
     pub epoch: epoch::Epoch,
     /// The workspace's snapshots (kept through a reset).
     pub snapshots: snapshot::Shelf,
+    /// The data directory's writer, when there is one.
+    pub durable: Arc<OnceLock<Durable>>,
+    /// The clock offset and the versions of the scenarios and faults as
+    /// last written to it.
+    pub durable_written: Mutex<Option<(i64, u64, u64)>>,
 }
 
 impl Core {
@@ -182,7 +203,11 @@ impl Core {
         public_url: PublicUrl,
         cards: Arc<CardsFixture>,
     ) -> Self {
-        let Commons { metrics, http } = commons.clone();
+        let Commons {
+            metrics,
+            http,
+            durable,
+        } = commons.clone();
         let journal = Journal::new(settings.journal_capacity, settings.journal_body_limit);
         let faults = Faults::new(ids.clone());
         let outbox = Outbox::new(
@@ -208,6 +233,8 @@ impl Core {
             body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
             epoch: epoch::Epoch::default(),
             snapshots: snapshot::Shelf::default(),
+            durable,
+            durable_written: Mutex::new(None),
         })
     }
 
@@ -216,9 +243,6 @@ impl Core {
         self.journal.record(entry, self.clock.now())
     }
 
-    /// Forgets the journal, the outbox, armed scenarios and faults, restarts the id generator from
-    /// its seed and puts the clock back to real time. Providers reset their
-    /// own stores (see `AppState::reset`).
     /// What a snapshot keeps of the core: the clock's offset, where the
     /// generator stands (moved to a point it can be put back to), the armed
     /// scenarios and the faults.
@@ -229,6 +253,45 @@ impl Core {
             scenarios: self.scenarios.snapshot(),
             faults: self.faults.snapshot(),
         }
+    }
+
+    /// What durable state keeps of the core: the clock offset, scenarios
+    /// and faults (not the generator: a restarted sandbox draws anew).
+    pub fn durable_head(&self) -> String {
+        let head = CoreHead {
+            clock_offset_ms: self.clock.offset_ms(),
+            scenarios: self.scenarios.snapshot(),
+            faults: self.faults.snapshot(),
+        };
+        serde_json::to_string(&head).unwrap_or_default()
+    }
+
+    /// Whether the core changed since its head was last written (and
+    /// notes that it is being written now).
+    pub fn head_changed(&self) -> bool {
+        let now = (
+            self.clock.offset_ms(),
+            self.scenarios.version(),
+            self.faults.version(),
+        );
+        let mut written = self.durable_written.lock().unwrap();
+        let changed = *written != Some(now);
+        *written = Some(now);
+        changed
+    }
+
+    /// Loads a head [`Core::durable_head`] wrote.
+    pub fn load_head(&self, body: &str) -> Result<(), String> {
+        let head: CoreHead = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        self.scenarios.check(&head.scenarios)?;
+        self.faults.check(&head.faults)?;
+        self.clock.set_offset_ms(head.clock_offset_ms);
+        self.scenarios.restore(head.scenarios);
+        self.faults.restore(head.faults);
+        // What a restarted sandbox draws must not repeat what it drew
+        // before (tokens, hashes): a fresh point.
+        self.ids.resume(rand::random());
+        Ok(())
     }
 
     /// Checks a snapshot's core section; the install puts it in place.
@@ -264,6 +327,9 @@ impl Core {
         }))
     }
 
+    /// Forgets the journal, the outbox, armed scenarios and faults, restarts the id generator from
+    /// its seed and puts the clock back to real time. Providers reset their
+    /// own stores (see `AppState::reset`).
     pub fn reset(&self) {
         self.journal.clear();
         self.outbox.clear();

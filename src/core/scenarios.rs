@@ -15,7 +15,7 @@
 //! 3. natural behaviour.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -85,6 +85,9 @@ pub struct Scenarios {
     /// How many are armed, read without the lock: with none armed (the
     /// common case) a request costs one atomic load.
     count: Arc<AtomicUsize>,
+    /// Counts every change (arming, a use, a disarm), so durable state
+    /// knows when to write them.
+    version: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -129,6 +132,7 @@ impl Scenarios {
             catalogue: Arc::default(),
             armed: Arc::default(),
             count: Arc::default(),
+            version: Arc::default(),
         }
     }
 
@@ -165,6 +169,7 @@ impl Scenarios {
         };
         list.items.push(armed.clone());
         self.count.store(list.items.len(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
         Ok(armed)
     }
 
@@ -178,7 +183,13 @@ impl Scenarios {
         let before = list.items.len();
         list.items.retain(|a| a.handle != handle);
         self.count.store(list.items.len(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
         list.items.len() != before
+    }
+
+    /// A number that changes whenever they do.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// What a snapshot keeps of them.
@@ -236,12 +247,14 @@ impl Scenarios {
             })
             .collect();
         self.count.store(list.items.len(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     pub fn clear(&self) {
         let mut list = self.armed.lock().unwrap();
         list.items.clear();
         self.count.store(0, Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// The scenario forced on a request of `operation`, if any (see the
@@ -273,9 +286,11 @@ impl Scenarios {
         let id = self.find(&list.items[position].arm.id)?.id;
         let armed = &mut list.items[position];
         armed.remaining -= 1;
+        self.version.fetch_add(1, Ordering::Release);
         if armed.remaining == 0 {
             list.items.remove(position);
             self.count.store(list.items.len(), Ordering::Release);
+            self.version.fetch_add(1, Ordering::Release);
         }
         Some(id)
     }

@@ -5,8 +5,13 @@
 //! request (a single map under one lock halved throughput in our measurements),
 //! and the std mutex is the right tool because no lock is ever held across an
 //! `.await`: every method locks, does its work and returns.
+//!
+//! With durable state (`--data-dir`) a store also notes which keys changed
+//! ([`Store::track_changes`]), under the lock of the change itself, so the
+//! keys a request changed are known when it is about to answer (see
+//! `crate::durable`). Untracked, that costs one branch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +19,49 @@ const SHARDS: usize = 32;
 
 /// A concurrent map from ids to records.
 pub struct Store<K, V> {
-    shards: Arc<[Mutex<HashMap<K, V>>]>,
+    shards: Arc<[Mutex<Shard<K, V>>]>,
     hasher: RandomState,
+}
+
+struct Shard<K, V> {
+    map: HashMap<K, V>,
+    /// `Some` once changes are tracked.
+    changes: Option<Changes<K>>,
+}
+
+/// What changed in a store since the changes were last taken.
+#[derive(Debug)]
+pub struct Changes<K> {
+    /// Everything was dropped first (a reset, a restore).
+    pub cleared: bool,
+    /// Keys inserted, changed or removed (after the clear, if any).
+    pub keys: HashSet<K>,
+}
+
+impl<K: Hash + Eq> PartialEq for Changes<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cleared == other.cleared && self.keys == other.keys
+    }
+}
+
+impl<K> Default for Changes<K> {
+    fn default() -> Self {
+        Self {
+            cleared: false,
+            keys: HashSet::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V> Shard<K, V> {
+    fn changed(&mut self, key: &K)
+    where
+        K: Clone,
+    {
+        if let Some(changes) = &mut self.changes {
+            changes.keys.insert(key.clone());
+        }
+    }
 }
 
 impl<K, V> Clone for Store<K, V> {
@@ -30,7 +76,14 @@ impl<K, V> Clone for Store<K, V> {
 impl<K, V> Default for Store<K, V> {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        map: HashMap::new(),
+                        changes: None,
+                    })
+                })
+                .collect(),
             hasher: RandomState::new(),
         }
     }
@@ -42,53 +95,67 @@ impl<K, V> std::fmt::Debug for Store<K, V> {
     }
 }
 
-impl<K: Hash + Eq, V> Store<K, V> {
+impl<K: Hash + Eq + Clone, V> Store<K, V> {
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn shard(&self, key: &K) -> &Mutex<HashMap<K, V>> {
+    fn shard(&self, key: &K) -> &Mutex<Shard<K, V>> {
         let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
         &self.shards[index]
     }
 
     /// Inserts or replaces.
     pub fn insert(&self, key: K, value: V) {
-        self.shard(&key).lock().unwrap().insert(key, value);
+        let mut shard = self.shard(&key).lock().unwrap();
+        shard.changed(&key);
+        shard.map.insert(key, value);
     }
 
     /// Inserts only if the key is free; gives the value back otherwise.
     pub fn insert_new(&self, key: K, value: V) -> Result<(), V> {
         let mut shard = self.shard(&key).lock().unwrap();
-        match shard.entry(key) {
-            std::collections::hash_map::Entry::Occupied(_) => Err(value),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(value);
-                Ok(())
-            }
+        if shard.map.contains_key(&key) {
+            return Err(value);
         }
+        shard.changed(&key);
+        shard.map.insert(key, value);
+        Ok(())
     }
 
     /// Reads a record through `f` without cloning all of it.
     pub fn read<R>(&self, key: &K, f: impl FnOnce(&V) -> R) -> Option<R> {
-        self.shard(key).lock().unwrap().get(key).map(f)
+        self.shard(key).lock().unwrap().map.get(key).map(f)
     }
 
     /// Changes a record in place; `None` when there is no such key.
     pub fn update<R>(&self, key: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
-        self.shard(key).lock().unwrap().get_mut(key).map(f)
+        let mut shard = self.shard(key).lock().unwrap();
+        let result = shard.map.get_mut(key).map(f);
+        if result.is_some() {
+            shard.changed(key);
+        }
+        result
     }
 
     pub fn remove(&self, key: &K) -> Option<V> {
-        self.shard(key).lock().unwrap().remove(key)
+        let mut shard = self.shard(key).lock().unwrap();
+        let removed = shard.map.remove(key);
+        if removed.is_some() {
+            shard.changed(key);
+        }
+        removed
     }
 
     pub fn contains(&self, key: &K) -> bool {
-        self.shard(key).lock().unwrap().contains_key(key)
+        self.shard(key).lock().unwrap().map.contains_key(key)
     }
 
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap().len()).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap().map.len())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -97,8 +164,15 @@ impl<K: Hash + Eq, V> Store<K, V> {
 
     pub fn clear(&self) {
         for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap();
             // Replacing rather than clearing gives the memory back.
-            *shard.lock().unwrap() = HashMap::new();
+            shard.map = HashMap::new();
+            if let Some(changes) = &mut shard.changes {
+                *changes = Changes {
+                    cleared: true,
+                    keys: HashSet::new(),
+                };
+            }
         }
     }
 
@@ -108,7 +182,7 @@ impl<K: Hash + Eq, V> Store<K, V> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             let shard = shard.lock().unwrap();
-            out.extend(shard.iter().filter_map(|(k, v)| f(k, v)));
+            out.extend(shard.map.iter().filter_map(|(k, v)| f(k, v)));
         }
         out
     }
@@ -116,22 +190,61 @@ impl<K: Hash + Eq, V> Store<K, V> {
     /// Keeps only the records `keep` says yes to, one shard at a time.
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
         for shard in self.shards.iter() {
-            shard.lock().unwrap().retain(|k, v| keep(k, v));
+            let mut shard = shard.lock().unwrap();
+            let Shard { map, changes } = &mut *shard;
+            map.retain(|k, v| {
+                let kept = keep(k, v);
+                if !kept && let Some(changes) = changes {
+                    changes.keys.insert(k.clone());
+                }
+                kept
+            });
         }
     }
 
-    /// Applies `f` to every record, one shard at a time.
-    pub fn for_each_mut(&self, mut f: impl FnMut(&K, &mut V)) {
+    /// Applies `f` to every record, one shard at a time; `f` says whether
+    /// it changed the record.
+    pub fn for_each_mut(&self, mut f: impl FnMut(&K, &mut V) -> bool) {
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap();
-            for (k, v) in shard.iter_mut() {
-                f(k, v);
+            let Shard { map, changes } = &mut *shard;
+            for (k, v) in map.iter_mut() {
+                if f(k, v)
+                    && let Some(changes) = changes
+                {
+                    changes.keys.insert(k.clone());
+                }
             }
         }
     }
+
+    /// From now on, notes every key that changes (durable state).
+    pub fn track_changes(&self) {
+        for shard in self.shards.iter() {
+            shard
+                .lock()
+                .unwrap()
+                .changes
+                .get_or_insert_with(Changes::default);
+        }
+    }
+
+    /// What changed since the last call (nothing when untracked).
+    pub fn take_changes(&self) -> Changes<K> {
+        let mut all = Changes::default();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap();
+            if let Some(changes) = &mut shard.changes {
+                let taken = std::mem::take(changes);
+                all.cleared |= taken.cleared;
+                all.keys.extend(taken.keys);
+            }
+        }
+        all
+    }
 }
 
-impl<K: Hash + Eq, V: Clone> Store<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> Store<K, V> {
     /// A copy of one record.
     pub fn get(&self, key: &K) -> Option<V> {
         self.read(key, V::clone)
@@ -171,5 +284,44 @@ mod tests {
         assert_eq!(evens.len(), 500);
         store.clear();
         assert!(store.is_empty());
+    }
+
+    #[test]
+    fn a_tracked_store_notes_each_changed_key_once_and_a_clear() {
+        let store = Store::new();
+        store.insert(1, 1);
+        store.track_changes();
+        store.insert(2, 2);
+        store.update(&2, |v| *v += 1);
+        store.update(&9, |v| *v += 1);
+        store.remove(&1);
+        store.for_each_mut(|k, _| *k == 2);
+
+        let changes = store.take_changes();
+
+        assert_eq!(
+            changes,
+            Changes {
+                cleared: false,
+                keys: [1, 2].into()
+            }
+        );
+        assert_eq!(store.take_changes(), Changes::default());
+        store.clear();
+        store.insert(3, 3);
+        assert_eq!(
+            store.take_changes(),
+            Changes {
+                cleared: true,
+                keys: [3].into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_untracked_store_has_no_changes() {
+        let store = Store::new();
+        store.insert(1, 1);
+        assert_eq!(store.take_changes(), Changes::default());
     }
 }

@@ -249,9 +249,11 @@ impl State {
     pub fn settle_all(&self) {
         let now = self.now();
         self.invoices.for_each_mut(|_, invoice| {
-            if let Some(transition) = invoice.settle(now) {
+            let transition = invoice.settle(now);
+            if let Some(transition) = transition {
                 self.announce(invoice, transition);
             }
+            transition.is_some()
         });
     }
 }

@@ -48,6 +48,25 @@ impl Tokens {
         all
     }
 
+    /// When `token` expires, if it was issued.
+    pub fn expiry_of(&self, token: &String) -> Option<OffsetDateTime> {
+        self.issued.get(token)
+    }
+
+    /// Adds one token (durable state at start).
+    pub fn replace_one(&self, token: String, expires_at: OffsetDateTime) {
+        self.issued.insert(token, expires_at);
+    }
+
+    pub fn track_changes(&self) {
+        self.issued.track_changes();
+    }
+
+    /// The tokens issued or dropped since the last call.
+    pub fn take_changes(&self) -> crate::core::store::Changes<String> {
+        self.issued.take_changes()
+    }
+
     /// Exactly these tokens (a snapshot's restore).
     pub fn replace(&self, tokens: Vec<(String, OffsetDateTime)>) {
         self.issued.clear();

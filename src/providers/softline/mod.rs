@@ -202,9 +202,11 @@ impl State {
         let mut seen = Vec::new();
         self.payments.for_each_mut(|id, p| {
             let observed = p.settle(now, lifetime);
-            if !observed.is_empty() {
+            let changed = !observed.is_empty();
+            if changed {
                 seen.push((*id, observed));
             }
+            changed
         });
         for (id, observed) in seen {
             self.journal_observed(id, &observed);
@@ -336,6 +338,26 @@ impl Provider for State {
         section: &serde_json::Value,
     ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
         self.prepare_section(section)
+    }
+
+    fn track_changes(&self) {
+        self.track_durable_changes();
+    }
+
+    fn take_changes(&self, out: &mut Vec<crate::core::durable::ObjectChange>) {
+        self.take_durable_changes(out);
+    }
+
+    fn durable_head(&self) -> Option<String> {
+        Some(self.durable_head_section())
+    }
+
+    fn load_head(&self, body: &str) -> Result<(), String> {
+        self.load_durable_head(body)
+    }
+
+    fn load_object(&self, kind: &str, _id: &str, body: &str) -> Result<(), String> {
+        self.load_durable_object(kind, body)
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

@@ -16,6 +16,7 @@ use super::auth;
 use super::fixture::WebhookUrl;
 use super::model::{Card, CardExpiry, CardType, ChargeOutcome, Payment, ScheduledCharge};
 use super::types::{Currency, Customer, Details, PaymentId, PaymentStatus, ReturnUrl};
+use crate::core::durable::ObjectChange;
 use crate::core::money::Amount;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
 
@@ -28,9 +29,9 @@ struct Section {
     next_order_id: u64,
     /// Where webhooks go (`null`: nowhere).
     webhook_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tokens: Vec<SavedToken>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     payments: Vec<SavedPayment>,
 }
 
@@ -207,8 +208,7 @@ fn save_payment(payment: &Payment) -> SavedPayment {
 }
 
 /// A saved payment as the model keeps it, or what is wrong with it.
-fn read_payment(saved: SavedPayment, index: usize) -> Result<Payment, String> {
-    let at = format!("payments[{index}]");
+fn read_payment(saved: SavedPayment, at: &str) -> Result<Payment, String> {
     let status = PaymentStatus::parse(&saved.status).ok_or_else(|| {
         format!(
             "{at}.status: {:?} is not \"not paid\", \"paid\" or \"deleted\"",
@@ -351,7 +351,7 @@ impl super::State {
                     saved.order_id
                 )));
             }
-            payments.push(read_payment(saved, index).map_err(malformed)?);
+            payments.push(read_payment(saved, &format!("payments[{index}]")).map_err(malformed)?);
         }
         let claims = self.core.ids.claims();
         for saved in &section.tokens {
@@ -384,5 +384,110 @@ impl super::State {
             target.url = webhook_url;
             self.webhook.set(target);
         }))
+    }
+}
+
+/// The kinds of rows Softline keeps in a data directory.
+const PAYMENTS: &str = "payments";
+const TOKENS: &str = "tokens";
+
+fn to_json(value: &impl Serialize) -> String {
+    // Our own plain structs: serialising them cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Durable state: the same rows a snapshot holds, one per object.
+impl super::State {
+    pub fn track_durable_changes(&self) {
+        self.payments.track_changes();
+        self.tokens.track_changes();
+    }
+
+    pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
+        let payments = self.payments.take_changes();
+        if payments.cleared {
+            out.push(ObjectChange::Cleared { kind: PAYMENTS });
+        }
+        for order_id in payments.keys {
+            let id = order_id.to_string();
+            out.push(
+                match self.payments.read(&order_id, |p| to_json(&save_payment(p))) {
+                    Some(body) => ObjectChange::Saved {
+                        kind: PAYMENTS,
+                        id,
+                        body,
+                    },
+                    None => ObjectChange::Removed { kind: PAYMENTS, id },
+                },
+            );
+        }
+        let tokens = self.tokens.take_changes();
+        if tokens.cleared {
+            out.push(ObjectChange::Cleared { kind: TOKENS });
+        }
+        for token in tokens.keys {
+            out.push(match self.tokens.expiry_of(&token) {
+                Some(expires_at) => ObjectChange::Saved {
+                    kind: TOKENS,
+                    body: to_json(&SavedToken {
+                        token: token.clone(),
+                        expires_at,
+                    }),
+                    id: token,
+                },
+                None => ObjectChange::Removed {
+                    kind: TOKENS,
+                    id: token,
+                },
+            });
+        }
+    }
+
+    /// The section without its objects.
+    pub fn durable_head_section(&self) -> String {
+        to_json(&Section {
+            next_order_id: self.order_ids.position(),
+            webhook_url: self.webhook.get().url.map(|u| u.as_str().to_owned()),
+            tokens: Vec::new(),
+            payments: Vec::new(),
+        })
+    }
+
+    pub fn load_durable_head(&self, body: &str) -> Result<(), String> {
+        let head: Section = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let webhook_url = head
+            .webhook_url
+            .as_deref()
+            .map(WebhookUrl::parse)
+            .transpose()?;
+        self.order_ids.restore(head.next_order_id);
+        let mut target = self.webhook.get();
+        target.url = webhook_url;
+        self.webhook.set(target);
+        Ok(())
+    }
+
+    pub fn load_durable_object(&self, kind: &str, body: &str) -> Result<(), String> {
+        match kind {
+            PAYMENTS => {
+                let saved: SavedPayment = serde_json::from_str(body).map_err(|e| e.to_string())?;
+                let payment = read_payment(saved, "payment")?;
+                let order_id = payment.order_id;
+                self.order_ids.claim(order_id);
+                // The head's position was written at the last reset or
+                // control request; creates since then moved it on.
+                if order_id >= self.order_ids.position() {
+                    self.order_ids.restore(order_id + 1);
+                }
+                self.payments.insert(order_id, Box::new(payment));
+            }
+            TOKENS => {
+                let saved: SavedToken = serde_json::from_str(body).map_err(|e| e.to_string())?;
+                self.core.ids.claims().text(auth::TOKEN, &saved.token);
+                self.tokens.replace_one(saved.token, saved.expires_at);
+            }
+            other => return Err(format!("softline keeps no {other}")),
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,229 @@
+//! Durable state (`--data-dir`): what the sandbox acknowledged survives a
+//! `kill -9` and a restart.
+//!
+//! What is written when:
+//! - before a provider request is answered: every object it changed (the
+//!   stores note changed keys, see `core::store`), as one row each, and the
+//!   core's head (clock offset, scenarios, faults) if a scenario or fault was
+//!   used up;
+//! - before a control-plane request that changes something is answered: the
+//!   same, plus every head (the core's and each provider's: id sequences,
+//!   webhook targets);
+//! - workspaces when they are made or dropped, with their credentials;
+//! - every 200 ms, whatever background work changed (a webhook worker, a
+//!   run finishing).
+//!
+//! Group commit: a request's changes are serialised on its own thread and
+//! queued in order ([`Durable::submit`]); one writer thread takes whatever
+//! is queued, writes it in one transaction and commits, then wakes every
+//! request whose changes that commit held. A request answers only after
+//! the commit that holds its changes (and every change queued before it:
+//! a request may have queued a neighbour's change along with its own).
+//!
+//! The database is described in `sqlite.rs`.
+
+pub mod sqlite;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+pub use sqlite::{DataDir, Loaded};
+
+/// One row to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A workspace made (its record: credentials, control key) or dropped
+    /// (`None`: with every row of it).
+    Workspace {
+        name: String,
+        record: Option<String>,
+    },
+    /// What a part (`core` or a provider) keeps besides its objects.
+    Head {
+        workspace: String,
+        part: &'static str,
+        body: String,
+    },
+    /// One object (`None`: it is gone).
+    Object {
+        workspace: String,
+        part: &'static str,
+        kind: &'static str,
+        id: String,
+        body: Option<String>,
+    },
+    /// Every object of a kind dropped (a reset, a restore), before the rows
+    /// that follow it.
+    Clear {
+        workspace: String,
+        part: &'static str,
+        kind: &'static str,
+    },
+}
+
+/// An object a provider changed: its kind, id and body (`None`: removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectChange {
+    Saved {
+        kind: &'static str,
+        id: String,
+        body: String,
+    },
+    Removed {
+        kind: &'static str,
+        id: String,
+    },
+    Cleared {
+        kind: &'static str,
+    },
+}
+
+/// Why the state could not be kept or read back. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DurableError {
+    #[error(
+        "{path}: another paysandbox is using this data directory (it holds {path}); stop it or give another --data-dir"
+    )]
+    Locked { path: String },
+    #[error(
+        "{path}: written by a newer paysandbox (format {found}; this one reads up to {reads}); upgrade, or give another --data-dir"
+    )]
+    Newer {
+        path: String,
+        found: i64,
+        reads: i64,
+    },
+    #[error(
+        "{path}: the database is damaged ({detail}); restore it from a backup or give another --data-dir"
+    )]
+    Damaged { path: String, detail: String },
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
+    #[error("{path}: a stored {what} does not read back: {detail}")]
+    Unreadable {
+        path: String,
+        what: String,
+        detail: String,
+    },
+    #[error("the state could not be written to {path}: {detail}")]
+    WriteFailed { path: String, detail: String },
+}
+
+/// Changes queued for the writer, in order.
+pub(crate) struct Batch {
+    ticket: u64,
+    changes: Vec<Change>,
+}
+
+/// The data directory's writer, shared by every workspace. Cloning shares
+/// it.
+#[derive(Clone)]
+pub struct Durable(Arc<Inner>);
+
+struct Inner {
+    /// The last ticket queued, and the queue: held while a request takes
+    /// its changes and queues them, so changes reach the writer in the
+    /// order they were made.
+    queue: Mutex<Queue>,
+    /// The last ticket committed.
+    committed: watch::Receiver<u64>,
+    /// Set when a write failed: no answer may claim to be kept any more.
+    failed: Arc<Mutex<Option<String>>>,
+    broken: Arc<AtomicBool>,
+    path: String,
+}
+
+struct Queue {
+    last: u64,
+    sender: std::sync::mpsc::Sender<Batch>,
+}
+
+impl std::fmt::Debug for Durable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Durable")
+            .field("path", &self.0.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Durable {
+    pub(crate) fn new(
+        sender: std::sync::mpsc::Sender<Batch>,
+        committed: watch::Receiver<u64>,
+        failed: Arc<Mutex<Option<String>>>,
+        broken: Arc<AtomicBool>,
+        path: String,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            queue: Mutex::new(Queue { last: 0, sender }),
+            committed,
+            failed,
+            broken,
+            path,
+        }))
+    }
+
+    /// Takes changes with `collect` and queues them, in one step against
+    /// every other request; the ticket to wait for. Nothing collected
+    /// queues nothing, and the ticket is that of the last change queued
+    /// (which may hold this request's changes, taken by a neighbour).
+    pub fn submit(&self, collect: impl FnOnce(&mut Vec<Change>)) -> u64 {
+        let mut queue = self.0.queue.lock().unwrap();
+        let mut changes = Vec::new();
+        collect(&mut changes);
+        if changes.is_empty() {
+            return queue.last;
+        }
+        let ticket = queue.last + 1;
+        // A closed channel means the writer stopped; `committed` then
+        // never reaches the ticket and `wait` reports the failure.
+        if queue.sender.send(Batch { ticket, changes }).is_ok() {
+            queue.last = ticket;
+        } else {
+            self.0.broken.store(true, Ordering::Release);
+        }
+        ticket
+    }
+
+    /// Waits until `ticket` is committed.
+    pub async fn wait(&self, ticket: u64) -> Result<(), DurableError> {
+        let mut committed = self.0.committed.clone();
+        loop {
+            if *committed.borrow_and_update() >= ticket {
+                return Ok(());
+            }
+            if self.0.broken.load(Ordering::Acquire) {
+                return Err(self.failure());
+            }
+            if committed.changed().await.is_err() {
+                return Err(self.failure());
+            }
+        }
+    }
+
+    /// Waits until everything queued so far is committed.
+    pub async fn settled(&self) -> Result<(), DurableError> {
+        let ticket = self.0.queue.lock().unwrap().last;
+        self.wait(ticket).await
+    }
+
+    fn failure(&self) -> DurableError {
+        DurableError::WriteFailed {
+            path: self.0.path.clone(),
+            detail: self
+                .0
+                .failed
+                .lock()
+                .unwrap()
+                .clone()
+                .unwrap_or_else(|| "the writer stopped".to_owned()),
+        }
+    }
+
+    /// Where the state is kept.
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+}

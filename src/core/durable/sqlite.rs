@@ -1,0 +1,493 @@
+//! The data directory: one SQLite database (`state.sqlite3`, WAL mode) and
+//! a lock file, and the thread that writes to it.
+//!
+//! Tables (format 1):
+//! - `meta(key, value)`: facts about the directory;
+//! - `workspaces(name, record)`: every workspace besides `default`, in the
+//!   order made (`rowid`), its record being its credentials as JSON;
+//! - `heads(workspace, part, body)`: what a part (`core`, `softline`, …)
+//!   keeps besides objects;
+//! - `objects(workspace, part, kind, id, body)`: one row per object, its
+//!   body the same JSON a snapshot document holds for it.
+//!
+//! The format is `PRAGMA user_version`; migrations bring an older database
+//! up to [`FORMAT`] at start, and a newer one is refused. `synchronous =
+//! NORMAL` in WAL mode: a commit is in the operating system's hands when it
+//! returns, which survives the process being killed (not a power cut,
+//! which the README says).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::watch;
+
+use super::{Batch, Change, Durable, DurableError};
+
+/// The format this version writes.
+pub const FORMAT: i64 = 1;
+
+/// Each migration takes the database from the format before it to its own
+/// (index + 1).
+const MIGRATIONS: [&str; 1] = ["
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE workspaces (name TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
+    CREATE TABLE heads (
+        workspace TEXT NOT NULL, part TEXT NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (workspace, part)) WITHOUT ROWID;
+    CREATE TABLE objects (
+        workspace TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (workspace, part, kind, id)) WITHOUT ROWID;
+"];
+
+/// The database's file name in the directory.
+pub const DATABASE: &str = "state.sqlite3";
+/// The lock file's name.
+pub const LOCK: &str = "paysandbox.lock";
+
+/// How many queued batches one transaction takes at most (a bound on how
+/// long the first of them waits).
+const MAX_BATCHES_PER_COMMIT: usize = 4_096;
+
+/// An opened, locked data directory.
+pub struct DataDir {
+    path: PathBuf,
+    connection: Connection,
+    /// Held while the process lives: the lock is released when the file
+    /// closes, even when the process is killed.
+    _lock: File,
+}
+
+/// What a data directory held at start.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Workspaces besides `default`, in the order made: name and record.
+    pub workspaces: Vec<(String, String)>,
+}
+
+fn io(path: &Path, error: impl std::fmt::Display) -> DurableError {
+    DurableError::Io {
+        path: path.display().to_string(),
+        detail: error.to_string(),
+    }
+}
+
+impl DataDir {
+    /// Opens (or makes) the directory: takes its lock, checks the database
+    /// and brings it to the current format.
+    pub fn open(dir: &Path) -> Result<Self, DurableError> {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let lock_path = dir.join(LOCK);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(DurableError::Locked {
+                    path: lock_path.display().to_string(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path, e)),
+        }
+        let path = dir.join(DATABASE);
+        let damaged = |detail: String| DurableError::Damaged {
+            path: path.display().to_string(),
+            detail,
+        };
+        let connection = Connection::open(&path).map_err(|e| damaged(e.to_string()))?;
+        // The first statement that reads the file says whether it is one.
+        let format: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| damaged(e.to_string()))?;
+        if format > FORMAT {
+            return Err(DurableError::Newer {
+                path: path.display().to_string(),
+                found: format,
+                reads: FORMAT,
+            });
+        }
+        let check: String = connection
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(|e| damaged(e.to_string()))?;
+        if check != "ok" {
+            return Err(damaged(check));
+        }
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| damaged(e.to_string()))?;
+        let mut data_dir = Self {
+            path,
+            connection,
+            _lock: lock,
+        };
+        data_dir.migrate(format)?;
+        Ok(data_dir)
+    }
+
+    fn migrate(&mut self, from: i64) -> Result<(), DurableError> {
+        let path = self.path.display().to_string();
+        let failed = |e: rusqlite::Error| DurableError::Damaged {
+            path: path.clone(),
+            detail: format!("migrating: {e}"),
+        };
+        for (index, script) in MIGRATIONS.iter().enumerate() {
+            let to = i64::try_from(index).unwrap_or(i64::MAX) + 1;
+            if to <= from {
+                continue;
+            }
+            let transaction = self.connection.transaction().map_err(failed)?;
+            transaction.execute_batch(script).map_err(failed)?;
+            transaction
+                .pragma_update(None, "user_version", to)
+                .map_err(failed)?;
+            transaction.commit().map_err(failed)?;
+            tracing::info!(path = %path, format = to, "data directory migrated");
+        }
+        Ok(())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn unreadable(&self, what: &str, e: impl std::fmt::Display) -> DurableError {
+        DurableError::Unreadable {
+            path: self.path.display().to_string(),
+            what: what.to_owned(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// The workspaces kept (besides `default`), in the order made.
+    pub fn workspaces(&self) -> Result<Loaded, DurableError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT name, record FROM workspaces ORDER BY rowid")
+            .map_err(|e| self.unreadable("workspace", e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.unreadable("workspace", e))?;
+        let workspaces = rows
+            .collect::<Result<Vec<(String, String)>, _>>()
+            .map_err(|e| self.unreadable("workspace", e))?;
+        Ok(Loaded { workspaces })
+    }
+
+    /// The head of `part` in `workspace`, if one was written.
+    pub fn head(&self, workspace: &str, part: &str) -> Result<Option<String>, DurableError> {
+        self.connection
+            .query_row(
+                "SELECT body FROM heads WHERE workspace = ?1 AND part = ?2",
+                params![workspace, part],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.unreadable(&format!("{part} head of {workspace}"), e))
+    }
+
+    /// Gives every object of `part` in `workspace` to `load` (kind, id,
+    /// body), one at a time, in id order per kind.
+    pub fn objects(
+        &self,
+        workspace: &str,
+        part: &str,
+        mut load: impl FnMut(&str, &str, &str) -> Result<(), String>,
+    ) -> Result<usize, DurableError> {
+        let what = format!("{part} object of {workspace}");
+        let mut statement = self
+            .connection
+            .prepare("SELECT kind, id, body FROM objects WHERE workspace = ?1 AND part = ?2")
+            .map_err(|e| self.unreadable(&what, e))?;
+        let mut rows = statement
+            .query(params![workspace, part])
+            .map_err(|e| self.unreadable(&what, e))?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(|e| self.unreadable(&what, e))? {
+            let kind: String = row.get(0).map_err(|e| self.unreadable(&what, e))?;
+            let id: String = row.get(1).map_err(|e| self.unreadable(&what, e))?;
+            let body: String = row.get(2).map_err(|e| self.unreadable(&what, e))?;
+            load(&kind, &id, &body)
+                .map_err(|e| self.unreadable(&format!("{part} {kind} {id} of {workspace}"), e))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Starts the writer thread on this database; the handle requests
+    /// queue their changes with.
+    pub fn start_writer(self) -> Durable {
+        let (sender, receiver) = std::sync::mpsc::channel::<Batch>();
+        let (committed_tx, committed) = watch::channel(0u64);
+        let failed = Arc::new(Mutex::new(None));
+        let broken = Arc::new(AtomicBool::new(false));
+        let path = self.path.display().to_string();
+        let durable = Durable::new(
+            sender,
+            committed,
+            Arc::clone(&failed),
+            Arc::clone(&broken),
+            path.clone(),
+        );
+        let writer_broken = Arc::clone(&broken);
+        let spawned = std::thread::Builder::new()
+            .name("paysandbox-writer".to_owned())
+            .spawn(move || {
+                let mut data_dir = self;
+                while let Ok(first) = receiver.recv() {
+                    let mut batches = vec![first];
+                    while batches.len() < MAX_BATCHES_PER_COMMIT {
+                        match receiver.try_recv() {
+                            Ok(batch) => batches.push(batch),
+                            Err(_) => break,
+                        }
+                    }
+                    let last = batches.last().map_or(0, |b| b.ticket);
+                    match data_dir.write(&batches) {
+                        Ok(()) => {
+                            committed_tx.send_replace(last);
+                        }
+                        Err(error) => {
+                            tracing::error!(path = %path, cause = %error, "could not write the state; answers now fail");
+                            *failed.lock().unwrap() = Some(error.to_string());
+                            writer_broken.store(true, Ordering::Release);
+                            // Wakes the waiters, who then see the failure.
+                            committed_tx.send_modify(|_| {});
+                        }
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(cause = %error, "could not start the state writer");
+            broken.store(true, Ordering::Release);
+        }
+        durable
+    }
+
+    /// Writes `batches` in one transaction.
+    fn write(&mut self, batches: &[Batch]) -> rusqlite::Result<()> {
+        let transaction = self.connection.transaction()?;
+        for change in batches.iter().flat_map(|b| &b.changes) {
+            apply(&transaction, change)?;
+        }
+        transaction.commit()
+    }
+
+    /// Writes `changes` now, in one transaction (start-up, before the
+    /// writer runs).
+    pub fn write_now(&mut self, changes: Vec<Change>) -> Result<(), DurableError> {
+        let path = self.path.display().to_string();
+        self.write(&[Batch { ticket: 0, changes }])
+            .map_err(|e| DurableError::WriteFailed {
+                path,
+                detail: e.to_string(),
+            })
+    }
+}
+
+fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
+    match change {
+        Change::Workspace {
+            name,
+            record: Some(record),
+        } => {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO workspaces (name, record) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+                )?
+                .execute(params![name, record])?;
+        }
+        Change::Workspace { name, record: None } => {
+            for sql in [
+                "DELETE FROM workspaces WHERE name = ?1",
+                "DELETE FROM heads WHERE workspace = ?1",
+                "DELETE FROM objects WHERE workspace = ?1",
+            ] {
+                transaction.prepare_cached(sql)?.execute(params![name])?;
+            }
+        }
+        Change::Head {
+            workspace,
+            part,
+            body,
+        } => {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO heads (workspace, part, body) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (workspace, part) DO UPDATE SET body = excluded.body",
+                )?
+                .execute(params![workspace, part, body])?;
+        }
+        Change::Object {
+            workspace,
+            part,
+            kind,
+            id,
+            body: Some(body),
+        } => {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO objects (workspace, part, kind, id, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (workspace, part, kind, id) DO UPDATE SET body = excluded.body",
+                )?
+                .execute(params![workspace, part, kind, id, body])?;
+        }
+        Change::Object {
+            workspace,
+            part,
+            kind,
+            id,
+            body: None,
+        } => {
+            transaction
+                .prepare_cached(
+                    "DELETE FROM objects WHERE workspace = ?1 AND part = ?2 AND kind = ?3 AND id = ?4",
+                )?
+                .execute(params![workspace, part, kind, id])?;
+        }
+        Change::Clear {
+            workspace,
+            part,
+            kind,
+        } => {
+            transaction
+                .prepare_cached(
+                    "DELETE FROM objects WHERE workspace = ?1 AND part = ?2 AND kind = ?3",
+                )?
+                .execute(params![workspace, part, kind])?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("paysandbox-durable-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn object(id: &str, body: Option<&str>) -> Change {
+        Change::Object {
+            workspace: "default".to_owned(),
+            part: "softline",
+            kind: "payments",
+            id: id.to_owned(),
+            body: body.map(str::to_owned),
+        }
+    }
+
+    fn stored(dir: &DataDir) -> Vec<(String, String)> {
+        let mut rows = Vec::new();
+        dir.objects("default", "softline", |_, id, body| {
+            rows.push((id.to_owned(), body.to_owned()));
+            Ok(())
+        })
+        .unwrap();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn rows_written_are_read_back_after_reopening() {
+        let path = temp_dir("reopen");
+        let mut dir = DataDir::open(&path).unwrap();
+        dir.write_now(vec![
+            object("1", Some("{\"a\":1}")),
+            object("2", Some("{}")),
+            object("1", Some("{\"a\":2}")),
+            object("2", None),
+        ])
+        .unwrap();
+        drop(dir);
+
+        let dir = DataDir::open(&path).unwrap();
+
+        assert_eq!(stored(&dir), [("1".to_owned(), "{\"a\":2}".to_owned())]);
+    }
+
+    #[test]
+    fn a_second_opening_of_a_locked_directory_is_refused_naming_the_lock() {
+        let path = temp_dir("locked");
+        let _first = DataDir::open(&path).unwrap();
+
+        let second = DataDir::open(&path).err().unwrap();
+
+        assert_eq!(
+            second.to_string(),
+            format!(
+                "{0}: another paysandbox is using this data directory (it holds {0}); stop it or give another --data-dir",
+                path.join(LOCK).display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_database_of_a_newer_format_is_refused() {
+        let path = temp_dir("newer");
+        std::fs::create_dir_all(&path).unwrap();
+        let connection = Connection::open(path.join(DATABASE)).unwrap();
+        connection.pragma_update(None, "user_version", 7).unwrap();
+        drop(connection);
+
+        let error = DataDir::open(&path).err().unwrap();
+
+        assert!(
+            matches!(
+                error,
+                DurableError::Newer {
+                    found: 7,
+                    reads: 1,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_as_damaged() {
+        let path = temp_dir("damaged");
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join(DATABASE), vec![b'x'; 8192]).unwrap();
+
+        let error = DataDir::open(&path).err().unwrap();
+
+        assert!(
+            error.to_string().starts_with(&format!(
+                "{}: the database is damaged (",
+                path.join(DATABASE).display()
+            )),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_writer_commits_queued_changes_and_wakes_their_waiters() {
+        let path = temp_dir("writer");
+        let durable = DataDir::open(&path).unwrap().start_writer();
+
+        let tickets: Vec<u64> = (0..50)
+            .map(|i| durable.submit(|changes| changes.push(object(&i.to_string(), Some("{}")))))
+            .collect();
+        for ticket in tickets {
+            durable.wait(ticket).await.unwrap();
+        }
+        let nothing = durable.submit(|_| {});
+
+        assert_eq!(nothing, 50, "an empty submit waits for the last one queued");
+        durable.settled().await.unwrap();
+    }
+}
