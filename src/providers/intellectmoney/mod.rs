@@ -22,6 +22,7 @@
 //! - [`notifications`]: result notifications through the outbox;
 //! - [`scenarios`]: the named scenarios a test can force on a method;
 //! - [`control`]: `/__sandbox/intellectmoney/…` (capture, cancel, refund);
+//! - [`snapshot`]: its section of a snapshot document;
 //! - [`panel`]: the dashboard's invoices page;
 //! - [`fixture`]: shops, currencies, pacing and the other settings of
 //!   `intellectmoney.json`.
@@ -42,6 +43,7 @@ pub mod request;
 pub mod routes;
 pub mod scenarios;
 pub mod signature;
+pub mod snapshot;
 pub mod types;
 pub mod validate;
 pub mod wire;
@@ -336,6 +338,17 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        self.snapshot_section()
+    }
+
+    fn prepare_restore(
+        &self,
+        section: &serde_json::Value,
+    ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
+        self.prepare_section(section)
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

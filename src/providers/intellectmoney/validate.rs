@@ -22,7 +22,7 @@ pub const DATE_TIME: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
 /// The smallest invoice amount, 1.00 (the developer portal's HTML-form page).
-const MIN_AMOUNT: Amount = Amount::from_minor(100);
+pub const MIN_AMOUNT: Amount = Amount::from_minor(100);
 
 /// A present, non-empty value, or `Missing`.
 fn required<'a>(params: &'a Params, name: &'static str) -> Result<&'a str> {
@@ -92,18 +92,29 @@ pub fn url(params: &Params, name: &'static str) -> Result<Option<String>> {
     let Some(value) = params.non_empty(name) else {
         return Ok(None);
     };
-    let bad = |reason: &str| Err(IntellectMoneyError::invalid(name, reason));
+    match url_fault(value) {
+        Some(reason) => Err(IntellectMoneyError::invalid(name, reason)),
+        None => Ok(Some(value.to_owned())),
+    }
+}
+
+/// Whether `value` is an address [`url`] takes (a snapshot's invoice keeps
+/// only those).
+pub fn is_url(value: &str) -> bool {
+    url_fault(value).is_none()
+}
+
+/// Why [`url`] refuses `value`, in the API's words.
+fn url_fault(value: &str) -> Option<&'static str> {
     if value.chars().count() > 512 {
-        return bad("длина не более 512 символов");
+        return Some("длина не более 512 символов");
     }
     if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return bad("адрес содержит пробелы или управляющие символы");
+        return Some("адрес содержит пробелы или управляющие символы");
     }
     match reqwest::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            Ok(Some(value.to_owned()))
-        }
-        _ => bad("нужен абсолютный адрес http:// или https://"),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => None,
+        _ => Some("нужен абсолютный адрес http:// или https://"),
     }
 }
 
@@ -120,19 +131,26 @@ static EMAIL: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// `Email`: required, at most 100 characters, `name@domain.tld`.
 pub fn email(params: &Params) -> Result<String> {
     let value = required(params, "Email")?;
+    match email_fault(value) {
+        Some(reason) => Err(IntellectMoneyError::invalid("Email", reason)),
+        None => Ok(value.to_owned()),
+    }
+}
+
+/// Whether `value` is an address [`email`] takes.
+pub fn is_email(value: &str) -> bool {
+    email_fault(value).is_none()
+}
+
+/// Why [`email`] refuses `value`, in the API's words.
+fn email_fault(value: &str) -> Option<&'static str> {
     if value.chars().count() > 100 {
-        return Err(IntellectMoneyError::invalid(
-            "Email",
-            "длина не более 100 символов",
-        ));
+        Some("длина не более 100 символов")
+    } else if value.chars().any(char::is_control) || !EMAIL.is_match(value) {
+        Some("адрес электронной почты указан неверно")
+    } else {
+        None
     }
-    if value.chars().any(char::is_control) || !EMAIL.is_match(value) {
-        return Err(IntellectMoneyError::invalid(
-            "Email",
-            "адрес электронной почты указан неверно",
-        ));
-    }
-    Ok(value.to_owned())
 }
 
 /// `RecipientAmount`: at most 13 characters, a dot and up to two decimals,
