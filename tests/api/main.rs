@@ -46,6 +46,7 @@ mod sandbox_limits;
 mod sandbox_outbox;
 mod sandbox_signature_help;
 mod sandbox_startup;
+mod snapshot_imshop;
 mod softline_auth;
 mod softline_create_payment;
 mod softline_form;
