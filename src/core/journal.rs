@@ -74,6 +74,9 @@ pub struct Message {
     body: Bytes,
     /// True when the body was longer than the journal keeps.
     pub truncated: bool,
+    /// True when the headers and body came masked already (see
+    /// [`Message::premasked`]): they are shown as they are.
+    masked: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +130,21 @@ impl Message {
             headers: Headers::Pairs(pairs),
             body,
             truncated,
+            masked: false,
+        }
+    }
+
+    /// A message whose headers and body are already masked, as
+    /// [`Message::headers`] and [`Message::body`] gave them: what a
+    /// snapshot keeps of a finished IMSHOP run's evidence. Shown as it
+    /// is, since masking twice is not masking once (`Bearer ****-key`
+    /// would become `Bearer ****`); its raw body is the masked text.
+    pub fn premasked(headers: Vec<(String, String)>, body: String, truncated: bool) -> Self {
+        Self {
+            headers: Headers::Pairs(headers),
+            body: Bytes::from(body),
+            truncated,
+            masked: true,
         }
     }
 
@@ -148,6 +166,7 @@ impl Message {
             headers: Headers::Packed(PackedText::pack_sized(size, texts)),
             body,
             truncated,
+            masked: false,
         }
     }
 
@@ -190,6 +209,7 @@ impl Message {
                 }
                 pairs
             }
+            Headers::Pairs(pairs) if self.masked => pairs.clone(),
             Headers::Pairs(pairs) => pairs.iter().map(|(n, v)| (n.clone(), mask(n, v))).collect(),
         }
     }
@@ -203,6 +223,9 @@ impl Message {
     /// The body as text, secrets masked (by a scan that fails closed when
     /// the body was cut at the limit and so cannot be read whole).
     pub fn body(&self) -> String {
+        if self.masked {
+            return String::from_utf8_lossy(&self.body).into_owned();
+        }
         let kept = if self.truncated {
             mask::Kept::Cut
         } else {
@@ -530,6 +553,28 @@ mod tests {
             headers[0].1,
             "450000::3000001::411111******1111::IVAN PETROV::<SecretKey>"
         );
+    }
+
+    #[test]
+    fn a_premasked_message_is_shown_as_it_came_not_masked_again() {
+        let shown = Message::capture(
+            [("authorization", "Bearer sandbox-imshop-key")],
+            Some("application/json"),
+            br#"{"token":"sandbox-imshop-token-1"}"#,
+            4096,
+        );
+
+        let kept = Message::premasked(shown.headers(), shown.body(), false);
+
+        assert_eq!(
+            kept.headers(),
+            [
+                ("authorization".to_owned(), "Bearer ****-key".to_owned()),
+                ("content-type".to_owned(), "application/json".to_owned()),
+            ]
+        );
+        assert_eq!(kept.body(), shown.body());
+        assert_eq!(kept.body(), r#"{"token":"****en-1"}"#);
     }
 
     #[test]

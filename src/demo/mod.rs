@@ -6,12 +6,14 @@
 //! - [`payments`]: the webhook, `POST /demo/merchant/payments`, dispatched
 //!   by `command`;
 //! - [`softline`]: the two Softline calls it makes;
-//! - a landing page for the return URL, `GET /demo/merchant/orders/{id}/paid`.
+//! - a landing page for the return URL, `GET /demo/merchant/orders/{id}/paid`;
+//! - [`snapshot`]: its payments table in a snapshot.
 //!
 //! `paysandbox imshop run --webhook <base>/demo/merchant/payments --flow all`
 //! passes every check against it, for both outcomes.
 
 pub mod payments;
+pub mod snapshot;
 pub mod softline;
 
 use std::collections::{HashMap, VecDeque};
@@ -88,6 +90,32 @@ impl Ledger {
     pub fn clear(&self) {
         *self.inner.lock().unwrap() = Default::default();
     }
+
+    /// Every payment with its `paymentId`, oldest first.
+    pub fn entries(&self) -> Vec<(String, Payment)> {
+        let guard = self.inner.lock().unwrap();
+        let (payments, order) = &*guard;
+        order
+            .iter()
+            .filter_map(|id| Some((id.clone(), payments.get(id)?.clone())))
+            .collect()
+    }
+
+    /// Forgets every payment and keeps `entries` (oldest first, distinct
+    /// ids) instead.
+    pub fn replace(&self, entries: Vec<(String, Payment)>) {
+        let mut payments = Payments::default();
+        for (id, payment) in entries {
+            payments.1.push_back(id.clone());
+            payments.0.insert(id, payment);
+        }
+        *self.inner.lock().unwrap() = payments;
+    }
+
+    /// Most payments kept (the fixture's `orders_kept`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
 }
 
 /// The reference merchant's share of the application state, behind one `Arc` (see
@@ -149,6 +177,20 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    /// Its payments table is the shop's database, not a cache of the runs:
+    /// `capture` answers from it (a wallet payment's outcome is nowhere
+    /// else), and anyone may call the webhook, not only runs.
+    fn snapshot(&self) -> serde_json::Value {
+        self.snapshot_section()
+    }
+
+    fn prepare_restore(
+        &self,
+        section: &serde_json::Value,
+    ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
+        self.prepare_section(section)
     }
 
     /// Its handlers call the Softline sandbox over HTTP.

@@ -46,6 +46,7 @@ mod sandbox_limits;
 mod sandbox_outbox;
 mod sandbox_signature_help;
 mod sandbox_startup;
+mod snapshot_imshop;
 mod snapshot_intellectmoney;
 mod snapshots;
 mod softline_auth;

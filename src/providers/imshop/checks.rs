@@ -56,6 +56,31 @@ pub enum CheckName {
 }
 
 impl CheckName {
+    /// Every check, in the order above.
+    pub const ALL: [CheckName; 16] = [
+        Self::AnsweredInTime,
+        Self::Http200,
+        Self::JsonBody,
+        Self::SuccessBoolean,
+        Self::RequiredFields,
+        Self::ErrorText,
+        Self::PaymentCreated,
+        Self::PaymentUrlAbsolute,
+        Self::RegexesValid,
+        Self::PaymentPageDriven,
+        Self::RedirectMatched,
+        Self::PaymentIdConsistent,
+        Self::PaymentCapturedAgrees,
+        Self::PendingResolved,
+        Self::CaptureIdempotent,
+        Self::UnknownPaymentRefused,
+    ];
+
+    /// The check named `name` ([`CheckName::as_str`]'s spelling).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AnsweredInTime => "answered_in_time",
@@ -325,6 +350,14 @@ mod tests {
         };
 
         assert_eq!(tally.outcomes(), "2 passed, 1 warning, 0 failed");
+    }
+
+    #[test]
+    fn every_check_name_is_read_back_from_its_spelling() {
+        for name in CheckName::ALL {
+            assert_eq!(CheckName::parse(name.as_str()), Some(name), "{name}");
+        }
+        assert_eq!(CheckName::parse("http200"), None);
     }
 
     #[test]

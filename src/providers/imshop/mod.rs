@@ -34,7 +34,8 @@
 //!   and its HTML pages;
 //! - [`sync`]: the async status sync URL `POST /imshop/sync`, whose refusal
 //!   [`scenarios`] can force; [`error`]: this side's errors in IMSHOP's
-//!   shape.
+//!   shape;
+//! - [`snapshot`]: its section of a snapshot (the finished runs).
 
 pub mod addressee;
 pub mod checks;
@@ -47,6 +48,7 @@ pub mod report;
 pub mod routes;
 pub mod runs;
 pub mod scenarios;
+pub mod snapshot;
 pub mod sync;
 pub mod webview;
 pub mod wire;
@@ -160,6 +162,17 @@ impl Provider for State {
 
     fn reset(&self) {
         State::reset(self);
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        self.snapshot_section()
+    }
+
+    fn prepare_restore(
+        &self,
+        section: &serde_json::Value,
+    ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
+        self.prepare_section(section)
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

@@ -21,7 +21,7 @@ use super::options::{Flow, RunOptions};
 use super::report::{BrowserWait, RunReport, RunStatus};
 
 /// Progress lines a run keeps (the newest).
-const PROGRESS_KEPT: usize = 500;
+pub const PROGRESS_KEPT: usize = 500;
 
 /// What a run has done so far.
 #[derive(Debug)]
@@ -74,6 +74,40 @@ impl RunRecord {
             }),
             task: Mutex::new(None),
         }
+    }
+
+    /// A finished run as a snapshot kept it: its report and progress lines
+    /// (`started_at` is when the runs API accepted it, which the runs list
+    /// shows). Nothing runs it again.
+    pub fn finished(
+        report: RunReport,
+        started_at: OffsetDateTime,
+        options: RunOptions,
+        lines: Vec<String>,
+    ) -> Self {
+        Self {
+            id: report.id.clone(),
+            options,
+            started_at,
+            started: Instant::now(),
+            sync_url: report.sync_url.clone(),
+            browser_wait: Duration::ZERO,
+            progress: Mutex::new(Progress {
+                status: report.status,
+                checks: Vec::new(),
+                lines: lines.into(),
+                waiting: None,
+                report: Some(Arc::new(report)),
+            }),
+            task: Mutex::new(None),
+        }
+    }
+
+    /// The final report and the progress lines, once the run finished.
+    pub fn final_report(&self) -> Option<(Arc<RunReport>, Vec<String>)> {
+        let progress = self.progress.lock().unwrap();
+        let report = Arc::clone(progress.report.as_ref()?);
+        Some((report, progress.lines.iter().cloned().collect()))
     }
 
     pub fn status(&self) -> RunStatus {
@@ -272,8 +306,15 @@ impl Runs {
 
     /// Stops and forgets every run.
     pub fn clear(&self) {
-        let runs: Vec<Arc<RunRecord>> = self.runs.lock().unwrap().drain(..).collect();
-        for run in runs {
+        self.replace(Vec::new());
+    }
+
+    /// Stops and forgets every run, and keeps `runs` (oldest first)
+    /// instead.
+    pub fn replace(&self, runs: Vec<Arc<RunRecord>>) {
+        let gone: Vec<Arc<RunRecord>> =
+            std::mem::replace(&mut *self.runs.lock().unwrap(), runs.into()).into();
+        for run in gone {
             run.abort();
         }
     }

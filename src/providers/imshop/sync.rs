@@ -98,6 +98,23 @@ impl SyncBoard {
         }
     }
 
+    /// Remembers that `order_id` and its payments were a finished run's
+    /// (a run restored from a snapshot): a late report for them is
+    /// acknowledged, as it was before, and reaches nobody.
+    pub fn remember(&self, run_id: &str, order_id: &str, payment_ids: &[String]) {
+        // The receiver is dropped at once: a finished run reads nothing.
+        let (events, _) = mpsc::channel(1);
+        let watcher = Arc::new(Watcher {
+            run_id: run_id.to_owned(),
+            order_id: order_id.to_owned(),
+            events,
+        });
+        self.insert(format!("order:{order_id}"), Arc::clone(&watcher));
+        for payment_id in payment_ids {
+            self.insert(format!("payment:{payment_id}"), Arc::clone(&watcher));
+        }
+    }
+
     fn insert(&self, key: String, watcher: Arc<Watcher>) {
         let mut board = self.inner.lock().unwrap();
         if board.watchers.insert(key.clone(), watcher).is_none() {
