@@ -58,6 +58,25 @@ pub struct Document {
     pub providers: BTreeMap<String, serde_json::Value>,
 }
 
+impl Document {
+    /// How many of each kind of object it holds, by provider
+    /// (`{"softline": {"payments": 3, "tokens": 1}}`): the length of each
+    /// list in a provider's section.
+    pub fn object_counts(&self) -> BTreeMap<String, BTreeMap<String, usize>> {
+        self.providers
+            .iter()
+            .filter_map(|(provider, section)| {
+                let counts = section
+                    .as_object()?
+                    .iter()
+                    .filter_map(|(kind, value)| Some((kind.clone(), value.as_array()?.len())))
+                    .collect();
+                Some((provider.clone(), counts))
+            })
+            .collect()
+    }
+}
+
 /// What the core keeps of a workspace.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,6 +207,16 @@ impl Shelf {
     /// Every snapshot, by name.
     pub fn list(&self) -> Vec<Arc<Document>> {
         self.snapshots.lock().unwrap().values().cloned().collect()
+    }
+
+    /// The name a snapshot taken without one gets: `snapshot-N`, the first
+    /// N not on the shelf.
+    pub fn free_name(&self) -> String {
+        let snapshots = self.snapshots.lock().unwrap();
+        (1..)
+            .map(|n| format!("snapshot-{n}"))
+            .find(|name| !snapshots.contains_key(name))
+            .unwrap_or_default()
     }
 
     /// Keeps `document` under its name unless one is there already.

@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -58,18 +59,7 @@ struct Summary {
 }
 
 fn summary(state: &AppState, document: &Document) -> Summary {
-    let objects = document
-        .providers
-        .iter()
-        .filter_map(|(provider, section)| {
-            let counts: BTreeMap<String, usize> = section
-                .as_object()?
-                .iter()
-                .filter_map(|(kind, value)| Some((kind.clone(), value.as_array()?.len())))
-                .collect();
-            Some((provider.clone(), counts))
-        })
-        .collect();
+    let objects = document.object_counts();
     let url = control_url(state, &format!("/snapshots/{}", document.name));
     Summary {
         name: document.name.clone(),
@@ -127,21 +117,7 @@ async fn take_snapshot(
     } else {
         serde_json::from_slice(&body).map_err(|e| CoreError::BadRequest(e.to_string()))?
     };
-    let shelf = &state.core.snapshots;
-    let name = match request.name {
-        Some(name) => name,
-        None => (1..)
-            .map(|n| format!("snapshot-{n}"))
-            .find(|name| shelf.get(name).is_none())
-            .unwrap_or_default(),
-    };
-    snapshot::check_name(&name)?;
-    if shelf.get(&name).is_some() {
-        return Err(SnapshotError::Exists(name).into());
-    }
-    let document = state.take_snapshot(&name).await;
-    let document = shelf.add(document)?;
-    tracing::info!(snapshot = %name, "snapshot taken");
+    let document = take(&state, request.name).await?;
     Ok((StatusCode::CREATED, Json(summary(&state, &document))).into_response())
 }
 
@@ -152,12 +128,60 @@ struct ExportQuery {
     download: bool,
 }
 
-fn find(state: &AppState, name: &str) -> Result<std::sync::Arc<Document>, CoreError> {
+fn find(state: &AppState, name: &str) -> Result<Arc<Document>, CoreError> {
     state
         .core
         .snapshots
         .get(name)
         .ok_or_else(|| SnapshotError::NotFound(name.to_owned()).into())
+}
+
+/// Takes a snapshot of the workspace and keeps it under `name`, or under
+/// the first free `snapshot-N` when there is none; the API and the
+/// dashboard's form both take them here.
+pub async fn take(state: &AppState, name: Option<String>) -> Result<Arc<Document>, SnapshotError> {
+    let shelf = &state.core.snapshots;
+    let name = name.unwrap_or_else(|| shelf.free_name());
+    snapshot::check_name(&name)?;
+    if shelf.get(&name).is_some() {
+        return Err(SnapshotError::Exists(name));
+    }
+    let document = shelf.add(state.take_snapshot(&name).await)?;
+    tracing::info!(snapshot = %name, "snapshot taken");
+    Ok(document)
+}
+
+/// Keeps the document in `text` under `name`, after checking all of it
+/// against this workspace; the document kept, and whether it replaced one.
+pub fn import(
+    state: &AppState,
+    name: &str,
+    text: &[u8],
+) -> Result<(Arc<Document>, bool), SnapshotError> {
+    snapshot::check_name(name)?;
+    let mut document = snapshot::parse(text)?;
+    document.name = name.to_owned();
+    // Every section read and checked now, so a restore cannot fail on it.
+    drop(state.prepare_restore(&document)?);
+    let shelf = &state.core.snapshots;
+    let replaced = shelf.put(document);
+    let document = shelf
+        .get(name)
+        .ok_or_else(|| SnapshotError::NotFound(name.to_owned()))?;
+    tracing::info!(snapshot = %name, replaced, "snapshot imported");
+    Ok((document, replaced))
+}
+
+/// Makes the workspace what the snapshot `name` holds.
+pub async fn restore(state: &AppState, name: &str) -> Result<Arc<Document>, SnapshotError> {
+    let document = state
+        .core
+        .snapshots
+        .get(name)
+        .ok_or_else(|| SnapshotError::NotFound(name.to_owned()))?;
+    state.restore(&document).await?;
+    tracing::info!(snapshot = %name, "snapshot restored");
+    Ok(document)
 }
 
 /// `GET /__sandbox/snapshots/{name}`: the snapshot as one self-contained
@@ -194,13 +218,7 @@ async fn import_snapshot(
 ) -> Result<Response, CoreError> {
     snapshot::check_name(&name)?;
     let body = body.map_err(bad_body)?;
-    let mut document = snapshot::parse(&body)?;
-    document.name = name.clone();
-    // Every section read and checked now, so a restore cannot fail on it.
-    drop(state.prepare_restore(&document)?);
-    let replaced = state.core.snapshots.put(document);
-    let document = find(&state, &name)?;
-    tracing::info!(snapshot = %name, replaced, "snapshot imported");
+    let (document, replaced) = import(&state, &name, &body)?;
     let status = if replaced {
         StatusCode::OK
     } else {
@@ -216,9 +234,7 @@ async fn restore_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
 ) -> Result<Response, CoreError> {
-    let document = find(&state, &name)?;
-    state.restore(&document).await?;
-    tracing::info!(snapshot = %name, "snapshot restored");
+    let document = restore(&state, &name).await?;
     Ok(Json(summary(&state, &document)).into_response())
 }
 

@@ -18,6 +18,7 @@ async fn every_dashboard_page_renders() {
         "/webhooks",
         "/scenarios",
         "/faults",
+        "/snapshots",
         "/objects/5000001",
     ] {
         let page = app.html(path).await;

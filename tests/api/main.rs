@@ -13,6 +13,7 @@ mod browser_intellectmoney;
 mod browser_softline;
 mod concurrency;
 mod dashboard_pages;
+mod dashboard_snapshots;
 mod dashboard_workspaces;
 mod demo_merchant;
 mod demo_runs;

@@ -14,6 +14,8 @@ use crate::core::Core;
 use crate::core::error::AdminPath;
 use crate::core::faults::{Direction, FaultSpec, Latency};
 use crate::core::scenarios::Arm;
+use crate::core::snapshot::SnapshotError;
+use crate::http::snapshots;
 use crate::state::AppState;
 use crate::web::origin::{CrossSite, same_origin};
 
@@ -26,6 +28,14 @@ pub enum ActionError {
     /// 400: the form's values are not usable.
     #[error("{0}")]
     Invalid(String),
+    /// 404: what the form acts on is not there (a snapshot deleted since
+    /// the page was shown).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the action collides with what is there (a snapshot name
+    /// taken, a restore that would make an id ambiguous).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl IntoResponse for ActionError {
@@ -33,6 +43,8 @@ impl IntoResponse for ActionError {
         let status = match self {
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
         };
         (
             status,
@@ -52,6 +64,20 @@ pub struct ActionForm<T>(pub T);
 impl From<CrossSite> for ActionError {
     fn from(_: CrossSite) -> Self {
         Self::CrossSite
+    }
+}
+
+/// The control plane's statuses for the same refusals.
+impl From<SnapshotError> for ActionError {
+    fn from(error: SnapshotError) -> Self {
+        let message = error.to_string();
+        match error {
+            SnapshotError::NotFound(_) => Self::NotFound(message),
+            SnapshotError::Exists(_) | SnapshotError::Conflict(_) => Self::Conflict(message),
+            SnapshotError::BadName(_) | SnapshotError::Malformed(_) | SnapshotError::Newer(_) => {
+                Self::Invalid(message)
+            }
+        }
     }
 }
 
@@ -327,6 +353,90 @@ pub async fn redeliver(
         format!("Delivery {id} queued for another attempt.")
     };
     Ok(back_to(form.back.as_deref(), "/webhooks", &done))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TakeSnapshotForm {
+    name: Option<String>,
+    back: Option<String>,
+}
+
+/// `POST /actions/snapshots`: the workspace kept under `name`, or under the
+/// first free `snapshot-N` when it is blank (as `POST /__sandbox/snapshots`).
+pub async fn take_snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ActionForm(form): ActionForm<TakeSnapshotForm>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let document = snapshots::take(&state, blank_to_none(form.name)).await?;
+    let holds = super::snapshots::holds(&document.object_counts());
+    Ok(back_to(
+        form.back.as_deref(),
+        "/snapshots",
+        &format!("Snapshot {} taken: {holds}.", document.name),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImportSnapshotForm {
+    name: String,
+    document: String,
+    back: Option<String>,
+}
+
+/// `POST /actions/snapshots/import`: a pasted document kept under `name`
+/// (as `PUT /__sandbox/snapshots/{name}`, which takes larger ones).
+pub async fn import_snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ActionForm(form): ActionForm<ImportSnapshotForm>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let (document, replaced) =
+        snapshots::import(&state, form.name.trim(), form.document.as_bytes())?;
+    let verb = if replaced { "replaced" } else { "imported" };
+    let holds = super::snapshots::holds(&document.object_counts());
+    Ok(back_to(
+        form.back.as_deref(),
+        "/snapshots",
+        &format!("Snapshot {} {verb}: {holds}.", document.name),
+    ))
+}
+
+/// `POST /actions/snapshots/{name}/restore`.
+pub async fn restore_snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AdminPath(name): AdminPath<String>,
+    ActionForm(form): ActionForm<Back>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let document = snapshots::restore(&state, &name).await?;
+    Ok(back_to(
+        form.back.as_deref(),
+        "/snapshots",
+        &format!(
+            "Snapshot {name} restored: the workspace is as it was at {}.",
+            crate::web::format_time(document.taken_at)
+        ),
+    ))
+}
+
+/// `POST /actions/snapshots/{name}/delete`.
+pub async fn delete_snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AdminPath(name): AdminPath<String>,
+    ActionForm(form): ActionForm<Back>,
+) -> Result<Redirect, ActionError> {
+    same_origin(&headers)?;
+    let done = if state.core.snapshots.remove(&name) {
+        format!("Snapshot {name} deleted.")
+    } else {
+        "Already gone.".to_owned()
+    };
+    Ok(back_to(form.back.as_deref(), "/snapshots", &done))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! JavaScript.
 
 mod actions;
+mod snapshots;
 mod workspaces;
 
 use crate::core::current::State;
@@ -42,7 +43,7 @@ pub const OVERVIEW: NavItem = NavItem {
 };
 
 /// The dashboard's own pages after the providers' panels.
-pub const NAV: [NavItem; 4] = [
+pub const NAV: [NavItem; 5] = [
     NavItem {
         key: "journal",
         href: "/journal",
@@ -63,6 +64,11 @@ pub const NAV: [NavItem; 4] = [
         href: "/faults",
         label: "Faults",
     },
+    NavItem {
+        key: "snapshots",
+        href: "/snapshots",
+        label: "Snapshots",
+    },
 ];
 
 pub fn router() -> Router {
@@ -73,6 +79,7 @@ pub fn router() -> Router {
         .route("/webhooks", get(webhooks_page))
         .route("/scenarios", get(scenarios_page))
         .route("/faults", get(faults_page))
+        .route("/snapshots", get(snapshots_page))
         .route("/assets/paysandbox.css", get(stylesheet))
         .route("/assets/dashboard.js", get(script))
         .route("/actions/reset", post(actions::reset))
@@ -88,6 +95,16 @@ pub fn router() -> Router {
             post(actions::remove_fault),
         )
         .route("/actions/webhooks/{id}/redeliver", post(actions::redeliver))
+        .route("/actions/snapshots", post(actions::take_snapshot))
+        .route("/actions/snapshots/import", post(actions::import_snapshot))
+        .route(
+            "/actions/snapshots/{name}/restore",
+            post(actions::restore_snapshot),
+        )
+        .route(
+            "/actions/snapshots/{name}/delete",
+            post(actions::delete_snapshot),
+        )
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -655,5 +672,35 @@ async fn faults_page(
     FaultsPage {
         frame: Frame::new(&core, nav, "faults").notice(notice.done),
         faults,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/snapshots.html")]
+struct SnapshotsPage {
+    frame: Frame,
+    snapshots: Vec<snapshots::SnapshotRow>,
+    /// What a snapshot taken without a name is called.
+    next_name: String,
+}
+
+/// `GET /snapshots`: the workspace's snapshots, newest first, with forms to
+/// take, restore, delete and import them.
+async fn snapshots_page(
+    nav: Nav,
+    State(state): State<AppState>,
+    AdminQuery(notice): AdminQuery<Notice>,
+) -> SnapshotsPage {
+    let shelf = &state.core.snapshots;
+    let mut documents = shelf.list();
+    documents.sort_by(|a, b| b.taken_at.cmp(&a.taken_at).then(a.name.cmp(&b.name)));
+    let snapshots = documents
+        .iter()
+        .map(|d| snapshots::SnapshotRow::new(d, &nav.workspace))
+        .collect();
+    SnapshotsPage {
+        frame: Frame::new(&state.core, nav, "snapshots").notice(notice.done),
+        snapshots,
+        next_name: shelf.free_name(),
     }
 }
