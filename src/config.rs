@@ -55,6 +55,12 @@ pub struct Settings {
     #[arg(long = "state", env = "PAYSANDBOX_STATE", value_name = "FILE")]
     pub initial_state: Option<PathBuf>,
 
+    /// Keep every workspace's state in an SQLite database in DIR, so it
+    /// survives a restart (and `kill -9`). Without it, state is in memory
+    /// only. With it, `--state` applies only to a new, empty DIR.
+    #[arg(long, env = "PAYSANDBOX_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
     /// Seed for every generated id and value: the same seed gives the same
     /// ids run to run. Without it a random seed is drawn and logged.
     #[arg(long, env = "PAYSANDBOX_SEED")]
@@ -169,6 +175,7 @@ impl Default for Settings {
             public_url: None,
             fixtures: None,
             initial_state: None,
+            data_dir: None,
             seed: None,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             journal_body_limit: DEFAULT_JOURNAL_BODY_LIMIT,

@@ -41,6 +41,8 @@ pub enum StartupError {
     PublicUrl(String),
     #[error("--state {}: {message}", path.display())]
     State { path: PathBuf, message: String },
+    #[error("--data-dir: {0}")]
+    DataDir(#[from] crate::core::durable::DurableError),
 }
 
 /// The OpenAPI document's fixed parts; the paths come from the routers and
@@ -345,8 +347,21 @@ impl Application {
             None => PublicUrl::new(&format!("http://{address}")),
         };
         let workspaces = Workspaces::new(&settings, fixtures, clock, public_url);
+        let mut fresh = true;
+        if let Some(dir) = &settings.data_dir {
+            let data_dir = crate::core::durable::DataDir::open(dir)?;
+            fresh = data_dir.was_new();
+            let path = data_dir.path().display().to_string();
+            let objects = workspaces.keep_in(data_dir)?;
+            tracing::info!(path = %path, objects, workspaces = workspaces.list().len(), "state kept in the data directory");
+        }
         if let Some(path) = &settings.initial_state {
-            start_from(&workspaces.default_workspace().state, path).await?;
+            if fresh {
+                start_from(&workspaces.default_workspace().state, path).await?;
+                workspaces.keep_all().await?;
+            } else {
+                tracing::info!(state = %path.display(), "--state ignored: the data directory holds state already");
+            }
         }
         let core = &workspaces.default_workspace().state.core;
         tracing::info!(
@@ -411,6 +426,7 @@ impl Application {
         if let Some(ttl) = self.settings.workspace_idle_ttl {
             workspaces.start_janitor(ttl.into());
         }
+        workspaces.start_keeper(Duration::from_millis(200));
         let providers = workspaces.default_workspace().state.providers.clone();
         let app = app(self.workspaces);
         let limits = crate::serve::Limits {
@@ -440,6 +456,9 @@ impl Application {
                 .into_iter()
                 .map(|w| async move { w.state.core.outbox.flush(Duration::from_secs(5)).await });
             futures_util::future::join_all(flushes).await;
+        }
+        if let Err(error) = workspaces.keep_all().await {
+            tracing::error!(cause = %error, "the last changes could not be kept");
         }
         Ok(())
     }

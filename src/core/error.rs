@@ -24,6 +24,9 @@ pub enum CoreError {
     /// 413: the body is larger than `max_body_bytes`.
     #[error("{0}")]
     TooLarge(String),
+    /// 503: the change could not be kept (`--data-dir`).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl CoreError {
@@ -34,6 +37,7 @@ impl CoreError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }
 }

@@ -115,6 +115,9 @@ pub struct SavedArm {
     pub id: String,
     #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
     pub matches: BTreeMap<String, String>,
+    /// As armed (absent: as many as remain).
+    #[serde(default)]
+    pub times: Option<u32>,
     pub remaining: u32,
 }
 
@@ -203,6 +206,7 @@ impl Scenarios {
                     handle: a.handle,
                     id: a.arm.id.clone(),
                     matches: a.arm.matches.clone(),
+                    times: Some(a.arm.times),
                     remaining: a.remaining,
                 })
                 .collect(),
@@ -241,7 +245,7 @@ impl Scenarios {
                 remaining: a.remaining,
                 arm: Arm {
                     id: a.id,
-                    times: a.remaining,
+                    times: a.times.unwrap_or(a.remaining).max(a.remaining),
                     matches: a.matches,
                 },
             })

@@ -5,11 +5,12 @@ use std::time::Instant;
 use crate::core::current::State;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::core::Core;
+use crate::core::error::CoreError;
 use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
 use crate::core::journal::{JournalObjects, JournalSummary};
@@ -29,7 +30,7 @@ pub async fn observe(
     canonicalize_path(&providers, &mut request);
     let hosted = providers.of_path(request.uri().path());
     let mut response = match hosted {
-        Some(provider) => record_exchange(&core, provider, request, next).await,
+        Some(provider) => record_exchange(&core, &providers, provider, request, next).await,
         None => {
             // Cheap clones (shared bytes), kept for a routing error's message.
             let (uri, method) = (request.uri().clone(), request.method().clone());
@@ -42,7 +43,16 @@ pub async fn observe(
                     body,
                 ))
             });
-            let response = next.run(request).await;
+            let changes_state = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let mut response = next.run(request).await;
+            // A control-plane or dashboard change is kept before it is
+            // answered, with every head (clock, sequences, targets).
+            if changes_state
+                && let Err(error) = crate::state::persist(&core, &providers, true).await
+            {
+                tracing::error!(cause = %error, "a control-plane change could not be kept");
+                response = CoreError::Unavailable(error.to_string()).into_response();
+            }
             envelope_routing_error(&response, None, &uri, &method).unwrap_or(response)
         }
     };
@@ -81,6 +91,7 @@ fn canonicalize_path(providers: &Providers, request: &mut Request) {
 /// any handler runs.
 async fn record_exchange(
     core: &Core,
+    providers: &Providers,
     provider: &dyn Provider,
     request: Request,
     next: Next,
@@ -140,9 +151,18 @@ async fn record_exchange(
             } else {
                 None
             };
-            let response = next
+            let mut response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
+            // Kept before it is answered, and inside the epoch: a reset
+            // comes wholly after what this request did, on disk too.
+            if let Err(error) = crate::state::persist(core, providers, false).await {
+                tracing::error!(cause = %error, "a provider request's changes could not be kept");
+                response = provider.transport_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("The sandbox could not keep this change: {error}"),
+                );
+            }
             drop(inside);
             // Enveloped here so the journal shows what the client got.
             envelope_routing_error(&response, Some(provider), &uri, &method).unwrap_or(response)

@@ -27,6 +27,7 @@ use crate::config::Settings;
 use crate::core::clock::Clock;
 use crate::core::current::WorkspaceParts;
 use crate::core::directory::{Claims, DEFAULT_OWNER, Directory, Owner};
+use crate::core::durable::{Change, DataDir, DurableError};
 use crate::core::{Commons, PublicUrl};
 use crate::fixtures::{Credentials, Fixtures};
 use crate::provider::Addressee;
@@ -131,6 +132,28 @@ impl Workspace {
     /// Objects it holds, by kind (the overview's counts).
     pub fn object_counts(&self) -> Vec<(&'static str, usize)> {
         self.state.stored_objects()
+    }
+}
+
+/// What a data directory keeps of a workspace besides its state.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Record {
+    credentials: Credentials,
+    control_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl Workspace {
+    /// Its credentials, control key and birth, as a data directory keeps
+    /// them.
+    pub fn record_json(&self) -> String {
+        let record = Record {
+            credentials: self.credentials.clone(),
+            control_key: self.control_key.clone(),
+            created_at: self.created_at,
+        };
+        serde_json::to_string(&record).unwrap_or_default()
     }
 }
 
@@ -278,7 +301,9 @@ impl Workspaces {
     }
 
     /// Makes a workspace named `name` (or a generated name) with fresh
-    /// credentials, and starts its webhook worker if workers run.
+    /// credentials, and starts its webhook worker if workers run. With a
+    /// data directory its record is queued for writing (the control
+    /// plane's answer waits for it).
     pub fn create(&self, name: Option<&str>) -> Result<Arc<Workspace>, WorkspaceError> {
         let name = match name {
             Some(name) if valid_name(name) => name.to_owned(),
@@ -292,8 +317,51 @@ impl Workspaces {
         let owner = registry.next_owner.fetch_add(1, Ordering::Relaxed);
         let claims = Claims::new(Arc::clone(&registry.directory), owner);
         let seed = credentials::seed_of(registry.seed, &name);
-        let credentials = credentials::draw(&name, seed, &claims);
-        let fixtures = registry.fixtures.with_credentials(&name, &credentials);
+        let record = Record {
+            credentials: credentials::draw(&name, seed, &claims),
+            control_key: credentials::control_key(),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        let workspace = self.seat(name, owner, claims, record)?;
+        if let Some(durable) = registry.commons.durable.get() {
+            durable.submit(|changes| {
+                changes.push(Change::Workspace {
+                    name: workspace.name.clone(),
+                    record: Some(workspace.record_json()),
+                });
+            });
+        }
+        tracing::info!(workspace = %workspace.name, "workspace created");
+        Ok(workspace)
+    }
+
+    /// Makes again a workspace a data directory kept (`record` as
+    /// [`Workspace::record_json`] wrote it), with its credentials.
+    pub fn restore(&self, name: &str, record: &str) -> Result<Arc<Workspace>, String> {
+        if !valid_name(name) || name == DEFAULT {
+            return Err(format!("{name:?} is not a workspace name"));
+        }
+        let record: Record = serde_json::from_str(record).map_err(|e| e.to_string())?;
+        let registry = &self.0;
+        let owner = registry.next_owner.fetch_add(1, Ordering::Relaxed);
+        let claims = Claims::new(Arc::clone(&registry.directory), owner);
+        self.seat(name.to_owned(), owner, claims, record)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Builds and registers a workspace with `record`'s credentials.
+    fn seat(
+        &self,
+        name: String,
+        owner: Owner,
+        claims: Claims,
+        record: Record,
+    ) -> Result<Arc<Workspace>, WorkspaceError> {
+        let registry = &self.0;
+        let seed = credentials::seed_of(registry.seed, &name);
+        let fixtures = registry
+            .fixtures
+            .with_credentials(&name, &record.credentials);
         let seat = Seat {
             claims,
             seed,
@@ -306,14 +374,17 @@ impl Workspaces {
             registry.public_url.for_workspace(&name),
             seat,
         );
+        if registry.commons.durable.get().is_some() {
+            state.track_changes();
+        }
         let workspace = Arc::new(Workspace {
             state,
             label: Arc::from(name.as_str()),
             name: name.clone(),
             owner,
-            credentials,
-            control_key: credentials::control_key(),
-            created_at: OffsetDateTime::now_utc(),
+            credentials: record.credentials,
+            control_key: record.control_key,
+            created_at: record.created_at,
             touched: AtomicI64::new(real_now_ms()),
             idle_tracked: registry.settings.workspace_idle_ttl.is_some(),
             worker: registry.stop.child_token(),
@@ -337,7 +408,6 @@ impl Workspaces {
         if let Some(concurrency) = *registry.workers.lock().unwrap() {
             spawn_worker(&workspace, concurrency);
         }
-        tracing::info!(workspace = %name, "workspace created");
         Ok(workspace)
     }
 
@@ -356,6 +426,14 @@ impl Workspaces {
             removed
         };
         let workspace = removed.ok_or_else(|| WorkspaceError::NotFound(name.to_owned()))?;
+        if let Some(durable) = self.0.commons.durable.get() {
+            durable.submit(|changes| {
+                changes.push(Change::Workspace {
+                    name: name.to_owned(),
+                    record: None,
+                });
+            });
+        }
         self.0.directory.release(workspace.owner);
         workspace.worker.cancel();
         // Frees its objects now; requests still in flight finish on it.
@@ -406,6 +484,76 @@ impl Workspaces {
             }
         }
         idle
+    }
+
+    /// Durable state: loads what `data_dir` kept (its workspaces with
+    /// their credentials, then each one's objects and heads), then starts
+    /// its writer. From then on every change is kept. Returns how many
+    /// objects were loaded.
+    pub fn keep_in(&self, data_dir: DataDir) -> Result<usize, DurableError> {
+        let path = data_dir.path().display().to_string();
+        for (name, record) in data_dir.workspaces()?.workspaces {
+            self.restore(&name, &record)
+                .map_err(|detail| DurableError::Unreadable {
+                    path: path.clone(),
+                    what: format!("workspace {name}"),
+                    detail,
+                })?;
+        }
+        let mut objects = 0;
+        for workspace in self.list() {
+            objects += workspace.state.load_durable(&data_dir)?;
+            workspace.state.track_changes();
+        }
+        let durable = data_dir.start_writer();
+        if self.0.commons.durable.set(durable).is_err() {
+            tracing::warn!("a second data directory was given and ignored");
+        }
+        Ok(objects)
+    }
+
+    /// Durable state: writes what background work changed (webhook
+    /// workers, runs), every `every`, until [`Workspaces::stop`].
+    pub fn start_keeper(&self, every: Duration) {
+        let Some(durable) = self.0.commons.durable.get().cloned() else {
+            return;
+        };
+        let workspaces = self.clone();
+        let stop = self.0.stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(every) => {}
+                }
+                for workspace in workspaces.list() {
+                    let state = &workspace.state;
+                    durable.submit(|changes| {
+                        crate::state::collect_changes(
+                            &state.core,
+                            &state.providers,
+                            false,
+                            changes,
+                        );
+                    });
+                }
+            }
+        });
+    }
+
+    /// Durable state: writes every workspace's changes and heads and waits
+    /// until they are committed (at shutdown).
+    pub async fn keep_all(&self) -> Result<(), DurableError> {
+        let Some(durable) = self.0.commons.durable.get() else {
+            return Ok(());
+        };
+        for workspace in self.list() {
+            let state = &workspace.state;
+            durable.submit(|changes| {
+                crate::state::collect_changes(&state.core, &state.providers, true, changes);
+            });
+        }
+        durable.settled().await
     }
 
     /// Stops every worker and the janitor.

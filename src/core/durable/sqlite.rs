@@ -55,6 +55,8 @@ const MAX_BATCHES_PER_COMMIT: usize = 4_096;
 /// An opened, locked data directory.
 pub struct DataDir {
     path: PathBuf,
+    /// The database was made by this opening.
+    new: bool,
     connection: Connection,
     /// Held while the process lives: the lock is released when the file
     /// closes, even when the process is killed.
@@ -123,6 +125,7 @@ impl DataDir {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .map_err(|e| damaged(e.to_string()))?;
         let mut data_dir = Self {
+            new: format == 0,
             path,
             connection,
             _lock: lock,
@@ -151,6 +154,11 @@ impl DataDir {
             tracing::info!(path = %path, format = to, "data directory migrated");
         }
         Ok(())
+    }
+
+    /// Whether the database was made by this opening (nothing kept yet).
+    pub fn was_new(&self) -> bool {
+        self.new
     }
 
     /// The database file.

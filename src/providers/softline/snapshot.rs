@@ -387,6 +387,15 @@ impl super::State {
     }
 }
 
+/// Softline's head in a data directory.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    next_order_id: u64,
+    webhook_url: Option<String>,
+    webhook_secret: String,
+}
+
 /// The kinds of rows Softline keeps in a data directory.
 const PAYMENTS: &str = "payments";
 const TOKENS: &str = "tokens";
@@ -443,27 +452,30 @@ impl super::State {
         }
     }
 
-    /// The section without its objects.
+    /// What is kept besides objects: the order id sequence and the webhook
+    /// target, secret included (the data directory is the sandbox's own;
+    /// a snapshot document leaves the secret out).
     pub fn durable_head_section(&self) -> String {
-        to_json(&Section {
+        let target = self.webhook.get();
+        to_json(&Head {
             next_order_id: self.order_ids.position(),
-            webhook_url: self.webhook.get().url.map(|u| u.as_str().to_owned()),
-            tokens: Vec::new(),
-            payments: Vec::new(),
+            webhook_url: target.url.map(|u| u.as_str().to_owned()),
+            webhook_secret: target.secret,
         })
     }
 
     pub fn load_durable_head(&self, body: &str) -> Result<(), String> {
-        let head: Section = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let head: Head = serde_json::from_str(body).map_err(|e| e.to_string())?;
         let webhook_url = head
             .webhook_url
             .as_deref()
             .map(WebhookUrl::parse)
             .transpose()?;
         self.order_ids.restore(head.next_order_id);
-        let mut target = self.webhook.get();
-        target.url = webhook_url;
-        self.webhook.set(target);
+        self.webhook.set(super::webhooks::Target {
+            url: webhook_url,
+            secret: head.webhook_secret,
+        });
         Ok(())
     }
 
