@@ -48,6 +48,7 @@ mod sandbox_limits;
 mod sandbox_outbox;
 mod sandbox_signature_help;
 mod sandbox_startup;
+mod snapshot_format;
 mod snapshot_imshop;
 mod snapshot_intellectmoney;
 mod snapshots;
