@@ -69,11 +69,11 @@ pub fn softline(data: &[u8]) {
     }
     let fields = sl_pages::form_fields(body);
     let _ = sl_pages::card_from_form(&fields, sl_pages::texts_for(None), NOW);
-    if let Ok(text) = std::str::from_utf8(body) {
-        if let Some(expiry) = CardExpiry::parse(text) {
-            assert!((1..=12).contains(&expiry.month));
-            let _ = expiry.is_expired(NOW);
-        }
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Some(expiry) = CardExpiry::parse(text)
+    {
+        assert!((1..=12).contains(&expiry.month));
+        let _ = expiry.is_expired(NOW);
     }
 }
 

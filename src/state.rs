@@ -210,7 +210,10 @@ impl AppState {
                 known.join(", ")
             )));
         }
-        let mut installs = vec![self.core.prepare_restore(&document.core)?];
+        let mut installs = vec![
+            self.core
+                .prepare_restore(&document.core, document.taken_at)?,
+        ];
         for provider in self.providers.iter() {
             let section = document
                 .providers

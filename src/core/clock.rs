@@ -142,6 +142,25 @@ impl Clock {
         self.jumps.send_replace(ms);
     }
 
+    /// Moves the clock so that it reads `at` now (within ±[`MAX_OFFSET_MS`]
+    /// of real time).
+    pub fn set_now(&self, at: OffsetDateTime) {
+        let ahead = at - self.source.now_utc();
+        // Rounded up: the clock never reads a moment before `at`.
+        let whole = ahead.whole_milliseconds();
+        let whole = if ahead > Duration::ZERO && ahead.subsec_nanoseconds() % 1_000_000 != 0 {
+            whole + 1
+        } else {
+            whole
+        };
+        let ms = i64::try_from(whole).unwrap_or(if ahead.is_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        self.set_offset_ms(ms);
+    }
+
     /// The offset in milliseconds.
     pub fn offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::Relaxed)
@@ -174,6 +193,24 @@ impl Clock {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_clock_set_to_a_moment_reads_that_moment_never_one_before() {
+        let source = Arc::new(FixedTime::new(datetime!(2026-01-01 00:00 UTC)));
+        let clock = Clock::new(source);
+
+        for at in [
+            datetime!(2026-01-01 01:00:00.0004 UTC),
+            datetime!(2025-12-31 23:00:00.0004 UTC),
+        ] {
+            clock.set_now(at);
+            let drift = clock.now() - at;
+            assert!(
+                drift >= Duration::ZERO && drift < Duration::milliseconds(1),
+                "{drift}"
+            );
+        }
+    }
 
     #[test]
     fn advancing_moves_now_and_reset_returns_to_the_source_time() {

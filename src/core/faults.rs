@@ -201,7 +201,7 @@ struct FaultList {
 pub struct FaultsSnapshot {
     #[serde(default)]
     pub faults: Vec<SavedFault>,
-    /// The handle the next fault gets.
+    /// The last handle given out (the next is one more).
     #[serde(default)]
     pub next_handle: u64,
 }
@@ -304,22 +304,19 @@ impl Faults {
 
     /// Whether every fault of `saved` could be added here.
     pub fn check(&self, saved: &FaultsSnapshot) -> Result<(), String> {
-        for fault in &saved.faults {
+        for (index, fault) in saved.faults.iter().enumerate() {
             if self.mount_of(&fault.spec.provider).is_none() {
                 return Err(format!(
-                    "fault {}: no provider {:?}",
-                    fault.handle, fault.spec.provider
+                    "faults[{index}].spec.provider: no provider {:?}",
+                    fault.spec.provider
                 ));
             }
             fault
                 .spec
                 .validate()
-                .map_err(|e| format!("fault {}: {e}", fault.handle))?;
+                .map_err(|e| format!("faults[{index}].spec: {e}"))?;
             if fault.remaining == Some(0) {
-                return Err(format!(
-                    "fault {}: remaining must be at least 1",
-                    fault.handle
-                ));
+                return Err(format!("faults[{index}].remaining: must be at least 1"));
             }
         }
         Ok(())

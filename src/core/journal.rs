@@ -117,13 +117,12 @@ impl Message {
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect();
-        if let Some(ct) = content_type {
-            if !pairs
+        if let Some(ct) = content_type
+            && !pairs
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-            {
-                pairs.push(("content-type".to_owned(), ct.to_owned()));
-            }
+        {
+            pairs.push(("content-type".to_owned(), ct.to_owned()));
         }
         let (body, truncated) = kept(body, body_limit);
         Self {

@@ -295,9 +295,13 @@ impl Core {
     }
 
     /// Checks a snapshot's core section; the install puts it in place.
+    /// The sandbox clock is put back to `taken_at`, so a document restores
+    /// the same moment however long ago it was taken (a held invoice is
+    /// still held, a token about to expire still about to).
     pub fn prepare_restore(
         &self,
         section: &snapshot::CoreSection,
+        taken_at: time::OffsetDateTime,
     ) -> Result<snapshot::Install<'_>, snapshot::SnapshotError> {
         use snapshot::SnapshotError::Malformed;
         let generator: u64 = section.generator.parse().map_err(|_| {
@@ -320,7 +324,7 @@ impl Core {
             .map_err(|m| Malformed(format!("core.faults: {m}")))?;
         let section = section.clone();
         Ok(Box::new(move || {
-            self.clock.set_offset_ms(section.clock_offset_ms);
+            self.clock.set_now(taken_at);
             self.ids.resume(generator);
             self.scenarios.restore(section.scenarios);
             self.faults.restore(section.faults);

@@ -102,7 +102,7 @@ struct ArmedList {
 pub struct ScenariosSnapshot {
     #[serde(default)]
     pub armed: Vec<SavedArm>,
-    /// The handle the next arming gets.
+    /// The last handle given out (the next is one more).
     #[serde(default)]
     pub next_handle: u64,
 }
@@ -217,9 +217,12 @@ impl Scenarios {
     /// Whether `saved` can be armed here: every id in the catalogue, every
     /// one with a use left.
     pub fn check(&self, saved: &ScenariosSnapshot) -> Result<(), String> {
-        for arm in &saved.armed {
+        for (index, arm) in saved.armed.iter().enumerate() {
             if self.find(&arm.id).is_none() {
-                return Err(ArmError::Unknown(arm.id.clone()).to_string());
+                return Err(format!(
+                    "armed[{index}].id: {}",
+                    ArmError::Unknown(arm.id.clone())
+                ));
             }
             if arm.remaining == 0 {
                 return Err(format!(
@@ -270,10 +273,10 @@ impl Scenarios {
         header: Option<&str>,
         field: &dyn Fn(&str) -> Option<String>,
     ) -> Option<&'static str> {
-        if let Some(id) = header.map(str::trim) {
-            if let Some(s) = self.find(id).filter(|s| s.operation == operation) {
-                return Some(s.id);
-            }
+        if let Some(id) = header.map(str::trim)
+            && let Some(s) = self.find(id).filter(|s| s.operation == operation)
+        {
+            return Some(s.id);
         }
         if self.count.load(Ordering::Acquire) == 0 {
             return None;

@@ -18,8 +18,10 @@
 //! nothing.
 //!
 //! Not in a snapshot: the journal and the outbox (deliveries already sent
-//! stay sent), and the workspace's own credentials (a snapshot restores into
-//! any workspace whose objects do not collide with another's).
+//! stay sent), and the workspace's own credentials. A document restores into
+//! the workspace it was taken in, on this instance or a fresh one: its ids
+//! and tokens must not belong to another workspace of the instance, and its
+//! invoices name their workspace's shop.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -46,7 +48,7 @@ pub struct Document {
     pub paysandbox_snapshot: u32,
     /// The name it was taken under.
     pub name: String,
-    /// The workspace it was taken in (for people: it restores into any).
+    /// The workspace it was taken in.
     pub workspace: String,
     /// The sandbox time it was taken at.
     #[serde(with = "time::serde::rfc3339")]
@@ -81,7 +83,8 @@ impl Document {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoreSection {
-    /// How far the sandbox clock was ahead of real time.
+    /// How far the sandbox clock was ahead of real time when it was taken
+    /// (for people: a restore puts the clock back to `taken_at`).
     pub clock_offset_ms: i64,
     /// Where the seeded generator stood (tokens, hashes, uuids): after a
     /// restore the same values are drawn again. A decimal string, since
@@ -163,7 +166,7 @@ pub fn parse(text: &[u8]) -> Result<Document, SnapshotError> {
         Some(n) if n == u64::from(FORMAT) => {}
         _ => {
             return Err(SnapshotError::Malformed(format!(
-                "\"{MARKER}\" is {format}; this version reads {FORMAT}"
+                "\"{MARKER}\" must be the whole number {FORMAT}, not {format}"
             )));
         }
     }

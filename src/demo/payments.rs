@@ -108,10 +108,10 @@ pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes)
         ),
     };
     let mut objects = objects;
-    if let Some(payment_id) = answer.get("paymentId").and_then(Value::as_str) {
-        if !objects.iter().any(|o| o == payment_id) {
-            objects.push(payment_id.to_owned());
-        }
+    if let Some(payment_id) = answer.get("paymentId").and_then(Value::as_str)
+        && !objects.iter().any(|o| o == payment_id)
+    {
+        objects.push(payment_id.to_owned());
     }
     (Extension(JournalObjects(objects)), axum::Json(answer)).into_response()
 }

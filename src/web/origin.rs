@@ -12,10 +12,10 @@ pub struct CrossSite;
 
 /// Refuses a post that a browser says came from another origin.
 pub fn same_origin(headers: &HeaderMap) -> Result<(), CrossSite> {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return Err(CrossSite);
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(CrossSite);
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {

@@ -36,7 +36,7 @@ async fn create(app: &TestApp, n: usize, runs_every: usize) -> Made {
         let body: Value = response.json().await.unwrap();
         return Made::Run(body["id"].as_str().unwrap().to_owned());
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let response = app
             .client
             .post(app.url("/softline/v1/payment"))

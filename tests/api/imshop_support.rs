@@ -165,10 +165,9 @@ async fn webhook(State(shop): State<Shop>, headers: HeaderMap, body: String) -> 
     if let Some(ms) = shop.find(|q| match q {
         Quirk::SlowCreate(ms) => Some(*ms),
         _ => None,
-    }) {
-        if request["command"] == "create" {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-        }
+    }) && request["command"] == "create"
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     if shop.has(&Quirk::HtmlAnswers) {
         return Html("<html><body>Welcome to our shop</body></html>").into_response();
@@ -252,10 +251,9 @@ async fn capture(shop: &Shop, request: &Value) -> Value {
     if let Some(n) = shop.find(|q| match q {
         Quirk::PendingCaptures(n) => Some(u64::from(*n)),
         _ => None,
-    }) {
-        if u64::from(count) <= n {
-            return json!({"success": true, "paymentId": payment_id, "pending": true});
-        }
+    }) && u64::from(count) <= n
+    {
+        return json!({"success": true, "paymentId": payment_id, "pending": true});
     }
     let retrying = shop.has(&Quirk::RetryOnce) && first_payment;
     if shop.has(&Quirk::PendingThenSync) || retrying {

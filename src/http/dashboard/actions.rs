@@ -191,10 +191,10 @@ pub async fn arm_scenario(
             .map_err(|_| ActionError::Invalid(format!("times {t:?} is not a number")))?,
     };
     let mut matches = std::collections::BTreeMap::new();
-    if let (Some(field), Some(value)) = (form.match_field, form.match_value) {
-        if !field.trim().is_empty() {
-            matches.insert(field.trim().to_owned(), value);
-        }
+    if let (Some(field), Some(value)) = (form.match_field, form.match_value)
+        && !field.trim().is_empty()
+    {
+        matches.insert(field.trim().to_owned(), value);
     }
     let armed = core
         .scenarios

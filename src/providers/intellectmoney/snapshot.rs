@@ -553,10 +553,10 @@ fn read_payment(saved: SavedPayment, at: &str) -> Result<Payment, String> {
     if !rrn_ok {
         return Err(format!("{at}.rrn: {:?} is not 12 digits", saved.rrn));
     }
-    if let Some(ip) = &saved.ip_address {
-        if ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(format!("{at}.ip_address: {ip:?} is not an IP address"));
-        }
+    if let Some(ip) = &saved.ip_address
+        && ip.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(format!("{at}.ip_address: {ip:?} is not an IP address"));
     }
     Ok(Payment {
         method,

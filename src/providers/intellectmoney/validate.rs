@@ -409,10 +409,10 @@ impl CardPayment {
                 "срок действия карты истёк",
             ));
         }
-        if let Some(cvv) = params.non_empty("Cvv") {
-            if !(3..=4).contains(&cvv.len()) || !cvv.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(IntellectMoneyError::invalid("Cvv", "3 или 4 цифры"));
-            }
+        if let Some(cvv) = params.non_empty("Cvv")
+            && (!(3..=4).contains(&cvv.len()) || !cvv.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(IntellectMoneyError::invalid("Cvv", "3 или 4 цифры"));
         }
         let return_url = required_url(params, "ReturnUrl")?;
         let ip_address = ip_address(params)?;

@@ -353,6 +353,12 @@ impl super::State {
             }
             payments.push(read_payment(saved, &format!("payments[{index}]")).map_err(malformed)?);
         }
+        if let Some(highest) = seen.last().filter(|&&h| h >= section.next_order_id) {
+            return Err(malformed(format!(
+                "next_order_id: {} must be past every payment's order_id (the highest is {highest})",
+                section.next_order_id
+            )));
+        }
         let claims = self.core.ids.claims();
         for saved in &section.tokens {
             let holder = claims.directory().text_owner(auth::TOKEN, &saved.token);

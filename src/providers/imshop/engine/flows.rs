@@ -259,10 +259,10 @@ impl Recorder<'_> {
     fn remember_payment(&mut self, at: &mut Position<'_>, inbox: &SyncInbox, payment_id: &str) {
         inbox.watch_payment(payment_id);
         at.payment_id = Some(payment_id.to_owned());
-        if let Some(order) = self.orders.last_mut() {
-            if !order.payment_ids.iter().any(|p| p == payment_id) {
-                order.payment_ids.push(payment_id.to_owned());
-            }
+        if let Some(order) = self.orders.last_mut()
+            && !order.payment_ids.iter().any(|p| p == payment_id)
+        {
+            order.payment_ids.push(payment_id.to_owned());
         }
     }
 

@@ -650,12 +650,12 @@ impl Page {
             return Self::Buttons { approve, decline };
         }
         let forms: Vec<ElementRef<'_>> = document.select(selector("form")).collect();
-        if let [form] = forms.as_slice() {
-            if only_hidden_fields(*form) {
-                return Self::AutoSubmit {
-                    form: Form::read(*form, url, None),
-                };
-            }
+        if let [form] = forms.as_slice()
+            && only_hidden_fields(*form)
+        {
+            return Self::AutoSubmit {
+                form: Form::read(*form, url, None),
+            };
         }
         Self::Other { error }
     }

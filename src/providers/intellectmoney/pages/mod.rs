@@ -98,7 +98,7 @@ pub fn money(amount: Amount, currency: &str, lang: Lang) -> String {
     let separator = if lang == Lang::Ru { '\u{a0}' } else { ',' };
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(separator);
         }
         grouped.push(c);

@@ -79,20 +79,18 @@ impl Payment {
     /// ends, and a payment unpaid for `unpaid_lifetime` is deleted.
     pub fn settle(&mut self, now: OffsetDateTime, unpaid_lifetime: Duration) -> Vec<Observed> {
         let mut observed = Vec::new();
-        if let Some(charge) = self.charge.take_if(|c| c.due <= now).map(|c| *c) {
-            if self.status == PaymentStatus::NotPaid {
-                match charge.outcome {
-                    ChargeOutcome::Succeeds => {
-                        observed.push(Observed::Changed(self.mark_paid(
-                            charge.card,
-                            charge.due,
-                            Reason::RecurringCharge,
-                        )));
-                    }
-                    ChargeOutcome::Fails => {
-                        observed.push(Observed::ChargeFailed { at: charge.due })
-                    }
+        if let Some(charge) = self.charge.take_if(|c| c.due <= now).map(|c| *c)
+            && self.status == PaymentStatus::NotPaid
+        {
+            match charge.outcome {
+                ChargeOutcome::Succeeds => {
+                    observed.push(Observed::Changed(self.mark_paid(
+                        charge.card,
+                        charge.due,
+                        Reason::RecurringCharge,
+                    )));
                 }
+                ChargeOutcome::Fails => observed.push(Observed::ChargeFailed { at: charge.due }),
             }
         }
         let expires_at = self.created_at + unpaid_lifetime;

@@ -98,10 +98,10 @@ pub fn new_payment(
             if recurring_indicator == Some(true) && !method.recurring {
                 problems.push(Problem::RecurringNotSupported);
             }
-            if method.legal_entity_only {
-                if let Some(c) = &customer {
-                    legal_entity_numbers(c, &mut problems);
-                }
+            if method.legal_entity_only
+                && let Some(c) = &customer
+            {
+                legal_entity_numbers(c, &mut problems);
             }
         }
         Some(None) => problems.push(Problem::MethodNotAvailable),

@@ -44,10 +44,10 @@ pub fn new_recurring(
     }
     let payment_id = f.required("payment_id", PaymentId::parse);
     let currency = f.required("currency", Currency::parse);
-    if let (Some(c), Some(p)) = (currency, &parent) {
-        if c != p.currency {
-            f.invalid("currency");
-        }
+    if let (Some(c), Some(p)) = (currency, &parent)
+        && c != p.currency
+    {
+        f.invalid("currency");
     }
     let amount = f.amount("amount").filter(|a| !a.is_zero());
     if amount.is_none() && !f.problems.contains(&Problem::field("amount")) {
@@ -61,10 +61,9 @@ pub fn new_recurring(
         parent
             .as_ref()
             .and_then(|p| fixture.method(&p.payment_method)),
-    ) {
-        if !method.takes_amount(a) {
-            problems.push(Problem::AmountNotAvailable);
-        }
+    ) && !method.takes_amount(a)
+    {
+        problems.push(Problem::AmountNotAvailable);
     }
     match (parent_id, payment_id, currency, amount) {
         (Some(parent_order_id), Some(payment_id), Some(currency), Some(amount))

@@ -138,19 +138,19 @@ pub fn regexes_verdict(
         success: compile("successRegex"),
         failure: compile("failureRegex"),
     };
-    if let (Some(s), Some(f)) = (answer.text("successRegex"), answer.text("failureRegex")) {
-        if s == f {
-            problems.push(format!("successRegex and failureRegex are the same ({s:?}): the app cannot tell success from failure"));
-        }
+    if let (Some(s), Some(f)) = (answer.text("successRegex"), answer.text("failureRegex"))
+        && s == f
+    {
+        problems.push(format!("successRegex and failureRegex are the same ({s:?}): the app cannot tell success from failure"));
     }
     let mut warning = None;
-    if problems.is_empty() {
-        if let Some(which) = payment_url.and_then(|u| regexes.matching(u.as_str())) {
-            warning = Some(format!(
-                "paymentUrl itself matches {}: an app that checks the first page closes the screen at once",
-                which.field()
-            ));
-        }
+    if problems.is_empty()
+        && let Some(which) = payment_url.and_then(|u| regexes.matching(u.as_str()))
+    {
+        warning = Some(format!(
+            "paymentUrl itself matches {}: an app that checks the first page closes the screen at once",
+            which.field()
+        ));
     }
     let (status, message) = match (problems.is_empty(), warning) {
         (false, _) => (CheckStatus::Failed, problems.join("; ")),
