@@ -11,18 +11,18 @@ use crate::helpers::{RunningBinary, binary, start_binary};
 use crate::softline_support::{TOKEN, minimal_payment};
 
 /// A data directory of its own under the temporary directory, empty.
-fn data_dir(name: &str) -> std::path::PathBuf {
+pub fn data_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("paysandbox-data-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-fn serve_on(dir: &std::path::Path) -> RunningBinary {
+pub fn serve_on(dir: &std::path::Path) -> RunningBinary {
     start_binary(&["--data-dir", dir.to_str().unwrap()])
 }
 
 /// Kills the process as `kill -9` does: no shutdown, no last write.
-fn kill_9(mut running: RunningBinary) {
+pub fn kill_9(mut running: RunningBinary) {
     running.child.kill().unwrap();
     running.child.wait().unwrap();
 }
