@@ -281,33 +281,23 @@ pub fn collect_changes(
     heads: bool,
     changes: &mut Vec<crate::core::durable::Change>,
 ) {
-    use crate::core::durable::{Change, ObjectChange};
+    use crate::core::durable::Change;
     let workspace = core.public_url.workspace();
     let mut objects = Vec::new();
+    core.outbox.take_changes(&mut objects);
+    changes.extend(
+        objects
+            .drain(..)
+            .map(|object| object.into_change(workspace, CORE_PART)),
+    );
     for provider in providers.iter() {
         let part = provider.name();
         provider.take_changes(&mut objects);
-        changes.extend(objects.drain(..).map(|object| match object {
-            ObjectChange::Saved { kind, id, body } => Change::Object {
-                workspace: workspace.to_owned(),
-                part,
-                kind,
-                id,
-                body: Some(body),
-            },
-            ObjectChange::Removed { kind, id } => Change::Object {
-                workspace: workspace.to_owned(),
-                part,
-                kind,
-                id,
-                body: None,
-            },
-            ObjectChange::Cleared { kind } => Change::Clear {
-                workspace: workspace.to_owned(),
-                part,
-                kind,
-            },
-        }));
+        changes.extend(
+            objects
+                .drain(..)
+                .map(|object| object.into_change(workspace, part)),
+        );
         if heads && let Some(body) = provider.durable_head() {
             changes.push(Change::Head {
                 workspace: workspace.to_owned(),
@@ -331,6 +321,7 @@ pub const CORE_PART: &str = "core";
 impl AppState {
     /// Durable state at start: notes changes from now on.
     pub fn track_changes(&self) {
+        self.core.outbox.track_changes();
         for provider in self.providers.iter() {
             provider.track_changes();
         }
@@ -355,7 +346,11 @@ impl AppState {
         }
         // Written now, so an unchanged core is not written again.
         self.core.head_changed();
-        let mut count = 0;
+        let provider_name = |name: &str| self.providers.named(name).map(|p| p.name());
+        let mut count = data_dir.objects(&workspace, CORE_PART, |kind, _, body| match kind {
+            "deliveries" => self.core.outbox.load(body, provider_name),
+            other => Err(format!("the core keeps no {other}")),
+        })?;
         for provider in self.providers.iter() {
             let part = provider.name();
             if let Some(head) = data_dir.head(&workspace, part)? {

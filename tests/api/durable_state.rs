@@ -343,3 +343,71 @@ fn a_damaged_database_is_refused_naming_the_file_and_nothing_starts_empty() {
         "left as it was"
     );
 }
+
+#[tokio::test]
+async fn a_webhook_waiting_for_its_retry_at_a_kill_9_is_delivered_on_its_schedule_after_the_restart()
+ {
+    let receiver = crate::helpers::receiver().await;
+    let dir = data_dir("outbox");
+    let running = serve_on(&dir);
+    let base = running.base_url.clone();
+    let client = reqwest::Client::new();
+    let hook = format!("{}/hook", receiver.uri());
+    let target = client
+        .put(format!("{base}/__sandbox/softline/webhook"))
+        .json(&json!({ "url": hook }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(target.status(), 200);
+    let fault = json!({"provider": "softline", "direction": "outbound", "status": 503, "times": 1});
+    assert_eq!(
+        post(&client, &format!("{base}/__sandbox/faults"), &fault)
+            .await
+            .0,
+        201
+    );
+    let order_id = create(&client, &base, "HOOKED").await.unwrap();
+    let webhooks = format!("{base}/__sandbox/webhooks");
+    crate::helpers::wait_for("the first attempt to fail", async || {
+        let (_, list) = get(&client, &webhooks, "").await;
+        (list["deliveries"][0]["attempts"].as_array()?.len() == 1).then_some(())
+    })
+    .await;
+    // The attempt is background work, kept by the 200 ms keeper.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    kill_9(running);
+    let restarted = serve_on(&dir);
+    let again = restarted.base_url.clone();
+    assert!(receiver.received_requests().await.unwrap().is_empty());
+    post(
+        &client,
+        &format!("{again}/__sandbox/clock/advance"),
+        &json!({"seconds": 15}),
+    )
+    .await;
+
+    let received = crate::helpers::wait_for("the retry after the restart", async || {
+        let requests = receiver.received_requests().await.unwrap();
+        (!requests.is_empty()).then_some(requests)
+    })
+    .await;
+    let event: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(
+        (event["event"].as_str(), event["order_id"].as_u64()),
+        (Some("order.created"), Some(order_id))
+    );
+    let (_, list) = get(&client, &format!("{again}/__sandbox/webhooks"), "").await;
+    let attempts: Vec<Value> = list["deliveries"][0]["attempts"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|a| a["status"].as_u64())
+            .collect::<Vec<_>>(),
+        [Some(503), Some(200)]
+    );
+}

@@ -80,6 +80,34 @@ pub enum ObjectChange {
     },
 }
 
+impl ObjectChange {
+    /// The row to write for `part` of `workspace`.
+    pub fn into_change(self, workspace: &str, part: &'static str) -> Change {
+        let workspace = workspace.to_owned();
+        match self {
+            Self::Saved { kind, id, body } => Change::Object {
+                workspace,
+                part,
+                kind,
+                id,
+                body: Some(body),
+            },
+            Self::Removed { kind, id } => Change::Object {
+                workspace,
+                part,
+                kind,
+                id,
+                body: None,
+            },
+            Self::Cleared { kind } => Change::Clear {
+                workspace,
+                part,
+                kind,
+            },
+        }
+    }
+}
+
 /// Why the state could not be kept or read back. Each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum DurableError {

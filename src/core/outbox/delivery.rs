@@ -3,11 +3,11 @@
 //! attempt.
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// What a receiver must answer for a delivery to count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Acceptance {
     /// Any 2xx status (Softline: the docs name no reply).
@@ -59,7 +59,7 @@ pub struct NewDelivery {
 }
 
 /// Where a delivery carries its signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureSlot {
     /// A header (Softline's `signature`).
@@ -109,25 +109,25 @@ fn wrong_hex(value: &str) -> String {
 }
 
 /// One try at delivering.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attempt {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub latency_ms: f64,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub response_body: String,
     /// Why the attempt did not count, if it did not.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Sent with a deliberately wrong signature.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bad_signature: bool,
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Waiting for its next attempt.
@@ -177,6 +177,89 @@ pub struct Delivery {
 
 fn body_as_text<S: serde::Serializer>(body: &Bytes, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&String::from_utf8_lossy(body))
+}
+
+/// A delivery as a data directory keeps it: everything, the body exactly
+/// (base64: a webhook body is whatever the provider signed).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedDelivery {
+    id: u64,
+    provider: String,
+    event: String,
+    url: String,
+    content_type: String,
+    headers: Vec<(String, String)>,
+    body_base64: String,
+    retry_schedule: Vec<u64>,
+    acceptance: Acceptance,
+    objects: Vec<String>,
+    signature: Option<SignatureSlot>,
+    signature_base: Option<String>,
+    tamper_next: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    state: DeliveryState,
+    attempts: Vec<Attempt>,
+    scheduled_attempts: usize,
+}
+
+/// `delivery` as a row.
+pub(super) fn saved_json(delivery: &Delivery) -> String {
+    use base64::Engine as _;
+    let saved = SavedDelivery {
+        id: delivery.id,
+        provider: delivery.provider.to_owned(),
+        event: delivery.event.clone(),
+        url: delivery.url.clone(),
+        content_type: delivery.content_type.clone(),
+        headers: delivery.headers.clone(),
+        body_base64: base64::engine::general_purpose::STANDARD.encode(&delivery.body),
+        retry_schedule: delivery.retry_schedule.clone(),
+        acceptance: delivery.acceptance,
+        objects: delivery.objects.clone(),
+        signature: delivery.signature.clone(),
+        signature_base: delivery.signature_base.clone(),
+        tamper_next: delivery.tamper_next,
+        created_at: delivery.created_at,
+        state: delivery.state.clone(),
+        attempts: delivery.attempts.clone(),
+        scheduled_attempts: delivery.scheduled_attempts,
+    };
+    serde_json::to_string(&saved).unwrap_or_default()
+}
+
+/// A row back as a delivery; `provider` maps its provider's name.
+pub(super) fn from_saved_json(
+    body: &str,
+    provider: impl Fn(&str) -> Option<&'static str>,
+) -> Result<Delivery, String> {
+    use base64::Engine as _;
+    let saved: SavedDelivery = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let name =
+        provider(&saved.provider).ok_or_else(|| format!("no provider {:?}", saved.provider))?;
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(&saved.body_base64)
+        .map_err(|e| format!("body_base64: {e}"))?;
+    Ok(Delivery {
+        id: saved.id,
+        provider: name,
+        event: saved.event,
+        url: saved.url,
+        content_type: saved.content_type,
+        headers: saved.headers,
+        body: Bytes::from(body),
+        retry_schedule: saved.retry_schedule,
+        acceptance: saved.acceptance,
+        objects: saved.objects,
+        signature: saved.signature,
+        signature_base: saved.signature_base,
+        tamper_next: saved.tamper_next,
+        created_at: saved.created_at,
+        state: saved.state,
+        attempts: saved.attempts,
+        scheduled_attempts: saved.scheduled_attempts,
+    })
 }
 
 #[cfg(test)]

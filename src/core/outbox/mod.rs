@@ -20,7 +20,7 @@ pub use decision::DeliveryOutcome;
 use decision::{Decision, Sent};
 pub use delivery::{Acceptance, Attempt, Delivery, DeliveryState, NewDelivery, SignatureSlot};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -30,6 +30,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::core::clock::Clock;
+use crate::core::durable::ObjectChange;
 use crate::core::faults::{Action, Effect, Faults};
 use crate::core::http_client::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::core::journal::{Entry, EntryKind, Journal, Message};
@@ -48,10 +49,16 @@ pub enum OutboxError {
 struct Queue {
     deliveries: BTreeMap<u64, Delivery>,
     next_id: u64,
+    /// Durable state: deliveries changed since last taken (`Some` once
+    /// tracked), and whether all were dropped first.
+    changed: Option<(bool, BTreeSet<u64>)>,
     /// Attempts under way per receiver (scheme, host and port), so one
     /// receiver that hangs cannot take every worker slot.
     in_flight: HashMap<String, usize>,
 }
+
+/// The kind of a delivery's row in a data directory.
+const DELIVERIES: &str = "deliveries";
 
 /// The receiver a URL names: scheme, host and port.
 fn receiver_of(url: &str) -> String {
@@ -59,6 +66,12 @@ fn receiver_of(url: &str) -> String {
 }
 
 impl Queue {
+    fn note(&mut self, id: u64) {
+        if let Some((_, ids)) = &mut self.changed {
+            ids.insert(id);
+        }
+    }
+
     fn start_attempt(&mut self, url: &str) {
         *self.in_flight.entry(receiver_of(url)).or_default() += 1;
     }
@@ -183,6 +196,7 @@ impl Outbox {
                     scheduled_attempts: 0,
                 },
             );
+            queue.note(id);
             evict_finished(&mut queue, self.capacity);
             id
         };
@@ -249,6 +263,7 @@ impl Outbox {
                 delivery.state = DeliveryState::Pending { due: now };
                 delivery.tamper_next = bad_signature;
             }
+            queue.note(id);
         }
         self.wake.notify_one();
         Ok(())
@@ -259,6 +274,63 @@ impl Outbox {
         let mut queue = self.queue.lock().unwrap();
         queue.deliveries.clear();
         queue.in_flight.clear();
+        if let Some(changed) = &mut queue.changed {
+            *changed = (true, BTreeSet::new());
+        }
+    }
+
+    /// Durable state: from now on, note which deliveries change.
+    pub fn track_changes(&self) {
+        self.queue
+            .lock()
+            .unwrap()
+            .changed
+            .get_or_insert_with(Default::default);
+    }
+
+    /// The deliveries changed since the last call, as rows (kind
+    /// `deliveries`).
+    pub fn take_changes(&self, out: &mut Vec<ObjectChange>) {
+        let mut queue = self.queue.lock().unwrap();
+        let Some((cleared, ids)) = queue.changed.as_mut().map(std::mem::take) else {
+            return;
+        };
+        if cleared {
+            out.push(ObjectChange::Cleared { kind: DELIVERIES });
+        }
+        for id in ids {
+            out.push(match queue.deliveries.get(&id) {
+                Some(delivery) => ObjectChange::Saved {
+                    kind: DELIVERIES,
+                    id: id.to_string(),
+                    body: delivery::saved_json(delivery),
+                },
+                None => ObjectChange::Removed {
+                    kind: DELIVERIES,
+                    id: id.to_string(),
+                },
+            });
+        }
+    }
+
+    /// Loads a delivery a data directory kept: one under way when the
+    /// process stopped is due again now. `provider` gives a provider's
+    /// name as the outbox keeps it.
+    pub fn load(
+        &self,
+        body: &str,
+        provider: impl Fn(&str) -> Option<&'static str>,
+    ) -> Result<(), String> {
+        let mut delivery = delivery::from_saved_json(body, provider)?;
+        if delivery.state == DeliveryState::InFlight {
+            delivery.state = DeliveryState::Pending {
+                due: self.clock.now(),
+            };
+        }
+        let mut queue = self.queue.lock().unwrap();
+        queue.next_id = queue.next_id.max(delivery.id);
+        queue.deliveries.insert(delivery.id, delivery);
+        Ok(())
     }
 
     /// Wakes the worker (for example after the clock moved).
@@ -391,6 +463,7 @@ impl Outbox {
             return None;
         }
         queue.end_attempt(&delivery.url);
+        queue.note(delivery.id);
         let stored = queue.deliveries.get_mut(&delivery.id)?;
         let decision = Decision::decide(stored, verdict, self.clock.now());
         stored.record(attempt, &decision);
@@ -533,5 +606,6 @@ fn evict_finished(queue: &mut Queue, capacity: usize) {
         .collect();
     for id in finished {
         queue.deliveries.remove(&id);
+        queue.note(id);
     }
 }
