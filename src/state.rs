@@ -285,6 +285,7 @@ pub fn collect_changes(
     let workspace = core.public_url.workspace();
     let mut objects = Vec::new();
     core.outbox.take_changes(&mut objects);
+    core.journal.take_changes(&mut objects);
     changes.extend(
         objects
             .drain(..)
@@ -322,6 +323,7 @@ impl AppState {
     /// Durable state at start: notes changes from now on.
     pub fn track_changes(&self) {
         self.core.outbox.track_changes();
+        self.core.journal.track_changes();
         for provider in self.providers.iter() {
             provider.track_changes();
         }
@@ -349,6 +351,7 @@ impl AppState {
         let provider_name = |name: &str| self.providers.named(name).map(|p| p.name());
         let mut count = data_dir.objects(&workspace, CORE_PART, |kind, _, body| match kind {
             "deliveries" => self.core.outbox.load(body, provider_name),
+            "journal" => self.core.journal.load(body, provider_name),
             other => Err(format!("the core keeps no {other}")),
         })?;
         for provider in self.providers.iter() {

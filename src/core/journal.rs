@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::durable::ObjectChange;
 use super::mask;
 use super::packed::PackedText;
 use super::signature::SignatureHelp;
@@ -328,6 +329,9 @@ pub struct Query {
 pub struct Journal {
     /// A std mutex: pushes and queries are short and never await.
     entries: Arc<Mutex<VecDeque<Arc<Entry>>>>,
+    /// Durable state: entries added and dropped since last taken (`Some`
+    /// once tracked).
+    changes: Arc<Mutex<Option<JournalChanges>>>,
     next_id: Arc<AtomicU64>,
     capacity: usize,
     body_limit: usize,
@@ -348,6 +352,7 @@ impl Journal {
     pub fn new(capacity: usize, body_limit: usize) -> Self {
         Self {
             entries: Arc::new(Mutex::new(VecDeque::new())),
+            changes: Arc::default(),
             next_id: Arc::new(AtomicU64::new(1)),
             capacity,
             body_limit,
@@ -405,6 +410,10 @@ impl Journal {
             // Usually the newest, or a few entries from the back: the
             // search runs from there.
             let at = entries.iter().rposition(|e| e.id < id).map_or(0, |i| i + 1);
+            if let Some(changes) = self.changes.lock().unwrap().as_mut() {
+                changes.added.push(Arc::clone(&entry));
+                changes.dropped.extend(dropped.as_ref().map(|e| e.id));
+            }
             entries.insert(at, entry);
             dropped
         };
@@ -440,8 +449,132 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        self.entries.lock().unwrap().clear();
+        let mut entries = self.entries.lock().unwrap();
+        entries.clear();
+        if let Some(changes) = self.changes.lock().unwrap().as_mut() {
+            *changes = JournalChanges {
+                cleared: true,
+                ..JournalChanges::default()
+            };
+        }
     }
+
+    /// Durable state: from now on, note entries added and dropped.
+    pub fn track_changes(&self) {
+        self.changes
+            .lock()
+            .unwrap()
+            .get_or_insert_with(JournalChanges::default);
+    }
+
+    /// The entries added and dropped since the last call, as rows (kind
+    /// `journal`): each as `/__sandbox/journal` shows it, masked.
+    pub fn take_changes(&self, out: &mut Vec<ObjectChange>) {
+        let Some(changes) = self.changes.lock().unwrap().as_mut().map(std::mem::take) else {
+            return;
+        };
+        if changes.cleared {
+            out.push(ObjectChange::Cleared { kind: JOURNAL });
+        }
+        for id in changes.dropped {
+            out.push(ObjectChange::Removed {
+                kind: JOURNAL,
+                id: id.to_string(),
+            });
+        }
+        for entry in changes.added {
+            out.push(ObjectChange::Saved {
+                kind: JOURNAL,
+                id: entry.id.to_string(),
+                body: serde_json::to_string(&*entry).unwrap_or_default(),
+            });
+        }
+    }
+
+    /// Loads an entry a data directory kept, shown as it was kept;
+    /// `provider` gives a provider's name as entries hold it.
+    pub fn load(
+        &self,
+        body: &str,
+        provider: impl Fn(&str) -> Option<&'static str>,
+    ) -> Result<(), String> {
+        let saved: SavedEntry = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let name =
+            provider(&saved.provider).ok_or_else(|| format!("no provider {:?}", saved.provider))?;
+        let message = |m: SavedMessage| Message::premasked(m.headers, m.body, m.truncated);
+        let entry = Entry {
+            id: saved.id,
+            at: saved.at,
+            provider: name,
+            kind: saved.kind,
+            objects: saved.objects,
+            method: saved.method,
+            url: saved.url,
+            status: saved.status,
+            duration_ms: saved.duration_ms,
+            summary: saved.summary,
+            request: saved.request.map(message),
+            response: saved.response.map(message),
+            signature: saved.signature_base.map(|base| SignatureHelp {
+                base,
+                fields: saved.signature_fields,
+            }),
+        };
+        self.next_id.fetch_max(entry.id + 1, Ordering::Relaxed);
+        // Kept with the ids and times it had (no change noted: it is kept
+        // already).
+        let mut entries = self.entries.lock().unwrap();
+        let at = entries
+            .iter()
+            .rposition(|e| e.id < entry.id)
+            .map_or(0, |i| i + 1);
+        entries.insert(at, Arc::new(entry));
+        while entries.len() > self.capacity {
+            entries.pop_front();
+        }
+        Ok(())
+    }
+}
+
+/// The kind of a journal entry's row in a data directory.
+const JOURNAL: &str = "journal";
+
+#[derive(Debug, Default)]
+struct JournalChanges {
+    cleared: bool,
+    added: Vec<Arc<Entry>>,
+    dropped: Vec<u64>,
+}
+
+/// An entry as `/__sandbox/journal` shows it (and a data directory keeps
+/// it).
+#[derive(Deserialize)]
+struct SavedEntry {
+    id: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    provider: String,
+    kind: EntryKind,
+    #[serde(default)]
+    objects: Vec<String>,
+    method: Option<String>,
+    url: Option<String>,
+    status: Option<u16>,
+    duration_ms: Option<f64>,
+    summary: Option<String>,
+    request: Option<SavedMessage>,
+    response: Option<SavedMessage>,
+    signature_base: Option<String>,
+    #[serde(default)]
+    signature_fields: Vec<crate::core::signature::SignedField>,
+}
+
+#[derive(Deserialize)]
+struct SavedMessage {
+    headers: Vec<(String, String)>,
+    body: String,
+    #[serde(default)]
+    truncated: bool,
 }
 
 #[cfg(test)]
@@ -602,5 +735,34 @@ mod tests {
         assert_eq!(message.headers()[0].1, "Bearer ****ac60");
         assert_eq!(message.body(), "0123");
         assert!(message.truncated);
+    }
+}
+
+#[cfg(test)]
+mod durable_tests {
+    use super::*;
+
+    #[test]
+    fn a_tracked_journal_gives_a_row_per_entry_that_reads_back_as_shown() {
+        let journal = Journal::new(10, 1024);
+        journal.track_changes();
+        let entry = Entry::new("softline", EntryKind::Inbound)
+            .object("5000000")
+            .summary("payment created");
+        journal.record(entry, OffsetDateTime::UNIX_EPOCH);
+
+        let mut rows = Vec::new();
+        journal.take_changes(&mut rows);
+
+        let [ObjectChange::Saved { kind, id, body }] = rows.as_slice() else {
+            panic!("{rows:?}");
+        };
+        assert_eq!((*kind, id.as_str()), ("journal", "1"));
+        let again = Journal::new(10, 1024);
+        again
+            .load(body, |name| (name == "softline").then_some("softline"))
+            .unwrap();
+        let shown = |j: &Journal| serde_json::to_string(&j.query(&Query::default())).unwrap();
+        assert_eq!(shown(&again), shown(&journal));
     }
 }

@@ -26,7 +26,7 @@ pub struct SignatureHelp {
 }
 
 /// One slot of a signature template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SignedField {
     pub name: String,
     pub value: String,

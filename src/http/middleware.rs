@@ -122,6 +122,8 @@ async fn record_exchange(
         .map(str::trim)
         .filter(|id| core.scenarios.find(id).is_none())
         .map(str::to_owned);
+    // A request's share of the epoch, held until what it did is kept.
+    let mut inside = None;
     let response = match fault.map(|f| f.action) {
         _ if unknown_scenario.is_some() => provider.transport_error(
             StatusCode::BAD_REQUEST,
@@ -146,24 +148,12 @@ async fn record_exchange(
         // Outbound-only actions never reach here (validated when added).
         Some(Action::Pass | Action::BadSignature) | None => {
             let (uri, method) = (parts.uri.clone(), parts.method.clone());
-            let inside = if provider.waits_for_reset() {
-                Some(core.epoch.enter().await)
-            } else {
-                None
-            };
-            let mut response = next
+            if provider.waits_for_reset() {
+                inside = Some(core.epoch.enter().await);
+            }
+            let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
-            // Kept before it is answered, and inside the epoch: a reset
-            // comes wholly after what this request did, on disk too.
-            if let Err(error) = crate::state::persist(core, providers, false).await {
-                tracing::error!(cause = %error, "a provider request's changes could not be kept");
-                response = provider.transport_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &format!("The sandbox could not keep this change: {error}"),
-                );
-            }
-            drop(inside);
             // Enveloped here so the journal shows what the client got.
             envelope_routing_error(&response, Some(provider), &uri, &method).unwrap_or(response)
         }
@@ -209,6 +199,16 @@ async fn record_exchange(
         None => Message::from_http(&parts.headers, &bytes, limit),
     });
     core.journal.record_reserved(entry, journal_id, at);
+    // Kept before it is answered (its journal entry too), and inside the
+    // epoch: a reset comes wholly after what this request did, on disk too.
+    if let Err(error) = crate::state::persist(core, providers, false).await {
+        tracing::error!(cause = %error, "a provider request's changes could not be kept");
+        return provider.transport_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("The sandbox could not keep this change: {error}"),
+        );
+    }
+    drop(inside);
     Response::from_parts(parts, Body::from(bytes))
 }
 

@@ -41,6 +41,12 @@ struct TakeRequest {
     name: Option<String>,
 }
 
+/// `GET /__sandbox/snapshots`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SnapshotList {
+    snapshots: Vec<Summary>,
+}
+
 /// A snapshot as listed: what it is and what it holds.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Summary {
@@ -92,7 +98,7 @@ fn bad_body(rejection: BytesRejection) -> CoreError {
 }
 
 /// `GET /__sandbox/snapshots`: the workspace's snapshots.
-#[utoipa::path(get, path = "/snapshots", tag = "sandbox", responses((status = 200, description = "`{\"snapshots\": [summary…]}`", body = Vec<Summary>)))]
+#[utoipa::path(get, path = "/snapshots", tag = "sandbox", responses((status = 200, description = "The workspace's snapshots, by name", body = SnapshotList)))]
 async fn list_snapshots(State(state): State<AppState>) -> impl IntoResponse {
     let snapshots: Vec<Summary> = state
         .core
@@ -101,7 +107,7 @@ async fn list_snapshots(State(state): State<AppState>) -> impl IntoResponse {
         .iter()
         .map(|d| summary(&state, d))
         .collect();
-    Json(serde_json::json!({ "snapshots": snapshots }))
+    Json(SnapshotList { snapshots })
 }
 
 /// `POST /__sandbox/snapshots`: the workspace as it is now, kept under a
@@ -184,9 +190,9 @@ pub async fn restore(state: &AppState, name: &str) -> Result<Arc<Document>, Snap
     Ok(document)
 }
 
-/// `GET /__sandbox/snapshots/{name}`: the snapshot as one self-contained
+/// `GET /__sandbox/snapshots/{snapshot}`: the snapshot as one self-contained
 /// document, fit to commit next to a test and `PUT` back anywhere.
-#[utoipa::path(get, path = "/snapshots/{name}", tag = "sandbox", params(("name" = String, Path, description = "The snapshot's name"), ExportQuery), responses((status = 200, description = "The document, `\"paysandbox_snapshot\": 1` at its top"), (status = 404, description = "No such snapshot")))]
+#[utoipa::path(get, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name"), ExportQuery), responses((status = 200, description = "The document, `\"paysandbox_snapshot\": 1` at its top"), (status = 404, description = "No such snapshot")))]
 async fn get_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
@@ -207,10 +213,10 @@ async fn get_snapshot(
     Ok(response)
 }
 
-/// `PUT /__sandbox/snapshots/{name}`: keeps a document (exported here or
+/// `PUT /__sandbox/snapshots/{snapshot}`: keeps a document (exported here or
 /// elsewhere) under `name`, after checking all of it against this
 /// workspace; a document wrong anywhere is refused and changes nothing.
-#[utoipa::path(put, path = "/snapshots/{name}", tag = "sandbox", params(("name" = String, Path, description = "The name to keep it under")), request_body(content = String, description = "A snapshot document", content_type = "application/json"), responses((status = 201, description = "Imported", body = Summary), (status = 200, description = "Replaced the snapshot of that name", body = Summary), (status = 400, description = "Not a snapshot document, or a newer format; the message names the field"), (status = 409, description = "Its ids or tokens belong to another workspace")))]
+#[utoipa::path(put, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The name to keep it under")), request_body(content = String, description = "A snapshot document", content_type = "application/json"), responses((status = 201, description = "Imported", body = Summary), (status = 200, description = "Replaced the snapshot of that name", body = Summary), (status = 400, description = "Not a snapshot document, or a newer format; the message names the field"), (status = 409, description = "Its ids or tokens belong to another workspace")))]
 async fn import_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
@@ -227,9 +233,9 @@ async fn import_snapshot(
     Ok((status, Json(summary(&state, &document))).into_response())
 }
 
-/// `POST /__sandbox/snapshots/{name}/restore`: the workspace becomes what
+/// `POST /__sandbox/snapshots/{snapshot}/restore`: the workspace becomes what
 /// it was when the snapshot was taken, in one step for concurrent requests.
-#[utoipa::path(post, path = "/snapshots/{name}/restore", tag = "sandbox", params(("name" = String, Path, description = "The snapshot's name")), responses((status = 200, description = "Restored", body = Summary), (status = 404, description = "No such snapshot"), (status = 409, description = "Its ids or tokens belong to another workspace")))]
+#[utoipa::path(post, path = "/snapshots/{snapshot}/restore", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name")), responses((status = 200, description = "Restored", body = Summary), (status = 404, description = "No such snapshot"), (status = 409, description = "Its ids or tokens belong to another workspace")))]
 async fn restore_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
@@ -238,8 +244,8 @@ async fn restore_snapshot(
     Ok(Json(summary(&state, &document)).into_response())
 }
 
-/// `DELETE /__sandbox/snapshots/{name}`.
-#[utoipa::path(delete, path = "/snapshots/{name}", tag = "sandbox", params(("name" = String, Path, description = "The snapshot's name")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such snapshot")))]
+/// `DELETE /__sandbox/snapshots/{snapshot}`.
+#[utoipa::path(delete, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such snapshot")))]
 async fn delete_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,

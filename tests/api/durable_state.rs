@@ -105,7 +105,7 @@ async fn every_payment_acknowledged_before_a_kill_9_in_the_middle_of_concurrent_
 }
 
 #[tokio::test]
-async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenarios_faults_and_the_webhook_target()
+async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenarios_faults_the_webhook_target_and_the_journal()
  {
     let dir = data_dir("everything");
     let running = serve_on(&dir);
@@ -190,6 +190,10 @@ async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenari
             .clone(),
     );
     let clock_before = get(&client, &format!("{base}/__sandbox/clock"), "").await.1;
+    let journal_before = get(&client, &format!("{base}/__sandbox/journal"), "")
+        .await
+        .1["entries"]
+        .clone();
 
     kill_9(running);
     let restarted = serve_on(&dir);
@@ -209,6 +213,18 @@ async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenari
         .unwrap()
         .replace(&base, &again);
     assert_eq!(serde_json::to_string(&after).unwrap(), moved);
+    let journal_after = get(&client, &format!("{again}/__sandbox/journal"), "")
+        .await
+        .1["entries"]
+        .clone();
+    let kept = &journal_after.as_array().unwrap()[..journal_before.as_array().unwrap().len()];
+    assert_eq!(
+        serde_json::to_string(kept).unwrap(),
+        serde_json::to_string(&journal_before)
+            .unwrap()
+            .replace(&base, &again),
+        "the journal, every entry as it was shown"
+    );
     let clock_after = get(&client, &format!("{again}/__sandbox/clock"), "")
         .await
         .1;

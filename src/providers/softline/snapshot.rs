@@ -29,9 +29,9 @@ struct Section {
     next_order_id: u64,
     /// Where webhooks go (`null`: nowhere).
     webhook_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     tokens: Vec<SavedToken>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     payments: Vec<SavedPayment>,
 }
 
