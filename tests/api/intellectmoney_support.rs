@@ -202,7 +202,18 @@ impl Request {
     }
 
     pub async fn send_to(self, app: &TestApp, path: &str) -> reqwest::Response {
-        let mut builder = app.client.post(app.url(path));
+        self.post(&app.client, &app.url(path)).await
+    }
+
+    /// Sends to its merchant method on the sandbox at `base_url` (a binary
+    /// a test started, which no [`TestApp`] stands for).
+    pub async fn send_at(self, client: &reqwest::Client, base_url: &str) -> reqwest::Response {
+        let url = format!("{base_url}/intellectmoney/merchant/{}", self.method);
+        self.post(client, &url).await
+    }
+
+    async fn post(self, client: &reqwest::Client, url: &str) -> reqwest::Response {
+        let mut builder = client.post(url);
         builder = match self.wire {
             Wire::Json => {
                 let map: serde_json::Map<String, Value> = self

@@ -22,7 +22,8 @@
 //! - [`notifications`]: result notifications through the outbox;
 //! - [`scenarios`]: the named scenarios a test can force on a method;
 //! - [`control`]: `/__sandbox/intellectmoney/…` (capture, cancel, refund);
-//! - [`snapshot`]: its section of a snapshot document;
+//! - [`snapshot`]: its section of a snapshot document, and its rows in a
+//!   data directory (`--data-dir`);
 //! - [`panel`]: the dashboard's invoices page;
 //! - [`fixture`]: shops, currencies, pacing and the other settings of
 //!   `intellectmoney.json`.
@@ -349,6 +350,26 @@ impl Provider for State {
         section: &serde_json::Value,
     ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
         self.prepare_section(section)
+    }
+
+    fn track_changes(&self) {
+        self.track_durable_changes();
+    }
+
+    fn take_changes(&self, out: &mut Vec<crate::core::durable::ObjectChange>) {
+        self.take_durable_changes(out);
+    }
+
+    fn durable_head(&self) -> Option<String> {
+        Some(self.durable_head_section())
+    }
+
+    fn load_head(&self, body: &str) -> Result<(), String> {
+        self.load_durable_head(body)
+    }
+
+    fn load_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        self.load_durable_object(kind, id, body)
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

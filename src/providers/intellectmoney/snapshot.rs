@@ -12,7 +12,8 @@
 //!
 //! The section is its own wire format (documented in `docs/snapshots.md`),
 //! so the model can change without breaking documents committed next to
-//! tests.
+//! tests. A data directory (`--data-dir`) keeps the same invoice entries,
+//! one row each, and `next_invoice_id` as the head (the block at the end).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,6 +26,7 @@ use super::model::{
 };
 use super::types::{Lang, Methods, NewInvoice, Receipt, UserField};
 use super::validate;
+use crate::core::durable::ObjectChange;
 use crate::core::money::Amount;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
 
@@ -607,7 +609,9 @@ impl super::State {
                     "invoice {id} belongs to another workspace of this instance: restore this snapshot there, or into a fresh instance"
                 )));
             }
-            let invoice = self.read_invoice(saved, index).map_err(malformed)?;
+            let invoice = self
+                .read_invoice(saved, &format!("invoices[{index}]"))
+                .map_err(malformed)?;
             if self
                 .shop(invoice.eshop_id)
                 .is_some_and(|s| s.unique_order_id)
@@ -643,9 +647,8 @@ impl super::State {
     }
 
     /// A saved invoice as the model keeps it, or what is wrong with it
-    /// (its path from the section, without the prefix).
-    fn read_invoice(&self, saved: SavedInvoice, index: usize) -> Result<Invoice, String> {
-        let at = format!("invoices[{index}]");
+    /// (named from `at`, its path without the prefix).
+    fn read_invoice(&self, saved: SavedInvoice, at: &str) -> Result<Invoice, String> {
         let id = saved.invoice_id;
         if validate::parse_invoice_id(&id.to_string()).is_none() {
             return Err(format!(
@@ -842,6 +845,99 @@ impl super::State {
             user_fields,
             merchant_receipt,
         })
+    }
+}
+
+/// IntellectMoney's head in a data directory: where `InvoiceId`s stand.
+/// Nothing else it keeps besides invoices can change (no webhook target:
+/// notifications go where each invoice or its shop's fixture says).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    next_invoice_id: u64,
+}
+
+/// The kind of rows IntellectMoney keeps in a data directory.
+const INVOICES: &str = "invoices";
+
+fn to_json(value: &impl Serialize) -> String {
+    // Our own plain structs: serialising them cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Durable state: the same rows a snapshot holds, one per invoice. The
+/// `(EshopId, OrderId)` index is not kept: it is rebuilt as invoices load.
+impl super::State {
+    pub fn track_durable_changes(&self) {
+        self.invoices.track_changes();
+    }
+
+    pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
+        let invoices = self.invoices.take_changes();
+        if invoices.cleared {
+            out.push(ObjectChange::Cleared { kind: INVOICES });
+        }
+        for invoice_id in invoices.keys {
+            let id = invoice_id.to_string();
+            out.push(
+                match self
+                    .invoices
+                    .read(&invoice_id, |i| to_json(&save_invoice(i)))
+                {
+                    Some(body) => ObjectChange::Saved {
+                        kind: INVOICES,
+                        id,
+                        body,
+                    },
+                    None => ObjectChange::Removed { kind: INVOICES, id },
+                },
+            );
+        }
+    }
+
+    /// What is kept besides invoices: the InvoiceId sequence.
+    pub fn durable_head_section(&self) -> String {
+        to_json(&Head {
+            next_invoice_id: self.invoice_ids.position(),
+        })
+    }
+
+    pub fn load_durable_head(&self, body: &str) -> Result<(), String> {
+        let head: Head = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        self.invoice_ids.restore(head.next_invoice_id);
+        Ok(())
+    }
+
+    pub fn load_durable_object(&self, kind: &str, row_id: &str, body: &str) -> Result<(), String> {
+        if kind != INVOICES {
+            return Err(format!("intellectmoney keeps no {kind}"));
+        }
+        let saved: SavedInvoice = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let invoice = self.read_invoice(saved, "invoice")?;
+        let id = invoice.id;
+        if id.to_string() != row_id {
+            return Err(format!(
+                "invoice.invoice_id: {id} is not the row's id {row_id:?}"
+            ));
+        }
+        let eshop_id = invoice.eshop_id;
+        let order_id = &invoice.terms.order_id;
+        if self.shop(eshop_id).is_some_and(|s| s.unique_order_id)
+            && !self.claim_order_id(eshop_id, order_id, id)
+            && let Some(first) = self.invoice_of_order(eshop_id, order_id)
+        {
+            return Err(format!(
+                "invoice.terms.order_id: {order_id:?} is invoice {first}'s already, and shop {eshop_id} refuses a repeated OrderId"
+            ));
+        }
+        self.invoice_ids.claim(id);
+        // The head's position was written at the last reset or control
+        // request; creates since then moved it on.
+        if id >= self.invoice_ids.position() {
+            self.invoice_ids.restore(id + 1);
+        }
+        self.invoices.insert(id, Box::new(invoice));
+        Ok(())
     }
 }
 
@@ -1289,5 +1385,248 @@ mod tests {
             )
         );
         assert_eq!(two.invoice_count(), 0);
+    }
+
+    /// The rows a data directory would be given since the last call, in
+    /// id order.
+    fn rows(state: &State) -> Vec<ObjectChange> {
+        let mut rows = Vec::new();
+        state.take_durable_changes(&mut rows);
+        let id = |row: &ObjectChange| match row {
+            ObjectChange::Saved { id, .. } | ObjectChange::Removed { id, .. } => id.clone(),
+            ObjectChange::Cleared { .. } => String::new(),
+        };
+        rows.sort_by_key(id);
+        rows
+    }
+
+    /// Loads a head and rows as start-up does: the head first.
+    fn load(into: &State, head: &str, rows: &[ObjectChange]) {
+        into.load_durable_head(head).unwrap();
+        for row in rows {
+            let ObjectChange::Saved { kind, id, body } = row else {
+                panic!("not a saved row: {row:?}");
+            };
+            into.load_durable_object(kind, id, body).unwrap();
+        }
+    }
+
+    #[test]
+    fn rows_taken_after_a_create_a_payment_and_a_cancel_load_into_a_fresh_state_as_the_same_invoices()
+     {
+        // Arrange: the head as a reset wrote it, before any invoice.
+        let from = state();
+        from.track_durable_changes();
+        let head = from.durable_head_section();
+        let open_id = open(&from, "OPEN", |_| {});
+        let held = open(&from, "HELD", |i| i.terms.hold = Some(Duration::hours(72)));
+        let cancelled = open(&from, "CANCELLED", |_| {});
+        from.update(held, |i| {
+            i.payment = Some(payment(
+                PaymentMethod::Card {
+                    short_pan: "411111******1111".into(),
+                },
+                Plan::Approve,
+                ok_at(2),
+            ));
+            (
+                (),
+                i.end_payment(Finish {
+                    decline: None,
+                    at: T0 + Duration::minutes(2),
+                }),
+            )
+        });
+        from.update(cancelled, |i| ((), i.cancel(T0).ok()));
+        let rows = rows(&from);
+        let into = state();
+
+        // Act
+        load(&into, &head, &rows);
+
+        // Assert
+        let kinds: Vec<(&str, String)> = rows
+            .iter()
+            .map(|row| match row {
+                ObjectChange::Saved { kind, id, .. } => (*kind, id.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [open_id, held, cancelled].map(|id| ("invoices", id.to_string()))
+        );
+        let loaded = invoices(&into);
+        assert_eq!(loaded, invoices(&from));
+        let statuses: Vec<InvoiceStatus> = loaded.iter().map(|i| i.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                InvoiceStatus::Created,
+                InvoiceStatus::Held,
+                InvoiceStatus::Cancelled
+            ]
+        );
+        assert_eq!(into.invoice_ids.position(), cancelled + 1);
+        assert_eq!(into.invoice_of_order(ESHOP, "HELD"), Some(held));
+        assert!(!into.claim_order_id(ESHOP, "OPEN", cancelled + 100));
+        assert_eq!(into.next_invoice_id(), from.next_invoice_id());
+    }
+
+    #[test]
+    fn a_row_holds_the_snapshot_entry_of_its_invoice_and_the_head_the_next_invoice_id() {
+        let state = filled();
+        state.track_durable_changes();
+        let id = open(&state, "ROW", |_| {});
+
+        let rows = rows(&state);
+        let head = state.durable_head_section();
+
+        let [
+            ObjectChange::Saved {
+                kind,
+                id: row_id,
+                body,
+            },
+        ] = rows.as_slice()
+        else {
+            panic!("{rows:?}");
+        };
+        assert_eq!(
+            (*kind, row_id.as_str()),
+            ("invoices", id.to_string().as_str())
+        );
+        let entry = &exported(&state)["invoices"][7];
+        assert_eq!(entry["invoice_id"], id);
+        assert_eq!(&serde_json::from_str::<Value>(body).unwrap(), entry);
+        assert_eq!(head, format!("{{\"next_invoice_id\":{}}}", id + 1));
+    }
+
+    #[test]
+    fn an_invoice_the_clock_cancels_is_a_changed_row() {
+        let state = state();
+        state.track_durable_changes();
+        let id = open(&state, "EXPIRES", |_| {});
+        let created = rows(&state);
+        state.core.clock.advance(Duration::days(2));
+
+        state.settle_all();
+
+        let changed = rows(&state);
+        assert_eq!(created.len(), 1);
+        let [ObjectChange::Saved { body, .. }] = changed.as_slice() else {
+            panic!("{changed:?}");
+        };
+        let saved: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (saved["invoice_id"].as_u64(), saved["status"].as_str()),
+            (Some(id), Some("cancelled"))
+        );
+        assert_eq!(rows(&state), [], "nothing changed since");
+    }
+
+    #[test]
+    fn a_cleared_store_gives_cleared_then_the_rows_after_it_and_a_removed_invoice_removed() {
+        let state = state();
+        open(&state, "BEFORE", |_| {});
+        state.track_durable_changes();
+        open(&state, "DROPPED", |_| {});
+
+        state.reset();
+        let after = open(&state, "AFTER", |_| {});
+        let cleared = rows(&state);
+        let body = state
+            .invoices
+            .read(&after, |i| to_json(&save_invoice(i)))
+            .unwrap();
+        state.invoices.remove(&after);
+        let removed = rows(&state);
+
+        assert_eq!(
+            cleared,
+            [
+                ObjectChange::Cleared { kind: "invoices" },
+                ObjectChange::Saved {
+                    kind: "invoices",
+                    id: after.to_string(),
+                    body,
+                }
+            ]
+        );
+        assert_eq!(
+            removed,
+            [ObjectChange::Removed {
+                kind: "invoices",
+                id: after.to_string()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_row_that_does_not_read_back_is_refused_with_what_is_wrong_and_loads_nothing() {
+        let from = state();
+        from.track_durable_changes();
+        let first = open(&from, "FIRST", |_| {});
+        let ObjectChange::Saved { body, .. } = &rows(&from)[0] else {
+            panic!("a saved row");
+        };
+        let entry: Value = serde_json::from_str(body).unwrap();
+        let with = |pointer: &str, value: Value| {
+            let mut entry = entry.clone();
+            *entry.pointer_mut(pointer).unwrap() = value;
+            entry.to_string()
+        };
+        let other = first + 1;
+        let cases = [
+            (
+                "invoices",
+                first.to_string(),
+                with("/status", json!("lost")),
+                "invoice.status: \"lost\" is not \"created\", \"cancelled\", \"paid\", \"held\", \"partially_paid\" or \"refunded\"".to_owned(),
+            ),
+            (
+                "invoices",
+                first.to_string(),
+                with("/terms/currency", json!("XXX")),
+                "invoice.terms.currency: \"XXX\" is not one of the fixture's (RUB, RUR, TST, USD, EUR)".to_owned(),
+            ),
+            (
+                "invoices",
+                first.to_string(),
+                "{\"invoice_id\": 1".to_owned(),
+                "EOF while parsing an object at line 1 column 16".to_owned(),
+            ),
+            (
+                "invoices",
+                other.to_string(),
+                with("/invoice_id", json!(other)),
+                format!("invoice.terms.order_id: \"FIRST\" is invoice {first}'s already, and shop 450000 refuses a repeated OrderId"),
+            ),
+            (
+                "invoices",
+                other.to_string(),
+                body.clone(),
+                format!("invoice.invoice_id: {first} is not the row's id \"{other}\""),
+            ),
+            ("payments", first.to_string(), body.clone(), "intellectmoney keeps no payments".to_owned()),
+        ];
+        let into = state();
+        into.load_durable_object("invoices", &first.to_string(), body)
+            .unwrap();
+        let (before, position) = (invoices(&into), into.invoice_ids.position());
+        for (kind, id, body, expected) in cases {
+            let error = into.load_durable_object(kind, &id, &body).err();
+
+            assert_eq!(error.as_deref(), Some(expected.as_str()), "{body}");
+            assert_eq!(invoices(&into), before, "{body}");
+            assert_eq!(into.invoice_ids.position(), position, "{body}");
+        }
+        assert_eq!(
+            into.load_durable_head("{\"next_invoice_id\": 1, \"webhook_url\": null}"),
+            Err(
+                "unknown field `webhook_url`, expected `next_invoice_id` at line 1 column 36"
+                    .to_owned()
+            )
+        );
     }
 }
