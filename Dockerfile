@@ -11,12 +11,16 @@ COPY src src
 COPY templates templates
 COPY fixtures fixtures
 COPY assets assets
-RUN cargo build --release --locked --bin paysandbox
+RUN cargo build --release --locked --bin paysandbox \
+ && mkdir -p /data
 
 # Final stage: the binary alone (templates and fixtures are compiled in),
 # on a distroless base that has CA certificates and runs as non-root.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/paysandbox /usr/local/bin/paysandbox
+# The data directory (`--data-dir /data`), owned by the user that runs: a
+# named volume mounted here starts with this owner.
+COPY --from=build --chown=nonroot:nonroot /data /data
 ENV PAYSANDBOX_LISTEN=0.0.0.0:8080
 EXPOSE 8080
 USER nonroot

@@ -12,11 +12,15 @@ Measures, in one run on this machine:
 - RSS after 100 000 and 1 000 000 stored payments, and GET throughput at 1 000 vs
   1 000 000 stored payments;
 - idle RSS with 0, 100 and 1 000 empty workspaces, and the time to create one (median of 100);
+- with --data-dir: create payment against the same in memory (fresh processes, alternated), its p99,
+  and start-up and disk use with 1 000 000 stored payments;
 - the release binary's size.
 Prints one Markdown table and writes it to bench/results/<date>.md.
 
 `--only create,workspaces` runs only the named parts: `create` (the head-to-head, both create rows),
-`endpoints`, `growth` (memory and throughput as payments are stored), `startup`, `workspaces`.
+`endpoints`, `growth` (memory and throughput as payments are stored), `startup`, `workspaces`,
+`durable` (create payment with --data-dir against in memory, in pairs; start-up and disk use with
+1 000 000 payments stored).
 """
 import datetime
 import hashlib
@@ -43,7 +47,9 @@ STARTS = 3 if SMOKE else 20
 PAIRS = 1 if SMOKE else 5
 SPREAD = 100  # workspaces the spread create-payment row cycles through
 WORKSPACE_COUNTS = (10, 50) if SMOKE else (100, 1_000)  # idle RSS with this many empty workspaces
-PARTS = ("create", "endpoints", "growth", "startup", "workspaces")
+PARTS = ("create", "endpoints", "growth", "startup", "workspaces", "durable")
+DURABLE_ROUNDS = 1 if SMOKE else 3  # in-memory / --data-dir create-payment pairs
+DURABLE_STORED = 10_000 if SMOKE else 1_000_000  # payments stored before timing a durable start-up
 
 
 def only_parts():
@@ -329,6 +335,8 @@ def main():
         startup(facts)
     if "workspaces" in ONLY:
         workspaces(facts)
+    if "durable" in ONLY:
+        durable(rows, facts, create_body, create_script)
     report(rows, facts, growth, baseline)
 
 
@@ -427,6 +435,55 @@ def startup(facts):
     facts["startup_ms"] = statistics.median(times)
 
 
+def durable(rows, facts, create_body, create_script):
+    """--data-dir: create payment against in memory in alternated fresh processes (every
+    acknowledged payment committed to SQLite first), then start-up with many stored."""
+    print("durable state", file=sys.stderr)
+    rounds = []
+    for i in range(DURABLE_ROUNDS):
+        data_dir = tempfile.mkdtemp(prefix="paysandbox-bench-data-")
+        measured = {}
+        for kind in (("durable", "memory") if i % 2 else ("memory", "durable")):
+            p, base = start(BIN, *(["--data-dir", data_dir] if kind == "durable" else []))
+            measured[kind] = measure(f"paysandbox create payment, {kind}", base, create_script, [],
+                                     stored=lambda: stored(base, "softline_payments"))
+            stop(p)
+        rounds.append((measured["memory"], measured["durable"]))
+        subprocess.run(["rm", "-rf", data_dir])
+    median_of = lambda key: statistics.median(key(m, d) for m, d in rounds)
+    rows.append(dict(name=f"Softline POST /v1/payment, --data-dir (median of {DURABLE_ROUNDS})",
+                     rps=median_of(lambda m, d: d["rps"]), p99_ms=median_of(lambda m, d: d["p99_ms"]),
+                     ratio=None, errors=sum(d["errors"] for _, d in rounds)))
+    facts["durable_rounds"] = rounds
+    facts["durable_ratio"] = median_of(lambda m, d: d["rps"] / m["rps"])
+
+    # Start-up with many payments stored: load them, stop, then time fresh starts.
+    data_dir = tempfile.mkdtemp(prefix="paysandbox-bench-data-")
+    p, base = start(BIN, "--data-dir", data_dir)
+    loaded = 0
+    while loaded < DURABLE_STORED:
+        left = DURABLE_STORED - loaded
+        if left < 2_000:
+            for _ in range(left):
+                http("POST", base + "/softline/v1/payment", CREATE_PAYMENT, {"Authorization": TOKEN})
+        else:
+            wrk(base, create_script, duration=max(1, min(10, left // 15_000)))
+        loaded = stored(base, "softline_payments")
+    stop(p)
+    database = os.path.join(data_dir, "state.sqlite3")
+    disk = sum(os.path.getsize(os.path.join(data_dir, f)) for f in os.listdir(data_dir))
+    times, rss = [], None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        p, base = start(BIN, "--data-dir", data_dir)
+        urllib.request.urlopen(base + "/healthz", timeout=60).read()
+        times.append((time.perf_counter() - t0) * 1000)
+        rss = rss_mib(p.pid)
+        stop(p)
+    subprocess.run(["rm", "-rf", data_dir])
+    facts["durable_stored"] = (loaded, disk, os.path.exists(database), statistics.median(times), rss)
+
+
 def workspaces(facts):
     """Idle RSS with 0 and WORKSPACE_COUNTS empty workspaces, and the time to create one."""
     print("workspaces", file=sys.stderr)
@@ -518,6 +575,15 @@ def report(rows, facts, growth, baseline):
         n, median, worst = facts["ws_create_ms"]
         lines.append(f"| time to create a workspace (POST /__sandbox/workspaces, median of {n}; slowest) "
                      f"| {median:.2f} ms; {worst:.2f} ms |")
+    if "durable_rounds" in facts:
+        lines.append(f"| create payment, --data-dir / in memory (median of {DURABLE_ROUNDS} alternated pairs; "
+                     + ", ".join(f"{d['rps']:,.0f} / {m['rps']:,.0f}" for m, d in facts["durable_rounds"])
+                     + f") | **{facts['durable_ratio']:.2f}×** |")
+        count, disk, _, start_ms, rss = facts["durable_stored"]
+        lines.append(f"| data directory with {count:,} payments (and their journal) | "
+                     f"{disk / 1024 / 1024:.1f} MiB ({disk / max(count, 1):,.0f} B per payment) |")
+        lines.append(f"| start-up to first healthy answer with {count:,} payments stored (median of 3) "
+                     f"| {start_ms:,.0f} ms, RSS then {rss:.1f} MiB |")
     lines.append(f"| release binary | {os.path.getsize(BIN) / 1024 / 1024:.1f} MiB |")
     table = "\n".join(lines) + "\n"
     print(table)

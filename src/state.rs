@@ -286,6 +286,7 @@ pub fn collect_changes(
     let mut objects = Vec::new();
     core.outbox.take_changes(&mut objects);
     core.journal.take_changes(&mut objects);
+    core.snapshots.take_changes(&mut objects);
     changes.extend(
         objects
             .drain(..)
@@ -324,6 +325,7 @@ impl AppState {
     pub fn track_changes(&self) {
         self.core.outbox.track_changes();
         self.core.journal.track_changes();
+        self.core.snapshots.track_changes();
         for provider in self.providers.iter() {
             provider.track_changes();
         }
@@ -348,10 +350,15 @@ impl AppState {
         }
         // Written now, so an unchanged core is not written again.
         self.core.head_changed();
+        // What a restarted sandbox draws must not repeat what it drew
+        // before (tokens, hashes, payment ids), even with `--seed`: a
+        // fresh point.
+        self.core.ids.resume(rand::random());
         let provider_name = |name: &str| self.providers.named(name).map(|p| p.name());
         let mut count = data_dir.objects(&workspace, CORE_PART, |kind, _, body| match kind {
             "deliveries" => self.core.outbox.load(body, provider_name),
             "journal" => self.core.journal.load(body, provider_name),
+            "snapshots" => self.core.snapshots.load(body),
             other => Err(format!("the core keeps no {other}")),
         })?;
         for provider in self.providers.iter() {

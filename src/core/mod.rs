@@ -288,9 +288,6 @@ impl Core {
         self.clock.set_offset_ms(head.clock_offset_ms);
         self.scenarios.restore(head.scenarios);
         self.faults.restore(head.faults);
-        // What a restarted sandbox draws must not repeat what it drew
-        // before (tokens, hashes): a fresh point.
-        self.ids.resume(rand::random());
         Ok(())
     }
 

@@ -23,19 +23,23 @@
 //! and tokens must not belong to another workspace of the instance, and its
 //! invoices name their workspace's shop.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::durable::ObjectChange;
 use super::error::CoreError;
 use super::faults::FaultsSnapshot;
 use super::scenarios::ScenariosSnapshot;
 
 /// The format this version writes, and the newest it reads.
 pub const FORMAT: u32 = 1;
+
+/// The kind of a snapshot's row in a data directory.
+const SNAPSHOTS: &str = "snapshots";
 
 /// The field at the top of every snapshot document.
 pub const MARKER: &str = "paysandbox_snapshot";
@@ -200,6 +204,9 @@ pub fn check_name(name: &str) -> Result<(), SnapshotError> {
 pub struct Shelf {
     /// A std mutex: held to insert, find or list, never across `.await`.
     snapshots: Arc<Mutex<BTreeMap<String, Arc<Document>>>>,
+    /// Durable state: names taken, replaced or deleted since last taken
+    /// (`Some` once tracked).
+    changes: Arc<Mutex<Option<BTreeSet<String>>>>,
 }
 
 impl Shelf {
@@ -230,22 +237,73 @@ impl Shelf {
         }
         let document = Arc::new(document);
         snapshots.insert(document.name.clone(), Arc::clone(&document));
+        self.note(&document.name);
         Ok(document)
+    }
+
+    fn note(&self, name: &str) {
+        if let Some(names) = self.changes.lock().unwrap().as_mut() {
+            names.insert(name.to_owned());
+        }
+    }
+
+    /// Durable state: from now on, note which snapshots change.
+    pub fn track_changes(&self) {
+        self.changes
+            .lock()
+            .unwrap()
+            .get_or_insert_with(BTreeSet::new);
+    }
+
+    /// The snapshots taken, replaced or deleted since the last call, as
+    /// rows (kind `snapshots`, the document as exported).
+    pub fn take_changes(&self, out: &mut Vec<ObjectChange>) {
+        let Some(names) = self.changes.lock().unwrap().as_mut().map(std::mem::take) else {
+            return;
+        };
+        for name in names {
+            out.push(match self.get(&name) {
+                Some(document) => ObjectChange::Saved {
+                    kind: SNAPSHOTS,
+                    body: serde_json::to_string(&*document).unwrap_or_default(),
+                    id: name,
+                },
+                None => ObjectChange::Removed {
+                    kind: SNAPSHOTS,
+                    id: name,
+                },
+            });
+        }
+    }
+
+    /// Loads a snapshot a data directory kept.
+    pub fn load(&self, body: &str) -> Result<(), String> {
+        let document = parse(body.as_bytes()).map_err(|e| e.to_string())?;
+        self.snapshots
+            .lock()
+            .unwrap()
+            .insert(document.name.clone(), Arc::new(document));
+        Ok(())
     }
 
     /// Keeps `document` under its name; true when it replaced one.
     pub fn put(&self, document: Document) -> bool {
         let name = document.name.clone();
-        self.snapshots
+        let replaced = self
+            .snapshots
             .lock()
             .unwrap()
-            .insert(name, Arc::new(document))
-            .is_some()
+            .insert(name.clone(), Arc::new(document))
+            .is_some();
+        self.note(&name);
+        replaced
     }
 
     /// Forgets one; false when there was none.
     pub fn remove(&self, name: &str) -> bool {
-        self.snapshots.lock().unwrap().remove(name).is_some()
+        let removed = self.snapshots.lock().unwrap().remove(name).is_some();
+        self.note(name);
+        removed
     }
 
     pub fn len(&self) -> usize {

@@ -37,6 +37,33 @@ fn docker_compose_runs_paysandbox_on_8080_with_a_health_check() {
         "{volumes:?}"
     );
     assert_eq!(env["PAYSANDBOX_FIXTURES"].as_str(), Some("/fixtures"));
+    // Durable state in a named volume the compose file declares.
+    assert_eq!(env["PAYSANDBOX_DATA_DIR"].as_str(), Some("/data"));
+    let data = volumes
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|v| v.ends_with(":/data"))
+        .expect("a volume at /data");
+    let name = data.trim_end_matches(":/data");
+    assert!(
+        compose["volumes"][name].is_mapping(),
+        "the volume {name} is declared"
+    );
+}
+
+#[test]
+fn the_image_has_a_data_directory_the_non_root_user_owns() {
+    let dockerfile = include_str!("../../Dockerfile").replace("\\\n", " ");
+    assert!(
+        dockerfile
+            .lines()
+            .any(|l| l.starts_with("COPY --from=build --chown=nonroot:nonroot /data /data")),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("mkdir -p /data"),
+        "made in the build stage"
+    );
 }
 
 #[test]

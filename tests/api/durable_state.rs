@@ -105,7 +105,7 @@ async fn every_payment_acknowledged_before_a_kill_9_in_the_middle_of_concurrent_
 }
 
 #[tokio::test]
-async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenarios_faults_the_webhook_target_and_the_journal()
+async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenarios_faults_the_webhook_target_snapshots_and_the_journal()
  {
     let dir = data_dir("everything");
     let running = serve_on(&dir);
@@ -189,6 +189,14 @@ async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenari
             .1["softline"]
             .clone(),
     );
+    let (taken, _) = post(
+        &client,
+        &format!("{base}/__sandbox/snapshots"),
+        &json!({"name": "kept"}),
+    )
+    .await;
+    assert_eq!(taken, 201);
+    let snapshot_before = get(&client, &format!("{base}/__sandbox/snapshots/kept"), "").await;
     let clock_before = get(&client, &format!("{base}/__sandbox/clock"), "").await.1;
     let journal_before = get(&client, &format!("{base}/__sandbox/journal"), "")
         .await
@@ -213,6 +221,8 @@ async fn a_restart_brings_back_paid_payments_tokens_workspaces_the_clock_scenari
         .unwrap()
         .replace(&base, &again);
     assert_eq!(serde_json::to_string(&after).unwrap(), moved);
+    let snapshot_after = get(&client, &format!("{again}/__sandbox/snapshots/kept"), "").await;
+    assert_eq!(snapshot_after, snapshot_before, "a snapshot is kept too");
     let journal_after = get(&client, &format!("{again}/__sandbox/journal"), "")
         .await
         .1["entries"]
