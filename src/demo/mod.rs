@@ -7,7 +7,8 @@
 //!   by `command`;
 //! - [`softline`]: the two Softline calls it makes;
 //! - a landing page for the return URL, `GET /demo/merchant/orders/{id}/paid`;
-//! - [`snapshot`]: its payments table in a snapshot.
+//! - [`snapshot`]: its payments table in a snapshot, and the same payments
+//!   as rows of a data directory (`--data-dir`), one per payment.
 //!
 //! `paysandbox imshop run --webhook <base>/demo/merchant/payments --flow all`
 //! passes every check against it, for both outcomes.
@@ -31,6 +32,7 @@ use utoipa_axum::routes;
 
 use crate::core::current::State as Part;
 use crate::core::journal::JournalObjects;
+use crate::core::store::Changes;
 use crate::core::{Core, Shared};
 use crate::provider::{Addressee, Provider};
 use crate::providers::imshop;
@@ -52,6 +54,11 @@ pub enum Payment {
 
 /// The merchant's payments table: what a real shop keeps in its database.
 /// Bounded: the oldest payments are forgotten first.
+///
+/// With durable state (`--data-dir`) it notes which payments changed
+/// ([`Ledger::track_changes`]), under its own lock: one inserted or changed,
+/// one forgotten to make room, and a clear or a replace (a reset, a
+/// restore).
 #[derive(Debug, Clone)]
 pub struct Ledger {
     /// A std mutex: reads and writes are short and never await.
@@ -59,8 +66,48 @@ pub struct Ledger {
     capacity: usize,
 }
 
-/// Payments by `paymentId`, and their ids oldest first.
-type Payments = (HashMap<String, Payment>, VecDeque<String>);
+#[derive(Debug, Default)]
+struct Payments {
+    by_id: HashMap<String, Payment>,
+    /// Their ids, oldest first.
+    order: VecDeque<String>,
+    /// `Some` once changes are tracked: the ids inserted, changed or
+    /// forgotten since the changes were last taken.
+    changes: Option<Changes<String>>,
+}
+
+impl Payments {
+    fn note(&mut self, payment_id: &str) {
+        if let Some(changes) = &mut self.changes {
+            changes.keys.insert(payment_id.to_owned());
+        }
+    }
+
+    /// Forgets the oldest payments beyond `capacity`, each noted (even
+    /// untracked when `always`: a load, whose rows must go too).
+    fn forget_beyond(&mut self, capacity: usize, always: bool) {
+        while self.order.len() > capacity {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            self.by_id.remove(&oldest);
+            if always {
+                self.changes.get_or_insert_with(Changes::default);
+            }
+            self.note(&oldest);
+        }
+    }
+}
+
+/// What changed in the ledger since the changes were last taken.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LedgerChanges {
+    /// Every payment was forgotten first (a reset, a restore).
+    pub cleared: bool,
+    /// Each payment noted (after the clear, if any), as it now is (`None`:
+    /// forgotten).
+    pub payments: Vec<(String, Option<Payment>)>,
+}
 
 impl Ledger {
     pub fn new(capacity: usize) -> Self {
@@ -71,50 +118,99 @@ impl Ledger {
     }
 
     pub fn insert(&self, payment_id: String, payment: Payment) {
-        let mut guard = self.inner.lock().unwrap();
-        let (payments, order) = &mut *guard;
-        if payments.insert(payment_id.clone(), payment).is_none() {
-            order.push_back(payment_id);
+        let mut payments = self.inner.lock().unwrap();
+        payments.note(&payment_id);
+        if payments.by_id.insert(payment_id.clone(), payment).is_none() {
+            payments.order.push_back(payment_id);
         }
-        while order.len() > self.capacity {
-            if let Some(oldest) = order.pop_front() {
-                payments.remove(&oldest);
-            }
-        }
+        payments.forget_beyond(self.capacity, false);
     }
 
     pub fn get(&self, payment_id: &str) -> Option<Payment> {
-        self.inner.lock().unwrap().0.get(payment_id).cloned()
+        self.inner.lock().unwrap().by_id.get(payment_id).cloned()
     }
 
     pub fn clear(&self) {
-        *self.inner.lock().unwrap() = Default::default();
+        self.replace(Vec::new());
     }
 
     /// Every payment with its `paymentId`, oldest first.
     pub fn entries(&self) -> Vec<(String, Payment)> {
-        let guard = self.inner.lock().unwrap();
-        let (payments, order) = &*guard;
-        order
+        let payments = self.inner.lock().unwrap();
+        payments
+            .order
             .iter()
-            .filter_map(|id| Some((id.clone(), payments.get(id)?.clone())))
+            .filter_map(|id| Some((id.clone(), payments.by_id.get(id)?.clone())))
             .collect()
     }
 
     /// Forgets every payment and keeps `entries` (oldest first, distinct
     /// ids) instead.
     pub fn replace(&self, entries: Vec<(String, Payment)>) {
-        let mut payments = Payments::default();
+        let mut by_id = HashMap::with_capacity(entries.len());
+        let mut order = VecDeque::with_capacity(entries.len());
         for (id, payment) in entries {
-            payments.1.push_back(id.clone());
-            payments.0.insert(id, payment);
+            order.push_back(id.clone());
+            by_id.insert(id, payment);
         }
-        *self.inner.lock().unwrap() = payments;
+        let mut payments = self.inner.lock().unwrap();
+        if let Some(changes) = &mut payments.changes {
+            *changes = Changes {
+                cleared: true,
+                keys: order.iter().cloned().collect(),
+            };
+        }
+        payments.by_id = by_id;
+        payments.order = order;
     }
 
     /// Most payments kept (the fixture's `orders_kept`).
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// Keeps a payment read back from a data directory. Rows come back
+    /// ordered by `paymentId`, not as they were made, so after a restart
+    /// the payments are forgotten in that order; what the table holds is
+    /// the same. Beyond the capacity (a smaller `orders_kept` than when
+    /// they were written) the oldest is forgotten, and noted so its row
+    /// goes too.
+    pub fn load(&self, payment_id: String, payment: Payment) {
+        let mut payments = self.inner.lock().unwrap();
+        if payments.by_id.insert(payment_id.clone(), payment).is_none() {
+            payments.order.push_back(payment_id);
+        }
+        payments.forget_beyond(self.capacity, true);
+    }
+
+    /// From now on, notes every payment that changes (durable state).
+    pub fn track_changes(&self) {
+        self.inner
+            .lock()
+            .unwrap()
+            .changes
+            .get_or_insert_with(Changes::default);
+    }
+
+    /// What changed since the last call (nothing when untracked). Cheap
+    /// when nothing did: every request asks.
+    pub fn take_changes(&self) -> LedgerChanges {
+        let mut payments = self.inner.lock().unwrap();
+        let Some(changes) = payments.changes.as_mut().map(std::mem::take) else {
+            return LedgerChanges::default();
+        };
+        let noted = changes
+            .keys
+            .into_iter()
+            .map(|id| {
+                let payment = payments.by_id.get(&id).cloned();
+                (id, payment)
+            })
+            .collect();
+        LedgerChanges {
+            cleared: changes.cleared,
+            payments: noted,
+        }
     }
 }
 
@@ -191,6 +287,18 @@ impl Provider for State {
         section: &serde_json::Value,
     ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
         self.prepare_section(section)
+    }
+
+    fn track_changes(&self) {
+        self.ledger.track_changes();
+    }
+
+    fn take_changes(&self, out: &mut Vec<crate::core::durable::ObjectChange>) {
+        self.take_durable_changes(out);
+    }
+
+    fn load_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        self.load_durable_object(kind, id, body)
     }
 
     /// Its handlers call the Softline sandbox over HTTP.

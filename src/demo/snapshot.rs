@@ -8,12 +8,16 @@
 //!   {"kind": "card", "payment_id": "1000", "order_id": "48213377-card", "softline_order": 1000},
 //!   {"kind": "wallet", "payment_id": "wallet-…", "order_id": "48213377-applepay", "captured": true}]}
 //! ```
+//!
+//! Durable state (`--data-dir`) keeps the same payments, each one row
+//! whose body is its entry of `payments` (see the end of this file).
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::Payment;
+use crate::core::durable::ObjectChange;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
 
 const PREFIX: &str = "providers.demo";
@@ -66,10 +70,9 @@ fn save(payment_id: String, payment: Payment) -> SavedPayment {
     }
 }
 
-/// A saved row as the ledger keeps it, or what is wrong with it (its path
-/// below the section).
-fn read(saved: SavedPayment, index: usize) -> Result<(String, Payment), String> {
-    let at = format!("payments[{index}]");
+/// A saved row as the ledger keeps it, or what is wrong with it (`at`: its
+/// path below the section, `payments[3]`).
+fn read(saved: SavedPayment, at: &str) -> Result<(String, Payment), String> {
     if saved.payment_id.is_empty() {
         return Err(format!("{at}.payment_id: empty"));
     }
@@ -134,7 +137,8 @@ impl super::State {
         let mut seen = BTreeSet::new();
         let mut entries = Vec::with_capacity(section.payments.len());
         for (index, saved) in section.payments.into_iter().enumerate() {
-            let (payment_id, payment) = read(saved, index).map_err(malformed)?;
+            let (payment_id, payment) =
+                read(saved, &format!("payments[{index}]")).map_err(malformed)?;
             if !seen.insert(payment_id.clone()) {
                 return Err(malformed(format!(
                     "payments[{index}].payment_id: {payment_id:?} appears twice"
@@ -143,6 +147,51 @@ impl super::State {
             entries.push((payment_id, payment));
         }
         Ok(Box::new(move || self.ledger.replace(entries)))
+    }
+}
+
+/// The kind of rows the reference merchant keeps in a data directory: one
+/// per payment, its body the payment as a snapshot's `payments` holds it.
+const PAYMENTS: &str = "payments";
+
+/// Durable state: the same rows a snapshot holds, one per payment. The
+/// merchant keeps no head (a wallet payment's id comes from the core's
+/// generator).
+impl super::State {
+    /// Each payment inserted or changed (`Saved`) or forgotten (`Removed`)
+    /// since the last call, after a `Cleared` when every payment was
+    /// forgotten first.
+    pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
+        let changes = self.ledger.take_changes();
+        if changes.cleared {
+            out.push(ObjectChange::Cleared { kind: PAYMENTS });
+        }
+        for (id, payment) in changes.payments {
+            out.push(match payment {
+                Some(payment) => ObjectChange::Saved {
+                    kind: PAYMENTS,
+                    // Our own plain struct: serialising it cannot fail.
+                    body: serde_json::to_string(&save(id.clone(), payment)).unwrap_or_default(),
+                    id,
+                },
+                None => ObjectChange::Removed { kind: PAYMENTS, id },
+            });
+        }
+    }
+
+    /// Loads one row [`Self::take_durable_changes`] wrote, read and checked
+    /// as a snapshot's payment is.
+    pub fn load_durable_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        if kind != PAYMENTS {
+            return Err(format!("demo keeps no {kind}"));
+        }
+        let saved: SavedPayment = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let (payment_id, payment) = read(saved, "payment")?;
+        if payment_id != id {
+            return Err(format!("the row of {id} holds payment {payment_id}"));
+        }
+        self.ledger.load(payment_id, payment);
+        Ok(())
     }
 }
 
@@ -262,6 +311,168 @@ mod tests {
                 "{section}"
             );
             assert_eq!(live.ledger.entries(), shop().ledger.entries(), "{section}");
+        }
+    }
+
+    /// A tracked merchant keeping at most `orders_kept` payments.
+    fn tracked(orders_kept: usize) -> State {
+        let mut fixture = Fixture::builtin();
+        fixture.demo_merchant.orders_kept = orders_kept;
+        let settings = Settings::default();
+        let core = Core::new(
+            &settings,
+            Clock::new(Arc::new(SystemTime)),
+            Ids::new(1),
+            &Commons::new(&settings),
+            PublicUrl::new("http://127.0.0.1:1"),
+            Arc::new(CardsFixture::builtin()),
+        );
+        let state = State::new(core, Arc::new(fixture));
+        state.ledger.track_changes();
+        state
+    }
+
+    fn taken(state: &State) -> Vec<ObjectChange> {
+        let mut out = Vec::new();
+        state.take_durable_changes(&mut out);
+        out
+    }
+
+    /// Rows of payments come in no particular order: by their Debug text.
+    fn sorted(mut rows: Vec<ObjectChange>) -> Vec<ObjectChange> {
+        rows.sort_by_key(|row| format!("{row:?}"));
+        rows
+    }
+
+    fn wallet(captured: bool) -> Payment {
+        Payment::Wallet {
+            order_id: "48213377-applepay".to_owned(),
+            captured,
+        }
+    }
+
+    #[test]
+    fn each_payment_made_or_changed_gives_a_saved_row_that_reads_back_identical() {
+        // Arrange
+        let state = tracked(100);
+        state.ledger.insert(
+            "1000".to_owned(),
+            Payment::Card {
+                order_id: "48213377-card".to_owned(),
+                softline_order: 1000,
+            },
+        );
+        state.ledger.insert("wallet-1".to_owned(), wallet(false));
+        let made = sorted(taken(&state));
+        state.ledger.insert("wallet-1".to_owned(), wallet(true));
+        let changed = taken(&state);
+        let restarted = state_with_rows(&made);
+
+        // Assert
+        assert_eq!(made.len(), 2, "{made:?}");
+        assert_eq!(restarted.ledger.entries(), shop().ledger.entries());
+        assert_eq!(restarted.snapshot_section(), shop().snapshot_section());
+        assert_eq!(
+            changed,
+            [ObjectChange::Saved {
+                kind: "payments",
+                id: "wallet-1".to_owned(),
+                body: r#"{"kind":"wallet","payment_id":"wallet-1","order_id":"48213377-applepay","captured":true}"#.to_owned(),
+            }]
+        );
+        assert_eq!(taken(&state), [], "taken once");
+    }
+
+    fn state_with_rows(rows: &[ObjectChange]) -> State {
+        let state = state();
+        for row in rows {
+            let ObjectChange::Saved { kind, id, body } = row else {
+                panic!("{row:?}");
+            };
+            state.load_durable_object(kind, id, body).unwrap();
+        }
+        state
+    }
+
+    #[test]
+    fn a_payment_forgotten_to_make_room_gives_a_removed_row() {
+        let state = tracked(1);
+        state.ledger.insert("wallet-1".to_owned(), wallet(true));
+        taken(&state);
+
+        state.ledger.insert("wallet-2".to_owned(), wallet(true));
+
+        let rows = sorted(taken(&state));
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(
+            rows[0],
+            ObjectChange::Removed {
+                kind: "payments",
+                id: "wallet-1".to_owned()
+            }
+        );
+        assert!(
+            matches!(&rows[1], ObjectChange::Saved { id, .. } if id == "wallet-2"),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn a_reset_gives_a_cleared_row_and_a_restore_a_cleared_row_then_each_payment() {
+        // Arrange
+        let state = tracked(100);
+        state.ledger.insert("wallet-9".to_owned(), wallet(true));
+        let section = shop().snapshot_section();
+
+        // Act
+        state.reset();
+        let after_reset = taken(&state);
+        restore(&state, &section).unwrap();
+        let after_restore = taken(&state);
+
+        // Assert
+        assert_eq!(after_reset, [ObjectChange::Cleared { kind: "payments" }]);
+        assert_eq!(after_restore.len(), 3, "{after_restore:?}");
+        assert_eq!(after_restore[0], ObjectChange::Cleared { kind: "payments" });
+        let saved = sorted(after_restore[1..].to_vec());
+        assert_eq!(
+            state_with_rows(&saved).ledger.entries(),
+            shop().ledger.entries()
+        );
+    }
+
+    #[test]
+    fn an_untracked_merchant_gives_no_rows() {
+        let state = shop();
+        state.reset();
+
+        assert_eq!(taken(&state), []);
+    }
+
+    #[test]
+    fn a_row_that_does_not_read_back_is_refused_naming_what_is_wrong() {
+        let cases = [
+            (
+                "payments",
+                "1",
+                r#"{"kind":"paypal","payment_id":"1","order_id":"1"}"#,
+                "payment.kind: \"paypal\" is not \"card\" or \"wallet\"",
+            ),
+            (
+                "payments",
+                "2",
+                r#"{"kind":"wallet","payment_id":"1","order_id":"1","captured":true}"#,
+                "the row of 2 holds payment 1",
+            ),
+            ("orders", "1", "{}", "demo keeps no orders"),
+        ];
+        for (kind, id, body, message) in cases {
+            let state = state();
+
+            let error = state.load_durable_object(kind, id, body).unwrap_err();
+
+            assert_eq!(error, message, "{kind} {id}");
+            assert_eq!(state.ledger.entries(), [], "{kind} {id}");
         }
     }
 

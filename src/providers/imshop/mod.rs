@@ -35,7 +35,9 @@
 //! - [`sync`]: the async status sync URL `POST /imshop/sync`, whose refusal
 //!   [`scenarios`] can force; [`error`]: this side's errors in IMSHOP's
 //!   shape;
-//! - [`snapshot`]: its section of a snapshot (the finished runs).
+//! - [`snapshot`]: its section of a snapshot (the finished runs), and the
+//!   same runs as rows of a data directory (`--data-dir`; a run in
+//!   progress is not kept, and is absent after a restart).
 
 pub mod addressee;
 pub mod checks;
@@ -173,6 +175,18 @@ impl Provider for State {
         section: &serde_json::Value,
     ) -> Result<crate::core::snapshot::Install<'_>, crate::core::snapshot::SnapshotError> {
         self.prepare_section(section)
+    }
+
+    fn track_changes(&self) {
+        self.track_durable_changes();
+    }
+
+    fn take_changes(&self, out: &mut Vec<crate::core::durable::ObjectChange>) {
+        self.take_durable_changes(out);
+    }
+
+    fn load_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        self.load_durable_object(kind, id, body)
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

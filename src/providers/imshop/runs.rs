@@ -4,6 +4,15 @@
 //! A run record is the engine's [`Observer`] (it collects checks and
 //! progress lines) and its [`Browser`] (it waits for a person to submit the
 //! final URL of a page the engine could not drive).
+//!
+//! With durable state (`--data-dir`) the runs note which of them changed
+//! ([`Runs::track_changes`]), under their own lock: a run that finished, a
+//! finished run dropped to make room, and a clear or a replace (a reset, a
+//! restore). A finished run is written as the row a snapshot holds for it
+//! (see `snapshot`). A run in progress is never written: it is a task
+//! calling the merchant or waiting for a person, which cannot resume in
+//! another process, so after a restart it is simply absent (neither listed
+//! nor found), as it is from a snapshot.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -19,6 +28,7 @@ use super::checks::{Check, Scope, Tally};
 use super::engine::{Browser, Engine, Observer};
 use super::options::{Flow, RunOptions};
 use super::report::{BrowserWait, RunReport, RunStatus};
+use crate::core::store::Changes;
 
 /// Progress lines a run keeps (the newest).
 pub const PROGRESS_KEPT: usize = 500;
@@ -227,14 +237,40 @@ impl Browser for RunRecord {
 #[derive(Clone, Debug)]
 pub struct Runs {
     /// A std mutex: insert, find and list lock briefly and never await.
-    runs: Arc<Mutex<VecDeque<Arc<RunRecord>>>>,
+    kept: Arc<Mutex<Kept>>,
     capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    runs: VecDeque<Arc<RunRecord>>,
+    /// `Some` once changes are tracked (durable state): the ids of runs
+    /// that finished or were dropped since the changes were last taken.
+    changes: Option<Changes<String>>,
+}
+
+impl Kept {
+    fn note(&mut self, id: &str) {
+        if let Some(changes) = &mut self.changes {
+            changes.keys.insert(id.to_owned());
+        }
+    }
+}
+
+/// What changed in the runs since the changes were last taken.
+#[derive(Debug, Default)]
+pub struct RunChanges {
+    /// Every run was dropped first (a reset, a restore).
+    pub cleared: bool,
+    /// Each run noted (after the clear, if any), with its record when it
+    /// is still kept.
+    pub runs: Vec<(String, Option<Arc<RunRecord>>)>,
 }
 
 impl Runs {
     pub fn new(capacity: usize) -> Self {
         Self {
-            runs: Arc::default(),
+            kept: Arc::default(),
             capacity: capacity.max(1),
         }
     }
@@ -244,41 +280,56 @@ impl Runs {
     pub fn start(&self, engine: &Engine, options: RunOptions) -> Result<Arc<RunRecord>, String> {
         let record = Arc::new(RunRecord::new(engine.new_run_id(), options, engine));
         {
-            let mut runs = self.runs.lock().unwrap();
-            if runs.len() >= self.capacity {
-                match runs.iter().position(|r| r.status().is_finished()) {
+            let mut kept = self.kept.lock().unwrap();
+            if kept.runs.len() >= self.capacity {
+                match kept.runs.iter().position(|r| r.status().is_finished()) {
                     Some(oldest_finished) => {
-                        runs.remove(oldest_finished);
+                        if let Some(dropped) = kept.runs.remove(oldest_finished) {
+                            kept.note(&dropped.id);
+                        }
                     }
                     None => {
                         return Err(format!(
                             "{} runs are in progress; wait for one to finish",
-                            runs.len()
+                            kept.runs.len()
                         ));
                     }
                 }
             }
-            runs.push_back(Arc::clone(&record));
+            kept.runs.push_back(Arc::clone(&record));
         }
         let task = tokio::spawn({
             let engine = engine.clone();
             let record = Arc::clone(&record);
+            let runs = self.clone();
             async move {
                 let report = engine
                     .run(&record.id, &record.options, &*record, &*record)
                     .await;
                 tracing::info!(run = %record.id, status = report.status.as_str(), "IMSHOP run finished");
-                record.finish(report);
+                runs.finish(&record, report);
             }
         });
         *record.task.lock().unwrap() = Some(task.abort_handle());
         Ok(record)
     }
 
+    /// Puts the final report in place, and notes the run as changed if it
+    /// is still kept (a reset may have dropped it meanwhile). The record's
+    /// lock is let go before the runs' is taken.
+    fn finish(&self, record: &Arc<RunRecord>, report: RunReport) {
+        record.finish(report);
+        let mut kept = self.kept.lock().unwrap();
+        if kept.changes.is_some() && kept.runs.iter().any(|r| Arc::ptr_eq(r, record)) {
+            kept.note(&record.id);
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<Arc<RunRecord>> {
-        self.runs
+        self.kept
             .lock()
             .unwrap()
+            .runs
             .iter()
             .find(|r| r.id == id)
             .cloned()
@@ -286,7 +337,7 @@ impl Runs {
 
     /// Runs kept, in any state (metrics).
     pub fn len(&self) -> usize {
-        self.runs.lock().unwrap().len()
+        self.kept.lock().unwrap().runs.len()
     }
 
     /// Whether no run is kept.
@@ -301,7 +352,14 @@ impl Runs {
 
     /// Every run kept, newest first.
     pub fn list(&self) -> Vec<Arc<RunRecord>> {
-        self.runs.lock().unwrap().iter().rev().cloned().collect()
+        self.kept
+            .lock()
+            .unwrap()
+            .runs
+            .iter()
+            .rev()
+            .cloned()
+            .collect()
     }
 
     /// Stops and forgets every run.
@@ -312,10 +370,72 @@ impl Runs {
     /// Stops and forgets every run, and keeps `runs` (oldest first)
     /// instead.
     pub fn replace(&self, runs: Vec<Arc<RunRecord>>) {
-        let gone: Vec<Arc<RunRecord>> =
-            std::mem::replace(&mut *self.runs.lock().unwrap(), runs.into()).into();
+        let gone: Vec<Arc<RunRecord>> = {
+            let mut kept = self.kept.lock().unwrap();
+            if let Some(changes) = &mut kept.changes {
+                *changes = Changes {
+                    cleared: true,
+                    keys: runs.iter().map(|r| r.id.clone()).collect(),
+                };
+            }
+            std::mem::replace(&mut kept.runs, runs.into()).into()
+        };
         for run in gone {
             run.abort();
+        }
+    }
+
+    /// Keeps a finished run read back from a data directory, in the order
+    /// the runs API accepted it (rows come back in no particular order).
+    /// Beyond the capacity (a smaller `runs_kept` than when they were
+    /// written) the oldest is dropped, and noted so its row goes too.
+    pub fn load(&self, record: Arc<RunRecord>) {
+        let mut kept = self.kept.lock().unwrap();
+        if let Some(same) = kept.runs.iter().position(|r| r.id == record.id) {
+            kept.runs.remove(same);
+        }
+        let at = kept
+            .runs
+            .partition_point(|r| r.started_at <= record.started_at);
+        kept.runs.insert(at, record);
+        while kept.runs.len() > self.capacity {
+            if let Some(oldest) = kept.runs.pop_front() {
+                kept.changes
+                    .get_or_insert_with(Changes::default)
+                    .keys
+                    .insert(oldest.id.clone());
+            }
+        }
+    }
+
+    /// From now on, notes every run that finishes or is dropped (durable
+    /// state).
+    pub fn track_changes(&self) {
+        self.kept
+            .lock()
+            .unwrap()
+            .changes
+            .get_or_insert_with(Changes::default);
+    }
+
+    /// What changed since the last call (nothing when untracked). Cheap
+    /// when nothing did: every request asks.
+    pub fn take_changes(&self) -> RunChanges {
+        let mut kept = self.kept.lock().unwrap();
+        let Some(changes) = kept.changes.as_mut().map(std::mem::take) else {
+            return RunChanges::default();
+        };
+        let runs = changes
+            .keys
+            .into_iter()
+            .map(|id| {
+                let record = kept.runs.iter().find(|r| r.id == id).cloned();
+                (id, record)
+            })
+            .collect();
+        RunChanges {
+            cleared: changes.cleared,
+            runs,
         }
     }
 }

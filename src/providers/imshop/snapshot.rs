@@ -23,6 +23,12 @@
 //!   a credential; timeouts; given order ids): the restored run's options
 //!   carry the fixture's, which nothing uses again (the run is over).
 //!
+//! Durable state (`--data-dir`) keeps the same runs, each finished run one
+//! row whose body is its entry of `runs`, written when it finishes (by the
+//! keeper, within 200 ms) and removed when it is dropped; a run in progress
+//! is not written, and is absent after a restart (see the end of this
+//! file).
+//!
 //! Evidence is kept as the report shows it, secrets masked, and shown as
 //! it is (see `Message::premasked`). Checks that judged one exchange (or
 //! one set of web-view navigations) share it in the document as they do in
@@ -60,6 +66,7 @@ use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scop
 use super::options::{Flow, Outcome, RunOptions, WebViewMode};
 use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
 use super::runs::{PROGRESS_KEPT, RunRecord};
+use crate::core::durable::ObjectChange;
 use crate::core::http_client::OutboundError;
 use crate::core::journal::Message;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
@@ -331,10 +338,9 @@ fn is_run_id(id: &str) -> bool {
     })
 }
 
-/// A saved run as the runs keep it, or what is wrong with it (its path
-/// below the section).
-fn read_run(saved: SavedRun, index: usize, fixture: &Fixture) -> Result<RunRecord, String> {
-    let at = format!("runs[{index}]");
+/// A saved run as the runs keep it, or what is wrong with it (`at`: its
+/// path below the section, `runs[3]`).
+fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, String> {
     if !is_run_id(&saved.id) {
         return Err(format!("{at}.id: {:?} is not a run id", saved.id));
     }
@@ -550,7 +556,7 @@ impl super::State {
                 )));
             }
             runs.push(Arc::new(
-                read_run(saved, index, &self.fixture).map_err(malformed)?,
+                read_run(saved, &format!("runs[{index}]"), &self.fixture).map_err(malformed)?,
             ));
         }
         Ok(Box::new(move || {
@@ -558,14 +564,86 @@ impl super::State {
             self.sync.clear();
             for record in &runs {
                 claims.text(addressee::RUN, &record.id);
-                if let Some((report, _)) = record.final_report() {
-                    for order in &report.orders {
-                        self.sync
-                            .remember(&record.id, &order.order_id, &order.payment_ids);
+                self.remember_orders(record);
+            }
+        }))
+    }
+
+    /// Tells the sync board which run a finished run's orders and payments
+    /// were (a late report for them is acknowledged).
+    fn remember_orders(&self, record: &RunRecord) {
+        if let Some((report, _)) = record.final_report() {
+            for order in &report.orders {
+                self.sync
+                    .remember(&record.id, &order.order_id, &order.payment_ids);
+            }
+        }
+    }
+}
+
+/// The kind of rows IMSHOP keeps in a data directory: one per finished run,
+/// its body the run as a snapshot's `runs` holds it.
+const RUNS: &str = "runs";
+
+fn to_json(value: &impl Serialize) -> String {
+    // Our own plain structs: serialising them cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Durable state: the same rows a snapshot holds, one per finished run.
+/// IMSHOP keeps no head: run ids come from the core's generator (and the
+/// ids loaded are claimed, so none is drawn twice), and the sync board is
+/// rebuilt from the runs' orders, as a restore rebuilds it.
+impl super::State {
+    pub fn track_durable_changes(&self) {
+        self.runs.track_changes();
+    }
+
+    /// Each run that finished (`Saved`) or was dropped (`Removed`) since
+    /// the last call, after a `Cleared` when every run was dropped first.
+    /// A run in progress gives nothing. Serialised outside the runs' lock.
+    pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
+        let changes = self.runs.take_changes();
+        if changes.cleared {
+            out.push(ObjectChange::Cleared { kind: RUNS });
+        }
+        for (id, record) in changes.runs {
+            match record {
+                None => out.push(ObjectChange::Removed { kind: RUNS, id }),
+                Some(record) => {
+                    if let Some((report, progress)) = record.final_report() {
+                        out.push(ObjectChange::Saved {
+                            kind: RUNS,
+                            id,
+                            body: to_json(&save_run(&record, &report, progress)),
+                        });
                     }
                 }
             }
-        }))
+        }
+    }
+
+    /// Loads one row [`Self::take_durable_changes`] wrote: read and checked
+    /// as a snapshot's run is, its id claimed again and its orders given
+    /// back to the sync board, as a restore does.
+    pub fn load_durable_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        if kind != RUNS {
+            return Err(format!("imshop keeps no {kind}"));
+        }
+        let saved: SavedRun = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        if saved.id != id {
+            return Err(format!("the row of {id} holds run {}", saved.id));
+        }
+        let record = read_run(saved, "run", &self.fixture)?;
+        let claims = self.core.ids.claims();
+        if !claims.text(addressee::RUN, &record.id) {
+            return Err(format!(
+                "run {id} belongs to another workspace of this instance"
+            ));
+        }
+        self.remember_orders(&record);
+        self.runs.load(Arc::new(record));
+        Ok(())
     }
 }
 
@@ -975,6 +1053,239 @@ mod tests {
                 capacity + 1
             )
         );
+    }
+
+    /// A tracked workspace keeping at most `runs_kept` runs.
+    fn tracked(runs_kept: usize) -> State {
+        let mut fixture = Fixture::builtin();
+        fixture.runs_kept = runs_kept;
+        let settings = Settings::default();
+        let core = Core::new(
+            &settings,
+            Clock::new(Arc::new(SystemTime)),
+            Ids::claiming(1, Claims::standalone()),
+            &Commons::new(&settings),
+            PublicUrl::new("http://127.0.0.1:1"),
+            Arc::new(CardsFixture::builtin()),
+        );
+        let state = State::new(core, Arc::new(fixture));
+        state.track_durable_changes();
+        state
+    }
+
+    fn taken(state: &State) -> Vec<ObjectChange> {
+        let mut out = Vec::new();
+        state.take_durable_changes(&mut out);
+        out
+    }
+
+    /// A run against a port nobody listens on: it fails at once.
+    fn start_refused(state: &State) -> Arc<RunRecord> {
+        let request = RunRequest {
+            webhook: "http://127.0.0.1:1/pay".to_owned(),
+            flow: Some(FlowChoice::Card),
+            ..RunRequest::default()
+        };
+        let options = RunOptions::parse(request, &state.fixture).unwrap();
+        state.runs.start(&state.engine, options).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_run_that_finishes_gives_one_saved_row_that_reads_back_identical() {
+        // Arrange
+        let live = tracked(10);
+        let run = start_refused(&live);
+        for _ in 0..500 {
+            if run.status().is_finished() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(run.status().is_finished(), "the run finished");
+        // The task notes the run just after it finishes.
+        let mut rows = taken(&live);
+        for _ in 0..50 {
+            if !rows.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            rows = taken(&live);
+        }
+
+        // Act
+        let restarted = state();
+        for row in &rows {
+            let ObjectChange::Saved { kind, id, body } = row else {
+                panic!("{row:?}");
+            };
+            restarted.load_durable_object(kind, id, body).unwrap();
+        }
+
+        // Assert
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(
+            matches!(&rows[0], ObjectChange::Saved { kind: "runs", id, .. } if *id == run.id),
+            "{rows:?}"
+        );
+        assert_eq!(seen(&restarted, &run.id), seen(&live, &run.id));
+        assert_eq!(restarted.snapshot_section(), live.snapshot_section());
+        assert!(taken(&live).is_empty(), "taken once");
+    }
+
+    #[tokio::test]
+    async fn a_run_in_progress_gives_no_row() {
+        // Arrange
+        let state = tracked(10);
+
+        // Act: its task has not even begun (this test has not yielded).
+        let run = start_refused(&state);
+
+        // Assert
+        assert_eq!(run.status(), RunStatus::Running);
+        assert_eq!(taken(&state), []);
+    }
+
+    #[tokio::test]
+    async fn a_finished_run_dropped_to_make_room_gives_a_removed_row() {
+        // Arrange
+        let state = tracked(1);
+        state.runs.replace(vec![finished_run("run-0123456789ab")]);
+        taken(&state);
+
+        // Act
+        start_refused(&state);
+
+        // Assert
+        assert_eq!(
+            taken(&state),
+            [ObjectChange::Removed {
+                kind: "runs",
+                id: "run-0123456789ab".to_owned()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_reset_gives_a_cleared_row_and_a_restore_a_cleared_row_then_each_run() {
+        // Arrange
+        let state = tracked(10);
+        let section = {
+            let other = state_on(Claims::standalone());
+            other.runs.replace(vec![finished_run("run-0123456789ab")]);
+            other.snapshot_section()
+        };
+
+        // Act
+        state.reset();
+        let after_reset = taken(&state);
+        restore(&state, &section).unwrap();
+        let after_restore = taken(&state);
+
+        // Assert
+        assert_eq!(after_reset, [ObjectChange::Cleared { kind: "runs" }]);
+        assert_eq!(after_restore.len(), 2, "{after_restore:?}");
+        assert_eq!(after_restore[0], ObjectChange::Cleared { kind: "runs" });
+        let ObjectChange::Saved { kind, id, body } = &after_restore[1] else {
+            panic!("{after_restore:?}");
+        };
+        assert_eq!((*kind, id.as_str()), ("runs", "run-0123456789ab"));
+        let row: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(row, section["runs"][0], "the snapshot's row");
+    }
+
+    #[test]
+    fn an_untracked_workspace_gives_no_rows() {
+        let state = state();
+        state.runs.replace(vec![finished_run("run-0123456789ab")]);
+        state.reset();
+
+        assert_eq!(taken(&state), []);
+    }
+
+    #[test]
+    fn rows_read_back_in_any_order_are_kept_in_the_order_the_runs_were_accepted() {
+        // Arrange: two runs, the older with the larger id.
+        let older = finished_run("run-00000000000b");
+        let newer = {
+            let saved = state_with_one_run_section();
+            let mut saved = saved;
+            saved["id"] = json!("run-00000000000a");
+            saved["accepted_at"] = json!("2026-12-05T16:00:00Z");
+            saved
+        };
+        let rows = [
+            ("run-00000000000a".to_owned(), newer.to_string()),
+            (
+                "run-00000000000b".to_owned(),
+                serde_json::to_string(&save_run(
+                    &older,
+                    &older.final_report().unwrap().0,
+                    older.final_report().unwrap().1,
+                ))
+                .unwrap(),
+            ),
+        ];
+        let restarted = state();
+
+        // Act
+        for (id, body) in &rows {
+            restarted.load_durable_object("runs", id, body).unwrap();
+        }
+
+        // Assert
+        let listed: Vec<String> = restarted.runs.list().iter().map(|r| r.id.clone()).collect();
+        assert_eq!(
+            listed,
+            ["run-00000000000a", "run-00000000000b"],
+            "newest first"
+        );
+    }
+
+    #[test]
+    fn a_time_in_fractions_of_a_millisecond_reads_back_exactly() {
+        // Arrange: a time as measured, whose shortest form has 17 digits;
+        // serde_json's fast float parser reads it one ulp off.
+        let mut row = state_with_one_run_section();
+        row["exchanges"][1]["elapsed_ms"] = json!(0.172_470_999_999_999_99);
+        let restarted = state();
+
+        // Act
+        restarted
+            .load_durable_object("runs", "run-0123456789ab", &row.to_string())
+            .unwrap();
+
+        // Assert
+        assert_eq!(restarted.snapshot_section()["runs"][0], row);
+    }
+
+    #[test]
+    fn a_row_that_does_not_read_back_is_refused_naming_what_is_wrong() {
+        let row = state_with_one_run_section();
+        let mut running = row.clone();
+        running["status"] = json!("running");
+        let cases = [
+            (
+                "runs",
+                "run-0123456789ab",
+                running.to_string(),
+                "run.status: \"running\": a run in progress is not kept in a snapshot",
+            ),
+            (
+                "runs",
+                "run-00000000000f",
+                row.to_string(),
+                "the row of run-00000000000f holds run run-0123456789ab",
+            ),
+            ("inboxes", "x", "{}".to_owned(), "imshop keeps no inboxes"),
+        ];
+        for (kind, id, body, message) in cases {
+            let state = state();
+
+            let error = state.load_durable_object(kind, id, &body).unwrap_err();
+
+            assert_eq!(error, message, "{kind} {id}");
+            assert!(state.runs.is_empty(), "{kind} {id}");
+        }
     }
 
     fn state_with_one_run_section() -> serde_json::Value {
