@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::durable::ObjectChange;
+use super::durable::{ObjectChange, durable_id};
 use super::mask;
 use super::packed::PackedText;
 use super::signature::SignatureHelp;
@@ -479,13 +479,13 @@ impl Journal {
         for id in changes.dropped {
             out.push(ObjectChange::Removed {
                 kind: JOURNAL,
-                id: id.to_string(),
+                id: durable_id(id),
             });
         }
         for entry in changes.added {
             out.push(ObjectChange::Saved {
                 kind: JOURNAL,
-                id: entry.id.to_string(),
+                id: durable_id(entry.id),
                 body: serde_json::to_string(&*entry).unwrap_or_default(),
             });
         }
@@ -757,7 +757,7 @@ mod durable_tests {
         let [ObjectChange::Saved { kind, id, body }] = rows.as_slice() else {
             panic!("{rows:?}");
         };
-        assert_eq!((*kind, id.as_str()), ("journal", "1"));
+        assert_eq!((*kind, id.as_str()), ("journal", "00000000000000000001"));
         let again = Journal::new(10, 1024);
         again
             .load(body, |name| (name == "softline").then_some("softline"))

@@ -108,6 +108,12 @@ impl ObjectChange {
     }
 }
 
+/// A counter's id as a row id: zero-padded, so rows sort (and the index
+/// grows) in the order they were made instead of `1, 10, 100, 2`.
+pub fn durable_id(id: u64) -> String {
+    format!("{id:020}")
+}
+
 /// Why the state could not be kept or read back. Each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum DurableError {

@@ -8,7 +8,10 @@
 //! - `heads(workspace, part, body)`: what a part (`core`, `softline`, …)
 //!   keeps besides objects;
 //! - `objects(workspace, part, kind, id, body)`: one row per object, its
-//!   body the same JSON a snapshot document holds for it.
+//!   body the same JSON a snapshot document holds for it. A rowid table with
+//!   a unique index, not `WITHOUT ROWID`: bodies of a kilobyte and more
+//!   overflowed its index pages (measured: pages 23% full, 4.7 KB of disk
+//!   per stored payment) and every commit rewrote scattered pages.
 //!
 //! The format is `PRAGMA user_version`; migrations bring an older database
 //! up to [`FORMAT`] at start, and a newer one is refused. `synchronous =
@@ -40,7 +43,7 @@ const MIGRATIONS: [&str; 1] = ["
     CREATE TABLE objects (
         workspace TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
         body TEXT NOT NULL,
-        PRIMARY KEY (workspace, part, kind, id)) WITHOUT ROWID;
+        UNIQUE (workspace, part, kind, id));
 "];
 
 /// The database's file name in the directory.
@@ -121,8 +124,16 @@ impl DataDir {
         if check != "ok" {
             return Err(damaged(check));
         }
+        // One process owns the directory (the lock above), so SQLite's own
+        // file locks, taken on every transaction, are only syscalls. The
+        // page cache stays at its default: a 64 MB one made every commit
+        // scan it (`pcache1TruncateUnsafe`, a third of this thread's time).
         connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .execute_batch(
+                "PRAGMA locking_mode = EXCLUSIVE;
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;",
+            )
             .map_err(|e| damaged(e.to_string()))?;
         let mut data_dir = Self {
             new: format == 0,
@@ -251,6 +262,8 @@ impl DataDir {
                 let mut data_dir = self;
                 while let Ok(first) = receiver.recv() {
                     let mut batches = vec![first];
+                    // Group commit: whatever was queued while the last
+                    // commit ran goes in this one.
                     while batches.len() < MAX_BATCHES_PER_COMMIT {
                         match receiver.try_recv() {
                             Ok(batch) => batches.push(batch),
@@ -258,6 +271,11 @@ impl DataDir {
                         }
                     }
                     let last = batches.last().map_or(0, |b| b.ticket);
+                    tracing::trace!(
+                        batches = batches.len(),
+                        rows = batches.iter().map(|b| b.changes.len()).sum::<usize>(),
+                        "committing"
+                    );
                     match data_dir.write(&batches) {
                         Ok(()) => {
                             committed_tx.send_replace(last);

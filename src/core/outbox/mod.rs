@@ -30,7 +30,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::core::clock::Clock;
-use crate::core::durable::ObjectChange;
+use crate::core::durable::{ObjectChange, durable_id};
 use crate::core::faults::{Action, Effect, Faults};
 use crate::core::http_client::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::core::journal::{Entry, EntryKind, Journal, Message};
@@ -302,12 +302,12 @@ impl Outbox {
             out.push(match queue.deliveries.get(&id) {
                 Some(delivery) => ObjectChange::Saved {
                     kind: DELIVERIES,
-                    id: id.to_string(),
+                    id: durable_id(id),
                     body: delivery::saved_json(delivery),
                 },
                 None => ObjectChange::Removed {
                     kind: DELIVERIES,
-                    id: id.to_string(),
+                    id: durable_id(id),
                 },
             });
         }
