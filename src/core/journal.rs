@@ -7,13 +7,13 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::durable::{ObjectChange, durable_id};
+use super::durable::{ObjectChange, durable_id, to_json};
 use super::mask;
 use super::packed::PackedText;
 use super::signature::SignatureHelp;
@@ -329,9 +329,9 @@ pub struct Query {
 pub struct Journal {
     /// A std mutex: pushes and queries are short and never await.
     entries: Arc<Mutex<VecDeque<Arc<Entry>>>>,
-    /// Durable state: entries added and dropped since last taken (`Some`
-    /// once tracked).
-    changes: Arc<Mutex<Option<JournalChanges>>>,
+    /// Durable state: entries added and dropped since last taken, once
+    /// tracked (untracked, recording an entry takes no second lock).
+    changes: Arc<OnceLock<Mutex<JournalChanges>>>,
     next_id: Arc<AtomicU64>,
     capacity: usize,
     body_limit: usize,
@@ -410,7 +410,8 @@ impl Journal {
             // Usually the newest, or a few entries from the back: the
             // search runs from there.
             let at = entries.iter().rposition(|e| e.id < id).map_or(0, |i| i + 1);
-            if let Some(changes) = self.changes.lock().unwrap().as_mut() {
+            if let Some(changes) = self.changes.get() {
+                let mut changes = changes.lock().unwrap();
                 changes.added.push(Arc::clone(&entry));
                 changes.dropped.extend(dropped.as_ref().map(|e| e.id));
             }
@@ -451,8 +452,8 @@ impl Journal {
     pub fn clear(&self) {
         let mut entries = self.entries.lock().unwrap();
         entries.clear();
-        if let Some(changes) = self.changes.lock().unwrap().as_mut() {
-            *changes = JournalChanges {
+        if let Some(changes) = self.changes.get() {
+            *changes.lock().unwrap() = JournalChanges {
                 cleared: true,
                 ..JournalChanges::default()
             };
@@ -461,34 +462,22 @@ impl Journal {
 
     /// Durable state: from now on, note entries added and dropped.
     pub fn track_changes(&self) {
-        self.changes
-            .lock()
-            .unwrap()
-            .get_or_insert_with(JournalChanges::default);
+        self.changes.get_or_init(Mutex::default);
     }
 
     /// The entries added and dropped since the last call, as rows (kind
     /// `journal`): each as `/__sandbox/journal` shows it, masked.
     pub fn take_changes(&self, out: &mut Vec<ObjectChange>) {
-        let Some(changes) = self.changes.lock().unwrap().as_mut().map(std::mem::take) else {
+        let Some(changes) = self.changes.get() else {
             return;
         };
-        if changes.cleared {
-            out.push(ObjectChange::Cleared { kind: JOURNAL });
-        }
-        for id in changes.dropped {
-            out.push(ObjectChange::Removed {
-                kind: JOURNAL,
-                id: durable_id(id),
-            });
-        }
-        for entry in changes.added {
-            out.push(ObjectChange::Saved {
-                kind: JOURNAL,
-                id: durable_id(entry.id),
-                body: serde_json::to_string(&*entry).unwrap_or_default(),
-            });
-        }
+        let changes = std::mem::take(&mut *changes.lock().unwrap());
+        let dropped = changes.dropped.into_iter().map(|id| (durable_id(id), None));
+        let added = changes
+            .added
+            .into_iter()
+            .map(|entry| (durable_id(entry.id), Some(to_json(&*entry))));
+        ObjectChange::push_rows(out, JOURNAL, changes.cleared, dropped.chain(added));
     }
 
     /// Loads an entry a data directory kept, shown as it was kept;

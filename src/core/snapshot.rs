@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::durable::ObjectChange;
+use super::durable::{ObjectChange, to_json};
 use super::error::CoreError;
 use super::faults::FaultsSnapshot;
 use super::scenarios::ScenariosSnapshot;
@@ -261,19 +261,11 @@ impl Shelf {
         let Some(names) = self.changes.lock().unwrap().as_mut().map(std::mem::take) else {
             return;
         };
-        for name in names {
-            out.push(match self.get(&name) {
-                Some(document) => ObjectChange::Saved {
-                    kind: SNAPSHOTS,
-                    body: serde_json::to_string(&*document).unwrap_or_default(),
-                    id: name,
-                },
-                None => ObjectChange::Removed {
-                    kind: SNAPSHOTS,
-                    id: name,
-                },
-            });
-        }
+        let rows = names.into_iter().map(|name| {
+            let body = self.get(&name).map(|document| to_json(&*document));
+            (name, body)
+        });
+        ObjectChange::push_rows(out, SNAPSHOTS, false, rows);
     }
 
     /// Loads a snapshot a data directory kept.

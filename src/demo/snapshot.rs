@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::Payment;
-use crate::core::durable::ObjectChange;
+use crate::core::durable::{ObjectChange, to_json};
 use crate::core::snapshot::{Install, SnapshotError, read_section};
 
 const PREFIX: &str = "providers.demo";
@@ -163,20 +163,11 @@ impl super::State {
     /// forgotten first.
     pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
         let changes = self.ledger.take_changes();
-        if changes.cleared {
-            out.push(ObjectChange::Cleared { kind: PAYMENTS });
-        }
-        for (id, payment) in changes.payments {
-            out.push(match payment {
-                Some(payment) => ObjectChange::Saved {
-                    kind: PAYMENTS,
-                    // Our own plain struct: serialising it cannot fail.
-                    body: serde_json::to_string(&save(id.clone(), payment)).unwrap_or_default(),
-                    id,
-                },
-                None => ObjectChange::Removed { kind: PAYMENTS, id },
-            });
-        }
+        let rows = changes.payments.into_iter().map(|(id, payment)| {
+            let body = payment.map(|payment| to_json(&save(id.clone(), payment)));
+            (id, body)
+        });
+        ObjectChange::push_rows(out, PAYMENTS, changes.cleared, rows);
     }
 
     /// Loads one row [`Self::take_durable_changes`] wrote, read and checked

@@ -16,14 +16,6 @@ use crate::softline_support::{
     api_get, assert_errors, create_ok, create_ok_as, minimal_payment, order, pay_with,
 };
 
-/// `POST {prefix}/snapshots {"name"}` through the control plane.
-async fn take_through_the_api(app: &TestApp, prefix: &str, name: &str) {
-    let response = app
-        .post_json(&format!("{prefix}/snapshots"), &json!({ "name": name }))
-        .await;
-    assert_eq!(response.status(), 201, "snapshot {name} taken");
-}
-
 /// The names `GET {prefix}/snapshots` lists.
 async fn listed(app: &TestApp, prefix: &str) -> Vec<String> {
     let body = app.get_json(&format!("{prefix}/snapshots"), 200).await;
@@ -72,7 +64,7 @@ async fn the_page_lists_a_snapshot_taken_through_the_api_with_its_counts_and_its
         )
         .await;
     assert_eq!(login.status(), 200);
-    take_through_the_api(&app, "/__sandbox", "two-orders").await;
+    app.take_snapshot("/__sandbox", "two-orders").await;
     let summary = &app.get_json("/__sandbox/snapshots", 200).await["snapshots"][0];
 
     let page = app.html("/snapshots").await;
@@ -195,8 +187,9 @@ async fn a_workspace_page_lists_only_its_snapshots_and_links_their_downloads_und
         &minimal_payment("WS-1"),
     )
     .await;
-    take_through_the_api(&app, "/__sandbox/workspaces/ws-1", "in-ws").await;
-    take_through_the_api(&app, "/__sandbox", "in-default").await;
+    app.take_snapshot("/__sandbox/workspaces/ws-1", "in-ws")
+        .await;
+    app.take_snapshot("/__sandbox", "in-default").await;
 
     let page = app.html("/snapshots?workspace=ws-1").await;
 
@@ -239,7 +232,7 @@ async fn a_snapshot_taken_from_a_workspace_page_is_kept_in_that_workspace() {
 #[tokio::test]
 async fn a_bad_or_taken_name_is_refused_with_the_reason_and_nothing_is_kept() {
     let app = spawn_app().await;
-    take_through_the_api(&app, "/__sandbox", "taken").await;
+    app.take_snapshot("/__sandbox", "taken").await;
 
     let bad = app
         .post_form("/actions/snapshots", &[("name", "a b")])
@@ -264,7 +257,7 @@ async fn a_bad_or_taken_name_is_refused_with_the_reason_and_nothing_is_kept() {
 #[tokio::test]
 async fn deleting_from_the_form_forgets_it_and_a_restore_of_it_is_then_refused_as_not_found() {
     let app = spawn_app().await;
-    take_through_the_api(&app, "/__sandbox", "short-lived").await;
+    app.take_snapshot("/__sandbox", "short-lived").await;
 
     let deleted = app
         .post_form(
@@ -303,7 +296,7 @@ async fn deleting_from_the_form_forgets_it_and_a_restore_of_it_is_then_refused_a
 #[tokio::test]
 async fn cross_site_snapshot_forms_are_refused_and_change_nothing() {
     let app = spawn_app().await;
-    take_through_the_api(&app, "/__sandbox", "guarded").await;
+    app.take_snapshot("/__sandbox", "guarded").await;
     let (after, _) = create_ok(&app, &minimal_payment("AFTER")).await;
 
     let mut statuses = Vec::new();
@@ -334,7 +327,7 @@ async fn cross_site_snapshot_forms_are_refused_and_change_nothing() {
 async fn a_pasted_document_is_imported_and_a_malformed_one_is_refused_with_the_reason() {
     let app = spawn_app().await;
     create_ok(&app, &minimal_payment("PASTED")).await;
-    take_through_the_api(&app, "/__sandbox", "original").await;
+    app.take_snapshot("/__sandbox", "original").await;
     let document = app
         .get("/__sandbox/snapshots/original")
         .await

@@ -263,6 +263,44 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// `POST {prefix}/snapshots {"name": name}` (`prefix`: `/__sandbox`
+    /// or a workspace's control prefix), asserting 201; the summary.
+    pub async fn take_snapshot(&self, prefix: &str, name: &str) -> Value {
+        let response = self
+            .post_json(
+                &format!("{prefix}/snapshots"),
+                &serde_json::json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "snapshot {name} taken");
+        response.json().await.unwrap()
+    }
+
+    /// `POST {prefix}/snapshots/{name}/restore`.
+    pub async fn restore_snapshot(&self, prefix: &str, name: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("{prefix}/snapshots/{name}/restore")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `PUT {prefix}/snapshots/{name}` with `document`.
+    pub async fn import_snapshot(
+        &self,
+        prefix: &str,
+        name: &str,
+        document: &str,
+    ) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("{prefix}/snapshots/{name}")))
+            .header("content-type", "application/json")
+            .body(document.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Runs the outbox's step function of the workspace `name` until
     /// nothing is due.
     pub async fn deliver_pending_webhooks_of(&self, name: &str) -> Vec<DeliveryOutcome> {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::spawn_app;
 use crate::intellectmoney_support::{SECRET_KEY, SIGN_SECRET_KEY, Shop, payment_state_in};
 use crate::softline_support::{api_get_as, create_ok, minimal_payment, order};
 
@@ -23,24 +23,6 @@ const FORMAT_1: &str = include_str!("../fixtures/snapshot-v1.json");
 
 /// The token `login_check` issued before the fixture was exported.
 const ISSUED_TOKEN: &str = "dfcb3632c48fc6fb18268360cec62352";
-
-async fn import(app: &TestApp, name: &str, document: &str) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/__sandbox/snapshots/{name}")))
-        .header("content-type", "application/json")
-        .body(document.to_owned())
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn restore(app: &TestApp, name: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/__sandbox/snapshots/{name}/restore")))
-        .send()
-        .await
-        .unwrap()
-}
 
 /// When the fixture was taken.
 fn taken_at() -> OffsetDateTime {
@@ -54,8 +36,10 @@ async fn a_document_written_by_format_1_keeps_loading() {
     let app = spawn_app().await;
 
     // Act
-    let imported = import(&app, "format-1", FORMAT_1).await;
-    let restored = restore(&app, "format-1").await;
+    let imported = app
+        .import_snapshot("/__sandbox", "format-1", FORMAT_1)
+        .await;
+    let restored = app.restore_snapshot("/__sandbox", "format-1").await;
 
     // Assert
     assert_eq!(imported.status(), 201);
@@ -124,10 +108,15 @@ async fn a_format_1_document_restores_its_hold_and_token_however_long_ago_it_was
     // Arrange: a restore puts the clock back to when the fixture was
     // taken, so its hold and its token are as they were, whenever this runs.
     let app = spawn_app().await;
-    assert_eq!(import(&app, "format-1", FORMAT_1).await.status(), 201);
+    assert_eq!(
+        app.import_snapshot("/__sandbox", "format-1", FORMAT_1)
+            .await
+            .status(),
+        201
+    );
 
     // Act
-    let restored = restore(&app, "format-1").await;
+    let restored = app.restore_snapshot("/__sandbox", "format-1").await;
 
     // Assert
     assert_eq!(restored.status(), 200);

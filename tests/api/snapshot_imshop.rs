@@ -16,20 +16,6 @@ async fn finished_run(app: &TestApp, flow: &str) -> (String, Value) {
     (id, run)
 }
 
-async fn take(app: &TestApp, name: &str) {
-    let response = app
-        .post_json("/__sandbox/snapshots", &json!({ "name": name }))
-        .await;
-    assert_eq!(response.status(), 201, "snapshot {name} taken");
-}
-
-async fn restore(app: &TestApp, name: &str) {
-    let response = app
-        .post_json(&format!("/__sandbox/snapshots/{name}/restore"), &json!({}))
-        .await;
-    assert_eq!(response.status(), 200, "snapshot {name} restored");
-}
-
 /// `command` sent to the reference merchant as IMSHOP sends it.
 async fn merchant_command(app: &TestApp, command: &Value) -> Value {
     let response = app
@@ -52,11 +38,11 @@ async fn a_finished_run_answers_exactly_as_before_after_a_restore_whatever_ran_i
     assert_eq!(run["status"], "passed", "{run:#}");
     let list = app.get_json("/imshop/runs", 200).await;
     let page = app.html(&format!("/imshop/runs/{id}")).await;
-    take(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     let (later, _) = finished_run(&app, "card").await;
 
     // Act
-    restore(&app, "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
 
     // Assert
     assert_eq!(app.get_json(&format!("/imshop/runs/{id}"), 200).await, run);
@@ -75,12 +61,12 @@ async fn a_finished_run_answers_exactly_as_before_after_a_restore_whatever_ran_i
 async fn a_finished_run_comes_back_after_a_reset() {
     let app = spawn_app().await;
     let (id, run) = finished_run(&app, "applepay").await;
-    take(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     let reset = app.post_json("/__sandbox/reset", &json!({})).await;
     assert_eq!(reset.status(), 200);
     app.get_json(&format!("/imshop/runs/{id}"), 404).await;
 
-    restore(&app, "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
 
     assert_eq!(app.get_json(&format!("/imshop/runs/{id}"), 200).await, run);
 }
@@ -101,11 +87,11 @@ async fn a_late_sync_report_for_a_restored_run_is_acknowledged_as_before() {
         .json()
         .await
         .unwrap();
-    take(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     app.post_json("/__sandbox/reset", &json!({})).await;
 
     // Act
-    restore(&app, "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
     let after: Value = app
         .post_json("/imshop/sync", &report)
         .await
@@ -131,8 +117,8 @@ async fn a_run_in_progress_is_left_out_of_a_snapshot_and_a_restore_stops_the_liv
         .await;
 
     // Act
-    take(&app, "x").await;
-    restore(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
 
     // Assert
     let document = app.get_json("/__sandbox/snapshots/x", 200).await;
@@ -168,12 +154,12 @@ async fn the_reference_merchant_captures_a_restored_wallet_payment_as_before() {
         .unwrap()
         .to_owned();
     let capture = json!({"command": "capture", "paymentId": payment_id});
-    take(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     app.post_json("/__sandbox/reset", &json!({})).await;
     let forgotten = merchant_command(&app, &capture).await;
 
     // Act
-    restore(&app, "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
     let restored = merchant_command(&app, &capture).await;
 
     // Assert
@@ -195,7 +181,7 @@ async fn a_document_with_a_malformed_run_is_refused_naming_the_field_and_changes
     // Arrange
     let app = spawn_app().await;
     let (id, run) = finished_run(&app, "card").await;
-    take(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     let mut document = app.get_json("/__sandbox/snapshots/x", 200).await;
     document["providers"]["imshop"]["runs"][0]["checks"][2]["status"] = json!("great");
 

@@ -7,20 +7,6 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 use crate::intellectmoney_support::*;
 
-async fn take_snapshot(app: &TestApp, name: &str) {
-    let response = app
-        .post_json("/__sandbox/snapshots", &json!({ "name": name }))
-        .await;
-    assert_eq!(response.status(), 201, "snapshot {name}");
-}
-
-async fn restore(app: &TestApp, name: &str) {
-    let response = app
-        .post_json(&format!("/__sandbox/snapshots/{name}/restore"), &json!({}))
-        .await;
-    assert_eq!(response.status(), 200, "restore {name}");
-}
-
 /// The control plane's view of an invoice.
 async fn control_view(app: &TestApp, invoice: u64) -> Value {
     app.get_json(
@@ -88,14 +74,14 @@ async fn restoring_a_snapshot_brings_back_every_invoice_as_the_api_answered_it()
         before.push(answers(&app, invoice).await);
     }
     let bnpl_before = control_view(&app, bnpl).await;
-    take_snapshot(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
 
     // Act: every invoice moves on, then the snapshot is restored.
     control_move(&app, open, "cancel").await;
     control_move(&app, paid, "refund").await;
     control_move(&app, held, "capture").await;
     let second_poll = poll(&app, bnpl).await;
-    restore(&app, "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
 
     // Assert
     assert_eq!(card.status(), 303);
@@ -120,11 +106,11 @@ async fn after_a_restore_the_next_invoice_gets_the_id_handed_out_after_the_snaps
     // Arrange
     let app = spawn_app().await;
     let kept = create_invoice(&app, "SNAP-KEPT", &[]).await;
-    take_snapshot(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     let after_snapshot = create_invoice(&app, "SNAP-LATER", &[]).await;
 
     // Act
-    restore(&app, "x").await;
+    assert_eq!(app.restore_snapshot("/__sandbox", "x").await.status(), 200);
     let gone = app
         .get(&format!(
             "/__sandbox/intellectmoney/invoices/{after_snapshot}"
@@ -155,11 +141,16 @@ async fn restoring_a_snapshot_brings_back_a_held_invoice_and_its_payment_page() 
     poll_until_settled(&app, invoice).await;
     let before = answers(&app, invoice).await;
     let page_before = payment_page(&app, invoice).await;
-    take_snapshot(&app, "held-invoice").await;
+    app.take_snapshot("/__sandbox", "held-invoice").await;
     let captured = control_move(&app, invoice, "capture").await;
 
     // Act
-    restore(&app, "held-invoice").await;
+    assert_eq!(
+        app.restore_snapshot("/__sandbox", "held-invoice")
+            .await
+            .status(),
+        200
+    );
 
     // Assert
     assert_eq!(captured["status"], 5);
@@ -181,7 +172,7 @@ async fn an_imported_snapshot_with_a_malformed_invoice_is_refused_naming_the_fie
     // Arrange
     let app = spawn_app().await;
     let invoice = create_invoice(&app, "SNAP-BAD", &[]).await;
-    take_snapshot(&app, "x").await;
+    app.take_snapshot("/__sandbox", "x").await;
     let mut document = app.get_json("/__sandbox/snapshots/x", 200).await;
     document["name"] = json!("y");
     document["providers"]["intellectmoney"]["invoices"][0]["status"] = json!("lost");

@@ -9,34 +9,9 @@ use crate::softline_support::{
     pay_with,
 };
 
-async fn take(app: &TestApp, prefix: &str, name: &str) -> Value {
-    let response = app
-        .post_json(&format!("{prefix}/snapshots"), &json!({ "name": name }))
-        .await;
-    assert_eq!(response.status(), 201, "snapshot {name} taken");
-    response.json().await.unwrap()
-}
-
-async fn restore(app: &TestApp, prefix: &str, name: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("{prefix}/snapshots/{name}/restore")))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn export(app: &TestApp, prefix: &str, name: &str) -> Value {
     app.get_json(&format!("{prefix}/snapshots/{name}"), 200)
         .await
-}
-
-async fn import(app: &TestApp, prefix: &str, name: &str, document: &Value) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("{prefix}/snapshots/{name}")))
-        .json(document)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn login(app: &TestApp) -> String {
@@ -66,7 +41,7 @@ async fn taking_a_snapshot_answers_201_with_what_it_holds_and_its_document_start
     create_ok(&app, &minimal_payment("SNAP-2")).await;
     login(&app).await;
 
-    let summary = take(&app, "/__sandbox", "two-orders").await;
+    let summary = app.take_snapshot("/__sandbox", "two-orders").await;
     let document = export(&app, "/__sandbox", "two-orders").await;
     let listed = app.get_json("/__sandbox/snapshots", 200).await;
 
@@ -94,7 +69,7 @@ async fn restoring_brings_back_payments_in_their_states_and_the_ids_handed_out_a
     let app = spawn_app().await;
     let (kept, kept_url) = create_ok(&app, &minimal_payment("KEPT")).await;
     let kept_before = order(&app, kept).await;
-    take(&app, "/__sandbox", "unpaid").await;
+    app.take_snapshot("/__sandbox", "unpaid").await;
     let (after, after_url) = create_ok(&app, &minimal_payment("AFTER")).await;
     assert_eq!(
         pay_with(&app, &kept_url, "4111111111111111").await.status(),
@@ -102,7 +77,7 @@ async fn restoring_brings_back_payments_in_their_states_and_the_ids_handed_out_a
     );
     assert_eq!(order(&app, kept).await["status"], "paid");
 
-    let response = restore(&app, "/__sandbox", "unpaid").await;
+    let response = app.restore_snapshot("/__sandbox", "unpaid").await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(order(&app, kept).await, kept_before);
@@ -122,10 +97,15 @@ async fn a_token_issued_before_the_snapshot_works_after_a_restore_and_one_issued
 {
     let app = spawn_app().await;
     let before = login(&app).await;
-    take(&app, "/__sandbox", "one-token").await;
+    app.take_snapshot("/__sandbox", "one-token").await;
     let after = login(&app).await;
 
-    assert_eq!(restore(&app, "/__sandbox", "one-token").await.status(), 200);
+    assert_eq!(
+        app.restore_snapshot("/__sandbox", "one-token")
+            .await
+            .status(),
+        200
+    );
 
     create_ok_as(&app, &before, &minimal_payment("TOKEN-1")).await;
     let refused = api_post_as(
@@ -159,13 +139,16 @@ async fn a_restore_puts_the_clock_back_to_when_the_snapshot_was_taken_with_its_s
     let clock = app.get_json("/__sandbox/clock", 200).await;
     let scenarios = app.get_json("/__sandbox/scenarios", 200).await;
     let faults = app.get_json("/__sandbox/faults", 200).await;
-    take(&app, "/__sandbox", "armed").await;
+    app.take_snapshot("/__sandbox", "armed").await;
     assert_eq!(
         app.post_json("/__sandbox/reset", &json!({})).await.status(),
         200
     );
 
-    assert_eq!(restore(&app, "/__sandbox", "armed").await.status(), 200);
+    assert_eq!(
+        app.restore_snapshot("/__sandbox", "armed").await.status(),
+        200
+    );
 
     let restored_clock = app.get_json("/__sandbox/clock", 200).await;
     let drift = clock_now(&restored_clock) - clock_now(&clock);
@@ -189,14 +172,16 @@ async fn an_exported_document_imported_into_a_fresh_instance_answers_the_same() 
     );
     let (unpaid, unpaid_url) = create_ok(&first, &minimal_payment("UNPAID")).await;
     let answers = (order(&first, paid).await, order(&first, unpaid).await);
-    take(&first, "/__sandbox", "to-move").await;
+    first.take_snapshot("/__sandbox", "to-move").await;
     let document = export(&first, "/__sandbox", "to-move").await;
     let first_address = first.address.clone();
     drop(first);
     let second = spawn_app().await;
 
-    let imported = import(&second, "/__sandbox", "moved", &document).await;
-    let restored = restore(&second, "/__sandbox", "moved").await;
+    let imported = second
+        .import_snapshot("/__sandbox", "moved", &document.to_string())
+        .await;
+    let restored = second.restore_snapshot("/__sandbox", "moved").await;
 
     assert_eq!(imported.status(), 201);
     assert_eq!(restored.status(), 200);
@@ -214,12 +199,14 @@ async fn an_exported_document_imported_into_a_fresh_instance_answers_the_same() 
 async fn a_malformed_document_is_refused_with_the_field_named_and_changes_nothing() {
     let app = spawn_app().await;
     create_ok(&app, &minimal_payment("ORIGINAL")).await;
-    take(&app, "/__sandbox", "good").await;
+    app.take_snapshot("/__sandbox", "good").await;
     let good = export(&app, "/__sandbox", "good").await;
     let mut bad = good.clone();
     bad["providers"]["softline"]["payments"][0]["currency"] = json!("rub");
 
-    let refused = import(&app, "/__sandbox", "good", &bad).await;
+    let refused = app
+        .import_snapshot("/__sandbox", "good", &bad.to_string())
+        .await;
 
     let message = control_error(refused, 400, "bad_request").await;
     assert_eq!(
@@ -232,7 +219,7 @@ async fn a_malformed_document_is_refused_with_the_field_named_and_changes_nothin
 #[tokio::test]
 async fn documents_that_are_not_snapshots_or_from_a_newer_version_are_refused_by_name() {
     let app = spawn_app().await;
-    take(&app, "/__sandbox", "base").await;
+    app.take_snapshot("/__sandbox", "base").await;
     let mut newer = export(&app, "/__sandbox", "base").await;
     newer["paysandbox_snapshot"] = json!(2);
     let mut unknown = export(&app, "/__sandbox", "base").await;
@@ -253,7 +240,9 @@ async fn documents_that_are_not_snapshots_or_from_a_newer_version_are_refused_by
         ),
     ];
     for (document, expected) in cases {
-        let response = import(&app, "/__sandbox", "other", &document).await;
+        let response = app
+            .import_snapshot("/__sandbox", "other", &document.to_string())
+            .await;
         assert_eq!(control_error(response, 400, "bad_request").await, expected);
     }
     assert_eq!(
@@ -268,7 +257,7 @@ async fn documents_that_are_not_snapshots_or_from_a_newer_version_are_refused_by
 #[tokio::test]
 async fn names_are_checked_taken_once_and_a_deleted_snapshot_is_gone() {
     let app = spawn_app().await;
-    take(&app, "/__sandbox", "once").await;
+    app.take_snapshot("/__sandbox", "once").await;
 
     let again = app
         .post_json("/__sandbox/snapshots", &json!({"name": "once"}))
@@ -295,7 +284,7 @@ async fn names_are_checked_taken_once_and_a_deleted_snapshot_is_gone() {
     assert_eq!(unnamed.status(), 201);
     assert_eq!(unnamed.json::<Value>().await.unwrap()["name"], "snapshot-1");
     assert_eq!(deleted.status(), 204);
-    let missing = restore(&app, "/__sandbox", "once").await;
+    let missing = app.restore_snapshot("/__sandbox", "once").await;
     assert_eq!(
         control_error(missing, 404, "not_found").await,
         "no snapshot named \"once\" in this workspace"
@@ -309,11 +298,13 @@ async fn a_workspace_s_snapshots_are_its_own_and_its_objects_cannot_be_restored_
     let token = ci["softline"]["token"].as_str().unwrap().to_owned();
     let (order_id, _) = create_ok_as(&app, &token, &minimal_payment("CI-1")).await;
     let prefix = "/__sandbox/workspaces/ci-1";
-    let summary = take(&app, prefix, "ci-state").await;
+    let summary = app.take_snapshot(prefix, "ci-state").await;
     let document = export(&app, prefix, "ci-state").await;
 
     let in_default = app.get_json("/__sandbox/snapshots", 200).await;
-    let into_default = import(&app, "/__sandbox", "borrowed", &document).await;
+    let into_default = app
+        .import_snapshot("/__sandbox", "borrowed", &document.to_string())
+        .await;
 
     assert_eq!(summary["workspace"], "ci-1");
     assert_eq!(
@@ -328,7 +319,7 @@ async fn a_workspace_s_snapshots_are_its_own_and_its_objects_cannot_be_restored_
             "order {order_id} belongs to another workspace of this instance: restore this snapshot there, or into a fresh instance"
         )
     );
-    assert_eq!(restore(&app, prefix, "ci-state").await.status(), 200);
+    assert_eq!(app.restore_snapshot(prefix, "ci-state").await.status(), 200);
     let answer = api_get_as(&app, &token, &format!("/softline/v1/order/{order_id}")).await;
     assert_eq!(answer.status(), 200);
 }
@@ -347,7 +338,7 @@ async fn starting_with_state_restores_default_from_the_document_and_keeps_it_as_
     let first = spawn_app().await;
     let (order_id, _) = create_ok(&first, &minimal_payment("FROM-FILE")).await;
     let answer = order(&first, order_id).await;
-    take(&first, "/__sandbox", "prepared").await;
+    first.take_snapshot("/__sandbox", "prepared").await;
     let document = export(&first, "/__sandbox", "prepared").await;
     let path = state_file("prepared.json", &serde_json::to_vec(&document).unwrap());
     let first_address = first.address.clone();

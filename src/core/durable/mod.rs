@@ -81,6 +81,24 @@ pub enum ObjectChange {
 }
 
 impl ObjectChange {
+    /// The rows of one kind's changes into `out`: `Cleared` first when
+    /// every object was dropped, then each changed object, `Some(body)`
+    /// when it is there (`Saved`) and `None` when it is gone (`Removed`).
+    pub fn push_rows(
+        out: &mut Vec<Self>,
+        kind: &'static str,
+        cleared: bool,
+        rows: impl IntoIterator<Item = (String, Option<String>)>,
+    ) {
+        if cleared {
+            out.push(Self::Cleared { kind });
+        }
+        out.extend(rows.into_iter().map(|(id, body)| match body {
+            Some(body) => Self::Saved { kind, id, body },
+            None => Self::Removed { kind, id },
+        }));
+    }
+
     /// The row to write for `part` of `workspace`.
     pub fn into_change(self, workspace: &str, part: &'static str) -> Change {
         let workspace = workspace.to_owned();
@@ -106,6 +124,12 @@ impl ObjectChange {
             },
         }
     }
+}
+
+/// A row's body: one of our own plain structs as JSON (serialising them
+/// cannot fail).
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// A counter's id as a row id: zero-padded, so rows sort (and the index

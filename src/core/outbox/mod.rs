@@ -295,22 +295,11 @@ impl Outbox {
         let Some((cleared, ids)) = queue.changed.as_mut().map(std::mem::take) else {
             return;
         };
-        if cleared {
-            out.push(ObjectChange::Cleared { kind: DELIVERIES });
-        }
-        for id in ids {
-            out.push(match queue.deliveries.get(&id) {
-                Some(delivery) => ObjectChange::Saved {
-                    kind: DELIVERIES,
-                    id: durable_id(id),
-                    body: delivery::saved_json(delivery),
-                },
-                None => ObjectChange::Removed {
-                    kind: DELIVERIES,
-                    id: durable_id(id),
-                },
-            });
-        }
+        let rows = ids.into_iter().map(|id| {
+            let body = queue.deliveries.get(&id).map(delivery::saved_json);
+            (durable_id(id), body)
+        });
+        ObjectChange::push_rows(out, DELIVERIES, cleared, rows);
     }
 
     /// Loads a delivery a data directory kept: one under way when the

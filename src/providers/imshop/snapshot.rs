@@ -66,7 +66,7 @@ use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scop
 use super::options::{Flow, Outcome, RunOptions, WebViewMode};
 use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
 use super::runs::{PROGRESS_KEPT, RunRecord};
-use crate::core::durable::ObjectChange;
+use crate::core::durable::{ObjectChange, to_json};
 use crate::core::http_client::OutboundError;
 use crate::core::journal::Message;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
@@ -585,11 +585,6 @@ impl super::State {
 /// its body the run as a snapshot's `runs` holds it.
 const RUNS: &str = "runs";
 
-fn to_json(value: &impl Serialize) -> String {
-    // Our own plain structs: serialising them cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// Durable state: the same rows a snapshot holds, one per finished run.
 /// IMSHOP keeps no head: run ids come from the core's generator (and the
 /// ids loaded are claimed, so none is drawn twice), and the sync board is
@@ -604,23 +599,18 @@ impl super::State {
     /// A run in progress gives nothing. Serialised outside the runs' lock.
     pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
         let changes = self.runs.take_changes();
-        if changes.cleared {
-            out.push(ObjectChange::Cleared { kind: RUNS });
-        }
-        for (id, record) in changes.runs {
-            match record {
-                None => out.push(ObjectChange::Removed { kind: RUNS, id }),
+        let rows = changes
+            .runs
+            .into_iter()
+            .filter_map(|(id, record)| match record {
+                None => Some((id, None)),
+                // A run in progress gives no row.
                 Some(record) => {
-                    if let Some((report, progress)) = record.final_report() {
-                        out.push(ObjectChange::Saved {
-                            kind: RUNS,
-                            id,
-                            body: to_json(&save_run(&record, &report, progress)),
-                        });
-                    }
+                    let (report, progress) = record.final_report()?;
+                    Some((id, Some(to_json(&save_run(&record, &report, progress)))))
                 }
-            }
-        }
+            });
+        ObjectChange::push_rows(out, RUNS, changes.cleared, rows);
     }
 
     /// Loads one row [`Self::take_durable_changes`] wrote: read and checked

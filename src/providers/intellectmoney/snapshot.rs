@@ -26,7 +26,7 @@ use super::model::{
 };
 use super::types::{Lang, Methods, NewInvoice, Receipt, UserField};
 use super::validate;
-use crate::core::durable::ObjectChange;
+use crate::core::durable::{ObjectChange, to_json};
 use crate::core::money::Amount;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
 
@@ -860,11 +860,6 @@ struct Head {
 /// The kind of rows IntellectMoney keeps in a data directory.
 const INVOICES: &str = "invoices";
 
-fn to_json(value: &impl Serialize) -> String {
-    // Our own plain structs: serialising them cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// Durable state: the same rows a snapshot holds, one per invoice. The
 /// `(EshopId, OrderId)` index is not kept: it is rebuilt as invoices load.
 impl super::State {
@@ -874,25 +869,13 @@ impl super::State {
 
     pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
         let invoices = self.invoices.take_changes();
-        if invoices.cleared {
-            out.push(ObjectChange::Cleared { kind: INVOICES });
-        }
-        for invoice_id in invoices.keys {
-            let id = invoice_id.to_string();
-            out.push(
-                match self
-                    .invoices
-                    .read(&invoice_id, |i| to_json(&save_invoice(i)))
-                {
-                    Some(body) => ObjectChange::Saved {
-                        kind: INVOICES,
-                        id,
-                        body,
-                    },
-                    None => ObjectChange::Removed { kind: INVOICES, id },
-                },
-            );
-        }
+        let rows = invoices.keys.into_iter().map(|invoice_id| {
+            let body = self
+                .invoices
+                .read(&invoice_id, |i| to_json(&save_invoice(i)));
+            (invoice_id.to_string(), body)
+        });
+        ObjectChange::push_rows(out, INVOICES, invoices.cleared, rows);
     }
 
     /// What is kept besides invoices: the InvoiceId sequence.

@@ -16,7 +16,7 @@ use super::auth;
 use super::fixture::WebhookUrl;
 use super::model::{Card, CardExpiry, CardType, ChargeOutcome, Payment, ScheduledCharge};
 use super::types::{Currency, Customer, Details, PaymentId, PaymentStatus, ReturnUrl};
-use crate::core::durable::ObjectChange;
+use crate::core::durable::{ObjectChange, to_json};
 use crate::core::money::Amount;
 use crate::core::snapshot::{Install, SnapshotError, read_section};
 
@@ -406,11 +406,6 @@ struct Head {
 const PAYMENTS: &str = "payments";
 const TOKENS: &str = "tokens";
 
-fn to_json(value: &impl Serialize) -> String {
-    // Our own plain structs: serialising them cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// Durable state: the same rows a snapshot holds, one per object.
 impl super::State {
     pub fn track_durable_changes(&self) {
@@ -420,42 +415,22 @@ impl super::State {
 
     pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
         let payments = self.payments.take_changes();
-        if payments.cleared {
-            out.push(ObjectChange::Cleared { kind: PAYMENTS });
-        }
-        for order_id in payments.keys {
-            let id = order_id.to_string();
-            out.push(
-                match self.payments.read(&order_id, |p| to_json(&save_payment(p))) {
-                    Some(body) => ObjectChange::Saved {
-                        kind: PAYMENTS,
-                        id,
-                        body,
-                    },
-                    None => ObjectChange::Removed { kind: PAYMENTS, id },
-                },
-            );
-        }
+        let rows = payments.keys.into_iter().map(|order_id| {
+            let body = self.payments.read(&order_id, |p| to_json(&save_payment(p)));
+            (order_id.to_string(), body)
+        });
+        ObjectChange::push_rows(out, PAYMENTS, payments.cleared, rows);
         let tokens = self.tokens.take_changes();
-        if tokens.cleared {
-            out.push(ObjectChange::Cleared { kind: TOKENS });
-        }
-        for token in tokens.keys {
-            out.push(match self.tokens.expiry_of(&token) {
-                Some(expires_at) => ObjectChange::Saved {
-                    kind: TOKENS,
-                    body: to_json(&SavedToken {
-                        token: token.clone(),
-                        expires_at,
-                    }),
-                    id: token,
-                },
-                None => ObjectChange::Removed {
-                    kind: TOKENS,
-                    id: token,
-                },
+        let rows = tokens.keys.into_iter().map(|token| {
+            let body = self.tokens.expiry_of(&token).map(|expires_at| {
+                to_json(&SavedToken {
+                    token: token.clone(),
+                    expires_at,
+                })
             });
-        }
+            (token, body)
+        });
+        ObjectChange::push_rows(out, TOKENS, tokens.cleared, rows);
     }
 
     /// What is kept besides objects: the order id sequence and the webhook
