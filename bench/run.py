@@ -50,6 +50,7 @@ WORKSPACE_COUNTS = (10, 50) if SMOKE else (100, 1_000)  # idle RSS with this man
 PARTS = ("create", "endpoints", "growth", "startup", "workspaces", "durable")
 DURABLE_ROUNDS = 1 if SMOKE else 3  # in-memory / --data-dir create-payment pairs
 DURABLE_STORED = 10_000 if SMOKE else 1_000_000  # payments stored before timing a durable start-up
+INVOICE_LOADS = (2_000, 10_000) if SMOKE else (50_000, 250_000)  # invoices stored, for their cost
 
 
 def only_parts():
@@ -482,6 +483,51 @@ def durable(rows, facts, create_body, create_script):
         stop(p)
     subprocess.run(["rm", "-rf", data_dir])
     facts["durable_stored"] = (loaded, disk, os.path.exists(database), statistics.median(times), rss)
+    facts["invoice_cost"] = invoice_cost()
+
+
+def invoice_cost():
+    """Memory and disk per stored IntellectMoney invoice: the slope between two loads, in one
+    process in memory (RSS) and across two runs on one data directory (its files after each
+    stop), so the fixed part (idle process, the bounded journal) drops out."""
+    fixtures = bench_fixtures()
+    body, sign = im_signed(invoice_fields("BENCH-COST", eshop=REPEATING_SHOP))
+    headers = {"Content-Type": "application/json", "Authorization": REPEATING_TOKEN, "Sign": sign}
+    text = json.dumps(body)
+    script = lua_request("POST", "/intellectmoney/merchant/createInvoice", text, headers)
+
+    def load_to(base, target):
+        loaded = stored(base, "intellectmoney_invoices")
+        while loaded < target:
+            left = target - loaded
+            if left < 2_000:
+                for _ in range(left):
+                    im_accepted(http("POST", base + "/intellectmoney/merchant/createInvoice", text, headers))
+            else:
+                wrk(base, script, duration=max(1, min(5, left // 15_000)))
+            loaded = stored(base, "intellectmoney_invoices")
+        return loaded
+
+    low, high = INVOICE_LOADS
+    p, base = start(BIN, "--fixtures", fixtures)
+    memory = []
+    for target in (low, high):
+        loaded = load_to(base, target)
+        time.sleep(0.5)
+        memory.append((loaded, rss_mib(p.pid)))
+    stop(p)
+    data_dir = tempfile.mkdtemp(prefix="paysandbox-bench-data-")
+    disk = []
+    for target in (low, high):
+        p, base = start(BIN, "--fixtures", fixtures, "--data-dir", data_dir)
+        loaded = load_to(base, target)
+        stop(p)
+        disk.append((loaded, sum(os.path.getsize(os.path.join(data_dir, f)) for f in os.listdir(data_dir))))
+    subprocess.run(["rm", "-rf", data_dir])
+    (n0, m0), (n1, m1) = memory
+    (d0, b0), (d1, b1) = disk
+    return {"memory": (n1, (m1 - m0) * 1024 * 1024 / max(n1 - n0, 1)),
+            "disk": (d1, (b1 - b0) / max(d1 - d0, 1))}
 
 
 def workspaces(facts):
@@ -584,6 +630,11 @@ def report(rows, facts, growth, baseline):
                      f"{disk / 1024 / 1024:.1f} MiB ({disk / max(count, 1):,.0f} B per payment) |")
         lines.append(f"| start-up to first healthy answer with {count:,} payments stored (median of 3) "
                      f"| {start_ms:,.0f} ms, RSS then {rss:.1f} MiB |")
+        low = INVOICE_LOADS[0]
+        n, per = facts["invoice_cost"]["memory"]
+        lines.append(f"| memory per stored invoice (RSS slope, {low:,} to {n:,} invoices) | {per:,.0f} B |")
+        n, per = facts["invoice_cost"]["disk"]
+        lines.append(f"| disk per stored invoice (data directory slope, {low:,} to {n:,} invoices) | {per:,.0f} B |")
     lines.append(f"| release binary | {os.path.getsize(BIN) / 1024 / 1024:.1f} MiB |")
     table = "\n".join(lines) + "\n"
     print(table)

@@ -122,6 +122,12 @@ pub struct Settings {
     #[arg(long, env = "PAYSANDBOX_WORKSPACE_IDLE_TTL")]
     pub workspace_idle_ttl: Option<humantime::Duration>,
 
+    /// Forget payments, invoices and issued tokens untouched (not made,
+    /// changed or read) for this long (`7d`, `12h`), in memory and in the
+    /// data directory; off unless given.
+    #[arg(long, env = "PAYSANDBOX_RETENTION")]
+    pub retention: Option<humantime::Duration>,
+
     /// For a shared deployment: the control plane and the dashboard then
     /// need `Authorization: Bearer TOKEN` (or a browser's Basic password),
     /// except that a workspace's own control prefix also takes its control
@@ -190,6 +196,7 @@ impl Default for Settings {
             deliver_webhooks: true,
             max_workspaces: DEFAULT_MAX_WORKSPACES,
             workspace_idle_ttl: None,
+            retention: None,
             admin_token: None,
         }
     }

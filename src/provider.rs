@@ -172,9 +172,28 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
-    /// Loads one object [`Provider::take_changes`] wrote.
-    fn load_object(&self, kind: &str, _id: &str, _body: &str) -> Result<(), String> {
+    /// Loads one object [`Provider::take_changes`] wrote, last touched
+    /// `touched` (`None`: written before touch times were kept).
+    fn load_object(
+        &self,
+        kind: &str,
+        _id: &str,
+        _body: &str,
+        _touched: Option<time::OffsetDateTime>,
+    ) -> Result<(), String> {
         Err(format!("{} keeps no {kind}", self.name()))
+    }
+
+    /// `--retention`: from now on, notes when each of its objects is
+    /// touched (made, changed or read), by `source`'s time. Objects it
+    /// keeps a bounded number of anyway (IMSHOP runs, the reference
+    /// merchant's ledger) need not.
+    fn keep_touches(&self, _source: &Arc<dyn crate::core::clock::TimeSource>) {}
+
+    /// `--retention`: forgets every object untouched since `before`, as a
+    /// change for a data directory to write; how many.
+    fn forget_untouched(&self, _before: time::OffsetDateTime) -> usize {
+        0
     }
 
     /// Whether its requests wait for a reset (see `core::epoch`). A provider

@@ -426,6 +426,9 @@ impl Application {
         if let Some(ttl) = self.settings.workspace_idle_ttl {
             workspaces.start_janitor(ttl.into());
         }
+        if let Some(retention) = self.settings.retention {
+            workspaces.start_forgetting(retention.into());
+        }
         workspaces.start_keeper(Duration::from_millis(200));
         let providers = workspaces.default_workspace().state.providers.clone();
         let app = app(self.workspaces);

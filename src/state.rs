@@ -135,14 +135,18 @@ impl AppState {
                 tracing::warn!(?credential, "another workspace holds this credential");
             }
         }
-        Self {
+        let state = Self {
             core,
             softline,
             intellectmoney,
             imshop,
             demo,
             providers,
+        };
+        if settings.retention.is_some() {
+            state.keep_touches();
         }
+        state
     }
 
     /// `POST /__sandbox/reset`: every payment, invoice, run, scenario, fault
@@ -283,6 +287,8 @@ pub fn collect_changes(
 ) {
     use crate::core::durable::Change;
     let workspace = core.public_url.workspace();
+    // Real time, as `--retention` counts.
+    let touched = core.clock.source().now_utc().unix_timestamp();
     let mut objects = Vec::new();
     core.outbox.take_changes(&mut objects);
     core.journal.take_changes(&mut objects);
@@ -290,7 +296,7 @@ pub fn collect_changes(
     changes.extend(
         objects
             .drain(..)
-            .map(|object| object.into_change(workspace, CORE_PART)),
+            .map(|object| object.into_change(workspace, CORE_PART, touched)),
     );
     for provider in providers.iter() {
         let part = provider.name();
@@ -298,7 +304,7 @@ pub fn collect_changes(
         changes.extend(
             objects
                 .drain(..)
-                .map(|object| object.into_change(workspace, part)),
+                .map(|object| object.into_change(workspace, part, touched)),
         );
         if heads && let Some(body) = provider.durable_head() {
             changes.push(Change::Head {
@@ -331,6 +337,24 @@ impl AppState {
         }
     }
 
+    /// `--retention`: from now on, notes when each object is touched, in
+    /// real time.
+    pub fn keep_touches(&self) {
+        let source = self.core.clock.source();
+        for provider in self.providers.iter() {
+            provider.keep_touches(&source);
+        }
+    }
+
+    /// `--retention`: forgets every object untouched since `before`; how
+    /// many. A data directory drops their rows with the next changes kept.
+    pub fn forget_untouched(&self, before: time::OffsetDateTime) -> usize {
+        self.providers
+            .iter()
+            .map(|provider| provider.forget_untouched(before))
+            .sum()
+    }
+
     /// Loads what a data directory kept of this workspace.
     pub fn load_durable(
         &self,
@@ -355,7 +379,7 @@ impl AppState {
         // fresh point.
         self.core.ids.resume(rand::random());
         let provider_name = |name: &str| self.providers.named(name).map(|p| p.name());
-        let mut count = data_dir.objects(&workspace, CORE_PART, |kind, _, body| match kind {
+        let mut count = data_dir.objects(&workspace, CORE_PART, |kind, _, body, _| match kind {
             "deliveries" => self.core.outbox.load(body, provider_name),
             "journal" => self.core.journal.load(body, provider_name),
             "snapshots" => self.core.snapshots.load(body),
@@ -368,8 +392,8 @@ impl AppState {
                     .load_head(&head)
                     .map_err(|e| unreadable(format!("{part} head of {workspace}"), e))?;
             }
-            count += data_dir.objects(&workspace, part, |kind, id, body| {
-                provider.load_object(kind, id, body)
+            count += data_dir.objects(&workspace, part, |kind, id, body, touched| {
+                provider.load_object(kind, id, body, touched)
             })?;
         }
         Ok(count)

@@ -90,6 +90,12 @@ impl Clock {
         }
     }
 
+    /// Where its real time comes from (`--retention` counts in real time,
+    /// whatever the offset).
+    pub fn source(&self) -> Arc<dyn TimeSource> {
+        Arc::clone(&self.source)
+    }
+
     /// A clock of its own (another workspace's) on the same real time,
     /// standing at real time.
     pub fn sharing_source(&self) -> Self {

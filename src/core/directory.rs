@@ -114,6 +114,14 @@ impl Claims {
         self.directory.claim_number(kind, number, self.owner)
     }
 
+    /// Gives `text` of `kind` up, if this workspace holds it (a token
+    /// forgotten by `--retention`).
+    pub fn release_text(&self, kind: &'static str, text: &str) {
+        self.directory
+            .texts
+            .remove_if(&text_key(kind, text), |held| *held == self.owner);
+    }
+
     /// Claims `text` of `kind`; false when another workspace holds it.
     pub fn text(&self, kind: &'static str, text: &str) -> bool {
         self.directory.claim_text(kind, text, self.owner)

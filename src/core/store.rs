@@ -10,23 +10,54 @@
 //! ([`Store::track_changes`]), under the lock of the change itself, so the
 //! keys a request changed are known when it is about to answer (see
 //! `crate::durable`). Untracked, that costs one branch.
+//!
+//! With `--retention` a store also notes when each record was last touched
+//! (inserted, changed or read one at a time; scans such as a search or a
+//! snapshot do not count), so [`Store::forget_untouched`] can drop what
+//! nobody has used for that long. The time is real time, not the sandbox
+//! clock: a test moving its workspace's clock a month ahead must not make
+//! every neighbour's payments a month old.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+
+use super::clock::TimeSource;
 
 const SHARDS: usize = 32;
 
 /// A concurrent map from ids to records.
 pub struct Store<K, V> {
     shards: Arc<[Mutex<Shard<K, V>>]>,
+    /// Set when a tracked change is noted: with durable state every request
+    /// takes every store's changes, and most stores have none, which this
+    /// tells without locking their 32 shards.
+    dirty: Arc<AtomicBool>,
     hasher: RandomState,
 }
 
 struct Shard<K, V> {
-    map: HashMap<K, V>,
+    map: HashMap<K, Slot<V>>,
     /// `Some` once changes are tracked.
     changes: Option<Changes<K>>,
+    /// `Some` once touches are noted: where their time comes from.
+    touches: Option<Arc<dyn TimeSource>>,
+}
+
+/// A record and when it was last touched, in whole seconds since the Unix
+/// epoch (0 while touches are not noted). Four bytes, not an
+/// `OffsetDateTime`'s sixteen: it is on every record.
+struct Slot<V> {
+    value: V,
+    touched: u32,
+}
+
+/// `at` as a [`Slot`]'s touch time.
+fn touch_time(at: OffsetDateTime) -> u32 {
+    u32::try_from(at.unix_timestamp().max(0)).unwrap_or(u32::MAX)
 }
 
 /// What changed in a store since the changes were last taken.
@@ -54,12 +85,25 @@ impl<K> Default for Changes<K> {
 }
 
 impl<K: Hash + Eq, V> Shard<K, V> {
-    fn changed(&mut self, key: &K)
+    fn changed(&mut self, key: &K, dirty: &AtomicBool)
     where
         K: Clone,
     {
         if let Some(changes) = &mut self.changes {
             changes.keys.insert(key.clone());
+            dirty.store(true, Ordering::Release);
+        }
+    }
+
+    /// The touch time of now (0 while touches are not noted).
+    fn now(&self) -> u32 {
+        self.touches.as_ref().map_or(0, |s| touch_time(s.now_utc()))
+    }
+
+    fn slot(&self, value: V) -> Slot<V> {
+        Slot {
+            value,
+            touched: self.now(),
         }
     }
 }
@@ -68,6 +112,7 @@ impl<K, V> Clone for Store<K, V> {
     fn clone(&self) -> Self {
         Self {
             shards: Arc::clone(&self.shards),
+            dirty: Arc::clone(&self.dirty),
             hasher: self.hasher.clone(),
         }
     }
@@ -81,9 +126,11 @@ impl<K, V> Default for Store<K, V> {
                     Mutex::new(Shard {
                         map: HashMap::new(),
                         changes: None,
+                        touches: None,
                     })
                 })
                 .collect(),
+            dirty: Arc::default(),
             hasher: RandomState::new(),
         }
     }
@@ -108,8 +155,22 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
     /// Inserts or replaces.
     pub fn insert(&self, key: K, value: V) {
         let mut shard = self.shard(&key).lock().unwrap();
-        shard.changed(&key);
-        shard.map.insert(key, value);
+        shard.changed(&key, &self.dirty);
+        let slot = shard.slot(value);
+        shard.map.insert(key, slot);
+    }
+
+    /// Inserts a record last touched `at` (one read back from a data
+    /// directory), not now.
+    pub fn insert_touched(&self, key: K, value: V, at: OffsetDateTime) {
+        let mut shard = self.shard(&key).lock().unwrap();
+        shard.changed(&key, &self.dirty);
+        let touched = if shard.touches.is_some() {
+            touch_time(at)
+        } else {
+            0
+        };
+        shard.map.insert(key, Slot { value, touched });
     }
 
     /// Inserts only if the key is free; gives the value back otherwise.
@@ -118,22 +179,32 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
         if shard.map.contains_key(&key) {
             return Err(value);
         }
-        shard.changed(&key);
-        shard.map.insert(key, value);
+        shard.changed(&key, &self.dirty);
+        let slot = shard.slot(value);
+        shard.map.insert(key, slot);
         Ok(())
     }
 
     /// Reads a record through `f` without cloning all of it.
     pub fn read<R>(&self, key: &K, f: impl FnOnce(&V) -> R) -> Option<R> {
-        self.shard(key).lock().unwrap().map.get(key).map(f)
+        let mut shard = self.shard(key).lock().unwrap();
+        let now = shard.now();
+        shard.map.get_mut(key).map(|slot| {
+            slot.touched = now;
+            f(&slot.value)
+        })
     }
 
     /// Changes a record in place; `None` when there is no such key.
     pub fn update<R>(&self, key: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         let mut shard = self.shard(key).lock().unwrap();
-        let result = shard.map.get_mut(key).map(f);
+        let now = shard.now();
+        let result = shard.map.get_mut(key).map(|slot| {
+            slot.touched = now;
+            f(&mut slot.value)
+        });
         if result.is_some() {
-            shard.changed(key);
+            shard.changed(key, &self.dirty);
         }
         result
     }
@@ -142,9 +213,19 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
         let mut shard = self.shard(key).lock().unwrap();
         let removed = shard.map.remove(key);
         if removed.is_some() {
-            shard.changed(key);
+            shard.changed(key, &self.dirty);
         }
-        removed
+        removed.map(|slot| slot.value)
+    }
+
+    /// Removes a record when `holds` says yes to it.
+    pub fn remove_if(&self, key: &K, holds: impl FnOnce(&V) -> bool) -> Option<V> {
+        let mut shard = self.shard(key).lock().unwrap();
+        if !shard.map.get(key).is_some_and(|slot| holds(&slot.value)) {
+            return None;
+        }
+        shard.changed(key, &self.dirty);
+        shard.map.remove(key).map(|slot| slot.value)
     }
 
     pub fn contains(&self, key: &K) -> bool {
@@ -172,6 +253,7 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
                     cleared: true,
                     keys: HashSet::new(),
                 };
+                self.dirty.store(true, Ordering::Release);
             }
         }
     }
@@ -182,7 +264,7 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             let shard = shard.lock().unwrap();
-            out.extend(shard.map.iter().filter_map(|(k, v)| f(k, v)));
+            out.extend(shard.map.iter().filter_map(|(k, slot)| f(k, &slot.value)));
         }
         out
     }
@@ -191,11 +273,12 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap();
-            let Shard { map, changes } = &mut *shard;
-            map.retain(|k, v| {
-                let kept = keep(k, v);
+            let Shard { map, changes, .. } = &mut *shard;
+            map.retain(|k, slot| {
+                let kept = keep(k, &slot.value);
                 if !kept && let Some(changes) = changes {
                     changes.keys.insert(k.clone());
+                    self.dirty.store(true, Ordering::Release);
                 }
                 kept
             });
@@ -207,12 +290,13 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
     pub fn for_each_mut(&self, mut f: impl FnMut(&K, &mut V) -> bool) {
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap();
-            let Shard { map, changes } = &mut *shard;
-            for (k, v) in map.iter_mut() {
-                if f(k, v)
+            let Shard { map, changes, .. } = &mut *shard;
+            for (k, slot) in map.iter_mut() {
+                if f(k, &mut slot.value)
                     && let Some(changes) = changes
                 {
                     changes.keys.insert(k.clone());
+                    self.dirty.store(true, Ordering::Release);
                 }
             }
         }
@@ -229,9 +313,61 @@ impl<K: Hash + Eq + Clone, V> Store<K, V> {
         }
     }
 
+    /// From now on, notes when each record is touched, by `source`'s
+    /// time (`--retention`). Records already there count as touched now.
+    pub fn track_touches(&self, source: Arc<dyn TimeSource>) {
+        let now = touch_time(source.now_utc());
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap();
+            for slot in shard.map.values_mut() {
+                slot.touched = now;
+            }
+            shard.touches = Some(Arc::clone(&source));
+        }
+    }
+
+    /// Forgets every record last touched before `before`, one shard at a
+    /// time, handing each to `forgotten` after its shard's lock is let go
+    /// (so `forgotten` may use other stores); how many. Nothing while
+    /// touches are not noted.
+    pub fn forget_untouched(
+        &self,
+        before: OffsetDateTime,
+        mut forgotten: impl FnMut(K, V),
+    ) -> usize {
+        let before = touch_time(before);
+        let mut count = 0;
+        for shard in self.shards.iter() {
+            let gone: Vec<(K, Slot<V>)> = {
+                let mut shard = shard.lock().unwrap();
+                if shard.touches.is_none() {
+                    return 0;
+                }
+                let Shard { map, changes, .. } = &mut *shard;
+                let gone: Vec<(K, Slot<V>)> =
+                    map.extract_if(|_, slot| slot.touched < before).collect();
+                if let Some(changes) = changes {
+                    changes.keys.extend(gone.iter().map(|(k, _)| k.clone()));
+                    self.dirty.store(true, Ordering::Release);
+                }
+                gone
+            };
+            count += gone.len();
+            for (key, slot) in gone {
+                forgotten(key, slot.value);
+            }
+        }
+        count
+    }
+
     /// What changed since the last call (nothing when untracked).
     pub fn take_changes(&self) -> Changes<K> {
         let mut all = Changes::default();
+        // A change noted after this finds the flag set again; the request
+        // that made it takes it (or a later one does).
+        if !self.dirty.swap(false, Ordering::Acquire) {
+            return all;
+        }
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap();
             if let Some(changes) = &mut shard.changes {
@@ -316,6 +452,77 @@ mod tests {
                 keys: [3].into()
             }
         );
+    }
+
+    #[test]
+    fn a_store_noting_touches_forgets_only_what_was_not_touched_since() {
+        let time = Arc::new(crate::core::clock::FixedTime::new(
+            time::macros::datetime!(2026-01-15 12:00 UTC),
+        ));
+        let store = Store::new();
+        store.track_touches(Arc::clone(&time) as Arc<dyn TimeSource>);
+        store.track_changes();
+        for key in 1..=4 {
+            store.insert(key, key * 10);
+        }
+        time.set(time::macros::datetime!(2026-01-15 13:00 UTC));
+        store.read(&2, |_| ());
+        store.update(&3, |v| *v += 1);
+        store.insert(5, 50);
+        store.take_changes();
+        let mut forgotten = Vec::new();
+
+        let count = store.forget_untouched(
+            time::macros::datetime!(2026-01-15 12:30 UTC),
+            |key, value| forgotten.push((key, value)),
+        );
+
+        forgotten.sort_unstable();
+        assert_eq!(count, 2);
+        assert_eq!(forgotten, [(1, 10), (4, 40)]);
+        let mut kept = store.filter_map(|k, _| Some(*k));
+        kept.sort_unstable();
+        assert_eq!(kept, [2, 3, 5]);
+        assert_eq!(store.take_changes().keys, [1, 4].into(), "each is a change");
+    }
+
+    #[test]
+    fn a_record_read_back_keeps_the_touch_time_it_was_stored_with() {
+        let time = Arc::new(crate::core::clock::FixedTime::new(
+            time::macros::datetime!(2026-01-15 12:00 UTC),
+        ));
+        let store = Store::new();
+        store.track_touches(Arc::clone(&time) as Arc<dyn TimeSource>);
+
+        store.insert_touched(1, "old", time::macros::datetime!(2026-01-10 12:00 UTC));
+        store.insert(2, "new");
+
+        assert_eq!(
+            store.forget_untouched(time::macros::datetime!(2026-01-14 12:00 UTC), |_, _| {}),
+            1
+        );
+        assert_eq!(store.get(&2), Some("new"));
+    }
+
+    #[test]
+    fn a_store_not_noting_touches_forgets_nothing() {
+        let store = Store::new();
+        store.insert(1, 1);
+
+        let count = store.forget_untouched(time::macros::datetime!(2100-01-01 0:00 UTC), |_, _| {});
+
+        assert_eq!(count, 0);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn remove_if_removes_only_what_the_test_accepts() {
+        let store = Store::new();
+        store.insert("order", 7);
+
+        assert_eq!(store.remove_if(&"order", |held| *held == 8), None);
+        assert_eq!(store.remove_if(&"order", |held| *held == 7), Some(7));
+        assert!(store.is_empty());
     }
 
     #[test]

@@ -455,18 +455,59 @@ impl Workspaces {
     /// Drops workspaces untouched for `ttl`, checking a few times per `ttl`,
     /// until [`Workspaces::stop`].
     pub fn start_janitor(&self, ttl: Duration) {
-        let workspaces = self.clone();
         let every = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        self.every(every, move |workspaces| {
+            workspaces.drop_idle(ttl);
+        });
+    }
+
+    /// `--retention`: forgets the objects of every workspace untouched for
+    /// that long, now and then every tenth of `retention` (between 1 s and
+    /// a minute), until [`Workspaces::stop`].
+    pub fn start_forgetting(&self, retention: Duration) {
+        self.forget_untouched(retention);
+        let every = (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        self.every(every, move |workspaces| {
+            workspaces.forget_untouched(retention);
+        });
+    }
+
+    /// Runs `work` every `period` until [`Workspaces::stop`].
+    fn every(&self, period: Duration, work: impl Fn(&Self) + Send + 'static) {
+        let workspaces = self.clone();
         let stop = self.0.stop.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     () = stop.cancelled() => break,
-                    () = tokio::time::sleep(every) => {}
+                    () = tokio::time::sleep(period) => {}
                 }
-                workspaces.drop_idle(ttl);
+                work(&workspaces);
             }
         });
+    }
+
+    /// Forgets the objects of every workspace untouched for `retention`
+    /// (real time); how many.
+    pub fn forget_untouched(&self, retention: Duration) -> usize {
+        let mut total = 0;
+        for workspace in self.list() {
+            let now = workspace.state.core.clock.source().now_utc();
+            // A retention reaching before the calendar starts forgets
+            // nothing (`--retention 100000y` must not panic).
+            let Some(before) = time::Duration::try_from(retention)
+                .ok()
+                .and_then(|r| now.checked_sub(r))
+            else {
+                continue;
+            };
+            let count = workspace.state.forget_untouched(before);
+            if count > 0 {
+                tracing::info!(workspace = %workspace.name, count, "forgot objects untouched for the retention time");
+            }
+            total += count;
+        }
+        total
     }
 
     /// Drops every workspace but `default` untouched for `ttl`; returns

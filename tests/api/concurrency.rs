@@ -83,7 +83,7 @@ async fn findable(app: &TestApp, made: &Made) -> bool {
 }
 
 /// `paysandbox_stored{kind="…"}` from `/metrics`.
-async fn stored(app: &TestApp, kind: &str) -> usize {
+pub async fn stored(app: &TestApp, kind: &str) -> usize {
     let text = app.get("/metrics").await.text().await.unwrap();
     let needle = format!("paysandbox_stored{{kind=\"{kind}\"}} ");
     text.lines()

@@ -341,7 +341,7 @@ fn a_database_written_by_a_newer_format_is_refused_naming_the_file() {
     let stderr = refusal(&dir);
 
     let expected = format!(
-        "paysandbox cannot start: --data-dir: {}: written by a newer paysandbox (format 99; this one reads up to 1); upgrade, or give another --data-dir",
+        "paysandbox cannot start: --data-dir: {}: written by a newer paysandbox (format 99; this one reads up to 2); upgrade, or give another --data-dir",
         database.display()
     );
     assert!(stderr.contains(&expected), "{stderr}");

@@ -8,22 +8,11 @@ use crate::softline_support::{
     api_get_as, api_post_as, assert_errors, create_ok, create_ok_as, minimal_payment, order,
     pay_with,
 };
+use crate::workspaces_support::login;
 
 async fn export(app: &TestApp, prefix: &str, name: &str) -> Value {
     app.get_json(&format!("{prefix}/snapshots/{name}"), 200)
         .await
-}
-
-async fn login(app: &TestApp) -> String {
-    let response = app
-        .post_json(
-            "/softline/v1/login_check",
-            &json!({"username": "sandbox", "password": "sandbox"}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
 }
 
 async fn control_error(response: reqwest::Response, status: u16, code: &str) -> String {
@@ -39,7 +28,7 @@ async fn taking_a_snapshot_answers_201_with_what_it_holds_and_its_document_start
     let app = spawn_app().await;
     create_ok(&app, &minimal_payment("SNAP-1")).await;
     create_ok(&app, &minimal_payment("SNAP-2")).await;
-    login(&app).await;
+    login(&app, "sandbox", "sandbox").await;
 
     let summary = app.take_snapshot("/__sandbox", "two-orders").await;
     let document = export(&app, "/__sandbox", "two-orders").await;
@@ -96,9 +85,9 @@ async fn restoring_brings_back_payments_in_their_states_and_the_ids_handed_out_a
 async fn a_token_issued_before_the_snapshot_works_after_a_restore_and_one_issued_after_it_does_not()
 {
     let app = spawn_app().await;
-    let before = login(&app).await;
+    let before = login(&app, "sandbox", "sandbox").await;
     app.take_snapshot("/__sandbox", "one-token").await;
-    let after = login(&app).await;
+    let after = login(&app, "sandbox", "sandbox").await;
 
     assert_eq!(
         app.restore_snapshot("/__sandbox", "one-token")

@@ -1,7 +1,7 @@
 //! The data directory: one SQLite database (`state.sqlite3`, WAL mode) and
 //! a lock file, and the thread that writes to it.
 //!
-//! Tables (format 1):
+//! Tables (format 2):
 //! - `meta(key, value)`: facts about the directory;
 //! - `workspaces(name, record)`: every workspace besides `default`, in the
 //!   order made (`rowid`), its record being its credentials as JSON;
@@ -11,7 +11,9 @@
 //!   body the same JSON a snapshot document holds for it. A rowid table with
 //!   a unique index, not `WITHOUT ROWID`: bodies of a kilobyte and more
 //!   overflowed its index pages (measured: pages 23% full, 4.7 KB of disk
-//!   per stored payment) and every commit rewrote scattered pages.
+//!   per stored payment) and every commit rewrote scattered pages. Format 2
+//!   adds `touched`: when the row was written, in seconds since the Unix
+//!   epoch, for `--retention` (`NULL` in rows written before).
 //!
 //! The format is `PRAGMA user_version`; migrations bring an older database
 //! up to [`FORMAT`] at start, and a newer one is refused. `synchronous =
@@ -21,20 +23,20 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::watch;
+use time::OffsetDateTime;
 
-use super::{Batch, Change, Durable, DurableError};
+use super::{Batch, Change, Commits, Durable, DurableError};
 
 /// The format this version writes.
-pub const FORMAT: i64 = 1;
+pub const FORMAT: i64 = 2;
 
 /// Each migration takes the database from the format before it to its own
 /// (index + 1).
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = [
+    "
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE workspaces (name TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
     CREATE TABLE heads (
@@ -44,7 +46,11 @@ const MIGRATIONS: [&str; 1] = ["
         workspace TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
         body TEXT NOT NULL,
         UNIQUE (workspace, part, kind, id));
-"];
+",
+    "
+    ALTER TABLE objects ADD COLUMN touched INTEGER;
+",
+];
 
 /// The database's file name in the directory.
 pub const DATABASE: &str = "state.sqlite3";
@@ -128,11 +134,16 @@ impl DataDir {
         // file locks, taken on every transaction, are only syscalls. The
         // page cache stays at its default: a 64 MB one made every commit
         // scan it (`pcache1TruncateUnsafe`, a third of this thread's time).
+        // A checkpoint every 100 pages of WAL instead of 1 000: the WAL then
+        // stays a few hundred kilobytes that the processor's caches hold,
+        // and create-payment ran 25% faster (BENCHMARKS.md); 50 and 400
+        // were slower, 10 000 stalled requests behind each checkpoint.
         connection
             .execute_batch(
                 "PRAGMA locking_mode = EXCLUSIVE;
                  PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;",
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA wal_autocheckpoint = 100;",
             )
             .map_err(|e| damaged(e.to_string()))?;
         let mut data_dir = Self {
@@ -213,17 +224,19 @@ impl DataDir {
     }
 
     /// Gives every object of `part` in `workspace` to `load` (kind, id,
-    /// body), one at a time, in id order per kind.
+    /// body, when it was last written), one at a time.
     pub fn objects(
         &self,
         workspace: &str,
         part: &str,
-        mut load: impl FnMut(&str, &str, &str) -> Result<(), String>,
+        mut load: impl FnMut(&str, &str, &str, Option<OffsetDateTime>) -> Result<(), String>,
     ) -> Result<usize, DurableError> {
         let what = format!("{part} object of {workspace}");
         let mut statement = self
             .connection
-            .prepare("SELECT kind, id, body FROM objects WHERE workspace = ?1 AND part = ?2")
+            .prepare(
+                "SELECT kind, id, body, touched FROM objects WHERE workspace = ?1 AND part = ?2",
+            )
             .map_err(|e| self.unreadable(&what, e))?;
         let mut rows = statement
             .query(params![workspace, part])
@@ -233,7 +246,9 @@ impl DataDir {
             let kind: String = row.get(0).map_err(|e| self.unreadable(&what, e))?;
             let id: String = row.get(1).map_err(|e| self.unreadable(&what, e))?;
             let body: String = row.get(2).map_err(|e| self.unreadable(&what, e))?;
-            load(&kind, &id, &body)
+            let touched: Option<i64> = row.get(3).map_err(|e| self.unreadable(&what, e))?;
+            let touched = touched.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
+            load(&kind, &id, &body, touched)
                 .map_err(|e| self.unreadable(&format!("{part} {kind} {id} of {workspace}"), e))?;
             count += 1;
         }
@@ -244,21 +259,16 @@ impl DataDir {
     /// queue their changes with.
     pub fn start_writer(self) -> Durable {
         let (sender, receiver) = std::sync::mpsc::channel::<Batch>();
-        let (committed_tx, committed) = watch::channel(0u64);
-        let failed = Arc::new(Mutex::new(None));
-        let broken = Arc::new(AtomicBool::new(false));
+        let commits = Arc::new(Commits::default());
         let path = self.path.display().to_string();
-        let durable = Durable::new(
-            sender,
-            committed,
-            Arc::clone(&failed),
-            Arc::clone(&broken),
-            path.clone(),
-        );
-        let writer_broken = Arc::clone(&broken);
+        let durable = Durable::new(sender, Arc::clone(&commits), path.clone());
+        let writer_commits = Arc::clone(&commits);
         let spawned = std::thread::Builder::new()
             .name("paysandbox-writer".to_owned())
             .spawn(move || {
+                // However the thread ends (a panic included), nobody waits
+                // for it in vain.
+                let stopped = WriterStopped(Arc::clone(&writer_commits));
                 let mut data_dir = self;
                 while let Ok(first) = receiver.recv() {
                     let mut batches = vec![first];
@@ -277,22 +287,18 @@ impl DataDir {
                         "committing"
                     );
                     match data_dir.write(&batches) {
-                        Ok(()) => {
-                            committed_tx.send_replace(last);
-                        }
+                        Ok(()) => writer_commits.reached(last),
                         Err(error) => {
                             tracing::error!(path = %path, cause = %error, "could not write the state; answers now fail");
-                            *failed.lock().unwrap() = Some(error.to_string());
-                            writer_broken.store(true, Ordering::Release);
-                            // Wakes the waiters, who then see the failure.
-                            committed_tx.send_modify(|_| {});
+                            writer_commits.fail(error.to_string());
                         }
                     }
                 }
+                drop(stopped);
             });
         if let Err(error) = spawned {
             tracing::error!(cause = %error, "could not start the state writer");
-            broken.store(true, Ordering::Release);
+            commits.fail(format!("the writer did not start: {error}"));
         }
         durable
     }
@@ -315,6 +321,15 @@ impl DataDir {
                 path,
                 detail: e.to_string(),
             })
+    }
+}
+
+/// Fails every waiter when the writer thread ends.
+struct WriterStopped(Arc<Commits>);
+
+impl Drop for WriterStopped {
+    fn drop(&mut self) {
+        self.0.fail("the writer stopped".to_owned());
     }
 }
 
@@ -358,13 +373,16 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::
             kind,
             id,
             body: Some(body),
+            touched,
         } => {
             transaction
                 .prepare_cached(
-                    "INSERT INTO objects (workspace, part, kind, id, body) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (workspace, part, kind, id) DO UPDATE SET body = excluded.body",
+                    "INSERT INTO objects (workspace, part, kind, id, body, touched)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (workspace, part, kind, id)
+                     DO UPDATE SET body = excluded.body, touched = excluded.touched",
                 )?
-                .execute(params![workspace, part, kind, id, body])?;
+                .execute(params![workspace, part, kind, id, body, touched])?;
         }
         Change::Object {
             workspace,
@@ -372,6 +390,7 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::
             kind,
             id,
             body: None,
+            ..
         } => {
             transaction
                 .prepare_cached(
@@ -412,12 +431,13 @@ mod tests {
             kind: "payments",
             id: id.to_owned(),
             body: body.map(str::to_owned),
+            touched: 1_767_225_600,
         }
     }
 
     fn stored(dir: &DataDir) -> Vec<(String, String)> {
         let mut rows = Vec::new();
-        dir.objects("default", "softline", |_, id, body| {
+        dir.objects("default", "softline", |_, id, body, _| {
             rows.push((id.to_owned(), body.to_owned()));
             Ok(())
         })
@@ -442,6 +462,55 @@ mod tests {
         let dir = DataDir::open(&path).unwrap();
 
         assert_eq!(stored(&dir), [("1".to_owned(), "{\"a\":2}".to_owned())]);
+    }
+
+    #[test]
+    fn a_row_comes_back_with_the_time_it_was_written() {
+        let path = temp_dir("touched");
+        let mut dir = DataDir::open(&path).unwrap();
+        dir.write_now(vec![object("1", Some("{}"))]).unwrap();
+        let mut touched = Vec::new();
+
+        dir.objects("default", "softline", |_, _, _, at| {
+            touched.push(at);
+            Ok(())
+        })
+        .unwrap();
+
+        assert_eq!(
+            touched,
+            [Some(time::macros::datetime!(2026-01-01 0:00 UTC))]
+        );
+    }
+
+    #[test]
+    fn a_format_1_directory_is_migrated_and_its_rows_come_back_untimed() {
+        let path = temp_dir("format-1");
+        std::fs::create_dir_all(&path).unwrap();
+        let old = Connection::open(path.join(DATABASE)).unwrap();
+        old.execute_batch(MIGRATIONS[0]).unwrap();
+        old.execute_batch(
+            "INSERT INTO objects (workspace, part, kind, id, body)
+             VALUES ('default', 'softline', 'payments', '7', '{}');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(old);
+        let mut rows = Vec::new();
+
+        let dir = DataDir::open(&path).unwrap();
+        dir.objects("default", "softline", |_, id, _, at| {
+            rows.push((id.to_owned(), at));
+            Ok(())
+        })
+        .unwrap();
+
+        assert_eq!(rows, [("7".to_owned(), None)]);
+        let format: i64 = dir
+            .connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(format, FORMAT);
     }
 
     #[test]
@@ -475,7 +544,7 @@ mod tests {
                 error,
                 DurableError::Newer {
                     found: 7,
-                    reads: 1,
+                    reads: FORMAT,
                     ..
                 }
             ),

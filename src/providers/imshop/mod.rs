@@ -185,7 +185,13 @@ impl Provider for State {
         self.take_durable_changes(out);
     }
 
-    fn load_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+    fn load_object(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        _touched: Option<time::OffsetDateTime>,
+    ) -> Result<(), String> {
         self.load_durable_object(kind, id, body)
     }
 

@@ -368,8 +368,32 @@ impl Provider for State {
         self.load_durable_head(body)
     }
 
-    fn load_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
-        self.load_durable_object(kind, id, body)
+    fn load_object(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        touched: Option<OffsetDateTime>,
+    ) -> Result<(), String> {
+        self.load_durable_object(kind, id, body, touched)
+    }
+
+    fn keep_touches(&self, source: &Arc<dyn crate::core::clock::TimeSource>) {
+        self.invoices.track_touches(Arc::clone(source));
+    }
+
+    /// Invoices, with their payments; the OrderId a forgotten invoice held
+    /// in a shop that refuses repeats is free again.
+    fn forget_untouched(&self, before: OffsetDateTime) -> usize {
+        let mut orders = Vec::new();
+        let count = self.invoices.forget_untouched(before, |id, invoice| {
+            orders.push((id, invoice.eshop_id, invoice.terms.order_id));
+        });
+        for (id, eshop_id, order_id) in orders {
+            self.order_ids
+                .remove_if(&(eshop_id, order_id), |held| *held == id);
+        }
+        count
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

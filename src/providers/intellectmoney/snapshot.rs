@@ -891,7 +891,13 @@ impl super::State {
         Ok(())
     }
 
-    pub fn load_durable_object(&self, kind: &str, row_id: &str, body: &str) -> Result<(), String> {
+    pub fn load_durable_object(
+        &self,
+        kind: &str,
+        row_id: &str,
+        body: &str,
+        touched: Option<OffsetDateTime>,
+    ) -> Result<(), String> {
         if kind != INVOICES {
             return Err(format!("intellectmoney keeps no {kind}"));
         }
@@ -919,7 +925,11 @@ impl super::State {
         if id >= self.invoice_ids.position() {
             self.invoice_ids.restore(id + 1);
         }
-        self.invoices.insert(id, Box::new(invoice));
+        let invoice = Box::new(invoice);
+        match touched {
+            Some(at) => self.invoices.insert_touched(id, invoice, at),
+            None => self.invoices.insert(id, invoice),
+        }
         Ok(())
     }
 }
@@ -1390,7 +1400,7 @@ mod tests {
             let ObjectChange::Saved { kind, id, body } = row else {
                 panic!("not a saved row: {row:?}");
             };
-            into.load_durable_object(kind, id, body).unwrap();
+            into.load_durable_object(kind, id, body, None).unwrap();
         }
     }
 
@@ -1594,11 +1604,11 @@ mod tests {
             ("payments", first.to_string(), body.clone(), "intellectmoney keeps no payments".to_owned()),
         ];
         let into = state();
-        into.load_durable_object("invoices", &first.to_string(), body)
+        into.load_durable_object("invoices", &first.to_string(), body, None)
             .unwrap();
         let (before, position) = (invoices(&into), into.invoice_ids.position());
         for (kind, id, body, expected) in cases {
-            let error = into.load_durable_object(kind, &id, &body).err();
+            let error = into.load_durable_object(kind, &id, &body, None).err();
 
             assert_eq!(error.as_deref(), Some(expected.as_str()), "{body}");
             assert_eq!(invoices(&into), before, "{body}");

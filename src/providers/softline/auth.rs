@@ -53,9 +53,30 @@ impl Tokens {
         self.issued.get(token)
     }
 
-    /// Adds one token (durable state at start).
-    pub fn replace_one(&self, token: String, expires_at: OffsetDateTime) {
-        self.issued.insert(token, expires_at);
+    /// Adds one token (durable state at start), last used `touched`.
+    pub fn replace_one(
+        &self,
+        token: String,
+        expires_at: OffsetDateTime,
+        touched: Option<OffsetDateTime>,
+    ) {
+        match touched {
+            Some(at) => self.issued.insert_touched(token, expires_at, at),
+            None => self.issued.insert(token, expires_at),
+        }
+    }
+
+    /// `--retention`: notes when each token is last used.
+    pub fn track_touches(&self, source: std::sync::Arc<dyn crate::core::clock::TimeSource>) {
+        self.issued.track_touches(source);
+    }
+
+    /// `--retention`: forgets the tokens unused since `before`, each handed
+    /// to `forgotten`; how many.
+    pub fn forget_unused(&self, before: OffsetDateTime, forgotten: impl FnMut(String)) -> usize {
+        let mut forgotten = forgotten;
+        self.issued
+            .forget_untouched(before, |token, _| forgotten(token))
     }
 
     pub fn track_changes(&self) {

@@ -356,8 +356,31 @@ impl Provider for State {
         self.load_durable_head(body)
     }
 
-    fn load_object(&self, kind: &str, _id: &str, body: &str) -> Result<(), String> {
-        self.load_durable_object(kind, body)
+    fn load_object(
+        &self,
+        kind: &str,
+        _id: &str,
+        body: &str,
+        touched: Option<OffsetDateTime>,
+    ) -> Result<(), String> {
+        self.load_durable_object(kind, body, touched)
+    }
+
+    fn keep_touches(&self, source: &Arc<dyn crate::core::clock::TimeSource>) {
+        self.payments.track_touches(Arc::clone(source));
+        self.tokens.track_touches(Arc::clone(source));
+    }
+
+    /// Payments, and tokens from `login_check` (a token in use is touched
+    /// by every call it authenticates); a forgotten token is no
+    /// workspace's any more.
+    fn forget_untouched(&self, before: OffsetDateTime) -> usize {
+        let payments = self.payments.forget_untouched(before, |_, _| {});
+        let claims = self.core.ids.claims();
+        let tokens = self
+            .tokens
+            .forget_unused(before, |token| claims.release_text(auth::TOKEN, &token));
+        payments + tokens
     }
 
     fn addressee(&self, request: &Parts) -> Addressee {

@@ -460,7 +460,12 @@ impl super::State {
         Ok(())
     }
 
-    pub fn load_durable_object(&self, kind: &str, body: &str) -> Result<(), String> {
+    pub fn load_durable_object(
+        &self,
+        kind: &str,
+        body: &str,
+        touched: Option<OffsetDateTime>,
+    ) -> Result<(), String> {
         match kind {
             PAYMENTS => {
                 let saved: SavedPayment = serde_json::from_str(body).map_err(|e| e.to_string())?;
@@ -472,12 +477,17 @@ impl super::State {
                 if order_id >= self.order_ids.position() {
                     self.order_ids.restore(order_id + 1);
                 }
-                self.payments.insert(order_id, Box::new(payment));
+                let payment = Box::new(payment);
+                match touched {
+                    Some(at) => self.payments.insert_touched(order_id, payment, at),
+                    None => self.payments.insert(order_id, payment),
+                }
             }
             TOKENS => {
                 let saved: SavedToken = serde_json::from_str(body).map_err(|e| e.to_string())?;
                 self.core.ids.claims().text(auth::TOKEN, &saved.token);
-                self.tokens.replace_one(saved.token, saved.expires_at);
+                self.tokens
+                    .replace_one(saved.token, saved.expires_at, touched);
             }
             other => return Err(format!("softline keeps no {other}")),
         }
