@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+pub(crate) const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 const DEFAULT_JOURNAL_BODY_LIMIT: usize = 16 * 1024;
 const DEFAULT_OUTBOX_CAPACITY: usize = 10_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 10_000;

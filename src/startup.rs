@@ -349,7 +349,8 @@ impl Application {
         let workspaces = Workspaces::new(&settings, fixtures, clock, public_url);
         let mut fresh = true;
         if let Some(dir) = &settings.data_dir {
-            let data_dir = crate::core::durable::DataDir::open(dir)?;
+            let data_dir = crate::core::durable::DataDir::open(dir)?
+                .with_journal_capacity(settings.journal_capacity);
             fresh = data_dir.was_new();
             let path = data_dir.path().display().to_string();
             let objects = workspaces.keep_in(data_dir)?;

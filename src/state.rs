@@ -291,7 +291,7 @@ pub fn collect_changes(
     let touched = core.clock.source().now_utc().unix_timestamp();
     let mut objects = Vec::new();
     core.outbox.take_changes(&mut objects);
-    core.journal.take_changes(&mut objects);
+    core.journal.take_changes(workspace, changes);
     core.snapshots.take_changes(&mut objects);
     changes.extend(
         objects
@@ -379,12 +379,29 @@ impl AppState {
         // fresh point.
         self.core.ids.resume(rand::random());
         let provider_name = |name: &str| self.providers.named(name).map(|p| p.name());
+        let mut journal_rows = 0;
         let mut count = data_dir.objects(&workspace, CORE_PART, |kind, _, body, _| match kind {
             "deliveries" => self.core.outbox.load(body, provider_name),
-            "journal" => self.core.journal.load(body, provider_name),
+            "journal" => {
+                journal_rows += 1;
+                self.core.journal.load(body, provider_name)
+            }
             "snapshots" => self.core.snapshots.load(body),
             other => Err(format!("the core keeps no {other}")),
         })?;
+        for line in data_dir.journal(&workspace)? {
+            self.core
+                .journal
+                .load(&line, provider_name)
+                .map_err(|e| unreadable(format!("journal entry of {workspace}"), e))?;
+            count += 1;
+        }
+        // A directory written before the journal had files kept it in rows:
+        // the entries move to the files with the first changes kept.
+        if journal_rows > 0 {
+            self.core.journal.track_changes();
+            self.core.journal.write_all_again();
+        }
         for provider in self.providers.iter() {
             let part = provider.name();
             if let Some(head) = data_dir.head(&workspace, part)? {

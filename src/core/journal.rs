@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::durable::{ObjectChange, durable_id, to_json};
+use super::durable::{Change, to_json};
 use super::mask;
 use super::packed::PackedText;
 use super::signature::SignatureHelp;
@@ -329,8 +329,8 @@ pub struct Query {
 pub struct Journal {
     /// A std mutex: pushes and queries are short and never await.
     entries: Arc<Mutex<VecDeque<Arc<Entry>>>>,
-    /// Durable state: entries added and dropped since last taken, once
-    /// tracked (untracked, recording an entry takes no second lock).
+    /// Durable state: entries added since last taken, once tracked
+    /// (untracked, recording an entry takes no second lock).
     changes: Arc<OnceLock<Mutex<JournalChanges>>>,
     next_id: Arc<AtomicU64>,
     capacity: usize,
@@ -399,6 +399,10 @@ impl Journal {
         }
         entry.id = id;
         entry.at = at;
+        // Serialised here, by the request's own thread and under no lock
+        // (an entry never changes once recorded): under the queue's lock
+        // with the other changes, two requests waited for each other.
+        let line = self.changes.get().map(|_| to_json(&entry));
         let entry = Arc::new(entry);
         let dropped = {
             let mut entries = self.entries.lock().unwrap();
@@ -410,10 +414,8 @@ impl Journal {
             // Usually the newest, or a few entries from the back: the
             // search runs from there.
             let at = entries.iter().rposition(|e| e.id < id).map_or(0, |i| i + 1);
-            if let Some(changes) = self.changes.get() {
-                let mut changes = changes.lock().unwrap();
-                changes.added.push(Arc::clone(&entry));
-                changes.dropped.extend(dropped.as_ref().map(|e| e.id));
+            if let (Some(changes), Some(line)) = (self.changes.get(), line) {
+                changes.lock().unwrap().added.push(line);
             }
             entries.insert(at, entry);
             dropped
@@ -460,24 +462,43 @@ impl Journal {
         }
     }
 
-    /// Durable state: from now on, note entries added and dropped.
+    /// Durable state: from now on, note entries added (the files bound
+    /// themselves, see `durable::journal_files`).
     pub fn track_changes(&self) {
         self.changes.get_or_init(Mutex::default);
     }
 
-    /// The entries added and dropped since the last call, as rows (kind
-    /// `journal`): each as `/__sandbox/journal` shows it, masked.
-    pub fn take_changes(&self, out: &mut Vec<ObjectChange>) {
+    /// Durable state: every entry is written again with the next changes,
+    /// after a clear (entries read from rows of an older data directory
+    /// move to the files).
+    pub fn write_all_again(&self) {
+        let Some(changes) = self.changes.get() else {
+            return;
+        };
+        let entries = self.entries.lock().unwrap();
+        *changes.lock().unwrap() = JournalChanges {
+            cleared: true,
+            added: entries.iter().map(|e| to_json(&**e)).collect(),
+        };
+    }
+
+    /// What changed since the last call, for `workspace`'s journal files.
+    pub fn take_changes(&self, workspace: &str, out: &mut Vec<Change>) {
         let Some(changes) = self.changes.get() else {
             return;
         };
         let changes = std::mem::take(&mut *changes.lock().unwrap());
-        let dropped = changes.dropped.into_iter().map(|id| (durable_id(id), None));
-        let added = changes
-            .added
-            .into_iter()
-            .map(|entry| (durable_id(entry.id), Some(to_json(&*entry))));
-        ObjectChange::push_rows(out, JOURNAL, changes.cleared, dropped.chain(added));
+        if changes.cleared {
+            out.push(Change::JournalCleared {
+                workspace: workspace.to_owned(),
+            });
+        }
+        if !changes.added.is_empty() {
+            out.push(Change::JournalEntries {
+                workspace: workspace.to_owned(),
+                lines: changes.added,
+            });
+        }
     }
 
     /// Loads an entry a data directory kept, shown as it was kept;
@@ -525,14 +546,11 @@ impl Journal {
     }
 }
 
-/// The kind of a journal entry's row in a data directory.
-const JOURNAL: &str = "journal";
-
 #[derive(Debug, Default)]
 struct JournalChanges {
     cleared: bool,
-    added: Vec<Arc<Entry>>,
-    dropped: Vec<u64>,
+    /// Each entry as `/__sandbox/journal` shows it, masked.
+    added: Vec<String>,
 }
 
 /// An entry as `/__sandbox/journal` shows it (and a data directory keeps
@@ -732,7 +750,7 @@ mod durable_tests {
     use super::*;
 
     #[test]
-    fn a_tracked_journal_gives_a_row_per_entry_that_reads_back_as_shown() {
+    fn a_tracked_journal_gives_a_line_per_entry_that_reads_back_as_shown() {
         let journal = Journal::new(10, 1024);
         journal.track_changes();
         let entry = Entry::new("softline", EntryKind::Inbound)
@@ -740,18 +758,44 @@ mod durable_tests {
             .summary("payment created");
         journal.record(entry, OffsetDateTime::UNIX_EPOCH);
 
-        let mut rows = Vec::new();
-        journal.take_changes(&mut rows);
+        let mut changes = Vec::new();
+        journal.take_changes("default", &mut changes);
 
-        let [ObjectChange::Saved { kind, id, body }] = rows.as_slice() else {
-            panic!("{rows:?}");
+        let [Change::JournalEntries { workspace, lines }] = changes.as_slice() else {
+            panic!("{changes:?}");
         };
-        assert_eq!((*kind, id.as_str()), ("journal", "00000000000000000001"));
+        assert_eq!(workspace, "default");
         let again = Journal::new(10, 1024);
-        again
-            .load(body, |name| (name == "softline").then_some("softline"))
-            .unwrap();
+        for line in lines {
+            again
+                .load(line, |name| (name == "softline").then_some("softline"))
+                .unwrap();
+        }
         let shown = |j: &Journal| serde_json::to_string(&j.query(&Query::default())).unwrap();
         assert_eq!(shown(&again), shown(&journal));
+    }
+
+    #[test]
+    fn a_cleared_journal_says_so_before_the_entries_after_it() {
+        let journal = Journal::new(10, 1024);
+        journal.track_changes();
+        journal.record(
+            Entry::new("softline", EntryKind::Inbound),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        journal.clear();
+        journal.record(
+            Entry::new("softline", EntryKind::Inbound),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+
+        let mut changes = Vec::new();
+        journal.take_changes("ci", &mut changes);
+
+        assert!(matches!(
+            changes.as_slice(),
+            [Change::JournalCleared { workspace }, Change::JournalEntries { lines, .. }]
+                if workspace == "ci" && lines.len() == 1
+        ));
     }
 }

@@ -435,3 +435,115 @@ async fn a_webhook_waiting_for_its_retry_at_a_kill_9_is_delivered_on_its_schedul
         [Some(503), Some(200)]
     );
 }
+
+/// The lines of a workspace's journal files.
+fn journal_lines(dir: &std::path::Path, workspace: &str) -> usize {
+    (0..2)
+        .map(|file| {
+            std::fs::read_to_string(dir.join(format!("journal/{workspace}.{file}.jsonl")))
+                .map_or(0, |text| text.lines().count())
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn the_journal_on_disk_holds_its_capacity_and_never_more_than_twice_that() {
+    let dir = data_dir("journal-bound");
+    let running = start_binary(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--journal-capacity",
+        "5",
+    ]);
+    let client = reqwest::Client::new();
+    for i in 0..23 {
+        create(&client, &running.base_url, &format!("J-{i}"))
+            .await
+            .unwrap();
+    }
+    let (_, shown) = get(
+        &client,
+        &format!("{}/__sandbox/journal", running.base_url),
+        "",
+    )
+    .await;
+
+    kill_9(running);
+    let restarted = start_binary(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--journal-capacity",
+        "5",
+    ]);
+    let (_, after) = get(
+        &client,
+        &format!("{}/__sandbox/journal", restarted.base_url),
+        "",
+    )
+    .await;
+
+    let lines = journal_lines(&dir, "default");
+    assert!((5..=10).contains(&lines), "{lines} lines on disk");
+    assert_eq!(after, shown);
+}
+
+#[tokio::test]
+async fn journal_rows_of_an_older_data_directory_move_to_its_files() {
+    let dir = data_dir("journal-rows");
+    let running = serve_on(&dir);
+    let client = reqwest::Client::new();
+    create(&client, &running.base_url, "OLD").await.unwrap();
+    let (_, shown) = get(
+        &client,
+        &format!("{}/__sandbox/journal", running.base_url),
+        "",
+    )
+    .await;
+    drop(running);
+    // As a directory written before the journal had files: its entries in
+    // rows of the objects table.
+    let database = rusqlite::Connection::open(dir.join("state.sqlite3")).unwrap();
+    for file in 0..2 {
+        let path = dir.join(format!("journal/default.{file}.jsonl"));
+        for (i, line) in std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .enumerate()
+        {
+            database
+                .execute(
+                    "INSERT INTO objects (workspace, part, kind, id, body) VALUES ('default', 'core', 'journal', ?1, ?2)",
+                    rusqlite::params![format!("{file}-{i}"), line],
+                )
+                .unwrap();
+        }
+        let _ = std::fs::remove_file(path);
+    }
+    drop(database);
+
+    let restarted = serve_on(&dir);
+    let (_, after) = get(
+        &client,
+        &format!("{}/__sandbox/journal", restarted.base_url),
+        "",
+    )
+    .await;
+    create(&client, &restarted.base_url, "NEW").await.unwrap();
+    drop(restarted);
+
+    assert_eq!(after, shown);
+    let rows: i64 = rusqlite::Connection::open(dir.join("state.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM objects WHERE kind = 'journal'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 0, "the rows are gone");
+    assert_eq!(
+        journal_lines(&dir, "default"),
+        shown["entries"].as_array().unwrap().len() + 1,
+        "the moved entries and the new one"
+    );
+}

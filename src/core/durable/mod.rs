@@ -3,9 +3,10 @@
 //!
 //! What is written when:
 //! - before a provider request is answered: every object it changed (the
-//!   stores note changed keys, see `core::store`), as one row each, and the
-//!   core's head (clock offset, scenarios, faults) if a scenario or fault was
-//!   used up;
+//!   stores note changed keys, see `core::store`), as one row each, its
+//!   journal entries (appended to the journal's files, see
+//!   `journal_files`), and the core's head (clock offset, scenarios, faults)
+//!   if a scenario or fault was used up;
 //! - before a control-plane request that changes something is answered: the
 //!   same, plus every head (the core's and each provider's: id sequences,
 //!   webhook targets);
@@ -22,6 +23,7 @@
 //!
 //! The database is described in `sqlite.rs`.
 
+pub mod journal_files;
 pub mod sqlite;
 
 use std::sync::{Arc, Mutex};
@@ -55,6 +57,15 @@ pub enum Change {
         body: Option<String>,
         touched: i64,
     },
+    /// Journal entries of a workspace, each as one line of JSON (see
+    /// `journal_files`).
+    JournalEntries {
+        workspace: String,
+        lines: Vec<String>,
+    },
+    /// A workspace's journal emptied (a reset), before the entries that
+    /// follow it.
+    JournalCleared { workspace: String },
     /// Every object of a kind dropped (a reset, a restore), before the rows
     /// that follow it.
     Clear {

@@ -1,5 +1,6 @@
-//! The data directory: one SQLite database (`state.sqlite3`, WAL mode) and
-//! a lock file, and the thread that writes to it.
+//! The data directory: one SQLite database (`state.sqlite3`, WAL mode), the
+//! journal's files (`journal/`, see `journal_files`) and a lock file, and
+//! the thread that writes to them.
 //!
 //! Tables (format 2):
 //! - `meta(key, value)`: facts about the directory;
@@ -13,7 +14,9 @@
 //!   overflowed its index pages (measured: pages 23% full, 4.7 KB of disk
 //!   per stored payment) and every commit rewrote scattered pages. Format 2
 //!   adds `touched`: when the row was written, in seconds since the Unix
-//!   epoch, for `--retention` (`NULL` in rows written before).
+//!   epoch, for `--retention` (`NULL` in rows written before). Journal
+//!   entries were rows too (kind `journal`) before they had files: rows
+//!   found at start move to the files.
 //!
 //! The format is `PRAGMA user_version`; migrations bring an older database
 //! up to [`FORMAT`] at start, and a newer one is refused. `synchronous =
@@ -28,6 +31,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
+use super::journal_files::JournalFiles;
 use super::{Batch, Change, Commits, Durable, DurableError};
 
 /// The format this version writes.
@@ -67,9 +71,20 @@ pub struct DataDir {
     /// The database was made by this opening.
     new: bool,
     connection: Connection,
+    /// The journal's entries, in files beside the database.
+    journal: JournalFiles,
     /// Held while the process lives: the lock is released when the file
     /// closes, even when the process is killed.
     _lock: File,
+}
+
+/// Why a write failed.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error(transparent)]
+    Database(#[from] rusqlite::Error),
+    #[error("the journal's files: {0}")]
+    Journal(#[from] std::io::Error),
 }
 
 /// What a data directory held at start.
@@ -150,6 +165,7 @@ impl DataDir {
             new: format == 0,
             path,
             connection,
+            journal: JournalFiles::new(dir, crate::config::DEFAULT_JOURNAL_CAPACITY),
             _lock: lock,
         };
         data_dir.migrate(format)?;
@@ -304,12 +320,58 @@ impl DataDir {
     }
 
     /// Writes `batches` in one transaction.
-    fn write(&mut self, batches: &[Batch]) -> rusqlite::Result<()> {
+    fn write(&mut self, batches: &[Batch]) -> Result<(), WriteError> {
+        self.write_journal(batches)?;
         let transaction = self.connection.transaction()?;
         for change in batches.iter().flat_map(|b| &b.changes) {
             apply(&transaction, change)?;
         }
-        transaction.commit()
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The journal's changes among `batches`, before the commit that
+    /// acknowledges them: each workspace's entries in one append, after its
+    /// last clear.
+    fn write_journal(&mut self, batches: &[Batch]) -> std::io::Result<()> {
+        let mut appends: Vec<(&str, Vec<&str>)> = Vec::new();
+        for change in batches.iter().flat_map(|b| &b.changes) {
+            match change {
+                Change::JournalEntries { workspace, lines } => {
+                    let lines = lines.iter().map(String::as_str);
+                    match appends.iter_mut().find(|(w, _)| w == workspace) {
+                        Some((_, pending)) => pending.extend(lines),
+                        None => appends.push((workspace, lines.collect())),
+                    }
+                }
+                Change::JournalCleared { workspace } => {
+                    appends.retain(|(w, _)| w != workspace);
+                    self.journal.clear(workspace)?;
+                }
+                Change::Workspace { name, record: None } => {
+                    appends.retain(|(w, _)| w != name);
+                    self.journal.remove(name)?;
+                }
+                _ => {}
+            }
+        }
+        for (workspace, lines) in appends {
+            self.journal.append(workspace, &lines)?;
+        }
+        Ok(())
+    }
+
+    /// The journal's capacity, which bounds its files (the setting).
+    pub fn with_journal_capacity(mut self, capacity: usize) -> Self {
+        self.journal = JournalFiles::new(self.path.parent().unwrap_or(Path::new(".")), capacity);
+        self
+    }
+
+    /// The journal entries kept for `workspace`, as lines of JSON.
+    pub fn journal(&self, workspace: &str) -> Result<Vec<String>, DurableError> {
+        self.journal
+            .read(workspace)
+            .map_err(|e| self.unreadable(&format!("journal of {workspace}"), e))
     }
 
     /// Writes `changes` now, in one transaction (start-up, before the
@@ -397,6 +459,15 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::
                     "DELETE FROM objects WHERE workspace = ?1 AND part = ?2 AND kind = ?3 AND id = ?4",
                 )?
                 .execute(params![workspace, part, kind, id])?;
+        }
+        Change::JournalEntries { .. } => {}
+        // Rows of a data directory from before the journal's files.
+        Change::JournalCleared { workspace } => {
+            transaction
+                .prepare_cached(
+                    "DELETE FROM objects WHERE workspace = ?1 AND part = 'core' AND kind = 'journal'",
+                )?
+                .execute(params![workspace])?;
         }
         Change::Clear {
             workspace,
