@@ -226,6 +226,11 @@ impl Payment {
         self.details.unpack()
     }
 
+    /// Its unchanging texts, borrowed.
+    pub fn details_view(&self) -> super::storage::DetailsView<'_> {
+        self.details.view()
+    }
+
     /// The last segment of the form's URL.
     pub fn hash(&self) -> &str {
         self.details.hash()

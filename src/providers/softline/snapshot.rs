@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use super::auth;
 use super::fixture::WebhookUrl;
 use super::model::{Card, CardExpiry, CardType, ChargeOutcome, Payment, ScheduledCharge};
+use super::storage::DetailsView;
 use super::types::{Currency, Customer, Details, PaymentId, PaymentStatus, ReturnUrl};
 use crate::core::durable::{ObjectChange, to_json};
 use crate::core::money::Amount;
@@ -43,13 +44,16 @@ struct SavedToken {
     expires_at: OffsetDateTime,
 }
 
+/// A payment as a snapshot or a row holds it; its texts owned (`String`,
+/// read back or in a snapshot) or borrowed from the payment (`&str`, a row
+/// written without copying them).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SavedPayment {
+struct SavedPayment<S = String> {
     order_id: u64,
     /// `not paid`, `paid` or `deleted`.
-    status: String,
-    currency: String,
+    status: S,
+    currency: S,
     /// `112.50`.
     amount: String,
     recurring_indicator: bool,
@@ -70,38 +74,38 @@ struct SavedPayment {
     #[serde(default)]
     charge: Option<SavedCharge>,
     /// The last segment of the hosted form's URL.
-    hash: String,
+    hash: S,
     /// The merchant's `payment_id`.
-    payment_id: String,
-    payment_method: String,
-    description: String,
+    payment_id: S,
+    payment_method: S,
+    description: S,
     #[serde(default)]
-    locale: Option<String>,
-    return_success_url: String,
-    customer: SavedCustomer,
+    locale: Option<S>,
+    return_success_url: S,
+    customer: SavedCustomer<S>,
     /// In the order given: `[["referer7", "test"], …]`.
     #[serde(default)]
-    additional_data: Vec<(String, String)>,
+    additional_data: Vec<(S, S)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SavedCustomer {
-    email: String,
-    first_name: String,
-    last_name: String,
+struct SavedCustomer<S = String> {
+    email: S,
+    first_name: S,
+    last_name: S,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    phone: Option<String>,
+    phone: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    vat_number: Option<String>,
+    vat_number: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    company_name: Option<String>,
+    company_name: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    company_billing_address: Option<String>,
+    company_billing_address: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    company_delivery_address: Option<String>,
+    company_delivery_address: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    kpp: Option<String>,
+    kpp: Option<S>,
 }
 
 /// What is kept of a card: never the number, never the CVC.
@@ -163,12 +167,22 @@ fn read_card(saved: &SavedCard, at: &str) -> Result<Card, String> {
 }
 
 fn save_payment(payment: &Payment) -> SavedPayment {
-    let details = payment.details();
+    saved(payment, &payment.details_view())
+}
+
+/// A payment's row: its texts written from where they are packed.
+fn payment_row(payment: &Payment) -> String {
+    to_json(&saved::<&str>(payment, &payment.details_view()))
+}
+
+/// A payment as a snapshot or a row holds it, its texts as `S`.
+fn saved<'a, S: From<&'a str>>(payment: &'a Payment, details: &DetailsView<'a>) -> SavedPayment<S> {
     let c = details.customer;
+    let text = |t: Option<&'a str>| t.map(S::from);
     SavedPayment {
         order_id: payment.order_id,
-        status: payment.status.as_str().to_owned(),
-        currency: payment.currency.as_str().to_owned(),
+        status: S::from(payment.status.as_str()),
+        currency: S::from(payment.currency.as_str()),
         amount: payment.amount.to_string(),
         recurring_indicator: payment.recurring_indicator,
         parent_order_id: payment.parent_order_id,
@@ -186,24 +200,28 @@ fn save_payment(payment: &Payment) -> SavedPayment {
             .to_owned(),
             card: charge.card.as_ref().map(save_card),
         }),
-        hash: details.hash,
-        payment_id: details.external_id.as_str().to_owned(),
-        payment_method: details.payment_method,
-        description: details.description,
-        locale: details.locale,
-        return_success_url: details.return_success_url.as_str().to_owned(),
+        hash: S::from(details.hash),
+        payment_id: S::from(details.external_id),
+        payment_method: S::from(details.payment_method),
+        description: S::from(details.description),
+        locale: text(details.locale),
+        return_success_url: S::from(details.return_success_url),
         customer: SavedCustomer {
-            email: c.email,
-            first_name: c.first_name,
-            last_name: c.last_name,
-            phone: c.phone,
-            vat_number: c.vat_number,
-            company_name: c.company_name,
-            company_billing_address: c.company_billing_address,
-            company_delivery_address: c.company_delivery_address,
-            kpp: c.kpp,
+            email: S::from(c.email),
+            first_name: S::from(c.first_name),
+            last_name: S::from(c.last_name),
+            phone: text(c.phone),
+            vat_number: text(c.vat_number),
+            company_name: text(c.company_name),
+            company_billing_address: text(c.company_billing_address),
+            company_delivery_address: text(c.company_delivery_address),
+            kpp: text(c.kpp),
         },
-        additional_data: details.additional_data,
+        additional_data: details
+            .additional_data
+            .iter()
+            .map(|(k, v)| (S::from(k), S::from(v)))
+            .collect(),
     }
 }
 
@@ -416,7 +434,7 @@ impl super::State {
     pub fn take_durable_changes(&self, out: &mut Vec<ObjectChange>) {
         let payments = self.payments.take_changes();
         let rows = payments.keys.into_iter().map(|order_id| {
-            let body = self.payments.read(&order_id, |p| to_json(&save_payment(p)));
+            let body = self.payments.read(&order_id, |p| payment_row(p));
             (order_id.to_string(), body)
         });
         ObjectChange::push_rows(out, PAYMENTS, payments.cleared, rows);

@@ -32,6 +32,33 @@ mod slot {
     pub const ADDITIONAL_DATA: usize = 15;
 }
 
+/// A payment's [`Details`], borrowed from where they are packed.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerView<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub vat_number: Option<&'a str>,
+    pub company_name: Option<&'a str>,
+    pub company_billing_address: Option<&'a str>,
+    pub company_delivery_address: Option<&'a str>,
+    pub kpp: Option<&'a str>,
+}
+
+/// A payment's [`Details`], borrowed from where they are packed.
+#[derive(Debug, Clone)]
+pub struct DetailsView<'a> {
+    pub hash: &'a str,
+    pub external_id: &'a str,
+    pub payment_method: &'a str,
+    pub description: &'a str,
+    pub locale: Option<&'a str>,
+    pub return_success_url: &'a str,
+    pub customer: CustomerView<'a>,
+    pub additional_data: Vec<(&'a str, &'a str)>,
+}
+
 /// A payment's [`Details`], packed into one allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackedDetails(PackedText);
@@ -76,31 +103,61 @@ impl PackedDetails {
 
     /// Everything packed, as owned values.
     pub fn unpack(&self) -> Details {
+        let view = self.view();
+        let owned = |t: Option<&str>| t.map(str::to_owned);
+        let c = view.customer;
+        Details {
+            hash: view.hash.to_owned(),
+            external_id: PaymentId::stored(view.external_id.to_owned()),
+            payment_method: view.payment_method.to_owned(),
+            description: view.description.to_owned(),
+            locale: owned(view.locale),
+            return_success_url: ReturnUrl::stored(view.return_success_url.to_owned()),
+            customer: Customer {
+                email: c.email.to_owned(),
+                first_name: c.first_name.to_owned(),
+                last_name: c.last_name.to_owned(),
+                phone: owned(c.phone),
+                vat_number: owned(c.vat_number),
+                company_name: owned(c.company_name),
+                company_billing_address: owned(c.company_billing_address),
+                company_delivery_address: owned(c.company_delivery_address),
+                kpp: owned(c.kpp),
+            },
+            additional_data: view
+                .additional_data
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Everything packed, borrowed: what a row needs, without a copy of
+    /// each text.
+    pub fn view(&self) -> DetailsView<'_> {
         let t = &self.0;
-        let owned = |slot| t.get(slot).map(str::to_owned);
-        let text = |slot| t.text(slot).to_owned();
         let mut additional = t.iter().skip(slot::ADDITIONAL_DATA);
         let mut additional_data = Vec::new();
         while let (Some(k), Some(v)) = (additional.next(), additional.next()) {
-            additional_data.push((k.unwrap_or("").to_owned(), v.unwrap_or("").to_owned()));
+            additional_data.push((k.unwrap_or(""), v.unwrap_or("")));
         }
-        Details {
-            hash: text(slot::HASH),
-            external_id: PaymentId::stored(text(slot::EXTERNAL_ID)),
-            payment_method: text(slot::PAYMENT_METHOD),
-            description: text(slot::DESCRIPTION),
-            locale: owned(slot::LOCALE),
-            return_success_url: ReturnUrl::stored(text(slot::RETURN_URL)),
-            customer: Customer {
-                email: text(slot::EMAIL),
-                first_name: text(slot::FIRST_NAME),
-                last_name: text(slot::LAST_NAME),
-                phone: owned(slot::PHONE),
-                vat_number: owned(slot::VAT_NUMBER),
-                company_name: owned(slot::COMPANY_NAME),
-                company_billing_address: owned(slot::BILLING_ADDRESS),
-                company_delivery_address: owned(slot::DELIVERY_ADDRESS),
-                kpp: owned(slot::KPP),
+        DetailsView {
+            hash: t.text(slot::HASH),
+            external_id: t.text(slot::EXTERNAL_ID),
+            payment_method: t.text(slot::PAYMENT_METHOD),
+            description: t.text(slot::DESCRIPTION),
+            locale: t.get(slot::LOCALE),
+            return_success_url: t.text(slot::RETURN_URL),
+            customer: CustomerView {
+                email: t.text(slot::EMAIL),
+                first_name: t.text(slot::FIRST_NAME),
+                last_name: t.text(slot::LAST_NAME),
+                phone: t.get(slot::PHONE),
+                vat_number: t.get(slot::VAT_NUMBER),
+                company_name: t.get(slot::COMPANY_NAME),
+                company_billing_address: t.get(slot::BILLING_ADDRESS),
+                company_delivery_address: t.get(slot::DELIVERY_ADDRESS),
+                kpp: t.get(slot::KPP),
             },
             additional_data,
         }
