@@ -32,7 +32,7 @@ mod slot {
     pub const ADDITIONAL_DATA: usize = 15;
 }
 
-/// A payment's [`Details`], borrowed from where they are packed.
+/// The buyer of a payment's [`Details`], borrowed from where it is packed.
 #[derive(Debug, Clone, Copy)]
 pub struct CustomerView<'a> {
     pub email: &'a str,
