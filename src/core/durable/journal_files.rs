@@ -145,8 +145,15 @@ impl JournalFiles {
         let mut firsts = [None, None];
         for file in 0..2 {
             let path = self.path(workspace, file);
-            let lines = complete_lines(&path)?;
-            cut_to_complete_lines(&path)?;
+            let text = read_if_there(&path)?;
+            let complete = complete_len(&text);
+            if complete < text.len() {
+                OpenOptions::new()
+                    .write(true)
+                    .open(&path)?
+                    .set_len(u64::try_from(complete).unwrap_or(u64::MAX))?;
+            }
+            let lines = lines_of(&text);
             counts[file] = lines.len();
             firsts[file] = first_id(&lines);
         }
@@ -158,36 +165,32 @@ impl JournalFiles {
     }
 }
 
-/// The lines of `path` that end in a newline (none when there is no file).
-fn complete_lines(path: &Path) -> io::Result<Vec<String>> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    Ok(String::from_utf8_lossy(&text[..complete])
+/// The bytes of `path`, none when there is no file.
+fn read_if_there(path: &Path) -> io::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        read => read,
+    }
+}
+
+/// How much of `text` is whole lines (a kill mid-write may leave the last
+/// one unfinished).
+fn complete_len(text: &[u8]) -> usize {
+    text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+}
+
+/// The whole lines of `text`.
+fn lines_of(text: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(&text[..complete_len(text)])
         .lines()
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
-        .collect())
+        .collect()
 }
 
-/// Cuts a line left unfinished at the end of `path` (a kill mid-write).
-fn cut_to_complete_lines(path: &Path) -> io::Result<()> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    if complete < text.len() {
-        OpenOptions::new()
-            .write(true)
-            .open(path)?
-            .set_len(u64::try_from(complete).unwrap_or(u64::MAX))?;
-    }
-    Ok(())
+/// The whole lines of `path` (none when there is no file).
+fn complete_lines(path: &Path) -> io::Result<Vec<String>> {
+    Ok(lines_of(&read_if_there(path)?))
 }
 
 /// The `id` of the first entry of `lines`, if it has one.
