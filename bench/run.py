@@ -68,7 +68,7 @@ def only_parts():
 ONLY = only_parts()
 TOKEN = "Bearer sandbox-token"
 
-# Softline's documented full create-payment example (README, "Softline Payments").
+# Softline's documented full create-payment example (docs/softline.md).
 CREATE_PAYMENT = {
     "currency": "RUB",
     "amount": "112.50",

@@ -3,7 +3,7 @@
 # requests from /__sandbox/openapi.json and checks every answer: no 5xx,
 # status codes, content types and bodies as the document says.
 #
-#   bench/schemathesis.sh                 bounded run: 60 s of fuzzing (README)
+#   bench/schemathesis.sh                 bounded run: 60 s of fuzzing (docs/reliability.md)
 #   bench/schemathesis.sh --max-time 900  a longer run
 #   ST_BASE_URL=http://host:port bench/schemathesis.sh   against a running paysandbox
 #

@@ -22,7 +22,7 @@
 //! up to [`FORMAT`] at start, and a newer one is refused. `synchronous =
 //! NORMAL` in WAL mode: a commit is in the operating system's hands when it
 //! returns, which survives the process being killed (not a power cut,
-//! which the README says).
+//! which `docs/durable-state.md` says).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

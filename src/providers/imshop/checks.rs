@@ -1,6 +1,6 @@
 //! The named checks of a run and the evidence each one carries.
 //!
-//! A check has a stable snake_case name (CI jobs and the README refer to
+//! A check has a stable snake_case name (CI jobs and `docs/imshop.md` refer to
 //! it), a status, a one-line message saying what was expected and what was
 //! found, and the evidence: the exchange it judged (request, response,
 //! timing) or the web view's navigations.
@@ -17,7 +17,7 @@ use crate::core::journal::Message;
 ///
 /// Serialised through [`CheckName::as_str`], not serde's `snake_case`:
 /// that renaming makes `Http200` `http200`, while the text report, JUnit
-/// and the README say `http_200`. One spelling, in one place.
+/// and `docs/imshop.md` say `http_200`. One spelling, in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CheckName {
     /// An HTTP answer arrived within the per-call timeout.

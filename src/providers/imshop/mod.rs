@@ -10,7 +10,7 @@
 //! `androidpay`, `capture`, no refund or status command), refusals as
 //! `{"success": false, "error"}`, `pending` followed up by repeating
 //! `capture` and by the async status sync URL. What the docs leave open and
-//! paysandbox decided is in the README, "IMSHOP.IO" → "Inferred, not
+//! paysandbox decided is in `docs/imshop.md`, "Inferred, not
 //! documented".
 //!
 //! Docs: <https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte>

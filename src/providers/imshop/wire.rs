@@ -4,7 +4,7 @@
 //!
 //! Source: docs.imshop.io, "Эквайринг через webhook" (the card, Apple Pay
 //! and Google Pay pages); the fields each answer must carry are listed in
-//! the README, "IMSHOP.IO" → "The checks" (`required_fields`).
+//! `docs/imshop.md`, "The checks" (`required_fields`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -9,7 +9,7 @@
 //!   `Result.State.Code` with `ErrorSourceParam` naming the parameter.
 //!
 //! The real numeric table is not published; these codes are paysandbox's
-//! own (see the README table, marked inferred).
+//! own (see the table of `docs/intellectmoney.md`, marked inferred).
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

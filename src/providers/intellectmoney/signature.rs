@@ -292,7 +292,7 @@ mod tests {
         Params::from_pairs(pairs)
     }
 
-    /// The README's worked example: the contract check's request.
+    /// The worked example of `docs/intellectmoney.md` (How to sign).
     fn contract_invoice() -> Params {
         params(&[
             ("eshopId", "450000"),

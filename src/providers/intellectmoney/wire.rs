@@ -77,7 +77,7 @@ pub enum ResultBody {
 }
 
 /// `Result` of CreateInvoice. `PaymentWays` and `InvoiceIdSplits` are
-/// optional in the real answer and left out (see the README).
+/// optional in the real answer and left out (see `docs/intellectmoney.md`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreatedInvoice {

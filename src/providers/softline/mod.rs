@@ -1,8 +1,8 @@
 //! Softline Payments (`https://api.ecommerce.softline.com/`), served under
 //! `/softline`.
 //!
-//! What is simulated, as Softline documents it (the README's section
-//! "Softline Payments" lists every endpoint and error code):
+//! What is simulated, as Softline documents it (`docs/softline.md`
+//! lists every endpoint and error code):
 //!
 //! - the token API (`POST /v1/login_check`; 24-hour tokens by the sandbox
 //!   clock; static tokens; the 401 codes 1007, 1008 and 1009);
@@ -18,7 +18,7 @@
 //!   and full refunds (see [`control`]).
 //!
 //! Deviations and guesses where the documentation is silent are listed in
-//! the README (section "Softline Payments", "Inferred, not documented").
+//! `docs/softline.md` ("Inferred, not documented").
 //!
 //! Request flow: `routes`/`pages` extract → `validate` (typed input) →
 //! `model` (pure transition) → store, journal, `webhooks` → answer. The

@@ -218,7 +218,7 @@ mod tests {
         );
     }
 
-    /// The README's worked example, with the fixture's secret.
+    /// The worked example of `docs/softline.md`, with the fixture's secret.
     #[test]
     fn the_readme_example_with_the_fixture_secret_is_right() {
         assert_eq!(

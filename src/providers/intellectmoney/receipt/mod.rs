@@ -16,7 +16,7 @@
 //! and names the member by its path, `MerchantReceipt.content.positions[1].price`
 //! (indices from 0, as in the JSON array), one fault at a time like every
 //! other refusal. What the sandbox decided where the SDK is silent is marked
-//! "sandbox" below and in the README.
+//! "sandbox" below and in `docs/intellectmoney.md`.
 
 use serde_json::{Map, Value};
 
