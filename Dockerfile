@@ -6,12 +6,27 @@ WORKDIR /src
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make \
  && rm -rf /var/lib/apt/lists/*
-COPY Cargo.toml Cargo.lock ./
+
+# Dependencies first, in a layer of their own: it is rebuilt only when
+# Cargo.toml, Cargo.lock or build.rs change, not on every edit of src/.
+# A dummy lib and main stand in for the sources (the manifest names both).
+COPY Cargo.toml Cargo.lock build.rs ./
+RUN mkdir src \
+ && echo 'fn main() {}' > src/main.rs \
+ && touch src/lib.rs \
+ && cargo build --release --locked --bin paysandbox \
+ && rm -rf src
+
+# The real sources. templates/, fixtures/ and assets/ are compiled into the
+# binary (askama, include_str!), so they are copied too. COPY keeps the
+# files' own times, older than the dummy build's: touch them so cargo
+# rebuilds paysandbox (its dependencies stay built).
 COPY src src
 COPY templates templates
 COPY fixtures fixtures
 COPY assets assets
-RUN cargo build --release --locked --bin paysandbox \
+RUN find src -name '*.rs' -exec touch {} + \
+ && cargo build --release --locked --bin paysandbox \
  && mkdir -p /data
 
 # Final stage: the binary alone (templates and fixtures are compiled in),
