@@ -18,6 +18,7 @@ mod dashboard_workspaces;
 mod demo_merchant;
 mod demo_runs;
 mod deploy_files;
+mod docs;
 mod durable_imshop;
 mod durable_intellectmoney;
 mod durable_state;
