@@ -44,6 +44,7 @@ mod intellectmoney_support;
 mod provider_listeners;
 mod receivers;
 mod retention;
+mod sandbox_cli;
 mod sandbox_control;
 mod sandbox_faults;
 mod sandbox_journal_masking;
