@@ -21,6 +21,7 @@ mod deploy_files;
 mod durable_imshop;
 mod durable_intellectmoney;
 mod durable_state;
+mod embedding;
 mod error_envelopes;
 mod hostile_imshop;
 mod hostile_intellectmoney;
