@@ -123,50 +123,6 @@ impl Cli {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    /// Every command below `command` with its path (`sign intellectmoney`).
-    fn every_command(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
-        for sub in command.get_subcommands() {
-            let path = format!("{path} {}", sub.get_name()).trim().to_owned();
-            let help = sub
-                .get_after_help()
-                .or(sub.get_after_long_help())
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            out.push((path.clone(), help));
-            every_command(sub, &path, out);
-        }
-    }
-
-    #[test]
-    fn every_command_has_examples_in_its_help() {
-        // Arrange
-        let root = Cli::command();
-        let mut commands = vec![(
-            "paysandbox".to_owned(),
-            root.get_after_help()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-        )];
-
-        // Act
-        every_command(&root, "", &mut commands);
-
-        // Assert
-        assert!(commands.len() >= 7, "{commands:?}");
-        for (path, help) in commands {
-            assert!(
-                help.starts_with("Examples:\n  paysandbox"),
-                "{path}: {help:?}"
-            );
-        }
-    }
-}
-
 async fn serve(settings: Settings) -> ExitCode {
     let app = match Application::build(settings).await {
         Ok(app) => app,
@@ -247,6 +203,50 @@ async fn healthcheck(base_url: &str) -> ExitCode {
         Err(err) => {
             tracing::error!(cause = %err, %url, "unreachable");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command below `command` with its path (`sign intellectmoney`).
+    fn every_command(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        for sub in command.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name()).trim().to_owned();
+            let help = sub
+                .get_after_help()
+                .or(sub.get_after_long_help())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            out.push((path.clone(), help));
+            every_command(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        // Arrange
+        let root = Cli::command();
+        let mut commands = vec![(
+            "paysandbox".to_owned(),
+            root.get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        )];
+
+        // Act
+        every_command(&root, "", &mut commands);
+
+        // Assert
+        assert!(commands.len() >= 7, "{commands:?}");
+        for (path, help) in commands {
+            assert!(
+                help.starts_with("Examples:\n  paysandbox"),
+                "{path}: {help:?}"
+            );
         }
     }
 }
