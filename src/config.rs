@@ -24,18 +24,18 @@ const DEFAULT_MAX_WORKSPACES: usize = 1_000;
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on; port 0 takes a free port (the ready line says which).
-    #[arg(long, env = "PAYSANDBOX_LISTEN", default_value = DEFAULT_LISTEN)]
+    #[arg(long, env = "PAYSANDBOX_LISTEN", default_value = DEFAULT_LISTEN, value_name = "ADDR", value_parser = listen_address)]
     pub listen: SocketAddr,
 
     /// Also serve the Softline API at the root of this address (for clients
     /// whose base URL cannot carry a path): `POST /v1/payment` there is
     /// `POST /softline/v1/payment`. Hosted pages stay under --public-url.
-    #[arg(long, env = "PAYSANDBOX_SOFTLINE_LISTEN")]
+    #[arg(long, env = "PAYSANDBOX_SOFTLINE_LISTEN", value_name = "ADDR", value_parser = listen_address)]
     pub softline_listen: Option<SocketAddr>,
 
     /// Also serve the IntellectMoney API and pages at the root of this
     /// address: `POST /merchant/createInvoice`, `GET /?InvoiceId=…`.
-    #[arg(long, env = "PAYSANDBOX_INTELLECTMONEY_LISTEN")]
+    #[arg(long, env = "PAYSANDBOX_INTELLECTMONEY_LISTEN", value_name = "ADDR", value_parser = listen_address)]
     pub intellectmoney_listen: Option<SocketAddr>,
 
     /// Base of every URL paysandbox hands out (payment_url, Form3DS, hosted
@@ -136,6 +136,33 @@ pub struct Settings {
     pub admin_token: Option<AdminToken>,
 }
 
+/// An `IP:PORT` to listen on. Anything else is refused with the form it
+/// should have, built from what was given (`8081` suggests
+/// `127.0.0.1:8081`, `0.0.0.0` suggests `0.0.0.0:8080`), because clap's
+/// own "invalid socket address syntax" does not say what would do. Host
+/// names are refused too: a listener binds an address, not a name.
+pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let default: SocketAddr = DEFAULT_LISTEN.parse().expect("the default address parses");
+    let trimmed = text.trim();
+    // An IP first: `::1` would otherwise read as port 1.
+    let example = if let Ok(ip) = trimmed.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        SocketAddr::new(ip, default.port())
+    } else if let Ok(port) = trimmed.trim_start_matches(':').parse::<u16>() {
+        SocketAddr::new(default.ip(), port)
+    } else if let Some(port) = trimmed
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+    {
+        SocketAddr::new(default.ip(), port)
+    } else {
+        default
+    };
+    Err(format!("expected IP:PORT, for example {example}"))
+}
+
 /// The admin token; never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdminToken(pub String);
@@ -211,6 +238,37 @@ mod tests {
     struct Wrapper {
         #[command(flatten)]
         settings: Settings,
+    }
+
+    #[test]
+    fn a_malformed_listen_address_is_refused_with_an_example_built_from_it() {
+        let cases = [
+            ("8081", "127.0.0.1:8081"),
+            (":8081", "127.0.0.1:8081"),
+            ("localhost:8081", "127.0.0.1:8081"),
+            ("0.0.0.0", "0.0.0.0:8080"),
+            ("::1", "[::1]:8080"),
+            ("somewhere", "127.0.0.1:8080"),
+            ("127.0.0.1:99999", "127.0.0.1:8080"),
+        ];
+        for (given, example) in cases {
+            let refused = listen_address(given);
+
+            assert_eq!(
+                refused,
+                Err(format!("expected IP:PORT, for example {example}")),
+                "--listen {given}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_well_formed_listen_address_is_taken_as_it_is() {
+        assert_eq!(
+            listen_address("0.0.0.0:0"),
+            Ok("0.0.0.0:0".parse().unwrap())
+        );
+        assert_eq!(listen_address("[::1]:80"), Ok("[::1]:80".parse().unwrap()));
     }
 
     #[test]

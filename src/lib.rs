@@ -31,7 +31,40 @@
 //!   dispatch that sends each request to its workspace.
 //! - [`startup`]: builds the router and the [`startup::Application`];
 //!   tests use both. [`cli`]: the command line, `paysandbox imshop run`
-//!   among it.
+//!   among it. [`sandbox`]: the [`Sandbox`] a Rust test starts in its own
+//!   process.
+//!
+//! # In a Rust test
+//!
+//! [`Sandbox::start`] starts the whole sandbox on a free port of
+//! 127.0.0.1, as `wiremock::MockServer::start()` starts a mock; the code
+//! under test gets its URLs, the test drives the control plane through
+//! typed helpers, and dropping the handle stops it:
+//!
+//! ```
+//! use paysandbox::Sandbox;
+//! use paysandbox::core::journal::Query;
+//! use paysandbox::core::scenarios::Arm;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::builder().seed(7).start().await?;
+//! let softline = sandbox.softline_url(); // http://127.0.0.1:PORT/softline
+//!
+//! // The next create-payment for order A-1 answers 6090.
+//! sandbox
+//!     .arm_scenario(Arm::new("softline.create_payment.6090").matching("payment_id", "A-1"))
+//!     .await?;
+//! // … the code under test calls `{softline}/v1/payment` …
+//! sandbox.advance_clock(24 * 3600).await?; // tokens issued before now expired
+//! let entries = sandbox.journal_json(&Query::default());
+//! # assert!(softline.ends_with("/softline"));
+//! # assert!(entries.is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `examples/embedded.rs` does it end to end.
 
 pub mod cli;
 pub mod config;
@@ -43,6 +76,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod provider;
 pub mod providers;
+pub mod sandbox;
 pub mod serve;
 pub mod startup;
 pub mod state;
@@ -51,4 +85,5 @@ pub mod web;
 pub mod workspaces;
 
 pub use config::Settings;
+pub use sandbox::Sandbox;
 pub use startup::{Application, router};

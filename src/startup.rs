@@ -31,9 +31,25 @@ use crate::workspaces::Workspaces;
 pub enum StartupError {
     #[error(transparent)]
     Fixture(#[from] FixtureError),
-    #[error("cannot listen on {addr}: {source}")]
+    /// Another process (often another paysandbox) holds the address: the
+    /// message says how to take a free port instead.
+    #[error(
+        "cannot listen on {addr}: the address is already in use (another paysandbox?); \
+         for a free port use {flag} {free} or set {env}={free}"
+    )]
+    AddressInUse {
+        addr: SocketAddr,
+        /// The option that gave the address (`--listen`).
+        flag: String,
+        /// Its environment variable (`PAYSANDBOX_LISTEN`).
+        env: String,
+        /// The same IP with port 0.
+        free: SocketAddr,
+    },
+    #[error("cannot listen on {addr} ({flag}): {source}")]
     Bind {
         addr: SocketAddr,
+        flag: String,
         #[source]
         source: std::io::Error,
     },
@@ -267,15 +283,36 @@ async fn start_from(state: &AppState, path: &Path) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Binds `addr` (port 0 takes a free port) and says where it is.
-async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartupError::Bind { addr, source })?;
-    let address = listener
-        .local_addr()
-        .map_err(|source| StartupError::Bind { addr, source })?;
+/// Binds `addr` (port 0 takes a free port) and says where it is. `option`
+/// names the listener as the command line does (`listen`,
+/// `softline-listen`), for the error.
+async fn bind(addr: SocketAddr, option: &str) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let failed = |source: std::io::Error| {
+        let flag = format!("--{option}");
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            StartupError::AddressInUse {
+                addr,
+                flag,
+                env: format!("PAYSANDBOX_{}", option.replace('-', "_").to_uppercase()),
+                free: SocketAddr::new(addr.ip(), 0),
+            }
+        } else {
+            StartupError::Bind { addr, flag, source }
+        }
+    };
+    let listener = TcpListener::bind(addr).await.map_err(failed)?;
+    let address = listener.local_addr().map_err(failed)?;
     Ok((listener, address))
+}
+
+/// `url` as the base of every URL handed out, if it is an absolute
+/// http(s) URL with a host.
+pub(crate) fn parse_public_url(url: &str) -> Result<PublicUrl, StartupError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| StartupError::PublicUrl(url.to_owned()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(StartupError::PublicUrl(url.to_owned()));
+    }
+    Ok(PublicUrl::new(url))
 }
 
 /// `GET /healthz`.
@@ -324,10 +361,16 @@ impl Application {
         fixtures: &Fixtures,
         clock: Clock,
     ) -> Result<Self, StartupError> {
-        let (listener, address) = bind(settings.listen).await?;
+        // Checked before binding: a refused URL leaves no port taken.
+        let public_url = settings
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
+        let (listener, address) = bind(settings.listen, "listen").await?;
         let mut provider_listeners = Vec::new();
         for (name, addr) in settings.provider_listeners() {
-            let (listener, address) = bind(addr).await?;
+            let (listener, address) = bind(addr, &format!("{name}-listen")).await?;
             tracing::info!("{name} also served at the root of http://{address}");
             provider_listeners.push(ProviderListener {
                 name,
@@ -335,17 +378,7 @@ impl Application {
                 address,
             });
         }
-        let public_url = match &settings.public_url {
-            Some(url) => {
-                let parsed =
-                    reqwest::Url::parse(url).map_err(|_| StartupError::PublicUrl(url.clone()))?;
-                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                    return Err(StartupError::PublicUrl(url.clone()));
-                }
-                PublicUrl::new(url)
-            }
-            None => PublicUrl::new(&format!("http://{address}")),
-        };
+        let public_url = public_url.unwrap_or_else(|| PublicUrl::new(&format!("http://{address}")));
         let workspaces = Workspaces::new(&settings, fixtures, clock, public_url);
         let mut fresh = true;
         if let Some(dir) = &settings.data_dir {

@@ -58,7 +58,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Where to serve POST /imshop/sync for merchants that report late results.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::config::listen_address)]
     pub sync_listen: SocketAddr,
     /// How long to wait for the merchant's POST to the sync URL [default: the fixture's]
     #[arg(long)]

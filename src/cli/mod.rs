@@ -16,13 +16,54 @@ use crate::config::Settings;
 use crate::core::http_client::{HttpClient, OutboundRequest};
 use crate::startup::Application;
 
+/// `paysandbox --help`'s examples: one of each command.
+const EXAMPLES: &str = "\
+Examples:
+  paysandbox                                   serve on 127.0.0.1:8080
+  paysandbox serve --listen 127.0.0.1:0        serve on a free port (the ready line names it)
+  paysandbox healthcheck http://127.0.0.1:8080
+  paysandbox imshop run --webhook http://127.0.0.1:3000/imshop/payments
+  paysandbox sign softline-webhook event=order.created order_id=5555555
+  paysandbox help serve                        every serve option";
+
+/// `paysandbox serve --help`'s examples.
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  paysandbox serve
+  paysandbox serve --listen 127.0.0.1:0 --seed 7
+  paysandbox serve --listen 0.0.0.0:8080 --public-url http://sandbox.local:8080 --fixtures ./fixtures
+  paysandbox serve --softline-listen 127.0.0.1:8081 --intellectmoney-listen 127.0.0.1:8082
+  paysandbox serve --data-dir ./paysandbox-data --state ./snapshot.json
+  PAYSANDBOX_LISTEN=127.0.0.1:9090 paysandbox serve";
+
+/// `paysandbox healthcheck --help`'s examples.
+const HEALTHCHECK_EXAMPLES: &str = "\
+Examples:
+  paysandbox healthcheck
+  paysandbox healthcheck http://127.0.0.1:9090 && echo up
+  HEALTHCHECK CMD [\"paysandbox\", \"healthcheck\"]      (in a Dockerfile)";
+
+/// `paysandbox imshop --help`'s and `imshop run --help`'s examples.
+const IMSHOP_EXAMPLES: &str = "\
+Examples:
+  paysandbox imshop run --webhook http://127.0.0.1:3000/imshop/payments
+  paysandbox imshop run --webhook https://shop.example/imshop/payments --key my-key --flow card --outcome failure
+  paysandbox imshop run --webhook http://127.0.0.1:3000/imshop/payments --junit imshop.xml --json imshop.json --seed 7";
+
+/// `paysandbox sign --help`'s examples.
+const SIGN_EXAMPLES: &str = "\
+Examples:
+  paysandbox sign intellectmoney CreateInvoice EshopId=450000 OrderId=A-1 RecipientAmount=10.00 RecipientCurrency=RUB
+  paysandbox sign softline-webhook event=order.created order_id=5555555 currency=RUB --secret my-secret";
+
 /// A local sandbox of IMSHOP.IO, Softline Payments and IntellectMoney.
 #[derive(Debug, Parser)]
 #[command(
     name = "paysandbox",
     version,
     about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = EXAMPLES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,20 +77,24 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve every provider, the control plane and the dashboard (the default).
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(Settings),
     /// Exit 0 when BASE_URL/healthz answers 200 (for container health checks).
+    #[command(after_help = HEALTHCHECK_EXAMPLES)]
     Healthcheck {
         /// Where paysandbox runs.
         #[arg(default_value = "http://127.0.0.1:8080")]
         base_url: String,
     },
     /// Play IMSHOP.IO against a merchant's payments webhook.
+    #[command(after_help = IMSHOP_EXAMPLES)]
     Imshop {
         #[command(subcommand)]
         command: ImshopCommand,
     },
     /// Print the base and the signature a request or webhook should carry
     /// (exit 2 on an unknown method or field).
+    #[command(after_help = SIGN_EXAMPLES)]
     Sign {
         #[command(subcommand)]
         command: sign::SignCommand,
@@ -60,6 +105,7 @@ pub enum Command {
 pub enum ImshopCommand {
     /// Drive the webhook through every flow and report each check (exit 0
     /// all passed, 1 a check failed, 2 the run could not start).
+    #[command(after_help = IMSHOP_EXAMPLES)]
     Run(imshop::RunArgs),
 }
 
@@ -157,6 +203,50 @@ async fn healthcheck(base_url: &str) -> ExitCode {
         Err(err) => {
             tracing::error!(cause = %err, %url, "unreachable");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command below `command` with its path (`sign intellectmoney`).
+    fn every_command(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        for sub in command.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name()).trim().to_owned();
+            let help = sub
+                .get_after_help()
+                .or(sub.get_after_long_help())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            out.push((path.clone(), help));
+            every_command(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        // Arrange
+        let root = Cli::command();
+        let mut commands = vec![(
+            "paysandbox".to_owned(),
+            root.get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        )];
+
+        // Act
+        every_command(&root, "", &mut commands);
+
+        // Assert
+        assert!(commands.len() >= 7, "{commands:?}");
+        for (path, help) in commands {
+            assert!(
+                help.starts_with("Examples:\n  paysandbox"),
+                "{path}: {help:?}"
+            );
         }
     }
 }

@@ -22,8 +22,19 @@ pub enum SignCommand {
     /// An IntellectMoney method's `Hash` and `Sign` (METHOD: CreateInvoice,
     /// BankCardPayment, GetBankCardPaymentState, BnplPayment, SbpPayment, or
     /// Purchase for the legacy form), in any letter case.
+    #[command(after_help = "\
+Examples:
+  paysandbox sign intellectmoney CreateInvoice EshopId=450000 OrderId=A-1 ServiceName=contract \\
+      RecipientAmount=10.00 RecipientCurrency=RUB Email=buyer@example.com
+  paysandbox sign intellectmoney GetBankCardPaymentState EshopId=450000 InvoiceId=3000000001 \\
+      --secret-key my-secret --sign-secret-key my-sign-secret")]
     Intellectmoney(IntellectMoneyArgs),
     /// A Softline webhook's `signature` header.
+    #[command(after_help = "\
+Examples:
+  paysandbox sign softline-webhook event=order.created order_id=5555555 \\
+      create_date=2021-08-13T09:16:35+03:00 payment_method=CreditCard currency=RUB \\
+      customer.email=customer@mail.ru --secret secret_key")]
     SoftlineWebhook(SoftlineWebhookArgs),
 }
 

@@ -54,6 +54,33 @@ fn one() -> u32 {
     1
 }
 
+impl Arm {
+    /// Scenario `id` (`softline.create_payment.6090`) for the next matching
+    /// request, whatever it carries: what `{"id": id}` arms.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            times: one(),
+            matches: BTreeMap::new(),
+        }
+    }
+
+    /// For the next `times` matching requests instead of one.
+    #[must_use]
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = times;
+        self
+    }
+
+    /// Only for requests whose field `name` (dotted when nested:
+    /// `customer.email`) is `value`, so parallel tests don't collide.
+    #[must_use]
+    pub fn matching(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.matches.insert(name.into(), value.into());
+        self
+    }
+}
+
 /// An armed scenario as listed by the control plane.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Armed {

@@ -90,14 +90,19 @@ async fn advance_clock(
     State(state): State<AppState>,
     AdminJson(body): AdminJson<AdvanceRequest>,
 ) -> Result<Json<ClockResponse>, CoreError> {
-    // `unsigned_abs`: the absolute value of i64::MIN overflows.
-    if body.seconds.unsigned_abs() > MAX_ADVANCE_SECONDS.unsigned_abs() {
-        return Err(CoreError::BadRequest(format!(
-            "seconds must be within ±{MAX_ADVANCE_SECONDS}"
-        )));
-    }
-    state.advance_clock(time::Duration::seconds(body.seconds));
+    let step = clock_step(body.seconds).map_err(CoreError::BadRequest)?;
+    state.advance_clock(step);
     Ok(clock_response(&state.core))
+}
+
+/// `seconds` as a move of the sandbox clock, or why it is refused (too
+/// far); the control plane and `Sandbox::advance_clock` refuse alike.
+pub(crate) fn clock_step(seconds: i64) -> Result<time::Duration, String> {
+    // `unsigned_abs`: the absolute value of i64::MIN overflows.
+    if seconds.unsigned_abs() > MAX_ADVANCE_SECONDS.unsigned_abs() {
+        return Err(format!("seconds must be within ±{MAX_ADVANCE_SECONDS}"));
+    }
+    Ok(time::Duration::seconds(seconds))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

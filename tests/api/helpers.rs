@@ -3,17 +3,15 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use paysandbox::Settings;
 use paysandbox::core::PublicUrl;
 use paysandbox::core::clock::{Clock, FixedTime};
 use paysandbox::core::outbox::DeliveryOutcome;
 use paysandbox::fixtures::Fixtures;
-use paysandbox::startup::Application;
 use paysandbox::state::AppState;
 use paysandbox::workspaces::Workspaces;
+use paysandbox::{Sandbox, Settings};
 use serde_json::Value;
 use time::OffsetDateTime;
-use tokio_util::sync::CancellationToken;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -37,13 +35,9 @@ pub struct TestApp {
     pub workspaces: Workspaces,
     /// `--softline-listen` / `--intellectmoney-listen` as bound, by mount point.
     provider_addresses: Vec<(&'static str, String)>,
-    shutdown: CancellationToken,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+    /// The running sandbox, shared with the views of its provider
+    /// listeners; it stops when the last of them is dropped.
+    pub sandbox: Arc<Sandbox>,
 }
 
 /// Settings every test starts from: a free port, a fixed seed, and no
@@ -82,33 +76,32 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings()).await
 }
 
+/// Starts paysandbox with `settings` the way a user's Rust test would,
+/// through [`Sandbox`].
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     LazyLock::force(&TRACING);
-    let app = Application::build(settings)
+    let sandbox = Sandbox::builder()
+        .settings(settings)
+        .start()
         .await
-        .expect("the application builds");
-    let address = app.base_url();
-    let provider_addresses = app
+        .expect("the sandbox starts");
+    let provider_addresses = sandbox
         .provider_addresses()
-        .into_iter()
-        .map(|(mount, addr)| (mount, format!("http://{addr}")))
+        .iter()
+        .map(|(mount, addr)| (*mount, format!("http://{addr}")))
         .collect();
-    let state = app.state();
-    let workspaces = app.workspaces();
-    let shutdown = CancellationToken::new();
-    tokio::spawn(app.run_until_stopped(shutdown.clone()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
     TestApp {
-        address,
+        address: sandbox.base_url(),
         client,
-        state,
-        workspaces,
+        state: sandbox.state(),
+        workspaces: sandbox.workspaces(),
         provider_addresses,
-        shutdown,
+        sandbox: Arc::new(sandbox),
     }
 }
 
@@ -128,8 +121,7 @@ impl TestApp {
             state: self.state.clone(),
             workspaces: self.workspaces.clone(),
             provider_addresses: Vec::new(),
-            // Its own token: dropping the view must not stop the server.
-            shutdown: CancellationToken::new(),
+            sandbox: Arc::clone(&self.sandbox),
         }
     }
 
@@ -241,13 +233,7 @@ impl TestApp {
 
     /// Runs the outbox's step function until nothing is due.
     pub async fn deliver_pending_webhooks(&self) -> Vec<DeliveryOutcome> {
-        let mut outcomes = Vec::new();
-        loop {
-            match self.state.core.outbox.try_deliver_next().await {
-                DeliveryOutcome::QueueEmpty => return outcomes,
-                outcome => outcomes.push(outcome),
-            }
-        }
+        self.sandbox.deliver_pending_webhooks().await
     }
 
     /// `POST /__sandbox/workspaces {"name": name}`, asserting 201; the
