@@ -17,6 +17,18 @@ fn client() -> reqwest::Client {
 }
 
 /// `POST {softline}/v1/payment` with `token`; the status and the body.
+/// `GET` a control-plane URL and parse its JSON.
+async fn get_json(url: &str) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn create_payment(sandbox: &Sandbox, token: &str, body: &Value) -> (u16, String) {
     let response = client()
         .post(format!("{}/v1/payment", sandbox.softline_url()))
@@ -111,14 +123,7 @@ async fn a_scenario_armed_in_process_is_listed_by_the_control_plane() {
         .await
         .unwrap();
 
-    let listed: Value = client()
-        .get(format!("{}/__sandbox/scenarios", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&format!("{}/__sandbox/scenarios", sandbox.base_url())).await;
     assert_eq!(
         listed,
         json!({"armed": [{"handle": 1, "id": "softline.create_payment.6090", "times": 2, "match": {"payment_id": "EMB-2"}, "remaining": 2}]})
@@ -164,14 +169,7 @@ async fn the_clock_advanced_in_process_is_the_clock_the_control_plane_shows() {
 
     let now = sandbox.advance_clock(3600).await.unwrap();
 
-    let clock: Value = client()
-        .get(format!("{}/__sandbox/clock", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clock = get_json(&format!("{}/__sandbox/clock", sandbox.base_url())).await;
     assert_eq!(clock["offset_seconds"], 3600);
     let shown = time::OffsetDateTime::parse(
         clock["now"].as_str().unwrap(),
@@ -196,14 +194,7 @@ async fn the_journal_read_in_process_is_the_journal_the_control_plane_answers() 
     });
 
     // Assert
-    let answered: Value = client()
-        .get(format!("{}/__sandbox/journal", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answered = get_json(&format!("{}/__sandbox/journal", sandbox.base_url())).await;
     assert_eq!(Value::Array(in_process.clone()), answered["entries"]);
     assert!(!in_process.is_empty());
     let inbound = typed
