@@ -18,6 +18,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Captures, Regex};
 
 use super::params::{self, BodyFormat, Reach};
@@ -241,7 +242,8 @@ static SECRET_VALUE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether a whole body certainly comes out of the masker as it went in,
-/// told by one pass over its bytes instead of parsing it (every journal
+/// told by a pass over its bytes and one search for the names instead of
+/// parsing it (every journal
 /// entry is serialised with `--data-dir`, and parsing each body took a sixth
 /// of a request's time there; the patterns below, run for this, a tenth).
 /// Certainly means: no secret's name where a name starts (as
@@ -258,8 +260,7 @@ fn has_nothing_to_mask(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut digits = 0;
     let mut after_separator = false;
-    let mut at_name_start = true;
-    for (i, &b) in bytes.iter().enumerate() {
+    for &b in bytes {
         if b.is_ascii_digit() {
             digits += 1;
             after_separator = false;
@@ -272,33 +273,31 @@ fn has_nothing_to_mask(text: &str) -> bool {
             digits = 0;
             after_separator = false;
         }
-        // Every name starts with one of these letters: the names are
-        // compared only where one could start.
-        if at_name_start
-            && matches!(
-                b.to_ascii_lowercase(),
-                b'a' | b'c' | b'h' | b'p' | b'r' | b's' | b't'
-            )
-            && starts_a_secret_name(&bytes[i..])
-        {
-            return false;
-        }
-        at_name_start = !(b.is_ascii_alphanumeric() || b == b'_');
     }
-    true
+    !names_a_secret(bytes)
 }
 
-/// Whether `rest` begins with a secret's name, in any letter case (each
-/// begins with a letter [`has_nothing_to_mask`] looks for: a test keeps the
-/// two in step).
-fn starts_a_secret_name(rest: &[u8]) -> bool {
-    CARD_FIELDS
-        .iter()
-        .chain(CVV_FIELDS)
-        .chain(SECRET_FIELDS)
-        .any(|name| {
-            rest.len() >= name.len() && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-        })
+/// Every secret's name, found in any letter case in one pass (a search for
+/// each name at each word start was a tenth of a durable request's time).
+static SECRET_NAMES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(CARD_FIELDS.iter().chain(CVV_FIELDS).chain(SECRET_FIELDS))
+        .expect("the secret names make an automaton")
+});
+
+/// Whether a secret's name starts a word of `bytes` (after a character
+/// that is not an ASCII letter, digit or `_`). Leftmost matches miss none:
+/// a name is all word characters, so a match hides no other that starts a
+/// word inside it, and one that starts before it would be the leftmost.
+fn names_a_secret(bytes: &[u8]) -> bool {
+    SECRET_NAMES.find_iter(bytes).any(|found| {
+        found.start() == 0 || {
+            let before = bytes[found.start() - 1];
+            !(before.is_ascii_alphanumeric() || before == b'_')
+        }
+    })
 }
 
 /// A run of digits, groups apart by a blank, a dash, `+` or `%20`.
@@ -549,6 +548,39 @@ mod tests {
         ];
         for body in cases {
             assert_eq!(masked(body), body, "{body}");
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The shortcut never keeps what either whole masker would change:
+        /// bodies built from secret names in any case, digits, separators,
+        /// quotes and Cyrillic, where names and digit runs meet often.
+        #[test]
+        fn what_the_shortcut_keeps_neither_masker_changes(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(
+                        CARD_FIELDS.iter().chain(CVV_FIELDS).chain(SECRET_FIELDS).copied().collect::<Vec<_>>()
+                    ).prop_map(str::to_owned),
+                    "[a-zA-Z_]{1,6}",
+                    "[0-9]{1,8}",
+                    proptest::sample::select(vec![" ", "-", "+", "\"", "=", ":", "{", "}", ",", "_", "Иван", "\n"])
+                        .prop_map(str::to_owned),
+                ],
+                0..24,
+            ),
+            upper in proptest::bool::ANY,
+        ) {
+            let mut body = parts.concat();
+            if upper {
+                body = body.to_uppercase();
+            }
+            if has_nothing_to_mask(&body) {
+                proptest::prop_assert_eq!(scan(&body, Kept::Whole), body.clone());
+                proptest::prop_assert_eq!(mask_read(&body), body);
+            }
         }
     }
 }

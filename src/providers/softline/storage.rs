@@ -135,8 +135,11 @@ impl PackedDetails {
     /// Everything packed, borrowed: what a row needs, without a copy of
     /// each text.
     pub fn view(&self) -> DetailsView<'_> {
-        let t = &self.0;
-        let mut additional = t.iter().skip(slot::ADDITIONAL_DATA);
+        // Decoded once: reading each slot by its index would decode every
+        // slot before it again (a quarter of a durable create's row).
+        let slots: Vec<Option<&str>> = self.0.iter().collect();
+        let t = Slots(&slots);
+        let mut additional = slots.iter().skip(slot::ADDITIONAL_DATA);
         let mut additional_data = Vec::new();
         while let (Some(k), Some(v)) = (additional.next(), additional.next()) {
             additional_data.push((k.unwrap_or(""), v.unwrap_or("")));
@@ -198,6 +201,19 @@ impl PackedDetails {
     /// Bytes of text held (for memory accounting).
     pub fn len_bytes(&self) -> usize {
         self.0.len_bytes()
+    }
+}
+
+/// Slots decoded once, read as [`PackedText`] reads them.
+struct Slots<'a, 'b>(&'b [Option<&'a str>]);
+
+impl<'a> Slots<'a, '_> {
+    fn get(&self, index: usize) -> Option<&'a str> {
+        self.0.get(index).copied().flatten()
+    }
+
+    fn text(&self, index: usize) -> &'a str {
+        self.get(index).unwrap_or("")
     }
 }
 
