@@ -108,10 +108,39 @@ fn documented_routes(
         tag
     });
     tags.splice(0..0, provider_tags);
+    name_by_tag(&mut api);
     if workspaces {
         in_every_workspace(&mut api);
     }
     (router, api)
+}
+
+/// Every operation's id begins with its tag (`softline_create_payment`,
+/// `intellectmoney_create_invoice`, `sandbox_arm_scenario`): a generated
+/// client's method names then say which API they call, and handlers of the
+/// same name in two providers never give two operations one id. An id set
+/// on the handler that already begins so is kept.
+fn name_by_tag(api: &mut utoipa::openapi::OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(tag) = operation.tags.as_ref().and_then(|tags| tags.first()) else {
+                continue;
+            };
+            let prefix = format!("{tag}_");
+            if let Some(id) = &mut operation.operation_id
+                && !id.starts_with(&prefix)
+            {
+                id.insert_str(0, &prefix);
+            }
+        }
+    }
 }
 
 /// Adds each control-plane path again under `/__sandbox/workspaces/{name}`.

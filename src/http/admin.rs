@@ -155,13 +155,13 @@ async fn get_journal(
 }
 
 /// `GET /__sandbox/webhooks`: every delivery with its attempts.
-#[utoipa::path(get, path = "/webhooks", tag = "sandbox", responses((status = 200, description = "Every delivery with its attempts")))]
+#[utoipa::path(get, operation_id = "sandbox_list_webhook_deliveries", path = "/webhooks", tag = "sandbox", responses((status = 200, description = "Every delivery with its attempts")))]
 async fn list_webhooks(State(core): State<Core>) -> impl IntoResponse {
     Json(json!({"deliveries": core.outbox.list()}))
 }
 
 /// `GET /__sandbox/webhooks/{id}`.
-#[utoipa::path(get, path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery"), (status = 404, description = "No such delivery"), (status = 400, description = "The id is not a number")))]
+#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery"), (status = 404, description = "No such delivery"), (status = 400, description = "The id is not a number")))]
 async fn get_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,

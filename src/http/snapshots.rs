@@ -128,6 +128,7 @@ async fn take_snapshot(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     /// `true`: answer as a file to save (`NAME.json`).
     #[serde(default)]

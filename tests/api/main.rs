@@ -43,6 +43,7 @@ mod intellectmoney_payments;
 mod intellectmoney_receipt;
 mod intellectmoney_scenarios;
 mod intellectmoney_support;
+mod openapi_document;
 mod provider_listeners;
 mod receivers;
 mod retention;

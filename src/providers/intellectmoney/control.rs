@@ -136,7 +136,7 @@ fn not_found(id: u64) -> CoreError {
 }
 
 /// `GET /__sandbox/intellectmoney/invoices/{id}`.
-#[utoipa::path(get, path = "/invoices/{id}", tag = "sandbox",
+#[utoipa::path(get, operation_id = "sandbox_get_intellectmoney_invoice", path = "/invoices/{id}", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
     responses((status = 200, description = "The invoice", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 400, description = "The id is not a number")))]
 async fn get_invoice(
@@ -166,7 +166,7 @@ fn apply(
 
 /// `POST /__sandbox/intellectmoney/invoices/{id}/capture`: a held amount is
 /// charged (6 → 5).
-#[utoipa::path(post, path = "/invoices/{id}/capture", tag = "sandbox",
+#[utoipa::path(post, operation_id = "sandbox_capture_intellectmoney_invoice", path = "/invoices/{id}/capture", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
     responses((status = 200, description = "Captured; a paymentStatus 5 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "The invoice is not held"), (status = 400, description = "The id is not a number")))]
 async fn capture_invoice(
@@ -179,7 +179,7 @@ async fn capture_invoice(
 
 /// `POST /__sandbox/intellectmoney/invoices/{id}/cancel`: an unpaid invoice
 /// is annulled, or a held amount released (3 or 6 → 4).
-#[utoipa::path(post, path = "/invoices/{id}/cancel", tag = "sandbox",
+#[utoipa::path(post, operation_id = "sandbox_cancel_intellectmoney_invoice", path = "/invoices/{id}/cancel", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
     responses((status = 200, description = "Cancelled; a paymentStatus 4 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "Paid, refunded or already cancelled"), (status = 400, description = "The id is not a number")))]
 async fn cancel_invoice(
@@ -200,7 +200,7 @@ struct RefundRequest {
 
 /// `POST /__sandbox/intellectmoney/invoices/{id}/refund` `{"amount"?}`: a
 /// paid invoice is refunded (5 → 8).
-#[utoipa::path(post, path = "/invoices/{id}/refund", tag = "sandbox",
+#[utoipa::path(post, operation_id = "sandbox_refund_intellectmoney_invoice", path = "/invoices/{id}/refund", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
     request_body(content = RefundRequest, description = "Optional; without it the whole amount"),
     responses((status = 200, description = "Refunded; a paymentStatus 8 notification is queued", body = InvoiceView), (status = 400, description = "Not an amount"), (status = 404, description = "No such invoice"), (status = 409, description = "Not paid, or more than paid")))]

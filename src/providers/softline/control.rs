@@ -21,7 +21,7 @@ fn settings(state: &super::State) -> WebhookSettings {
 
 /// `GET /__sandbox/softline/webhook`: where Softline events go ([docs](https://docs.softline.ru/ru-ru/payment/webhooks-request)).
 #[utoipa::path(
-    get,
+    get, operation_id = "sandbox_get_softline_webhook",
     path = "/webhook",
     tag = "sandbox",
     responses((status = 200, description = "The webhook URL (`null`: none sent), secret and retry schedule", body = WebhookSettings))
@@ -33,7 +33,7 @@ pub async fn get_webhook(State(state): State<super::State>) -> Json<WebhookSetti
 /// `PUT /__sandbox/softline/webhook {"url", "secret"}`: set where Softline
 /// events go and the key they are signed with ([docs](https://docs.softline.ru/ru-ru/payment/webhooks-request)).
 #[utoipa::path(
-    put,
+    put, operation_id = "sandbox_set_softline_webhook",
     path = "/webhook",
     tag = "sandbox",
     request_body = PutWebhookRequest,
@@ -68,7 +68,7 @@ pub async fn put_webhook(
 /// `POST /__sandbox/softline/orders/{order_id}/refund`: a full refund;
 /// `paid` → `deleted` and `product.returned` ([docs](https://docs.noventiq.com/en-en/payment/refund)).
 #[utoipa::path(
-    post,
+    post, operation_id = "sandbox_refund_softline_order",
     path = "/orders/{order_id}/refund",
     tag = "sandbox",
     params(("order_id" = u64, Path, description = "A Softline `order_id`")),

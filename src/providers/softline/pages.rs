@@ -529,7 +529,7 @@ pub(crate) fn card_from_form(
 
 /// The payment form ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
-    get,
+    get, operation_id = "softline_show_payment_form",
     path = "/order/status/{order_id}/{hash}",
     tag = "softline",
     params(
@@ -578,7 +578,7 @@ pub async fn pay_with_card(visit: Visit, headers: HeaderMap, body: Bytes) -> Res
 
 /// One-click approval with the first approved test card ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
-    post,
+    post, operation_id = "softline_approve_on_form",
     path = "/order/status/{order_id}/{hash}/approve",
     tag = "softline",
     params(("order_id" = u64, Path), ("hash" = String, Path)),
@@ -611,7 +611,7 @@ pub async fn approve(visit: Visit, headers: HeaderMap) -> Response {
 
 /// One-click decline ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
-    post,
+    post, operation_id = "softline_decline_on_form",
     path = "/order/status/{order_id}/{hash}/decline",
     tag = "softline",
     params(("order_id" = u64, Path), ("hash" = String, Path)),
@@ -626,7 +626,7 @@ pub async fn decline(visit: Visit) -> Response {
 
 /// The 3-D Secure challenge page ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
-    get,
+    get, operation_id = "softline_show_3ds_challenge",
     path = "/order/status/{order_id}/{hash}/3ds",
     tag = "softline",
     params(("order_id" = u64, Path), ("hash" = String, Path)),
@@ -653,7 +653,7 @@ pub async fn show_challenge(visit: Visit) -> Response {
 
 /// Submit the 3-D Secure code ([docs](https://docs.softline.ru/ru-ru/payment/payment-api-create-payment): `payment_url`).
 #[utoipa::path(
-    post,
+    post, operation_id = "softline_submit_3ds_code",
     path = "/order/status/{order_id}/{hash}/3ds",
     tag = "softline",
     params(("order_id" = u64, Path), ("hash" = String, Path)),
