@@ -193,7 +193,7 @@ pub async fn restore(state: &AppState, name: &str) -> Result<Arc<Document>, Snap
 
 /// `GET /__sandbox/snapshots/{snapshot}`: the snapshot as one self-contained
 /// document, fit to commit next to a test and `PUT` back anywhere.
-#[utoipa::path(get, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name"), ExportQuery), responses((status = 200, description = "The document, `\"paysandbox_snapshot\": 1` at its top"), (status = 404, description = "No such snapshot")))]
+#[utoipa::path(get, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name"), ExportQuery), responses((status = 200, description = "The document, `\"paysandbox_snapshot\": 1` at its top"), (status = 404, description = "No such snapshot"), (status = 400, description = "`download` is not `true` or `false`")))]
 async fn get_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,

@@ -2,14 +2,16 @@
 //! answer is what a test needs to use one: every provider's credentials and
 //! the URLs to send them to.
 
+use std::collections::BTreeMap;
+
 use axum::Extension;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -72,42 +74,123 @@ impl IntoResponse for WorkspaceError {
 
 /// A workspace as its creation answers it: credentials, URLs, and what it
 /// holds now.
-pub fn describe(workspace: &Workspace) -> Value {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkspaceView {
+    name: String,
+    softline: SoftlineAccess,
+    intellectmoney: IntellectMoneyAccess,
+    imshop: ImshopAccess,
+    /// Its control plane: every `/__sandbox/…` endpoint under this prefix.
+    control_url: String,
+    /// Takes the admin token's place under `control_url` (with
+    /// `--admin-token`).
+    control_key: String,
+    /// The dashboard showing this workspace.
+    dashboard_url: String,
+    /// When it was made (RFC 3339).
+    created_at: String,
+    /// How many objects of each kind it holds now (`softline_payments`,
+    /// `intellectmoney_invoices`, `imshop_runs`…).
+    objects: BTreeMap<String, usize>,
+}
+
+/// The Softline API as this workspace's merchant calls it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SoftlineAccess {
+    base_url: String,
+    /// For `POST /v1/login_check`.
+    username: String,
+    password: String,
+    /// A static token (`Authorization: Bearer …`) that never expires.
+    token: String,
+    /// Signs the webhooks sent to this workspace's merchant.
+    webhook_secret: String,
+}
+
+/// This workspace's IntellectMoney shop.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct IntellectMoneyAccess {
+    base_url: String,
+    eshop_id: u32,
+    /// `Authorization: Bearer …` for the merchant API.
+    token: String,
+    /// For `Hash`.
+    secret_key: String,
+    /// For the `Sign` header.
+    sign_secret_key: String,
+}
+
+/// IMSHOP as it calls this workspace's merchant.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ImshopAccess {
+    /// The API key runs send to the merchant.
+    key: String,
+    sync_url: String,
+    runs_url: String,
+}
+
+/// Every workspace, `default` first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct WorkspaceList {
+    workspaces: Vec<WorkspaceView>,
+}
+
+/// A workspace dropped.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Deleted {
+    deleted: String,
+}
+
+/// The control plane's refusal: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "not_found", "message": "no workspace named \"ci-7\""}}))]
+pub struct ControlRefusal {
+    error: RefusalDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct RefusalDetail {
+    /// `bad_request`, `conflict`, `not_found`, `workspace_limit`,
+    /// `unauthorized`…
+    code: String,
+    message: String,
+}
+
+/// A workspace as its creation answers it.
+pub fn describe(workspace: &Workspace) -> WorkspaceView {
     let public = &workspace.state.core.public_url;
-    let name = &workspace.name;
     let credentials = &workspace.credentials;
-    let objects: serde_json::Map<String, Value> = workspace
-        .object_counts()
-        .into_iter()
-        .map(|(kind, count)| (kind.to_owned(), json!(count)))
-        .collect();
-    json!({
-        "name": name,
-        "softline": {
-            "base_url": public.join("/softline"),
-            "username": credentials.softline.username,
-            "password": credentials.softline.password,
-            "token": credentials.softline.token,
-            "webhook_secret": credentials.softline.webhook_secret,
+    WorkspaceView {
+        name: workspace.name.clone(),
+        softline: SoftlineAccess {
+            base_url: public.join("/softline"),
+            username: credentials.softline.username.clone(),
+            password: credentials.softline.password.clone(),
+            token: credentials.softline.token.clone(),
+            webhook_secret: credentials.softline.webhook_secret.clone(),
         },
-        "intellectmoney": {
-            "base_url": public.join("/intellectmoney"),
-            "eshop_id": credentials.intellectmoney.eshop_id,
-            "token": credentials.intellectmoney.token,
-            "secret_key": credentials.intellectmoney.secret_key,
-            "sign_secret_key": credentials.intellectmoney.sign_secret_key,
+        intellectmoney: IntellectMoneyAccess {
+            base_url: public.join("/intellectmoney"),
+            eshop_id: credentials.intellectmoney.eshop_id,
+            token: credentials.intellectmoney.token.clone(),
+            secret_key: credentials.intellectmoney.secret_key.clone(),
+            sign_secret_key: credentials.intellectmoney.sign_secret_key.clone(),
         },
-        "imshop": {
-            "key": credentials.imshop.key,
-            "sync_url": public.scoped("/imshop/sync"),
-            "runs_url": public.scoped("/imshop/runs"),
+        imshop: ImshopAccess {
+            key: credentials.imshop.key.clone(),
+            sync_url: public.scoped("/imshop/sync"),
+            runs_url: public.scoped("/imshop/runs"),
         },
-        "control_url": workspace.control_url(),
-        "control_key": workspace.control_key,
-        "dashboard_url": public.scoped("/"),
-        "created_at": workspace.created_at.format(&Rfc3339).unwrap_or_default(),
-        "objects": objects,
-    })
+        control_url: workspace.control_url(),
+        control_key: workspace.control_key.clone(),
+        dashboard_url: public.scoped("/"),
+        created_at: workspace.created_at.format(&Rfc3339).unwrap_or_default(),
+        objects: workspace
+            .object_counts()
+            .into_iter()
+            .map(|(kind, count)| (kind.to_owned(), count))
+            .collect(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -124,10 +207,10 @@ struct CreateRequest {
     post, path = "/__sandbox/workspaces", tag = "sandbox",
     request_body = CreateRequest,
     responses(
-        (status = 201, description = "The workspace: `name`, `softline`, `intellectmoney`, `imshop` credentials and URLs, `control_url`, `control_key`, `dashboard_url`"),
-        (status = 400, description = "A bad name or body"),
-        (status = 409, description = "A workspace of that name exists"),
-        (status = 429, description = "`--max-workspaces` reached"),
+        (status = 201, description = "The workspace: its credentials for every provider and the URLs to use them with", body = WorkspaceView),
+        (status = 400, description = "A bad name or body", body = ControlRefusal),
+        (status = 409, description = "A workspace of that name exists", body = ControlRefusal),
+        (status = 429, description = "`--max-workspaces` reached", body = ControlRefusal),
     )
 )]
 async fn create_workspace(
@@ -150,18 +233,20 @@ async fn create_workspace(
 }
 
 /// `GET /__sandbox/workspaces`: every workspace, `default` first.
-#[utoipa::path(get, path = "/__sandbox/workspaces", tag = "sandbox", responses((status = 200, description = "`{\"workspaces\": [...]}`, each as created")))]
+#[utoipa::path(get, path = "/__sandbox/workspaces", tag = "sandbox", responses((status = 200, description = "Every workspace, each as created", body = WorkspaceList)))]
 async fn list_workspaces(
     Extension(workspaces): Extension<Workspaces>,
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
     dispatch::authorize(&workspaces, &headers, Access::Admin)?;
-    let listed: Vec<Value> = workspaces.list().iter().map(|w| describe(w)).collect();
-    Ok(Json(json!({"workspaces": listed})).into_response())
+    let listed = WorkspaceList {
+        workspaces: workspaces.list().iter().map(|w| describe(w)).collect(),
+    };
+    Ok(Json(listed).into_response())
 }
 
 /// `GET /__sandbox/workspaces/{name}`: one workspace, as created.
-#[utoipa::path(get, path = "/__sandbox/workspaces/{name}", tag = "sandbox", params(("name" = String, Path, description = "Workspace name")), responses((status = 200, description = "The workspace"), (status = 404, description = "No such workspace")))]
+#[utoipa::path(get, path = "/__sandbox/workspaces/{name}", tag = "sandbox", params(("name" = String, Path, description = "Workspace name")), responses((status = 200, description = "The workspace", body = WorkspaceView), (status = 404, description = "No such workspace", body = ControlRefusal)))]
 async fn get_workspace(
     Extension(workspaces): Extension<Workspaces>,
     Path(name): Path<String>,
@@ -176,7 +261,7 @@ async fn get_workspace(
 
 /// `DELETE /__sandbox/workspaces/{name}`: the workspace and everything in
 /// it dropped; `default` stays.
-#[utoipa::path(delete, path = "/__sandbox/workspaces/{name}", tag = "sandbox", params(("name" = String, Path, description = "Workspace name")), responses((status = 200, description = "`{\"deleted\": NAME}`"), (status = 404, description = "No such workspace"), (status = 409, description = "`default` cannot be deleted")))]
+#[utoipa::path(delete, path = "/__sandbox/workspaces/{name}", tag = "sandbox", params(("name" = String, Path, description = "Workspace name")), responses((status = 200, description = "The workspace and everything in it dropped", body = Deleted), (status = 404, description = "No such workspace", body = ControlRefusal), (status = 409, description = "`default` cannot be deleted", body = ControlRefusal)))]
 async fn delete_workspace(
     Extension(workspaces): Extension<Workspaces>,
     Path(name): Path<String>,
@@ -188,5 +273,5 @@ async fn delete_workspace(
         dispatch::authorize(&workspaces, &headers, Access::Admin)?;
     }
     workspaces.delete(&name)?;
-    Ok(Json(json!({"deleted": name})).into_response())
+    Ok(Json(Deleted { deleted: name }).into_response())
 }

@@ -30,6 +30,7 @@ from paysandbox_client.models import (
     Customer,
     ErrorBody,
     TakeRequest,
+    WorkspaceView,
 )
 
 
@@ -42,15 +43,15 @@ def sandbox():
 def workspace(sandbox):
     """A workspace of this test's own, with its credentials; dropped after."""
     name = f"py-{uuid.uuid4().hex[:12]}"
-    created = sandbox_create_workspace.sync_detailed(client=sandbox, body=CreateRequest(name=name))
-    assert created.status_code == 201, created.content
-    yield json.loads(created.content)
+    created = sandbox_create_workspace.sync(client=sandbox, body=CreateRequest(name=name))
+    assert isinstance(created, WorkspaceView), created
+    yield created
     sandbox_delete_workspace.sync_detailed(name, client=sandbox)
 
 
 def softline(sandbox, workspace):
     """The Softline API as the workspace's merchant calls it."""
-    return sandbox.with_headers({"Authorization": f"Bearer {workspace['softline']['token']}"})
+    return sandbox.with_headers({"Authorization": f"Bearer {workspace.softline.token}"})
 
 
 def payment(payment_id):
@@ -65,12 +66,12 @@ def payment(payment_id):
 
 
 def test_a_workspace_payment_an_armed_error_the_journal_and_a_snapshot_restored(sandbox, workspace):
-    name = workspace["name"]
+    name = workspace.name
     merchant = softline(sandbox, workspace)
 
     created = softline_create_payment.sync(client=merchant, body=payment("PY-1"))
     assert isinstance(created, CreatePaymentResponse)
-    assert created.payment_url.startswith(workspace["softline"]["base_url"])
+    assert created.payment_url.startswith(workspace.softline.base_url)
 
     taken = sandbox_take_snapshot_in_workspace.sync_detailed(
         name, client=sandbox, body=TakeRequest(name="one-payment")
