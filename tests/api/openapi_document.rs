@@ -142,3 +142,37 @@ fn only_the_dashboards_pages_are_routed_outside_the_document() {
 
     assert!(outside.is_empty(), "{}", outside.join("\n"));
 }
+
+#[tokio::test]
+async fn the_documented_softline_error_examples_are_what_the_api_answers() {
+    let app = spawn_app().await;
+    let document = app.get_json("/__sandbox/openapi.json", 200).await;
+    let responses = &document["paths"]["/softline/v1/payment"]["post"]["responses"];
+    let mut zero = crate::softline_support::minimal_payment("DOC-1");
+    zero["amount"] = serde_json::json!("0");
+
+    let zero_amount = app
+        .client
+        .post(format!("{}/softline/v1/payment", app.address))
+        .bearer_auth(crate::softline_support::TOKEN)
+        .json(&zero)
+        .send()
+        .await
+        .unwrap();
+    let no_token = app
+        .client
+        .post(format!("{}/softline/v1/payment", app.address))
+        .json(&crate::softline_support::minimal_payment("DOC-2"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        zero_amount.json::<Value>().await.unwrap(),
+        responses["400"]["content"]["application/json"]["examples"]["6030 zero amount"]["value"]
+    );
+    assert_eq!(
+        no_token.json::<Value>().await.unwrap(),
+        responses["401"]["content"]["application/json"]["examples"]["1008 missing token"]["value"]
+    );
+}

@@ -161,7 +161,7 @@ pub fn authenticate(
     responses(
         (status = 200, description = "A token valid for 24 hours", body = LoginResponse),
         (status = 400, description = "110, 111 or 6010 (`username`, `password`)", body = ErrorBody),
-        (status = 401, description = "Unknown user or wrong password: `{\"error\":401,\"message\":\"Invalid credentials.\"}`", body = ErrorBody),
+        (status = 401, description = "Unknown user or wrong password", body = ErrorBody, example = json!(super::error::SoftlineError::BadCredentials.example())),
     )
 )]
 pub async fn login_check(

@@ -184,6 +184,12 @@ impl SoftlineError {
         }
     }
 
+    /// The body as JSON, for the OpenAPI document's examples: written
+    /// from the same codes and messages as the answers, so they agree.
+    pub fn example(&self) -> serde_json::Value {
+        serde_json::to_value(self.body()).unwrap_or_default()
+    }
+
     pub fn body(&self) -> ErrorBody {
         let errors = match self {
             Self::BadRequest(problems) => problems

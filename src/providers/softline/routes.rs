@@ -9,7 +9,7 @@ use axum::{Extension, Json};
 use bytes::Bytes;
 
 use super::auth;
-use super::error::{ErrorBody, SoftlineError};
+use super::error::{AuthFailure, ErrorBody, Problem, SoftlineError};
 use super::model::{ChargeOutcome, Payment};
 use super::scenarios::{self, fields_of_bytes};
 use super::types::ParentFacts;
@@ -62,8 +62,16 @@ fn admit(
     request_body = CreatePaymentRequest,
     responses(
         (status = 200, description = "Created `not paid`", body = CreatePaymentResponse),
-        (status = 400, description = "110, 111, 6000 (first found only); 6010, 6020, 6030, 6060, 6080, 6090, 6100 (all found)", body = ErrorBody),
-        (status = 401, description = "1007, 1008, 1009", body = ErrorBody),
+        (status = 400, description = "110, 111, 6000 (first found only); 6010, 6020, 6030, 6060, 6080, 6090, 6100 (all found)", body = ErrorBody, examples(
+            ("6030 zero amount" = (value = json!(SoftlineError::from(Problem::ZeroAmount).example()))),
+            ("6090 amount outside the method's range" = (value = json!(SoftlineError::from(Problem::AmountNotAvailable).example()))),
+            ("6010 and 6060 together" = (value = json!(SoftlineError::BadRequest(vec![Problem::field("currency"), Problem::Email]).example()))),
+            ("110 not JSON" = (value = json!(SoftlineError::from(Problem::InvalidJson).example()))),
+        )),
+        (status = 401, description = "1007, 1008, 1009", body = ErrorBody, examples(
+            ("1008 missing token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Missing).example()))),
+            ("1009 expired token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Expired).example()))),
+        )),
     )
 )]
 pub async fn create_payment(
@@ -103,8 +111,13 @@ pub async fn create_payment(
     request_body = RecurringRequest,
     responses(
         (status = 200, description = "A new `not paid` payment; its charge ends after the fixture's delay (webhook and status)", body = RecurringResponse),
-        (status = 400, description = "110, 111, 6000; 6010 `parent_order_id` (unknown, not recurring, not paid), `currency` (not the parent's), `amount`, `payment_id`; 6090", body = ErrorBody),
-        (status = 401, description = "1007, 1008, 1009", body = ErrorBody),
+        (status = 400, description = "110, 111, 6000; 6010 `parent_order_id` (unknown, not recurring, not paid), `currency` (not the parent's), `amount`, `payment_id`; 6090", body = ErrorBody, examples(
+            ("6010 parent_order_id" = (value = json!(SoftlineError::from(Problem::field("parent_order_id")).example()))),
+        )),
+        (status = 401, description = "1007, 1008, 1009", body = ErrorBody, examples(
+            ("1008 missing token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Missing).example()))),
+            ("1009 expired token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Expired).example()))),
+        )),
     )
 )]
 pub async fn create_recurring_payment(
@@ -177,8 +190,11 @@ pub async fn create_recurring_payment(
     params(("order_id" = u64, Path, description = "The payment's `order_id`")),
     responses(
         (status = 200, description = "The payment as the webhooks describe it, plus `amount` and `payment_description`", body = OrderData),
-        (status = 401, description = "1007, 1008, 1009", body = ErrorBody),
-        (status = 404, description = "`{\"error\":404,\"message\":\"Order not found.\"}`", body = ErrorBody),
+        (status = 401, description = "1007, 1008, 1009", body = ErrorBody, examples(
+            ("1008 missing token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Missing).example()))),
+            ("1009 expired token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Expired).example()))),
+        )),
+        (status = 404, description = "No such order (or one of another workspace)", body = ErrorBody, example = json!(SoftlineError::OrderNotFound.example())),
     )
 )]
 pub async fn get_order(
@@ -207,8 +223,13 @@ pub async fn get_order(
     request_body = SearchRequest,
     responses(
         (status = 200, description = "Matching `order_id`s, newest first, at most `limit`", body = SearchResponse),
-        (status = 400, description = "110, 111; 6010 for each bad filter", body = ErrorBody),
-        (status = 401, description = "1007, 1008, 1009", body = ErrorBody),
+        (status = 400, description = "110, 111; 6010 for each bad filter", body = ErrorBody, examples(
+            ("6010 a bad filter" = (value = json!(SoftlineError::from(Problem::field("create_date_from")).example()))),
+        )),
+        (status = 401, description = "1007, 1008, 1009", body = ErrorBody, examples(
+            ("1008 missing token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Missing).example()))),
+            ("1009 expired token" = (value = json!(SoftlineError::Unauthorized(AuthFailure::Expired).example()))),
+        )),
     )
 )]
 pub async fn search_orders(
