@@ -86,3 +86,18 @@ impl From<axum::extract::rejection::PathRejection> for CoreError {
 #[derive(Debug, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(CoreError))]
 pub struct AdminPath<T>(pub T);
+
+/// The control plane's refusal: `{"error": {"code", "message"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "not_found", "message": "no workspace named \"ci-7\""}}))]
+pub struct ControlRefusal {
+    pub error: RefusalDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RefusalDetail {
+    /// `bad_request`, `conflict`, `not_found`, `workspace_limit`,
+    /// `unauthorized`…
+    pub code: String,
+    pub message: String,
+}

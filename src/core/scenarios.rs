@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub const HEADER: &str = "x-sandbox-scenario";
 
 /// One entry of a provider's catalogue.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Scenario {
     /// Stable id: `<provider>.<operation>.<outcome>`.
     pub id: &'static str,

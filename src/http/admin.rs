@@ -13,11 +13,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::core::Core;
-use crate::core::error::{AdminJson, AdminPath, AdminQuery, CoreError};
+use crate::core::error::{AdminJson, AdminPath, AdminQuery, ControlRefusal, CoreError};
 use crate::core::faults::FaultSpec;
 use crate::core::journal::{EntryKind, Query};
 use crate::core::outbox::OutboxError;
-use crate::core::scenarios::Arm;
+use crate::core::scenarios::{Arm, Scenario};
 use crate::state::AppState;
 use crate::workspaces::Workspaces;
 
@@ -203,20 +203,28 @@ async fn redeliver_webhook(
 }
 
 /// `GET /__sandbox/scenarios/catalogue`: every outcome that can be forced.
-#[utoipa::path(get, path = "/scenarios/catalogue", tag = "sandbox", responses((status = 200, description = "Every outcome that can be forced")))]
-async fn scenario_catalogue(State(core): State<Core>) -> impl IntoResponse {
-    Json(json!({"scenarios": core.scenarios.catalogue()}))
+#[utoipa::path(get, path = "/scenarios/catalogue", tag = "sandbox", responses((status = 200, description = "Every outcome that can be forced", body = Catalogue)))]
+async fn scenario_catalogue(State(core): State<Core>) -> Json<Catalogue> {
+    Json(Catalogue {
+        scenarios: core.scenarios.catalogue().to_vec(),
+    })
+}
+
+/// The scenario catalogue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Catalogue {
+    scenarios: Vec<Scenario>,
 }
 
 /// `GET /__sandbox/scenarios`: what is armed, oldest first.
-#[utoipa::path(get, path = "/scenarios", tag = "sandbox", responses((status = 200, description = "Armed scenarios")))]
+#[utoipa::path(get, path = "/scenarios", tag = "sandbox", responses((status = 200, description = "Armed scenarios: `{\"armed\": [{\"handle\", \"id\", \"times\", \"match\"?, \"remaining\"}]}`")))]
 async fn list_scenarios(State(core): State<Core>) -> impl IntoResponse {
     Json(json!({"armed": core.scenarios.armed()}))
 }
 
 /// `POST /__sandbox/scenarios {"id", "times"?, "match"?}`: the next `times`
 /// matching requests get that outcome.
-#[utoipa::path(post, path = "/scenarios", tag = "sandbox", request_body = Arm, responses((status = 201, description = "Armed"), (status = 400, description = "Unknown id or zero times")))]
+#[utoipa::path(post, path = "/scenarios", tag = "sandbox", request_body = Arm, responses((status = 201, description = "Armed: `{\"handle\", \"id\", \"times\", \"match\"?, \"remaining\"}`"), (status = 400, description = "Unknown id or zero times", body = ControlRefusal)))]
 async fn arm_scenario(
     State(core): State<Core>,
     AdminJson(arm): AdminJson<Arm>,
@@ -249,14 +257,14 @@ async fn disarm_one(
 }
 
 /// `GET /__sandbox/faults`: the active transport faults.
-#[utoipa::path(get, path = "/faults", tag = "sandbox", responses((status = 200, description = "Active faults")))]
+#[utoipa::path(get, path = "/faults", tag = "sandbox", responses((status = 200, description = "Active faults: `{\"faults\": [...]}`, each its spec with `handle`, `remaining`? and `applied`")))]
 async fn list_faults(State(core): State<Core>) -> impl IntoResponse {
     Json(json!({"faults": core.faults.list()}))
 }
 
 /// `POST /__sandbox/faults`: delay, a bare status, or a dropped connection,
 /// for requests to a provider (or for its webhook deliveries).
-#[utoipa::path(post, path = "/faults", tag = "sandbox", request_body = FaultSpec, responses((status = 201, description = "Fault active"), (status = 400, description = "Not a valid fault")))]
+#[utoipa::path(post, path = "/faults", tag = "sandbox", request_body = FaultSpec, responses((status = 201, description = "Fault active: its spec with `handle`, `remaining`? and `applied`"), (status = 400, description = "Not a valid fault", body = ControlRefusal)))]
 async fn add_fault(
     State(core): State<Core>,
     AdminJson(spec): AdminJson<FaultSpec>,

@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::dispatch::{self, Access, Unauthorized};
-use crate::core::error::CoreError;
+use crate::core::error::{ControlRefusal, CoreError};
 use crate::workspaces::{Workspace, WorkspaceError, Workspaces};
 
 /// The routes, documented for the OpenAPI document.
@@ -139,21 +139,6 @@ struct WorkspaceList {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Deleted {
     deleted: String,
-}
-
-/// The control plane's refusal: `{"error": {"code", "message"}}`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"error": {"code": "not_found", "message": "no workspace named \"ci-7\""}}))]
-pub struct ControlRefusal {
-    error: RefusalDetail,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct RefusalDetail {
-    /// `bad_request`, `conflict`, `not_found`, `workspace_limit`,
-    /// `unauthorized`…
-    code: String,
-    message: String,
 }
 
 /// A workspace as its creation answers it.
