@@ -19,7 +19,7 @@ use super::packed::PackedText;
 use super::signature::SignatureHelp;
 
 /// What kind of thing an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// A request to paysandbox (API call, page view, form post).
@@ -250,12 +250,18 @@ impl Serialize for Message {
     }
 }
 
-/// One journal entry.
-#[derive(Debug, Clone, Serialize)]
+/// One journal entry. An entry whose request had a signature refused also
+/// carries `signature_base` and `signature_fields`, the expected base and
+/// each field in it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub id: u64,
+    /// RFC 3339, sandbox time.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
+    /// `softline`, `intellectmoney`, `imshop`, `demo` or `sandbox`.
+    #[schema(value_type = String)]
     pub provider: &'static str,
     pub kind: EntryKind,
     /// Ids of the payments, invoices or runs this entry concerns.
@@ -273,13 +279,29 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<MessageView>)]
     pub request: Option<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<MessageView>)]
     pub response: Option<Message>,
     /// A refused signature's expected base and fields (`signature_base`,
     /// `signature_fields`), card data masked.
     #[serde(flatten)]
+    #[schema(ignore)]
     pub signature: Option<SignatureHelp>,
+}
+
+/// A request or response as the journal shows it, secrets masked (the
+/// shape [`Message`]'s serialisation writes).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct MessageView {
+    /// `[name, value]` pairs in the order sent.
+    headers: Vec<Vec<String>>,
+    /// The body as text, cut at `--journal-body-limit`.
+    body: String,
+    /// Present (`true`) when the body was cut.
+    truncated: Option<bool>,
 }
 
 impl Entry {

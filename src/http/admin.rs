@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, ControlRefusal, CoreError};
 use crate::core::faults::FaultSpec;
-use crate::core::journal::{EntryKind, Query};
+use crate::core::journal::{Entry, EntryKind, Query};
 use crate::core::outbox::OutboxError;
 use crate::core::scenarios::{Arm, Scenario};
 use crate::state::AppState;
@@ -120,7 +120,7 @@ struct JournalParams {
 
 /// `GET /__sandbox/journal?provider=&object=&kind=&limit=`: the newest
 /// matching entries, oldest first.
-#[utoipa::path(get, path = "/journal", tag = "sandbox", params(JournalParams), responses((status = 200, description = "Journal entries, oldest first"), (status = 400, description = "A parameter that is not what it should be (`limit` a number, `kind` a known kind)")))]
+#[utoipa::path(get, path = "/journal", tag = "sandbox", params(JournalParams), responses((status = 200, description = "Journal entries, oldest first", body = JournalPage), (status = 400, description = "A parameter that is not what it should be (`limit` a number, `kind` a known kind)", body = ControlRefusal)))]
 async fn get_journal(
     State(core): State<Core>,
     AdminQuery(params): AdminQuery<JournalParams>,
@@ -143,15 +143,24 @@ async fn get_journal(
         kind: params.kind,
         limit: params.limit,
     });
-    let body = Json(json!({
-        "capacity": core.journal.capacity(),
-        "entries": entries,
-    }));
+    let body = Json(JournalPage {
+        capacity: core.journal.capacity(),
+        entries,
+    });
     if params.download == Some(true) {
         ([(axum::http::header::CONTENT_DISPOSITION, filename)], body).into_response()
     } else {
         body.into_response()
     }
+}
+
+/// The journal's newest matching entries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct JournalPage {
+    /// Entries kept at most (`--journal-capacity`); the oldest go first.
+    capacity: usize,
+    #[schema(value_type = Vec<Entry>)]
+    entries: Vec<std::sync::Arc<Entry>>,
 }
 
 /// `GET /__sandbox/webhooks`: every delivery with its attempts.

@@ -5,7 +5,6 @@ Run by tests/clients/generated-clients.sh, which generates the client,
 starts a fresh paysandbox and sets PAYSANDBOX_URL.
 """
 
-import json
 import os
 import uuid
 
@@ -29,6 +28,7 @@ from paysandbox_client.models import (
     CreateRequest,
     Customer,
     ErrorBody,
+    JournalPage,
     TakeRequest,
     WorkspaceView,
 )
@@ -89,8 +89,9 @@ def test_a_workspace_payment_an_armed_error_the_journal_and_a_snapshot_restored(
     assert isinstance(refused.parsed, ErrorBody)
     assert [e.error for e in refused.parsed.errors] == [6090]
 
-    journal = json.loads(sandbox_get_journal_in_workspace.sync_detailed(name, client=sandbox).content)
-    answered = [(e["url"], e["status"]) for e in journal["entries"] if e["provider"] == "softline"]
+    journal = sandbox_get_journal_in_workspace.sync(name, client=sandbox)
+    assert isinstance(journal, JournalPage), journal
+    answered = [(e.url, e.status) for e in journal.entries if e.provider == "softline"]
     assert answered == [("/softline/v1/payment", 200), ("/softline/v1/payment", 400)]
 
     second = softline_create_payment.sync(client=merchant, body=payment("PY-3"))

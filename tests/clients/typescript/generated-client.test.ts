@@ -52,9 +52,8 @@ try {
   assert.deepEqual(refused.error?.errors.map((e) => e.error), [6090]);
 
   const journal = await sandbox.GET("/__sandbox/workspaces/{name}/journal", { params: inWorkspace });
-  const entries = (journal.data as unknown as {
-    entries: { provider: string; url: string; status: number }[];
-  }).entries;
+  assert.ok(journal.data, JSON.stringify(journal.error));
+  const entries = journal.data.entries;
   assert.deepEqual(
     entries.filter((e) => e.provider === "softline").map((e) => [e.url, e.status]),
     [["/softline/v1/payment", 200], ["/softline/v1/payment", 400]],
