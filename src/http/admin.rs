@@ -16,7 +16,7 @@ use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, ControlRefusal, CoreError};
 use crate::core::faults::FaultSpec;
 use crate::core::journal::{Entry, EntryKind, Query};
-use crate::core::outbox::OutboxError;
+use crate::core::outbox::{Delivery, OutboxError};
 use crate::core::scenarios::{Arm, Scenario};
 use crate::state::AppState;
 use crate::workspaces::Workspaces;
@@ -164,13 +164,21 @@ struct JournalPage {
 }
 
 /// `GET /__sandbox/webhooks`: every delivery with its attempts.
-#[utoipa::path(get, operation_id = "sandbox_list_webhook_deliveries", path = "/webhooks", tag = "sandbox", responses((status = 200, description = "Every delivery with its attempts")))]
-async fn list_webhooks(State(core): State<Core>) -> impl IntoResponse {
-    Json(json!({"deliveries": core.outbox.list()}))
+#[utoipa::path(get, operation_id = "sandbox_list_webhook_deliveries", path = "/webhooks", tag = "sandbox", responses((status = 200, description = "Every delivery with its attempts", body = DeliveryList)))]
+async fn list_webhooks(State(core): State<Core>) -> Json<DeliveryList> {
+    Json(DeliveryList {
+        deliveries: core.outbox.list(),
+    })
+}
+
+/// Every webhook delivery kept, with its attempts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct DeliveryList {
+    deliveries: Vec<Delivery>,
 }
 
 /// `GET /__sandbox/webhooks/{id}`.
-#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery"), (status = 404, description = "No such delivery"), (status = 400, description = "The id is not a number")))]
+#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery", body = Delivery), (status = 404, description = "No such delivery", body = ControlRefusal), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn get_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// What a receiver must answer for a delivery to count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Acceptance {
     /// Any 2xx status (Softline: the docs name no reply).
@@ -59,7 +59,7 @@ pub struct NewDelivery {
 }
 
 /// Where a delivery carries its signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureSlot {
     /// A header (Softline's `signature`).
@@ -109,9 +109,10 @@ fn wrong_hex(value: &str) -> String {
 }
 
 /// One try at delivering.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -127,12 +128,13 @@ pub struct Attempt {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Waiting for its next attempt.
     Pending {
         #[serde(with = "time::serde::rfc3339")]
+        #[schema(value_type = String, format = DateTime)]
         due: OffsetDateTime,
     },
     /// An attempt is under way.
@@ -144,15 +146,20 @@ pub enum DeliveryState {
 }
 
 /// A delivery with its history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: u64,
+    #[schema(value_type = String)]
     pub provider: &'static str,
     pub event: String,
     pub url: String,
     pub content_type: String,
+    /// `[name, value]` pairs in the order sent.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
+    /// The body as text.
     #[serde(serialize_with = "body_as_text")]
+    #[schema(value_type = String)]
     pub body: Bytes,
     pub retry_schedule: Vec<u64>,
     pub acceptance: Acceptance,
@@ -166,6 +173,7 @@ pub struct Delivery {
     #[serde(skip)]
     pub(super) tamper_next: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(flatten)]
     pub state: DeliveryState,
