@@ -46,6 +46,36 @@ pub struct OrderSummary {
     pub order_id: String,
     pub order_uuid: String,
     pub payment_ids: Vec<String>,
+    /// What the checkout steps chose, when the run had any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<CheckoutSummary>,
+}
+
+/// The checkout webhooks of a run, as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckoutWebhooks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<String>,
+}
+
+/// What a flow's checkout chose and was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckoutSummary {
+    /// `deliveries[].id` chosen (with a deliveries webhook).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<String>,
+    /// `paymentMethodId` the payment calls carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<String>,
+    /// `orders[].id` the export answered: the `orderId` paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_id: Option<String>,
 }
 
 /// A payment page the run could not fill: a person must finish it in a
@@ -63,6 +93,9 @@ pub struct RunReport {
     pub id: String,
     pub status: RunStatus,
     pub webhook: String,
+    /// The checkout webhooks the run called before each payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<CheckoutWebhooks>,
     pub flows: Vec<Flow>,
     pub outcome: Outcome,
     /// Where merchants that answer `pending` report the final status.
@@ -98,6 +131,11 @@ impl RunReport {
                 RunStatus::Failed
             },
             webhook: options.webhook.to_string(),
+            checkout: (!options.checkout.is_empty()).then(|| CheckoutWebhooks {
+                methods: options.checkout.methods.as_ref().map(|u| u.to_string()),
+                deliveries: options.checkout.deliveries.as_ref().map(|u| u.to_string()),
+                orders: options.checkout.orders.as_ref().map(|u| u.to_string()),
+            }),
             flows: options.flows.clone(),
             outcome: options.outcome,
             sync_url,

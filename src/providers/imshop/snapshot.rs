@@ -63,7 +63,7 @@ use time::OffsetDateTime;
 use super::Fixture;
 use super::addressee;
 use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scope};
-use super::options::{Flow, Outcome, RunOptions, WebViewMode};
+use super::options::{CheckoutUrls, Flow, Outcome, RunOptions, WebViewMode};
 use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
 use super::runs::{PROGRESS_KEPT, RunRecord};
 use crate::core::durable::{ObjectChange, to_json};
@@ -472,6 +472,9 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
         pending_backoff: Vec::new(),
         sync_wait: Duration::from_millis(fixture.sync_wait_ms),
         web_view: WebViewMode::default(),
+        // The checkout URLs are not kept either: the checks name the steps.
+        checkout: CheckoutUrls::default(),
+        key_placement: fixture.checkout.key_placement,
     };
     let mut report = RunReport::new(
         &saved.id,
@@ -487,6 +490,8 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
                 order_id: order.order_id,
                 order_uuid: order.order_uuid,
                 payment_ids: order.payment_ids,
+                // Not kept: the checks name what the checkout did.
+                checkout: None,
             })
             .collect(),
         saved.sync_url,
@@ -771,6 +776,7 @@ mod tests {
             order_id: "48213377".to_owned(),
             order_uuid: "4f1c2a8e-0000-4000-8000-000000000001".to_owned(),
             payment_ids: vec!["1000".to_owned()],
+            checkout: None,
         }];
         let mut report = RunReport::new(
             id,

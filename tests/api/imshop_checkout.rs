@@ -1,0 +1,311 @@
+//! Runs with the checkout before the payment: deliveries, payment methods,
+//! the order export, then the flow's payment with the chosen method and the
+//! exported order number; against the reference merchant and against test
+//! merchants broken in one step each.
+
+use paysandbox::providers::imshop::checks::CheckStatus;
+use paysandbox::providers::imshop::options::{FlowChoice, KeyPlacement, Outcome, RunRequest};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, run_finished, spawn_app};
+use crate::imshop_support::{
+    Quirk, checkout_against, failed, find, labels, merchant, message, request, run_engine,
+    sync_url, warned,
+};
+
+/// A checkout run of `flow` against the reference merchant of `app`.
+fn demo_checkout(app: &TestApp, flow: FlowChoice, outcome: Outcome) -> RunRequest {
+    RunRequest {
+        methods: Some(app.url("/demo/merchant/payment-methods")),
+        deliveries: Some(app.url("/demo/merchant/deliveries")),
+        orders: Some(app.url("/demo/merchant/orders")),
+        ..request(&app.url("/demo/merchant/payments"), flow, outcome)
+    }
+}
+
+#[tokio::test]
+async fn a_full_checkout_against_the_reference_merchant_passes_for_every_flow_and_outcome() {
+    let app = spawn_app().await;
+
+    for outcome in [Outcome::Success, Outcome::Failure] {
+        let report = run_engine(&app, demo_checkout(&app, FlowChoice::Checkout, outcome)).await;
+
+        assert_eq!(
+            failed(&report),
+            Vec::<String>::new(),
+            "{outcome:?}: {:#?}",
+            report.checks
+        );
+        assert_eq!(
+            warned(&report),
+            ["card/create payment_url_absolute"],
+            "{outcome:?}"
+        );
+        for step in [
+            "card/deliveries delivery_offered",
+            "card/payment_methods payment_method_offered",
+            "card/payment_methods_again choice_still_offered",
+            "card/deliveries_again choice_still_offered",
+            "card/order_export order_exported",
+            "card/order_export_repeat export_idempotent",
+            "card/create_unknown_method unknown_method_refused",
+            "card/create order_number_consistent",
+            "applepay/payment_methods payment_method_offered",
+            "googlepay/order_export order_exported",
+        ] {
+            assert_eq!(find(&report, step).status, CheckStatus::Passed, "{step}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_flow_pays_the_exported_order_with_the_method_offered_for_it() {
+    let app = spawn_app().await;
+
+    let report = run_engine(
+        &app,
+        demo_checkout(&app, FlowChoice::Checkout, Outcome::Success),
+    )
+    .await;
+
+    let summary = serde_json::to_value(&report.orders).unwrap();
+    let methods: Vec<&Value> = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["checkout"]["payment_method_id"])
+        .collect();
+    assert_eq!(
+        methods,
+        [&json!("card"), &json!("applepay"), &json!("androidpay")]
+    );
+    for order in &report.orders {
+        let checkout = order.checkout.as_ref().unwrap();
+        assert_eq!(
+            checkout.order_number.as_deref(),
+            Some(order.order_id.as_str())
+        );
+        assert_eq!(checkout.delivery_id.as_deref(), Some("courier"));
+    }
+    assert_eq!(
+        message(&report, "card/order_export order_exported"),
+        format!(
+            "the order got the number {:?} (publicId \"ЗКЗ-{}\")",
+            report.orders[0].order_id, report.orders[0].order_id
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_payment_calls_carry_the_chosen_method_the_order_uuid_and_the_exported_number() {
+    let (_app, shop, report) = checkout_against(&[], FlowChoice::Card).await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    let create = shop
+        .commands()
+        .into_iter()
+        .rfind(|c| c["command"] == "create")
+        .unwrap();
+    let order = &report.orders[0];
+    assert_eq!(create["paymentMethodId"], "m-card");
+    assert_eq!(create["orderUuid"], order.order_uuid.as_str());
+    assert_eq!(create["orderId"], "501");
+    assert_eq!(order.order_id, "501");
+}
+
+#[tokio::test]
+async fn a_payment_method_without_a_title_fails_required_fields_and_the_flow_stops() {
+    let (_app, shop, report) =
+        checkout_against(&[Quirk::MethodWithoutTitle], FlowChoice::Card).await;
+
+    assert_eq!(
+        message(&report, "card/payment_methods required_fields"),
+        "payments[0].title is missing"
+    );
+    assert_eq!(
+        message(&report, "card/payment_methods payment_method_offered"),
+        "no usable payment method of type \"card\": the app would not offer this payment (types offered: \"card\", \"iOS\", \"android\")"
+    );
+    assert!(!shop.command_names().contains(&"create".to_owned()));
+}
+
+#[tokio::test]
+async fn an_order_number_sent_as_a_number_fails_required_fields() {
+    let (_app, _shop, report) =
+        checkout_against(&[Quirk::OrderNumberAsNumber], FlowChoice::Card).await;
+
+    assert_eq!(
+        failed(&report),
+        [
+            "card/order_export required_fields",
+            "card/order_export order_exported"
+        ]
+    );
+    assert_eq!(
+        message(&report, "card/order_export required_fields"),
+        "orders[0].id is a number (501), expected a string"
+    );
+}
+
+#[tokio::test]
+async fn an_order_number_that_changes_between_export_and_payment_fails() {
+    let (_app, _shop, report) =
+        checkout_against(&[Quirk::OrderNumberChanges], FlowChoice::Card).await;
+
+    assert_eq!(failed(&report), ["card/create order_number_consistent"]);
+    assert_eq!(
+        message(&report, "card/create order_number_consistent"),
+        "orderId \"501-2\" is not the number the order export answered, \"501\": the order number changed between the export and the payment"
+    );
+}
+
+#[tokio::test]
+async fn a_merchant_that_takes_any_payment_method_id_fails_its_own_line() {
+    let (_app, _shop, report) =
+        checkout_against(&[Quirk::AcceptsUnknownMethods], FlowChoice::Card).await;
+
+    assert_eq!(
+        failed(&report),
+        ["card/create_unknown_method unknown_method_refused"]
+    );
+    assert!(
+        message(&report, "card/create_unknown_method unknown_method_refused")
+            .contains("which the payment-methods webhook never offered, was not refused"),
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_export_that_makes_a_second_order_is_a_warning() {
+    let (_app, _shop, report) =
+        checkout_against(&[Quirk::NewOrderOnRepeat], FlowChoice::Card).await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    assert_eq!(
+        warned(&report),
+        [
+            "card/order_export_repeat export_idempotent",
+            "card/create payment_url_absolute"
+        ]
+    );
+    assert_eq!(
+        message(&report, "card/order_export_repeat export_idempotent"),
+        format!(
+            "the repeated export of {:?} answered the order number \"502\", not \"501\": the merchant created a second order for one IMSHOP order (look the order up by uuid)",
+            report.orders[0].order_uuid
+        )
+    );
+    // The run pays the first order.
+    assert_eq!(report.orders[0].order_id, "501");
+}
+
+#[tokio::test]
+async fn the_key_can_go_in_the_body_and_the_reference_merchant_takes_it_there() {
+    let app = spawn_app().await;
+    let mut req = demo_checkout(&app, FlowChoice::Card, Outcome::Success);
+    req.key_placement = Some(KeyPlacement::Body);
+
+    let report = run_engine(&app, req).await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    let create = find(&report, "card/create http_200");
+    let exchange = create.evidence.exchange.as_ref().unwrap();
+    let headers = exchange.request.headers();
+    assert!(
+        headers.iter().all(|(name, _)| name != "authorization"),
+        "{headers:?}"
+    );
+    assert!(exchange.request.body().contains("\"key\""));
+}
+
+#[tokio::test]
+async fn a_checkout_run_over_http_reports_the_steps_and_the_checkout_webhooks() {
+    let app = spawn_app().await;
+    let shop = merchant(&[], &sync_url(&app)).await;
+    let body = json!({
+        "webhook": shop.webhook, "flow": "checkout",
+        "methods": shop.methods, "deliveries": shop.deliveries, "orders": shop.orders,
+        "timeout_ms": 2000,
+    });
+
+    let id = app.start_run(&body).await;
+    let run = app.wait_for_run(&id, run_finished).await;
+
+    assert_eq!(run["status"], "passed", "{run:#}");
+    assert_eq!(
+        run["checkout"],
+        json!({"methods": shop.methods, "deliveries": shop.deliveries, "orders": shop.orders})
+    );
+    let steps: Vec<String> = run["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["flow"] == "card")
+        .map(|c| c["step"].as_str().unwrap().to_owned())
+        .fold(Vec::new(), |mut steps, step| {
+            if steps.last() != Some(&step) {
+                steps.push(step);
+            }
+            steps
+        });
+    assert_eq!(
+        steps[..8],
+        [
+            "deliveries",
+            "payment_methods",
+            "payment_methods_again",
+            "deliveries_again",
+            "order_export",
+            "order_export_repeat",
+            "create_unknown_method",
+            "create"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn flow_checkout_without_the_orders_url_is_refused_with_400() {
+    let app = spawn_app().await;
+    let body = json!({"webhook": "http://127.0.0.1:1/pay", "flow": "checkout",
+                      "methods": "http://127.0.0.1:1/methods"});
+
+    let response = app.post_json("/imshop/runs", &body).await;
+
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"success": false,
+               "error": "flow checkout needs the methods and orders URLs (deliveries is optional)"})
+    );
+}
+
+#[tokio::test]
+async fn the_junit_report_has_a_testcase_per_checkout_step() {
+    let (_app, _shop, report) = checkout_against(&[], FlowChoice::Card).await;
+
+    let junit = report.to_junit();
+
+    for (step, name) in [
+        ("deliveries", "delivery_offered"),
+        ("payment_methods", "payment_method_offered"),
+        ("order_export", "order_exported"),
+        ("order_export_repeat", "export_idempotent"),
+    ] {
+        let case = format!("classname=\"imshop.card.{step}\" name=\"{name}\"");
+        assert!(junit.contains(&case), "{case}: {junit}");
+    }
+}
