@@ -309,3 +309,24 @@ async fn the_junit_report_has_a_testcase_per_checkout_step() {
         assert!(junit.contains(&case), "{case}: {junit}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_checkout_fields_and_the_merchants_webhooks() {
+    let app = spawn_app().await;
+
+    let doc = app.get_json("/__sandbox/openapi.json", 200).await;
+
+    let fields = &doc["components"]["schemas"]["RunRequest"]["properties"];
+    for field in ["methods", "deliveries", "orders", "key_placement"] {
+        assert!(fields.get(field).is_some(), "{field}: {fields:#}");
+    }
+    let flows = doc["components"]["schemas"]["FlowChoice"].to_string();
+    assert!(flows.contains("checkout"), "{flows}");
+    for path in [
+        "/demo/merchant/payment-methods",
+        "/demo/merchant/deliveries",
+        "/demo/merchant/orders",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
+}
