@@ -330,3 +330,51 @@ async fn the_openapi_document_describes_the_checkout_fields_and_the_merchants_we
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_start_form_starts_a_checkout_run_whose_page_shows_the_steps_in_order() {
+    let app = spawn_app().await;
+    let shop = merchant(&[], &sync_url(&app)).await;
+
+    let response = app
+        .post_form(
+            "/imshop/runs",
+            &[
+                ("webhook", shop.webhook.as_str()),
+                ("flow", "card"),
+                ("timeout_ms", "2000"),
+                ("methods", shop.methods.as_str()),
+                ("deliveries", ""),
+                ("orders", shop.orders.as_str()),
+                ("key_placement", "both"),
+            ],
+        )
+        .await;
+    let id = crate::helpers::see_other(&response)
+        .strip_prefix("/imshop/runs/")
+        .unwrap()
+        .to_owned();
+    let run = app.wait_for_run(&id, run_finished).await;
+    let page = app.html(&format!("/imshop/runs/{id}")).await;
+
+    assert_eq!(run["status"], "passed", "{run:#}");
+    assert_eq!(
+        run["checkout"],
+        json!({"methods": shop.methods, "orders": shop.orders})
+    );
+    assert!(page.contains(&format!(
+        "<dt>Order export</dt><dd><code>{}</code></dd>",
+        shop.orders
+    )));
+    assert!(
+        page.contains("card: order 501, paymentMethodId m-card, uuid "),
+        "{page}"
+    );
+    let at = |title: &str| {
+        page.find(&format!("<h3 class=\"run-step\">{title}</h3>"))
+            .unwrap_or_else(|| panic!("{title}: {page}"))
+    };
+    assert!(at("card · payment_methods") < at("card · order_export"));
+    assert!(at("card · order_export") < at("card · create_unknown_method"));
+    assert!(at("card · create_unknown_method") < at("card · create"));
+}

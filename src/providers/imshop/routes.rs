@@ -47,6 +47,14 @@ struct RunForm {
     timeout_ms: String,
     #[serde(default)]
     web_view: String,
+    #[serde(default)]
+    methods: String,
+    #[serde(default)]
+    deliveries: String,
+    #[serde(default)]
+    orders: String,
+    #[serde(default)]
+    key_placement: String,
 }
 
 impl RunForm {
@@ -76,6 +84,10 @@ impl RunForm {
             outcome: choice("outcome", &self.outcome)?,
             timeout_ms,
             web_view: choice("web_view", &self.web_view)?,
+            methods: Some(self.methods).filter(|u| !u.trim().is_empty()),
+            deliveries: Some(self.deliveries).filter(|u| !u.trim().is_empty()),
+            orders: Some(self.orders).filter(|u| !u.trim().is_empty()),
+            key_placement: choice("key_placement", &self.key_placement)?,
             ..RunRequest::default()
         })
     }
