@@ -49,6 +49,9 @@ const SECRET_FIELDS: &[&str] = &[
     "signsecretkey",
     "applepaydata",
     "androidpaydata",
+    // IMSHOP's API key, when it travels as a body field (a run's
+    // `key_placement: body`, a merchant's report to the sync URL).
+    "key",
 ];
 
 /// Body field names (compared in any letter case) of a card's security code.
@@ -277,7 +280,7 @@ fn has_nothing_to_mask(text: &str) -> bool {
         if at_name_start
             && matches!(
                 b.to_ascii_lowercase(),
-                b'a' | b'c' | b'h' | b'p' | b'r' | b's' | b't'
+                b'a' | b'c' | b'h' | b'k' | b'p' | b'r' | b's' | b't'
             )
             && starts_a_secret_name(&bytes[i..])
         {

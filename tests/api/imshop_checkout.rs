@@ -229,7 +229,10 @@ async fn the_key_can_go_in_the_body_and_the_reference_merchant_takes_it_there() 
         headers.iter().all(|(name, _)| name != "authorization"),
         "{headers:?}"
     );
-    assert!(exchange.request.body().contains("\"key\""));
+    // The key is in the body, and masked there as in the header.
+    let body = exchange.request.body();
+    assert!(body.contains("\"key\""), "{body}");
+    assert!(!body.contains("sandbox-imshop-key"), "{body}");
 }
 
 #[tokio::test]
