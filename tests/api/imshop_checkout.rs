@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, run_finished, spawn_app};
 use crate::imshop_support::{
-    Quirk, checkout_against, failed, find, labels, merchant, message, request, run_engine,
-    sync_url, warned,
+    Quirk, checkout_against, checkout_request, failed, find, labels, merchant, message, request,
+    run_engine, sync_url, warned,
 };
 
 /// A checkout run of `flow` against the reference merchant of `app`.
@@ -380,4 +380,84 @@ async fn the_start_form_starts_a_checkout_run_whose_page_shows_the_steps_in_orde
     assert!(at("card · payment_methods") < at("card · order_export"));
     assert!(at("card · order_export") < at("card · create_unknown_method"));
     assert!(at("card · create_unknown_method") < at("card · create"));
+}
+
+/// An app whose `imshop.json` reads the checkout's ambiguous points as
+/// `checkout` says.
+async fn app_reading(name: &str, checkout: Value) -> TestApp {
+    let dir = std::env::temp_dir().join(format!("paysandbox-imshop-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut fixture: Value =
+        serde_json::from_str(include_str!("../../fixtures/imshop.json")).unwrap();
+    fixture["checkout"] = checkout;
+    std::fs::write(dir.join("imshop.json"), fixture.to_string()).unwrap();
+    crate::helpers::spawn_app_with(paysandbox::Settings {
+        fixtures: Some(dir),
+        ..crate::helpers::test_settings()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn under_the_prefixed_reading_the_payment_calls_send_webhook_and_the_method_id() {
+    let app = app_reading(
+        "prefixed",
+        json!({"payment_method_id": "webhook_prefixed", "order_message": "per_order"}),
+    )
+    .await;
+
+    // The reference merchant reads either form of the id.
+    let report = run_engine(
+        &app,
+        demo_checkout(&app, FlowChoice::Card, Outcome::Success),
+    )
+    .await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    assert_eq!(
+        report.orders[0]
+            .checkout
+            .as_ref()
+            .unwrap()
+            .payment_method_id
+            .as_deref(),
+        Some("webhook/card")
+    );
+    assert_eq!(
+        message(&report, "card/order_export message_placement"),
+        "message, if any, is where this fixture's reading looks"
+    );
+}
+
+#[tokio::test]
+async fn a_merchant_that_knows_only_its_raw_method_ids_refuses_the_prefixed_reading() {
+    let app = app_reading(
+        "prefixed-strict",
+        json!({"payment_method_id": "webhook_prefixed"}),
+    )
+    .await;
+    let shop = merchant(&[], &sync_url(&app)).await;
+
+    let report = run_engine(
+        &app,
+        checkout_request(&shop, FlowChoice::Card, Outcome::Success),
+    )
+    .await;
+
+    assert!(
+        failed(&report).contains(&"card/create payment_created".to_owned()),
+        "{:#?}",
+        labels(&report)
+    );
+    let create = shop
+        .commands()
+        .into_iter()
+        .rfind(|c| c["command"] == "create")
+        .unwrap();
+    assert_eq!(create["paymentMethodId"], "webhook/m-card");
 }
