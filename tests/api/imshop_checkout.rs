@@ -135,6 +135,62 @@ async fn a_payment_method_without_a_title_fails_required_fields_and_the_flow_sto
 }
 
 #[tokio::test]
+async fn a_delivery_without_its_pickup_flag_is_no_delivery_and_nothing_is_paid() {
+    let (_app, shop, report) =
+        checkout_against(&[Quirk::DeliveryWithoutPickupFlag], FlowChoice::Card).await;
+
+    assert_eq!(
+        failed(&report)[..2],
+        [
+            "card/deliveries required_fields",
+            "card/deliveries delivery_offered"
+        ]
+    );
+    assert_eq!(
+        message(&report, "card/deliveries required_fields"),
+        "deliveries[0].hasPickupLocations is missing"
+    );
+    assert!(!shop.command_names().contains(&"create".to_owned()));
+}
+
+#[tokio::test]
+async fn method_ids_that_change_between_requests_are_no_longer_offered_before_the_order() {
+    let (_app, _shop, report) =
+        checkout_against(&[Quirk::MethodIdsPerRequest], FlowChoice::Card).await;
+
+    assert_eq!(
+        message(&report, "card/payment_methods_again choice_still_offered"),
+        "payments asked again before the order no longer offers \"m-card-1\" (offered: [\"m-card-2\", \"m-apple-2\", \"m-google-2\"]): the same request must give the same list"
+    );
+}
+
+#[tokio::test]
+async fn the_checkout_calls_are_journaled_under_the_order_uuid() {
+    let (app, _shop, report) = checkout_against(&[], FlowChoice::Card).await;
+
+    let uuid = &report.orders[0].order_uuid;
+    let entries = app.journal(&format!("object={uuid}")).await;
+
+    let summaries: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["summary"].as_str())
+        .filter(|s| s.starts_with("run run-test: card/"))
+        .collect();
+    for step in [
+        "deliveries",
+        "payment_methods",
+        "order_export",
+        "order_export_repeat",
+    ] {
+        let summary = format!("run run-test: card/{step}");
+        assert!(
+            summaries.contains(&summary.as_str()),
+            "{summary}: {summaries:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_order_number_sent_as_a_number_fails_required_fields() {
     let (_app, _shop, report) =
         checkout_against(&[Quirk::OrderNumberAsNumber], FlowChoice::Card).await;

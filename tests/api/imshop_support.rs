@@ -78,6 +78,10 @@ pub enum Quirk {
     AcceptsUnknownMethods,
     /// Every export makes a new order, even of a uuid it has seen.
     NewOrderOnRepeat,
+    /// The deliveries answer leaves out `hasPickupLocations`.
+    DeliveryWithoutPickupFlag,
+    /// The payment-method ids change from one request to the next.
+    MethodIdsPerRequest,
 }
 
 /// The payment methods the test merchant offers: `(id, type)`.
@@ -107,6 +111,8 @@ struct Ledger {
     exports: HashMap<String, String>,
     /// Orders made by exports.
     orders_made: u32,
+    /// Payment-methods requests answered.
+    methods_asked: u32,
 }
 
 #[derive(Clone)]
@@ -365,9 +371,19 @@ fn wallet(shop: &Shop, request: &Value, field: &str) -> Value {
 }
 
 async fn payment_methods(State(shop): State<Shop>) -> axum::Json<Value> {
+    let asked = {
+        let mut ledger = shop.ledger.lock().unwrap();
+        ledger.methods_asked += 1;
+        ledger.methods_asked
+    };
     let payments: Vec<Value> = METHODS
         .iter()
         .map(|(id, kind)| {
+            let id = if shop.has(&Quirk::MethodIdsPerRequest) {
+                format!("{id}-{asked}")
+            } else {
+                (*id).to_owned()
+            };
             let mut method = json!({"id": id, "title": format!("Pay by {kind}"), "type": kind});
             if *kind == "card" && shop.has(&Quirk::MethodWithoutTitle) {
                 method.as_object_mut().unwrap().remove("title");
@@ -378,11 +394,18 @@ async fn payment_methods(State(shop): State<Shop>) -> axum::Json<Value> {
     axum::Json(json!({ "payments": payments }))
 }
 
-async fn deliveries() -> axum::Json<Value> {
-    axum::Json(json!({"deliveries": [{
+async fn deliveries(State(shop): State<Shop>) -> axum::Json<Value> {
+    let mut delivery = json!({
         "id": "d1", "title": "Courier", "type": "delivery", "hasPickupLocations": false,
         "price": 0, "min": 1
-    }]}))
+    });
+    if shop.has(&Quirk::DeliveryWithoutPickupFlag) {
+        delivery
+            .as_object_mut()
+            .unwrap()
+            .remove("hasPickupLocations");
+    }
+    axum::Json(json!({ "deliveries": [delivery] }))
 }
 
 async fn export_orders(State(shop): State<Shop>, body: String) -> axum::Json<Value> {

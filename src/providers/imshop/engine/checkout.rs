@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::flows::{Order, Position, Recorder};
 use super::judge::{self, checkout as judged};
+use super::webhook::Filing;
 use crate::providers::imshop::checks::{Exchange, Scope};
 use crate::providers::imshop::options::Flow;
 use crate::providers::imshop::report::CheckoutSummary;
@@ -213,14 +214,17 @@ impl Recorder<'_> {
         body: &Value,
     ) -> (Arc<Exchange>, Option<Answer>) {
         self.progress(scope, &format!("{name}: POST {url}"));
-        let at = Position {
-            flow: Flow::Card,
-            scope,
-            attempt: 1,
-            order,
-            payment_id: None,
+        // Filed under the run and IMSHOP's order uuid (and, once exported,
+        // the order number): the ids the merchant sees in these calls.
+        let mut objects = vec![self.run_id.to_owned(), order.order_uuid.clone()];
+        if order.exported {
+            objects.push(order.order_id.clone());
+        }
+        let filing = Filing {
+            run_id: self.run_id.to_owned(),
+            objects,
+            what: format!("{scope}/{name}"),
         };
-        let filing = at.filing(self.run_id, name);
         let exchange = self
             .engine
             .call_merchant(self.options, url, body, &filing)
