@@ -38,9 +38,9 @@ use crate::providers::imshop::{self, scenarios, sync};
 /// `paysandbox imshop run`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// The merchant's payments webhook (http or https).
-    #[arg(long)]
-    pub webhook: String,
+    /// The merchant's payments webhook (http or https); without it only the checkout webhooks are tested.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
     /// API key sent as `Authorization: Bearer` [default: the fixture's, sandbox-imshop-key]
     #[arg(long)]
     pub key: Option<String>,
@@ -116,7 +116,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
 async fn prepare(args: RunArgs) -> Result<Prepared, String> {
     let fixtures = Fixtures::load(args.fixtures.as_deref()).map_err(|e| e.to_string())?;
     let request = RunRequest {
-        webhook: args.webhook,
+        webhook: args.webhook.unwrap_or_default(),
         key: args.key,
         flow: Some(args.flow),
         outcome: Some(args.outcome),

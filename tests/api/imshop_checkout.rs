@@ -517,3 +517,41 @@ async fn a_merchant_that_knows_only_its_raw_method_ids_refuses_the_prefixed_read
         .unwrap();
     assert_eq!(create["paymentMethodId"], "webhook/m-card");
 }
+
+#[tokio::test]
+async fn without_the_payments_webhook_a_run_tests_the_checkout_webhooks_only() {
+    let app = spawn_app().await;
+    let req = RunRequest {
+        webhook: String::new(),
+        ..demo_checkout(&app, FlowChoice::Checkout, Outcome::Success)
+    };
+
+    let report = run_engine(&app, req).await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    let steps: std::collections::BTreeSet<&str> =
+        report.checks.iter().map(|c| c.step.as_str()).collect();
+    assert_eq!(
+        steps.into_iter().collect::<Vec<_>>(),
+        [
+            "deliveries",
+            "deliveries_again",
+            "order_export",
+            "order_export_repeat",
+            "payment_methods",
+            "payment_methods_again"
+        ]
+    );
+    assert_eq!(report.orders.len(), 3);
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["webhook"], "");
+    assert_eq!(
+        json["orders"][2]["checkout"]["payment_method_id"],
+        "androidpay"
+    );
+}

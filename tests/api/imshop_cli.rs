@@ -329,7 +329,10 @@ async fn a_run_that_cannot_start_exits_2() {
             ],
             "cannot write /nonexistent-dir/report.xml",
         ),
-        (&["--flow", "card"], "--webhook <WEBHOOK>"),
+        (
+            &["--flow", "card"],
+            "webhook is required unless methods, deliveries or orders are given",
+        ),
         (
             &[
                 "--webhook",

@@ -220,7 +220,7 @@ async fn bad_run_requests_are_refused_in_imshops_shape() {
         (
             json!({}),
             400,
-            "invalid body: missing field `webhook` at line 1 column 2",
+            "webhook is required unless methods, deliveries or orders are given",
         ),
     ];
     for (body, status, error) in cases {

@@ -181,7 +181,12 @@ pub fn runs_page(state: &super::State, nav: Nav, runs: &[Arc<RunRecord>]) -> Run
             .map(|run| RunRow {
                 id: run.id.clone(),
                 status: run.status().as_str(),
-                webhook: run.options.webhook.to_string(),
+                webhook: run
+                    .options
+                    .webhook
+                    .as_ref()
+                    .map(|u| u.to_string())
+                    .unwrap_or_default(),
                 flows: run
                     .options
                     .flows

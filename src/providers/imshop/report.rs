@@ -130,7 +130,11 @@ impl RunReport {
             } else {
                 RunStatus::Failed
             },
-            webhook: options.webhook.to_string(),
+            webhook: options
+                .webhook
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
             checkout: (!options.checkout.is_empty()).then(|| CheckoutWebhooks {
                 methods: options.checkout.methods.as_ref().map(|u| u.to_string()),
                 deliveries: options.checkout.deliveries.as_ref().map(|u| u.to_string()),

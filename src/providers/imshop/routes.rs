@@ -184,7 +184,7 @@ async fn list_runs(State(state): State<super::State>, nav: Nav, headers: HeaderM
             json!({
                 "id": run.id,
                 "status": run.status(),
-                "webhook": run.options.webhook.as_str(),
+                "webhook": run.options.webhook.as_ref().map_or("", |u| u.as_str()),
                 "flows": run.options.flows,
                 "outcome": run.options.outcome,
                 "started_at": run.started_at.format(&Rfc3339).unwrap_or_default(),

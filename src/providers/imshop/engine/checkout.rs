@@ -195,7 +195,7 @@ impl Recorder<'_> {
             }
         }
 
-        if urls.methods.is_some() && !self.probed_unknown_method {
+        if urls.methods.is_some() && self.options.webhook.is_some() && !self.probed_unknown_method {
             self.probed_unknown_method = true;
             self.unknown_method(flow, &order).await;
         }

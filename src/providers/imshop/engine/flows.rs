@@ -149,6 +149,10 @@ impl Recorder<'_> {
             payment_ids: Vec::new(),
             checkout: order.checkout.clone(),
         });
+        // Only the checkout was asked for.
+        if self.options.webhook.is_none() {
+            return;
+        }
         for attempt in 1..=2 {
             inbox.drain();
             let mut at = Position {
@@ -314,7 +318,12 @@ impl Recorder<'_> {
         body: &B,
     ) -> Call {
         let options = self.options;
-        self.progress(at.scope, &format!("{step}: POST {}", options.webhook));
+        let url = options
+            .webhook
+            .as_ref()
+            .map(|u| u.as_str())
+            .unwrap_or_default();
+        self.progress(at.scope, &format!("{step}: POST {url}"));
         let filing = at.filing(self.run_id, step);
         let exchange = self.engine.call_webhook(options, body, &filing).await;
         self.push_all(judge::answer(
