@@ -171,6 +171,9 @@ pub async fn merchant(quirks: &[Quirk], sync_url: &str) -> Merchant {
 
 /// Starts a merchant expecting the API key `key` (a workspace's).
 pub async fn merchant_with_key(quirks: &[Quirk], sync_url: &str, key: &str) -> Merchant {
+    // Its pending quirk posts to the sync URL with reqwest, which needs
+    // the crypto provider even in a test that never spawns the app.
+    paysandbox::core::http_client::install_crypto_provider();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shop = Shop {

@@ -155,10 +155,15 @@ impl RunReport {
     /// The readable summary: one line per flow and step, every failed
     /// check with its evidence, and the totals.
     pub fn to_text(&self) -> String {
+        let against = match (self.webhook.as_str(), &self.checkout) {
+            ("", _) => "the checkout webhooks only".to_owned(),
+            (webhook, None) => webhook.to_owned(),
+            (webhook, Some(_)) => format!("{webhook}, after the checkout webhooks"),
+        };
         let mut out = format!(
             "IMSHOP run {} against {}\nflows: {}; outcome: {}\n\n",
             self.id,
-            self.webhook,
+            against,
             self.flows
                 .iter()
                 .map(|f| f.as_str())
@@ -195,7 +200,8 @@ impl RunReport {
                     CheckStatus::Failed => format!("{} FAILED", c.name),
                 })
                 .collect();
-            out.push_str(&format!("{mark} {key:<28} {}\n", names.join(", ")));
+            // Wide enough for `googlepay/payment_methods_again`.
+            out.push_str(&format!("{mark} {key:<31} {}\n", names.join(", ")));
         }
         let noteworthy: Vec<&Check> = self
             .checks
