@@ -56,6 +56,9 @@ pub struct RunArgs {
     /// The merchant's order-export webhook: each flow pays the order number it answers.
     #[arg(long, value_name = "URL")]
     pub orders: Option<String>,
+    /// The buyer orders as a legal entity (legalEntityMode, the order's legalEntity).
+    #[arg(long)]
+    pub legal_entity: bool,
     /// Which flows to run (checkout: every flow, after the checkout steps; needs --methods and --orders).
     #[arg(long, value_enum, default_value_t = FlowChoice::All)]
     pub flow: FlowChoice,
@@ -130,6 +133,7 @@ async fn prepare(args: RunArgs) -> Result<Prepared, String> {
         deliveries: args.deliveries,
         orders: args.orders,
         key_placement: args.key_placement,
+        legal_entity: Some(args.legal_entity),
     };
     let options = RunOptions::parse(request, &fixtures.imshop).map_err(|e| e.to_string())?;
     let junit = open_report(args.junit)?;

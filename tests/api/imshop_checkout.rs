@@ -555,3 +555,30 @@ async fn without_the_payments_webhook_a_run_tests_the_checkout_webhooks_only() {
         "androidpay"
     );
 }
+
+#[tokio::test]
+async fn a_legal_entity_checkout_sends_legal_entity_mode_and_the_company() {
+    let app = spawn_app().await;
+    let shop = merchant(&[], &sync_url(&app)).await;
+    let mut req = checkout_request(&shop, FlowChoice::Card, Outcome::Success);
+    req.legal_entity = Some(true);
+
+    let report = run_engine(&app, req).await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    let body = |step: &str| -> Value {
+        let check = find(&report, &format!("card/{step} http_200"));
+        serde_json::from_str(&check.evidence.exchange.as_ref().unwrap().request.body()).unwrap()
+    };
+    assert_eq!(body("payment_methods")["legalEntityMode"], true);
+    assert_eq!(body("deliveries")["legalEntityMode"], true);
+    assert_eq!(
+        body("order_export")["orders"][0]["legalEntity"]["legalEntityName"],
+        "ООО ВЕКТОР"
+    );
+}

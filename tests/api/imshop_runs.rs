@@ -210,7 +210,7 @@ async fn bad_run_requests_are_refused_in_imshops_shape() {
         (
             json!({"webhook": "http://h/", "colour": 1}),
             400,
-            "invalid body at colour: unknown field `colour`, expected one of `webhook`, `key`, `flow`, `outcome`, `timeout_ms`, `order_id`, `order_uuid`, `pending_backoff_ms`, `sync_wait_ms`, `web_view`, `methods`, `deliveries`, `orders`, `key_placement` at line 1 column 9",
+            "invalid body at colour: unknown field `colour`, expected one of `webhook`, `key`, `flow`, `outcome`, `timeout_ms`, `order_id`, `order_uuid`, `pending_backoff_ms`, `sync_wait_ms`, `web_view`, `methods`, `deliveries`, `orders`, `key_placement`, `legal_entity` at line 1 column 9",
         ),
         (
             json!({"webhook": "http://h/", "timeout_ms": 0}),

@@ -235,6 +235,10 @@ pub struct RunRequest {
     /// Where the API key goes (default from the fixture, `bearer`).
     #[serde(default)]
     pub key_placement: Option<KeyPlacement>,
+    /// The buyer orders as a legal entity: the checkout requests carry
+    /// `legalEntityMode: true` and the order its `legalEntity`.
+    #[serde(default)]
+    pub legal_entity: Option<bool>,
 }
 
 /// A run's checked options.
@@ -253,6 +257,7 @@ pub struct RunOptions {
     pub web_view: WebViewMode,
     pub checkout: CheckoutUrls,
     pub key_placement: KeyPlacement,
+    pub legal_entity: bool,
 }
 
 /// Why a run cannot start.
@@ -341,6 +346,7 @@ impl RunOptions {
             key_placement: request
                 .key_placement
                 .unwrap_or(fixture.checkout.key_placement),
+            legal_entity: request.legal_entity.unwrap_or(false),
         })
     }
 }

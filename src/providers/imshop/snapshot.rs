@@ -481,6 +481,7 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
         // The checkout URLs are not kept either: the checks name the steps.
         checkout: CheckoutUrls::default(),
         key_placement: fixture.checkout.key_placement,
+        legal_entity: false,
     };
     let mut report = RunReport::new(
         &saved.id,

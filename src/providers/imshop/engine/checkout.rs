@@ -285,7 +285,7 @@ impl Recorder<'_> {
 
     fn deliveries_request(&self) -> Value {
         let city = &self.engine.fixture.checkout.city;
-        json!({
+        let mut body = json!({
             "externalUserId": null,
             "country": "RU",
             "promocode": null,
@@ -300,11 +300,21 @@ impl Recorder<'_> {
                 "zip": "127001",
             },
             "items": items(),
-        })
+        });
+        self.legal_entity_mode(&mut body);
+        body
+    }
+
+    /// `legalEntityMode` is sent only when a legal entity was chosen, and
+    /// then as `true` (oplaty.md, dostavki.md).
+    fn legal_entity_mode(&self, body: &mut Value) {
+        if self.options.legal_entity {
+            body["legalEntityMode"] = Value::Bool(true);
+        }
     }
 
     fn methods_request(&self, delivery_id: &str, pickup: Option<&str>) -> Value {
-        json!({
+        let mut body = json!({
             "externalUserId": null,
             "country": "RU",
             "city": self.engine.fixture.checkout.city,
@@ -313,7 +323,9 @@ impl Recorder<'_> {
             "pickupLocationId": pickup,
             "bonusesSpent": 0,
             "items": items(),
-        })
+        });
+        self.legal_entity_mode(&mut body);
+        body
     }
 
     /// The order export (oformlenie-zakaza.md). The payment happens after
@@ -340,7 +352,7 @@ impl Recorder<'_> {
             .payment_method_id
             .strip_prefix("webhook/")
             .unwrap_or(&order.payment_method_id);
-        json!({
+        let mut body = json!({
             "device": {"platform": flow.platform()},
             "installId": fixture.checkout.install_id,
             "orders": [{
@@ -371,7 +383,18 @@ impl Recorder<'_> {
                 "deliveryComment": "",
                 "items": items(),
             }],
-        })
+        });
+        if self.options.legal_entity {
+            // The docs' example company.
+            body["orders"][0]["legalEntity"] = json!({
+                "contactPersonPosition": "Менеджер",
+                "legalEntityName": "ООО ВЕКТОР",
+                "taxpayerIdentificationNumber": "7710000000",
+                "taxRegistrationReasonCode": "77100000",
+                "businessAddress": "г. Москва, Кутузовский проспект, 36",
+            });
+        }
+        body
     }
 }
 
