@@ -548,6 +548,13 @@ async fn without_the_payments_webhook_a_run_tests_the_checkout_webhooks_only() {
         ]
     );
     assert_eq!(report.orders.len(), 3);
+    assert!(
+        report
+            .to_text()
+            .starts_with("IMSHOP run run-test against the checkout webhooks only\n"),
+        "{}",
+        report.to_text()
+    );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["webhook"], "");
     assert_eq!(
@@ -580,5 +587,28 @@ async fn a_legal_entity_checkout_sends_legal_entity_mode_and_the_company() {
     assert_eq!(
         body("order_export")["orders"][0]["legalEntity"]["legalEntityName"],
         "ООО ВЕКТОР"
+    );
+}
+
+#[tokio::test]
+async fn a_late_report_on_the_sync_url_names_the_exported_order_number() {
+    let app = spawn_app().await;
+    let shop = merchant(&[Quirk::PendingThenSync], &sync_url(&app)).await;
+
+    let report = run_engine(
+        &app,
+        checkout_request(&shop, FlowChoice::Card, Outcome::Success),
+    )
+    .await;
+
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        labels(&report)
+    );
+    assert_eq!(
+        message(&report, "card/sync order_number_consistent"),
+        "orderId \"501\" is the number the export answered"
     );
 }
