@@ -99,6 +99,40 @@ impl OrderBook {
     pub fn clear(&self) {
         *self.inner.lock().unwrap() = Book::default();
     }
+
+    /// Every order as `(uuid, number)`, oldest first.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        let book = self.inner.lock().unwrap();
+        book.order
+            .iter()
+            .filter_map(|uuid| Some((uuid.clone(), book.by_uuid.get(uuid)?.clone())))
+            .collect()
+    }
+
+    /// Keeps `entries` (oldest first, distinct uuids) instead; the next
+    /// number follows the highest one kept.
+    pub fn replace(&self, entries: Vec<(String, String)>) {
+        let next = entries
+            .iter()
+            .filter_map(|(_, number)| number.parse::<u64>().ok())
+            .map(|n| n.saturating_sub(100_000))
+            .max()
+            .unwrap_or(0);
+        let mut book = Book {
+            next,
+            ..Book::default()
+        };
+        for (uuid, number) in entries {
+            book.order.push_back(uuid.clone());
+            book.by_uuid.insert(uuid, number);
+        }
+        *self.inner.lock().unwrap() = book;
+    }
+
+    /// Most orders kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
 }
 
 /// Why a request was refused: its status and the error text.

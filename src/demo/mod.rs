@@ -226,8 +226,8 @@ pub struct Inner {
     pub core: Core,
     pub fixture: Arc<imshop::Fixture>,
     pub ledger: Ledger,
-    /// The orders exported to it, by IMSHOP's uuid. Kept in memory only:
-    /// not in snapshots or the data directory (yet).
+    /// The orders exported to it, by IMSHOP's uuid. In snapshots; not rows
+    /// of the data directory yet.
     pub orders: checkout::OrderBook,
 }
 

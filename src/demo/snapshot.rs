@@ -11,6 +11,10 @@
 //!
 //! Durable state (`--data-dir`) keeps the same payments, each one row
 //! whose body is its entry of `payments` (see the end of this file).
+//!
+//! The orders exported to it (`orders`: `uuid` and `number`, oldest first)
+//! are in a snapshot when there are any; they are not rows of the data
+//! directory yet.
 
 use std::collections::BTreeSet;
 
@@ -28,6 +32,18 @@ struct Section {
     /// Oldest first.
     #[serde(default)]
     payments: Vec<SavedPayment>,
+    /// The orders exported to it (IMSHOP's order export), oldest first.
+    /// Left out when there are none, so older documents read the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    orders: Vec<SavedOrder>,
+}
+
+/// An exported order: IMSHOP's uuid and the number the merchant gave it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedOrder {
+    uuid: String,
+    number: String,
 }
 
 /// One row. Flat rather than a tagged enum: serde reads a tagged enum
@@ -113,7 +129,13 @@ impl super::State {
             .into_iter()
             .map(|(id, payment)| save(id, payment))
             .collect();
-        serde_json::to_value(Section { payments }).unwrap_or(serde_json::Value::Null)
+        let orders = self
+            .orders
+            .entries()
+            .into_iter()
+            .map(|(uuid, number)| SavedOrder { uuid, number })
+            .collect();
+        serde_json::to_value(Section { payments, orders }).unwrap_or(serde_json::Value::Null)
     }
 
     /// Reads and checks a section; the install replaces the payments
@@ -146,7 +168,33 @@ impl super::State {
             }
             entries.push((payment_id, payment));
         }
-        Ok(Box::new(move || self.ledger.replace(entries)))
+        if section.orders.len() > self.orders.capacity() {
+            return Err(malformed(format!(
+                "orders: {} orders; the merchant keeps at most {} (the fixture's orders_kept)",
+                section.orders.len(),
+                self.orders.capacity()
+            )));
+        }
+        let mut uuids = BTreeSet::new();
+        let mut orders = Vec::with_capacity(section.orders.len());
+        for (index, saved) in section.orders.into_iter().enumerate() {
+            if saved.uuid.is_empty() || saved.number.is_empty() {
+                return Err(malformed(format!(
+                    "orders[{index}]: an empty uuid or number"
+                )));
+            }
+            if !uuids.insert(saved.uuid.clone()) {
+                return Err(malformed(format!(
+                    "orders[{index}].uuid: {:?} appears twice",
+                    saved.uuid
+                )));
+            }
+            orders.push((saved.uuid, saved.number));
+        }
+        Ok(Box::new(move || {
+            self.ledger.replace(entries);
+            self.orders.replace(orders);
+        }))
     }
 }
 
@@ -239,6 +287,31 @@ mod tests {
         let install = state.prepare_section(section)?;
         install();
         Ok(())
+    }
+
+    #[test]
+    fn the_exported_orders_come_back_and_numbering_goes_on_after_them() {
+        let before = shop();
+        let first = before.orders.register("u-1");
+        let second = before.orders.register("u-2");
+        let section = before.snapshot_section();
+
+        let after = state();
+        restore(&after, &section).unwrap();
+
+        assert_eq!(
+            section["orders"],
+            json!([{"uuid": "u-1", "number": first}, {"uuid": "u-2", "number": second}])
+        );
+        assert_eq!(after.orders.register("u-1"), first);
+        assert_eq!(after.orders.register("u-3"), "100003");
+    }
+
+    #[test]
+    fn a_section_without_exported_orders_has_no_orders_field() {
+        let section = shop().snapshot_section();
+
+        assert!(section.get("orders").is_none(), "{section}");
     }
 
     #[test]
