@@ -23,6 +23,7 @@ use super::State as Demo;
 use super::payments::authorized;
 use crate::core::current::State;
 use crate::core::journal::JournalObjects;
+use crate::core::store::Changes;
 
 /// The payment methods this shop offers: `(id, title, type)`. The type
 /// tells the app which payment to run: `card` opens `create`'s page, `iOS`
@@ -63,6 +64,45 @@ struct Book {
     /// uuids, oldest first.
     order: VecDeque<String>,
     next: u64,
+    /// `Some` once changes are tracked (durable state): the uuids
+    /// registered or forgotten since the changes were last taken.
+    changes: Option<Changes<String>>,
+}
+
+impl Book {
+    fn note(&mut self, uuid: &str) {
+        if let Some(changes) = &mut self.changes {
+            changes.keys.insert(uuid.to_owned());
+        }
+    }
+
+    fn insert(&mut self, uuid: String, number: String, capacity: usize) {
+        if let Some(n) = number
+            .parse::<u64>()
+            .ok()
+            .map(|n| n.saturating_sub(100_000))
+        {
+            self.next = self.next.max(n);
+        }
+        if self.by_uuid.insert(uuid.clone(), number).is_none() {
+            self.order.push_back(uuid);
+        }
+        while self.order.len() > capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.by_uuid.remove(&oldest);
+                self.note(&oldest);
+            }
+        }
+    }
+}
+
+/// What changed in the order book since the changes were last taken.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BookChanges {
+    /// Every order was forgotten first (a reset, a restore).
+    pub cleared: bool,
+    /// Each order noted, as `(uuid, number)` (`None`: forgotten).
+    pub orders: Vec<(String, Option<String>)>,
 }
 
 impl OrderBook {
@@ -79,15 +119,9 @@ impl OrderBook {
         if let Some(number) = book.by_uuid.get(uuid) {
             return number.clone();
         }
-        book.next += 1;
-        let number = format!("{}", 100_000 + book.next);
-        book.by_uuid.insert(uuid.to_owned(), number.clone());
-        book.order.push_back(uuid.to_owned());
-        while book.order.len() > self.capacity {
-            if let Some(oldest) = book.order.pop_front() {
-                book.by_uuid.remove(&oldest);
-            }
-        }
+        let number = format!("{}", 100_000 + book.next + 1);
+        book.note(uuid);
+        book.insert(uuid.to_owned(), number.clone(), self.capacity);
         number
     }
 
@@ -97,7 +131,7 @@ impl OrderBook {
     }
 
     pub fn clear(&self) {
-        *self.inner.lock().unwrap() = Book::default();
+        self.replace(Vec::new());
     }
 
     /// Every order as `(uuid, number)`, oldest first.
@@ -112,21 +146,55 @@ impl OrderBook {
     /// Keeps `entries` (oldest first, distinct uuids) instead; the next
     /// number follows the highest one kept.
     pub fn replace(&self, entries: Vec<(String, String)>) {
-        let next = entries
-            .iter()
-            .filter_map(|(_, number)| number.parse::<u64>().ok())
-            .map(|n| n.saturating_sub(100_000))
-            .max()
-            .unwrap_or(0);
-        let mut book = Book {
-            next,
-            ..Book::default()
-        };
+        let mut book = self.inner.lock().unwrap();
+        let tracked = book.changes.is_some();
+        *book = Book::default();
         for (uuid, number) in entries {
-            book.order.push_back(uuid.clone());
-            book.by_uuid.insert(uuid, number);
+            book.insert(uuid, number, usize::MAX);
         }
-        *self.inner.lock().unwrap() = book;
+        if tracked {
+            book.changes = Some(Changes {
+                cleared: true,
+                keys: book.order.iter().cloned().collect(),
+            });
+        }
+    }
+
+    /// Keeps an order read back from a data directory (beyond the
+    /// capacity the oldest is forgotten, and noted so its row goes too).
+    pub fn load(&self, uuid: String, number: String) {
+        let mut book = self.inner.lock().unwrap();
+        book.changes.get_or_insert_with(Changes::default);
+        book.insert(uuid, number, self.capacity);
+    }
+
+    /// From now on, notes every order registered or forgotten.
+    pub fn track_changes(&self) {
+        self.inner
+            .lock()
+            .unwrap()
+            .changes
+            .get_or_insert_with(Changes::default);
+    }
+
+    /// What changed since the last call (nothing when untracked).
+    pub fn take_changes(&self) -> BookChanges {
+        let mut book = self.inner.lock().unwrap();
+        let Some(changes) = book.changes.as_mut().map(std::mem::take) else {
+            return BookChanges::default();
+        };
+        let orders = changes
+            .keys
+            .into_iter()
+            .map(|uuid| {
+                let number = book.by_uuid.get(&uuid).cloned();
+                (uuid, number)
+            })
+            .collect();
+        BookChanges {
+            cleared: changes.cleared,
+            orders,
+        }
     }
 
     /// Most orders kept.

@@ -226,8 +226,8 @@ pub struct Inner {
     pub core: Core,
     pub fixture: Arc<imshop::Fixture>,
     pub ledger: Ledger,
-    /// The orders exported to it, by IMSHOP's uuid. In snapshots; not rows
-    /// of the data directory yet.
+    /// The orders exported to it, by IMSHOP's uuid: in snapshots, and one
+    /// row each in a data directory.
     pub orders: checkout::OrderBook,
 }
 
@@ -302,6 +302,7 @@ impl Provider for State {
 
     fn track_changes(&self) {
         self.ledger.track_changes();
+        self.orders.track_changes();
     }
 
     fn take_changes(&self, out: &mut Vec<crate::core::durable::ObjectChange>) {

@@ -13,8 +13,8 @@
 //! whose body is its entry of `payments` (see the end of this file).
 //!
 //! The orders exported to it (`orders`: `uuid` and `number`, oldest first)
-//! are in a snapshot when there are any; they are not rows of the data
-//! directory yet.
+//! are in a snapshot when there are any, and rows of kind `orders` in a data
+//! directory.
 
 use std::collections::BTreeSet;
 
@@ -202,6 +202,9 @@ impl super::State {
 /// per payment, its body the payment as a snapshot's `payments` holds it.
 const PAYMENTS: &str = "payments";
 
+/// The rows of the orders exported to it: one per order, by its uuid.
+const ORDERS: &str = "orders";
+
 /// Durable state: the same rows a snapshot holds, one per payment. The
 /// merchant keeps no head (a wallet payment's id comes from the core's
 /// generator).
@@ -216,11 +219,30 @@ impl super::State {
             (id, body)
         });
         ObjectChange::push_rows(out, PAYMENTS, changes.cleared, rows);
+        let changes = self.orders.take_changes();
+        let rows = changes.orders.into_iter().map(|(uuid, number)| {
+            let body = number.map(|number| {
+                to_json(&SavedOrder {
+                    uuid: uuid.clone(),
+                    number,
+                })
+            });
+            (uuid, body)
+        });
+        ObjectChange::push_rows(out, ORDERS, changes.cleared, rows);
     }
 
     /// Loads one row [`Self::take_durable_changes`] wrote, read and checked
     /// as a snapshot's payment is.
     pub fn load_durable_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        if kind == ORDERS {
+            let saved: SavedOrder = serde_json::from_str(body).map_err(|e| e.to_string())?;
+            if saved.uuid != id || saved.number.is_empty() {
+                return Err(format!("the row of {id} holds order {:?}", saved.uuid));
+            }
+            self.orders.load(saved.uuid, saved.number);
+            return Ok(());
+        }
         if kind != PAYMENTS {
             return Err(format!("demo keeps no {kind}"));
         }
@@ -305,6 +327,32 @@ mod tests {
         );
         assert_eq!(after.orders.register("u-1"), first);
         assert_eq!(after.orders.register("u-3"), "100003");
+    }
+
+    #[test]
+    fn each_exported_order_gives_a_row_that_loads_back_with_its_number() {
+        let state = tracked(10);
+        state.orders.track_changes();
+        let number = state.orders.register("u-1");
+
+        let rows = taken(&state);
+        let loaded = super::tests::state();
+        for row in &rows {
+            if let ObjectChange::Saved { kind, id, body } = row {
+                loaded.load_durable_object(kind, id, body).unwrap();
+            }
+        }
+
+        assert_eq!(
+            rows,
+            [ObjectChange::Saved {
+                kind: "orders",
+                id: "u-1".to_owned(),
+                body: r#"{"uuid":"u-1","number":"100001"}"#.to_owned(),
+            }]
+        );
+        assert_eq!(loaded.orders.register("u-1"), number);
+        assert_eq!(loaded.orders.register("u-2"), "100002");
     }
 
     #[test]
@@ -528,7 +576,19 @@ mod tests {
                 r#"{"kind":"wallet","payment_id":"1","order_id":"1","captured":true}"#,
                 "the row of 2 holds payment 1",
             ),
-            ("orders", "1", "{}", "demo keeps no orders"),
+            (
+                "orders",
+                "1",
+                "{}",
+                "missing field `uuid` at line 1 column 2",
+            ),
+            (
+                "orders",
+                "u-2",
+                r#"{"uuid":"u-1","number":"100001"}"#,
+                "the row of u-2 holds order \"u-1\"",
+            ),
+            ("invoices", "1", "{}", "demo keeps no invoices"),
         ];
         for (kind, id, body, message) in cases {
             let state = state();
