@@ -612,3 +612,21 @@ async fn a_late_report_on_the_sync_url_names_the_exported_order_number() {
         "orderId \"501\" is the number the export answered"
     );
 }
+
+#[tokio::test]
+async fn a_payments_webhook_that_refuses_the_offered_method_id_says_so_in_its_own_line() {
+    let (_app, _shop, report) =
+        checkout_against(&[Quirk::ForgetsOfferedMethods], FlowChoice::Card).await;
+
+    assert_eq!(
+        failed(&report),
+        [
+            "card/create payment_method_accepted",
+            "card/create payment_created"
+        ]
+    );
+    assert_eq!(
+        message(&report, "card/create payment_method_accepted"),
+        "refused paymentMethodId \"m-card\", which its payment-methods webhook offered (\"unknown payment method\"): the payments webhook must take the ids that webhook hands out (see the fixture's payment_method_id reading: raw or webhook_prefixed)"
+    );
+}

@@ -71,11 +71,13 @@ pub enum CheckName {
     UnknownMethodRefused,
     /// An `orderId` named after the export is the exported number.
     OrderNumberConsistent,
+    /// The payment call was not refused for the method the merchant offered.
+    PaymentMethodAccepted,
 }
 
 impl CheckName {
     /// Every check, in the order above.
-    pub const ALL: [CheckName; 25] = [
+    pub const ALL: [CheckName; 26] = [
         Self::AnsweredInTime,
         Self::Http200,
         Self::JsonBody,
@@ -101,6 +103,7 @@ impl CheckName {
         Self::ExportIdempotent,
         Self::UnknownMethodRefused,
         Self::OrderNumberConsistent,
+        Self::PaymentMethodAccepted,
     ];
 
     /// The check named `name` ([`CheckName::as_str`]'s spelling).
@@ -135,6 +138,7 @@ impl CheckName {
             Self::ExportIdempotent => "export_idempotent",
             Self::UnknownMethodRefused => "unknown_method_refused",
             Self::OrderNumberConsistent => "order_number_consistent",
+            Self::PaymentMethodAccepted => "payment_method_accepted",
         }
     }
 }

@@ -279,8 +279,9 @@ impl Recorder<'_> {
         self.judge_settlement(at, &settled)
     }
 
-    /// `order_number_consistent` on the first payment answer of an
-    /// exported order.
+    /// The cross-step checks of the first payment answer:
+    /// `payment_method_accepted` after a payment-methods step,
+    /// `order_number_consistent` for an exported order.
     fn order_number(
         &mut self,
         at: &Position<'_>,
@@ -288,6 +289,16 @@ impl Recorder<'_> {
         exchange: &Arc<Exchange>,
         answer: &Answer,
     ) {
+        if self.options.checkout.methods.is_some()
+            && let Some(check) = judge::checkout::method_refused(
+                at.step(step),
+                exchange,
+                answer,
+                &at.order.payment_method_id,
+            )
+        {
+            self.push(check);
+        }
         if at.order.exported {
             self.push(judge::checkout::order_number(
                 at.step(step),

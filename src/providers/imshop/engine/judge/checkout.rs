@@ -743,6 +743,35 @@ pub fn order_number(
     }
 }
 
+/// `payment_method_accepted`: a payment call refused with an `error` that
+/// speaks of the method (the word, or the id sent) when the id came from
+/// the merchant's own payment-methods answer: the ids it hands out are not
+/// the ones it takes. A refusal for any other reason is left to the other
+/// checks (`payment_created`, `payment_captured_agrees`).
+pub fn method_refused(
+    at: Step<'_>,
+    exchange: &Arc<Exchange>,
+    answer: &Answer,
+    sent: &str,
+) -> Option<Check> {
+    if answer.success() != Some(false) {
+        return None;
+    }
+    let error = non_empty_error(answer)?;
+    let lower = error.to_lowercase();
+    if !(lower.contains("method") || (!sent.is_empty() && error.contains(sent))) {
+        return None;
+    }
+    Some(at.on(
+        exchange,
+        CheckName::PaymentMethodAccepted,
+        CheckStatus::Failed,
+        format!(
+            "refused paymentMethodId {sent:?}, which its payment-methods webhook offered ({error:?}): the payments webhook must take the ids that webhook hands out (see the fixture's payment_method_id reading: raw or webhook_prefixed)"
+        ),
+    ))
+}
+
 fn text(entry: &Map<String, Value>, name: &str) -> String {
     entry
         .get(name)
@@ -965,6 +994,34 @@ mod tests {
             check.message,
             "the repeated export of \"u1\" answered the order number \"2\", not \"1\": the merchant created a second order for one IMSHOP order (look the order up by uuid)"
         );
+    }
+
+    #[test]
+    fn only_a_refusal_that_speaks_of_the_method_is_blamed_on_it() {
+        let cases = [
+            (
+                json!({"success": false, "error": "Unknown payment METHOD"}),
+                true,
+            ),
+            (
+                json!({"success": false, "error": "no such id m-card"}),
+                true,
+            ),
+            (json!({"success": false, "error": "gateway is down"}), false),
+            (json!({"success": false}), false),
+            (json!({"success": true}), false),
+        ];
+
+        for (body, blamed) in cases {
+            let check = method_refused(
+                at("create"),
+                &json(body.clone()),
+                &answer(body.clone()),
+                "m-card",
+            );
+
+            assert_eq!(check.is_some(), blamed, "{body}");
+        }
     }
 
     #[test]
