@@ -52,7 +52,8 @@ pub struct OrderSummary {
 }
 
 /// The checkout webhooks of a run, as given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckoutWebhooks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub methods: Option<String>,
@@ -63,7 +64,8 @@ pub struct CheckoutWebhooks {
 }
 
 /// What a flow's checkout chose and was given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckoutSummary {
     /// `deliveries[].id` chosen (with a deliveries webhook).
     #[serde(skip_serializing_if = "Option::is_none")]

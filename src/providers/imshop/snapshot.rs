@@ -64,7 +64,9 @@ use super::Fixture;
 use super::addressee;
 use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scope};
 use super::options::{CheckoutUrls, Flow, Outcome, RunOptions, WebViewMode};
-use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
+use super::report::{
+    BrowserWait, CheckoutSummary, CheckoutWebhooks, OrderSummary, RunReport, RunStatus,
+};
 use super::runs::{PROGRESS_KEPT, RunRecord};
 use crate::core::durable::{ObjectChange, to_json};
 use crate::core::http_client::OutboundError;
@@ -87,7 +89,11 @@ struct SavedRun {
     id: String,
     /// `passed` or `failed`.
     status: String,
+    /// Empty: a run of the checkout webhooks only.
     webhook: String,
+    /// The checkout webhooks it called, when it had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkout: Option<CheckoutWebhooks>,
     flows: Vec<Flow>,
     outcome: Outcome,
     sync_url: String,
@@ -131,6 +137,9 @@ struct SavedOrder {
     order_uuid: String,
     #[serde(default)]
     payment_ids: Vec<String>,
+    /// What the flow's checkout chose, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkout: Option<CheckoutSummary>,
 }
 
 /// Headers and body as the report showed them: masked.
@@ -296,6 +305,7 @@ fn save_run(record: &RunRecord, report: &RunReport, progress: Vec<String>) -> Sa
         id: report.id.clone(),
         status: report.status.as_str().to_owned(),
         webhook: report.webhook.clone(),
+        checkout: report.checkout.clone(),
         flows: report.flows.clone(),
         outcome: report.outcome,
         sync_url: report.sync_url.clone(),
@@ -314,6 +324,7 @@ fn save_run(record: &RunRecord, report: &RunReport, progress: Vec<String>) -> Sa
                 order_id: order.order_id.clone(),
                 order_uuid: order.order_uuid.clone(),
                 payment_ids: order.payment_ids.clone(),
+                checkout: order.checkout.clone(),
             })
             .collect(),
         exchanges: exchanges.saved,
@@ -478,7 +489,7 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
         pending_backoff: Vec::new(),
         sync_wait: Duration::from_millis(fixture.sync_wait_ms),
         web_view: WebViewMode::default(),
-        // The checkout URLs are not kept either: the checks name the steps.
+        // The report keeps the checkout webhooks (below), not the options.
         checkout: CheckoutUrls::default(),
         key_placement: fixture.checkout.key_placement,
         legal_entity: false,
@@ -497,13 +508,13 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
                 order_id: order.order_id,
                 order_uuid: order.order_uuid,
                 payment_ids: order.payment_ids,
-                // Not kept: the checks name what the checkout did.
-                checkout: None,
+                checkout: order.checkout,
             })
             .collect(),
         saved.sync_url,
     );
     report.status = status;
+    report.checkout = saved.checkout;
     report.needs_browser = saved.needs_browser.map(|wait| BrowserWait {
         flow: wait.flow,
         url: wait.url,
