@@ -30,19 +30,36 @@ use crate::core::{Core, PublicUrl};
 use crate::fixtures::Fixtures;
 use crate::providers::imshop::checks::{Check, CheckStatus, Scope};
 use crate::providers::imshop::engine::{NoBrowser, Observer};
-use crate::providers::imshop::options::{FlowChoice, Outcome, RunOptions, RunRequest};
+use crate::providers::imshop::options::{
+    FlowChoice, KeyPlacement, Outcome, RunOptions, RunRequest,
+};
 use crate::providers::imshop::{self, scenarios, sync};
 
 /// `paysandbox imshop run`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// The merchant's payments webhook (http or https).
-    #[arg(long)]
-    pub webhook: String,
+    /// The merchant's payments webhook (http or https); without it only the checkout webhooks are tested.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
     /// API key sent as `Authorization: Bearer` [default: the fixture's, sandbox-imshop-key]
     #[arg(long)]
     pub key: Option<String>,
-    /// Which flows to run.
+    /// Where the key goes: bearer (Authorization header), body (a "key" field), both [default: the fixture's, bearer]
+    #[arg(long, value_enum)]
+    pub key_placement: Option<KeyPlacement>,
+    /// The merchant's payment-methods webhook: each flow pays with a method it offers.
+    #[arg(long, value_name = "URL")]
+    pub methods: Option<String>,
+    /// The merchant's deliveries webhook, called first in the checkout.
+    #[arg(long, value_name = "URL")]
+    pub deliveries: Option<String>,
+    /// The merchant's order-export webhook: each flow pays the order number it answers.
+    #[arg(long, value_name = "URL")]
+    pub orders: Option<String>,
+    /// The buyer orders as a legal entity (legalEntityMode, the order's legalEntity).
+    #[arg(long)]
+    pub legal_entity: bool,
+    /// Which flows to run (checkout: every flow, after the checkout steps; needs --methods and --orders).
     #[arg(long, value_enum, default_value_t = FlowChoice::All)]
     pub flow: FlowChoice,
     /// The outcome the buyer goes for.
@@ -102,7 +119,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
 async fn prepare(args: RunArgs) -> Result<Prepared, String> {
     let fixtures = Fixtures::load(args.fixtures.as_deref()).map_err(|e| e.to_string())?;
     let request = RunRequest {
-        webhook: args.webhook,
+        webhook: args.webhook.unwrap_or_default(),
         key: args.key,
         flow: Some(args.flow),
         outcome: Some(args.outcome),
@@ -112,6 +129,11 @@ async fn prepare(args: RunArgs) -> Result<Prepared, String> {
         pending_backoff_ms: None,
         sync_wait_ms: args.sync_wait_ms,
         web_view: None,
+        methods: args.methods,
+        deliveries: args.deliveries,
+        orders: args.orders,
+        key_placement: args.key_placement,
+        legal_entity: Some(args.legal_entity),
     };
     let options = RunOptions::parse(request, &fixtures.imshop).map_err(|e| e.to_string())?;
     let junit = open_report(args.junit)?;

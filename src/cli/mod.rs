@@ -86,7 +86,7 @@ pub enum Command {
         #[arg(default_value = "http://127.0.0.1:8080")]
         base_url: String,
     },
-    /// Play IMSHOP.IO against a merchant's payments webhook.
+    /// Play IMSHOP.IO against a merchant's checkout and payments webhooks.
     #[command(after_help = IMSHOP_EXAMPLES)]
     Imshop {
         #[command(subcommand)]

@@ -50,6 +50,9 @@ const SECRET_FIELDS: &[&str] = &[
     "signsecretkey",
     "applepaydata",
     "androidpaydata",
+    // IMSHOP's API key, when it travels as a body field (a run's
+    // `key_placement: body`, a merchant's report to the sync URL).
+    "key",
 ];
 
 /// Body field names (compared in any letter case) of a card's security code.

@@ -5,6 +5,8 @@
 //! small shop's backend would be:
 //! - [`payments`]: the webhook, `POST /demo/merchant/payments`, dispatched
 //!   by `command`;
+//! - [`checkout`]: the webhooks before it: `POST /demo/merchant/deliveries`,
+//!   `/payment-methods` and `/orders` (the order export);
 //! - [`softline`]: the two Softline calls it makes;
 //! - a landing page for the return URL, `GET /demo/merchant/orders/{id}/paid`;
 //! - [`snapshot`]: its payments table in a snapshot, and the same payments
@@ -13,6 +15,7 @@
 //! `paysandbox imshop run --webhook <base>/demo/merchant/payments --flow all`
 //! passes every check against it, for both outcomes.
 
+pub mod checkout;
 pub mod payments;
 pub mod snapshot;
 pub mod softline;
@@ -223,12 +226,16 @@ pub struct Inner {
     pub core: Core,
     pub fixture: Arc<imshop::Fixture>,
     pub ledger: Ledger,
+    /// The orders exported to it, by IMSHOP's uuid: in snapshots, and one
+    /// row each in a data directory.
+    pub orders: checkout::OrderBook,
 }
 
 impl State {
     pub fn new(core: Core, fixture: Arc<imshop::Fixture>) -> Self {
         Self::wrap(Inner {
             ledger: Ledger::new(fixture.demo_merchant.orders_kept),
+            orders: checkout::OrderBook::new(fixture.demo_merchant.orders_kept),
             core,
             fixture,
         })
@@ -237,6 +244,7 @@ impl State {
     /// Forgets the merchant's orders.
     pub fn reset(&self) {
         self.ledger.clear();
+        self.orders.clear();
     }
 }
 
@@ -244,6 +252,9 @@ impl State {
 pub fn router() -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(payments::payments))
+        .routes(routes!(checkout::payment_methods))
+        .routes(routes!(checkout::deliveries))
+        .routes(routes!(checkout::orders))
         .routes(routes!(order_paid))
 }
 
@@ -291,6 +302,7 @@ impl Provider for State {
 
     fn track_changes(&self) {
         self.ledger.track_changes();
+        self.orders.track_changes();
     }
 
     fn take_changes(&self, out: &mut Vec<crate::core::durable::ObjectChange>) {
@@ -316,7 +328,9 @@ impl Provider for State {
     /// workspace reaches that workspace's merchant, which accepts its key
     /// and pays with its Softline token.
     fn addressee(&self, request: &Parts) -> Addressee {
-        if request.uri.path().ends_with("/payments") {
+        let path = request.uri.path();
+        let webhooks = ["/payments", "/payment-methods", "/deliveries", "/orders"];
+        if webhooks.iter().any(|w| path.ends_with(w)) {
             imshop::addressee::of_webhook_call(request)
         } else {
             Addressee::Nobody

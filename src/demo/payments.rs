@@ -28,17 +28,31 @@ use crate::core::journal::JournalObjects;
 )]
 enum WebhookRequest {
     /// Start a card payment: answer where the app sends the buyer.
-    Create { order_id: String },
+    Create {
+        order_id: String,
+        #[serde(default)]
+        order_uuid: String,
+        #[serde(default)]
+        payment_method_id: String,
+    },
     /// Check the payment with the gateway and capture it.
     Capture { payment_id: String },
     /// Charge an Apple Pay cryptogram (base64).
     Applepay {
         order_id: String,
+        #[serde(default)]
+        order_uuid: String,
+        #[serde(default)]
+        payment_method_id: String,
         apple_pay_data: String,
     },
     /// Charge a Google Pay cryptogram (base64).
     Androidpay {
         order_id: String,
+        #[serde(default)]
+        order_uuid: String,
+        #[serde(default)]
+        payment_method_id: String,
         android_pay_data: String,
     },
 }
@@ -88,22 +102,53 @@ pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes)
         }
     };
     let (answer, objects) = match request {
-        WebhookRequest::Create { order_id } => (create(&demo, &order_id).await, vec![order_id]),
+        WebhookRequest::Create {
+            order_id,
+            order_uuid,
+            payment_method_id,
+        } => match check_order(&demo, "card", &payment_method_id, &order_id, &order_uuid) {
+            Err(refusal) => (refusal, vec![order_id]),
+            Ok(()) => (create(&demo, &order_id).await, vec![order_id]),
+        },
         WebhookRequest::Capture { payment_id } => {
             (capture(&demo, &payment_id).await, vec![payment_id])
         }
         WebhookRequest::Applepay {
             order_id,
+            order_uuid,
+            payment_method_id,
             apple_pay_data,
         } => (
-            wallet(&demo, &order_id, &apple_pay_data, "applePayData"),
+            check_order(
+                &demo,
+                "applepay",
+                &payment_method_id,
+                &order_id,
+                &order_uuid,
+            )
+            .map_or_else(
+                |refusal| refusal,
+                |()| wallet(&demo, &order_id, &apple_pay_data, "applePayData"),
+            ),
             vec![order_id],
         ),
         WebhookRequest::Androidpay {
             order_id,
+            order_uuid,
+            payment_method_id,
             android_pay_data,
         } => (
-            wallet(&demo, &order_id, &android_pay_data, "androidPayData"),
+            check_order(
+                &demo,
+                "androidpay",
+                &payment_method_id,
+                &order_id,
+                &order_uuid,
+            )
+            .map_or_else(
+                |refusal| refusal,
+                |()| wallet(&demo, &order_id, &android_pay_data, "androidPayData"),
+            ),
             vec![order_id],
         ),
     };
@@ -116,7 +161,31 @@ pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes)
     (Extension(JournalObjects(objects)), axum::Json(answer)).into_response()
 }
 
-fn authorized(headers: &HeaderMap, body: &Value, key: &str) -> bool {
+/// A payment call must name a method this shop offered for that kind of
+/// payment (the ids of `/payment-methods`), and, for an order the shop
+/// exported, the number it gave that order. An order it never saw (a run
+/// without the checkout) is paid as it comes.
+fn check_order(
+    demo: &Demo,
+    method: &str,
+    payment_method_id: &str,
+    order_id: &str,
+    order_uuid: &str,
+) -> Result<(), Value> {
+    if super::checkout::offered_method(payment_method_id) != Some(method) {
+        return Err(refuse(format!(
+            "unknown paymentMethodId {payment_method_id:?} for this payment"
+        )));
+    }
+    match demo.orders.number(order_uuid) {
+        Some(number) if number != order_id => Err(refuse(format!(
+            "orderId {order_id:?} is not order {number:?}, exported as {order_uuid:?}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn authorized(headers: &HeaderMap, body: &Value, key: &str) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
     [

@@ -11,6 +11,10 @@
 //!
 //! Durable state (`--data-dir`) keeps the same payments, each one row
 //! whose body is its entry of `payments` (see the end of this file).
+//!
+//! The orders exported to it (`orders`: `uuid` and `number`, oldest first)
+//! are in a snapshot when there are any, and rows of kind `orders` in a data
+//! directory.
 
 use std::collections::BTreeSet;
 
@@ -28,6 +32,18 @@ struct Section {
     /// Oldest first.
     #[serde(default)]
     payments: Vec<SavedPayment>,
+    /// The orders exported to it (IMSHOP's order export), oldest first.
+    /// Left out when there are none, so older documents read the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    orders: Vec<SavedOrder>,
+}
+
+/// An exported order: IMSHOP's uuid and the number the merchant gave it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedOrder {
+    uuid: String,
+    number: String,
 }
 
 /// One row. Flat rather than a tagged enum: serde reads a tagged enum
@@ -113,7 +129,13 @@ impl super::State {
             .into_iter()
             .map(|(id, payment)| save(id, payment))
             .collect();
-        serde_json::to_value(Section { payments }).unwrap_or(serde_json::Value::Null)
+        let orders = self
+            .orders
+            .entries()
+            .into_iter()
+            .map(|(uuid, number)| SavedOrder { uuid, number })
+            .collect();
+        serde_json::to_value(Section { payments, orders }).unwrap_or(serde_json::Value::Null)
     }
 
     /// Reads and checks a section; the install replaces the payments
@@ -146,13 +168,42 @@ impl super::State {
             }
             entries.push((payment_id, payment));
         }
-        Ok(Box::new(move || self.ledger.replace(entries)))
+        if section.orders.len() > self.orders.capacity() {
+            return Err(malformed(format!(
+                "orders: {} orders; the merchant keeps at most {} (the fixture's orders_kept)",
+                section.orders.len(),
+                self.orders.capacity()
+            )));
+        }
+        let mut uuids = BTreeSet::new();
+        let mut orders = Vec::with_capacity(section.orders.len());
+        for (index, saved) in section.orders.into_iter().enumerate() {
+            if saved.uuid.is_empty() || saved.number.is_empty() {
+                return Err(malformed(format!(
+                    "orders[{index}]: an empty uuid or number"
+                )));
+            }
+            if !uuids.insert(saved.uuid.clone()) {
+                return Err(malformed(format!(
+                    "orders[{index}].uuid: {:?} appears twice",
+                    saved.uuid
+                )));
+            }
+            orders.push((saved.uuid, saved.number));
+        }
+        Ok(Box::new(move || {
+            self.ledger.replace(entries);
+            self.orders.replace(orders);
+        }))
     }
 }
 
 /// The kind of rows the reference merchant keeps in a data directory: one
 /// per payment, its body the payment as a snapshot's `payments` holds it.
 const PAYMENTS: &str = "payments";
+
+/// The rows of the orders exported to it: one per order, by its uuid.
+const ORDERS: &str = "orders";
 
 /// Durable state: the same rows a snapshot holds, one per payment. The
 /// merchant keeps no head (a wallet payment's id comes from the core's
@@ -168,11 +219,30 @@ impl super::State {
             (id, body)
         });
         ObjectChange::push_rows(out, PAYMENTS, changes.cleared, rows);
+        let changes = self.orders.take_changes();
+        let rows = changes.orders.into_iter().map(|(uuid, number)| {
+            let body = number.map(|number| {
+                to_json(&SavedOrder {
+                    uuid: uuid.clone(),
+                    number,
+                })
+            });
+            (uuid, body)
+        });
+        ObjectChange::push_rows(out, ORDERS, changes.cleared, rows);
     }
 
     /// Loads one row [`Self::take_durable_changes`] wrote, read and checked
     /// as a snapshot's payment is.
     pub fn load_durable_object(&self, kind: &str, id: &str, body: &str) -> Result<(), String> {
+        if kind == ORDERS {
+            let saved: SavedOrder = serde_json::from_str(body).map_err(|e| e.to_string())?;
+            if saved.uuid != id || saved.number.is_empty() {
+                return Err(format!("the row of {id} holds order {:?}", saved.uuid));
+            }
+            self.orders.load(saved.uuid, saved.number);
+            return Ok(());
+        }
         if kind != PAYMENTS {
             return Err(format!("demo keeps no {kind}"));
         }
@@ -239,6 +309,57 @@ mod tests {
         let install = state.prepare_section(section)?;
         install();
         Ok(())
+    }
+
+    #[test]
+    fn the_exported_orders_come_back_and_numbering_goes_on_after_them() {
+        let before = shop();
+        let first = before.orders.register("u-1");
+        let second = before.orders.register("u-2");
+        let section = before.snapshot_section();
+
+        let after = state();
+        restore(&after, &section).unwrap();
+
+        assert_eq!(
+            section["orders"],
+            json!([{"uuid": "u-1", "number": first}, {"uuid": "u-2", "number": second}])
+        );
+        assert_eq!(after.orders.register("u-1"), first);
+        assert_eq!(after.orders.register("u-3"), "100003");
+    }
+
+    #[test]
+    fn each_exported_order_gives_a_row_that_loads_back_with_its_number() {
+        let state = tracked(10);
+        state.orders.track_changes();
+        let number = state.orders.register("u-1");
+
+        let rows = taken(&state);
+        let loaded = super::tests::state();
+        for row in &rows {
+            if let ObjectChange::Saved { kind, id, body } = row {
+                loaded.load_durable_object(kind, id, body).unwrap();
+            }
+        }
+
+        assert_eq!(
+            rows,
+            [ObjectChange::Saved {
+                kind: "orders",
+                id: "u-1".to_owned(),
+                body: r#"{"uuid":"u-1","number":"100001"}"#.to_owned(),
+            }]
+        );
+        assert_eq!(loaded.orders.register("u-1"), number);
+        assert_eq!(loaded.orders.register("u-2"), "100002");
+    }
+
+    #[test]
+    fn a_section_without_exported_orders_has_no_orders_field() {
+        let section = shop().snapshot_section();
+
+        assert!(section.get("orders").is_none(), "{section}");
     }
 
     #[test]
@@ -455,7 +576,19 @@ mod tests {
                 r#"{"kind":"wallet","payment_id":"1","order_id":"1","captured":true}"#,
                 "the row of 2 holds payment 1",
             ),
-            ("orders", "1", "{}", "demo keeps no orders"),
+            (
+                "orders",
+                "1",
+                "{}",
+                "missing field `uuid` at line 1 column 2",
+            ),
+            (
+                "orders",
+                "u-2",
+                r#"{"uuid":"u-1","number":"100001"}"#,
+                "the row of u-2 holds order \"u-1\"",
+            ),
+            ("invoices", "1", "{}", "demo keeps no invoices"),
         ];
         for (kind, id, body, message) in cases {
             let state = state();

@@ -106,7 +106,7 @@ async fn a_request_that_is_not_a_webhook_command_is_400() {
             "invalid request: missing field `paymentId`",
         ),
         (
-            json!({"command": "applepay", "orderId": "1", "applePayData": "%%%"}),
+            json!({"command": "applepay", "paymentMethodId": "sandbox/applepay", "orderId": "1", "applePayData": "%%%"}),
             "",
         ),
     ];

@@ -145,3 +145,39 @@ async fn a_finished_run_and_the_merchant_s_payments_answer_the_same_after_a_kill
         "{before:#}"
     );
 }
+
+#[tokio::test]
+async fn the_reference_merchant_answers_a_repeated_export_with_the_same_number_after_a_restart() {
+    // Arrange: an order exported to the reference merchant.
+    let dir = data_dir("imshop-orders");
+    let running = serve_on(&dir);
+    let base = running.base_url.clone();
+    let client = reqwest::Client::new();
+    let export = json!({"device": {"platform": "ios"}, "installId": "i-1",
+                        "orders": [{"uuid": "u-durable-1", "status": "placed"}]});
+    let orders_url = format!("{base}/demo/merchant/orders");
+    let (status, first) = post(&client, &orders_url, &export).await;
+    assert_eq!(status, 200, "{first}");
+    // A control-plane change writes every change of the workspace first.
+    let (advanced, _) = post(
+        &client,
+        &format!("{base}/__sandbox/clock/advance"),
+        &json!({"seconds": 1}),
+    )
+    .await;
+    assert_eq!(advanced, 200);
+
+    // Act: another order first (a merchant that forgot would number it
+    // as the first), then the same one again.
+    kill_9(running);
+    let restarted = serve_on(&dir);
+    let orders_url = format!("{}/demo/merchant/orders", restarted.base_url);
+    let other = json!({"orders": [{"uuid": "u-durable-2"}]});
+    let (_, second) = post(&client, &orders_url, &other).await;
+    let (_, again) = post(&client, &orders_url, &export).await;
+
+    // Assert
+    assert_eq!(first["orders"][0]["id"], "100001", "{first}");
+    assert_eq!(second["orders"][0]["id"], "100002", "{second}");
+    assert_eq!(again["orders"][0]["id"], "100001", "{again}");
+}

@@ -184,6 +184,65 @@ async fn a_run_against_a_correct_merchant_exits_0_with_reports_and_progress() {
 }
 
 #[tokio::test]
+async fn a_checkout_run_from_the_command_line_reports_each_checkout_step() {
+    // Arrange
+    let shop = merchant(&[], "http://127.0.0.1:9/unused").await;
+    let dir = temp_dir("checkout");
+    let (junit, json) = (dir.join("report.xml"), dir.join("report.json"));
+
+    // Act
+    let output = imshop_run(&[
+        "--webhook",
+        &shop.webhook,
+        "--methods",
+        &shop.methods,
+        "--deliveries",
+        &shop.deliveries,
+        "--orders",
+        &shop.orders,
+        "--flow",
+        "checkout",
+        "--key-placement",
+        "both",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+
+    // Assert
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("[card] order_export: POST"), "{stderr}");
+    let (cases, _, failures) = read_junit(&junit);
+    assert_eq!(failures, 0);
+    for (classname, name) in [
+        ("imshop.card.deliveries", "delivery_offered"),
+        ("imshop.applepay.payment_methods", "payment_method_offered"),
+        ("imshop.googlepay.order_export", "order_exported"),
+        (
+            "imshop.card.create_unknown_method",
+            "unknown_method_refused",
+        ),
+    ] {
+        assert!(
+            cases
+                .iter()
+                .any(|c| c.classname == classname && c.name == name),
+            "{classname} {name}"
+        );
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["checkout"]["orders"], shop.orders.as_str());
+    assert_eq!(
+        report["orders"][1]["checkout"]["payment_method_id"],
+        "m-apple"
+    );
+}
+
+#[tokio::test]
 async fn a_failed_check_exits_1_and_the_junit_failure_carries_the_evidence() {
     let shop = merchant(&[Quirk::NeverCaptured], "http://127.0.0.1:9/unused").await;
     let dir = temp_dir("fail");
@@ -270,7 +329,21 @@ async fn a_run_that_cannot_start_exits_2() {
             ],
             "cannot write /nonexistent-dir/report.xml",
         ),
-        (&["--flow", "card"], "--webhook <WEBHOOK>"),
+        (
+            &["--flow", "card"],
+            "webhook is required unless methods, deliveries or orders are given",
+        ),
+        (
+            &[
+                "--webhook",
+                "http://127.0.0.1:9/",
+                "--flow",
+                "checkout",
+                "--methods",
+                "http://127.0.0.1:9/methods",
+            ],
+            "flow checkout needs the methods and orders URLs",
+        ),
     ];
     for (args, message) in cases {
         let output = imshop_run(args).await;

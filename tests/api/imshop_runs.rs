@@ -205,12 +205,12 @@ async fn bad_run_requests_are_refused_in_imshops_shape() {
         (
             json!({"webhook": "http://h/", "flow": "cash"}),
             400,
-            "invalid body at flow: unknown variant `cash`, expected one of `card`, `applepay`, `googlepay`, `all` at line 1 column 14",
+            "invalid body at flow: unknown variant `cash`, expected one of `card`, `applepay`, `googlepay`, `all`, `checkout` at line 1 column 14",
         ),
         (
             json!({"webhook": "http://h/", "colour": 1}),
             400,
-            "invalid body at colour: unknown field `colour`, expected one of `webhook`, `key`, `flow`, `outcome`, `timeout_ms`, `order_id`, `order_uuid`, `pending_backoff_ms`, `sync_wait_ms`, `web_view` at line 1 column 9",
+            "invalid body at colour: unknown field `colour`, expected one of `webhook`, `key`, `flow`, `outcome`, `timeout_ms`, `order_id`, `order_uuid`, `pending_backoff_ms`, `sync_wait_ms`, `web_view`, `methods`, `deliveries`, `orders`, `key_placement`, `legal_entity` at line 1 column 9",
         ),
         (
             json!({"webhook": "http://h/", "timeout_ms": 0}),
@@ -220,7 +220,7 @@ async fn bad_run_requests_are_refused_in_imshops_shape() {
         (
             json!({}),
             400,
-            "invalid body: missing field `webhook` at line 1 column 2",
+            "webhook is required unless methods, deliveries or orders are given",
         ),
     ];
     for (body, status, error) in cases {

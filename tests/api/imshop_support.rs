@@ -68,6 +68,38 @@ pub enum Quirk {
     DeclineToReturnUrl,
     /// A declined card is sent to this link of the merchant's own app.
     DeclineToAppLink(&'static str),
+    /// The card method of the payment-methods answer has no `title`.
+    MethodWithoutTitle,
+    /// The order export answers the order number as a JSON number.
+    OrderNumberAsNumber,
+    /// `create` answers an `orderId` other than the exported number.
+    OrderNumberChanges,
+    /// `create` and the wallet commands take any `paymentMethodId`.
+    AcceptsUnknownMethods,
+    /// Every export makes a new order, even of a uuid it has seen.
+    NewOrderOnRepeat,
+    /// The deliveries answer leaves out `hasPickupLocations`.
+    DeliveryWithoutPickupFlag,
+    /// The payment-method ids change from one request to the next.
+    MethodIdsPerRequest,
+    /// The payments webhook knows only the fixture's method ids, not the
+    /// ones its payment-methods webhook hands out.
+    ForgetsOfferedMethods,
+}
+
+/// The payment methods the test merchant offers: `(id, type)`.
+const METHODS: &[(&str, &str)] = &[
+    ("m-card", "card"),
+    ("m-apple", "iOS"),
+    ("m-google", "android"),
+];
+
+/// Method ids the merchant takes: its own, and the fixture's (runs
+/// without the checkout send those).
+fn known_method(shop: &Shop, id: &str) -> bool {
+    let offered =
+        !shop.has(&Quirk::ForgetsOfferedMethods) && METHODS.iter().any(|(known, _)| *known == id);
+    offered || id.starts_with("sandbox/")
 }
 
 #[derive(Debug, Default)]
@@ -80,6 +112,12 @@ struct Ledger {
     commands: Vec<Value>,
     /// The `returnUrl` of the last `create`.
     return_url: String,
+    /// Exported orders: uuid → order number.
+    exports: HashMap<String, String>,
+    /// Orders made by exports.
+    orders_made: u32,
+    /// Payment-methods requests answered.
+    methods_asked: u32,
 }
 
 #[derive(Clone)]
@@ -106,6 +144,12 @@ impl Shop {
 pub struct Merchant {
     /// The payments webhook URL.
     pub webhook: String,
+    /// The payment-methods webhook URL.
+    pub methods: String,
+    /// The deliveries webhook URL.
+    pub deliveries: String,
+    /// The order-export webhook URL.
+    pub orders: String,
     shop: Shop,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -132,6 +176,9 @@ pub async fn merchant(quirks: &[Quirk], sync_url: &str) -> Merchant {
 
 /// Starts a merchant expecting the API key `key` (a workspace's).
 pub async fn merchant_with_key(quirks: &[Quirk], sync_url: &str, key: &str) -> Merchant {
+    // Its pending quirk posts to the sync URL with reqwest, which needs
+    // the crypto provider even in a test that never spawns the app.
+    paysandbox::core::http_client::install_crypto_provider();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shop = Shop {
@@ -143,6 +190,9 @@ pub async fn merchant_with_key(quirks: &[Quirk], sync_url: &str, key: &str) -> M
     };
     let app = Router::new()
         .route("/payments", post(webhook))
+        .route("/methods", post(payment_methods))
+        .route("/deliveries", post(deliveries))
+        .route("/orders", post(export_orders))
         .route("/gateway/{id}", get(gateway_page))
         .route("/gateway/{id}/pay", post(gateway_pay))
         .route("/gateway/{id}/3ds", post(gateway_challenge))
@@ -154,6 +204,9 @@ pub async fn merchant_with_key(quirks: &[Quirk], sync_url: &str, key: &str) -> M
     });
     Merchant {
         webhook: format!("{base}/payments"),
+        methods: format!("{base}/methods"),
+        deliveries: format!("{base}/deliveries"),
+        orders: format!("{base}/orders"),
         shop,
         _server: server,
     }
@@ -178,6 +231,16 @@ async fn webhook(State(shop): State<Shop>, headers: HeaderMap, body: String) -> 
     let expected = format!("Bearer {}", shop.key);
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return axum::Json(json!({"success": false, "error": "bad key"})).into_response();
+    }
+    let method = request["paymentMethodId"].as_str().unwrap_or_default();
+    if matches!(
+        request["command"].as_str(),
+        Some("create" | "applepay" | "androidpay")
+    ) && !known_method(&shop, method)
+        && !shop.has(&Quirk::AcceptsUnknownMethods)
+    {
+        return axum::Json(json!({"success": false, "error": "unknown payment method"}))
+            .into_response();
     }
     let answer = match request["command"].as_str() {
         Some("create") => create(&shop, &request),
@@ -218,6 +281,10 @@ fn create(shop: &Shop, request: &Value) -> Value {
             Quirk::RegexesNeverMatch => {
                 answer["successRegex"] = json!("checkout/done");
                 answer["failureRegex"] = json!("checkout/error");
+            }
+            Quirk::OrderNumberChanges => {
+                let order_id = request["orderId"].as_str().unwrap_or_default();
+                answer["orderId"] = json!(format!("{order_id}-2"));
             }
             _ => {}
         }
@@ -309,6 +376,70 @@ fn wallet(shop: &Shop, request: &Value, field: &str) -> Value {
     } else {
         json!({"success": true, "paymentId": payment_id, "paymentCaptured": true})
     }
+}
+
+async fn payment_methods(State(shop): State<Shop>) -> axum::Json<Value> {
+    let asked = {
+        let mut ledger = shop.ledger.lock().unwrap();
+        ledger.methods_asked += 1;
+        ledger.methods_asked
+    };
+    let payments: Vec<Value> = METHODS
+        .iter()
+        .map(|(id, kind)| {
+            let id = if shop.has(&Quirk::MethodIdsPerRequest) {
+                format!("{id}-{asked}")
+            } else {
+                (*id).to_owned()
+            };
+            let mut method = json!({"id": id, "title": format!("Pay by {kind}"), "type": kind});
+            if *kind == "card" && shop.has(&Quirk::MethodWithoutTitle) {
+                method.as_object_mut().unwrap().remove("title");
+            }
+            method
+        })
+        .collect();
+    axum::Json(json!({ "payments": payments }))
+}
+
+async fn deliveries(State(shop): State<Shop>) -> axum::Json<Value> {
+    let mut delivery = json!({
+        "id": "d1", "title": "Courier", "type": "delivery", "hasPickupLocations": false,
+        "price": 0, "min": 1
+    });
+    if shop.has(&Quirk::DeliveryWithoutPickupFlag) {
+        delivery
+            .as_object_mut()
+            .unwrap()
+            .remove("hasPickupLocations");
+    }
+    axum::Json(json!({ "deliveries": [delivery] }))
+}
+
+async fn export_orders(State(shop): State<Shop>, body: String) -> axum::Json<Value> {
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let mut ledger = shop.ledger.lock().unwrap();
+    let mut answers = Vec::new();
+    for order in request["orders"].as_array().cloned().unwrap_or_default() {
+        let uuid = order["uuid"].as_str().unwrap_or_default().to_owned();
+        let known = ledger.exports.get(&uuid).cloned();
+        let number = match known {
+            Some(number) if !shop.has(&Quirk::NewOrderOnRepeat) => number,
+            _ => {
+                ledger.orders_made += 1;
+                let number = format!("{}", 500 + ledger.orders_made);
+                ledger.exports.insert(uuid.clone(), number.clone());
+                number
+            }
+        };
+        let id = if shop.has(&Quirk::OrderNumberAsNumber) {
+            json!(number.parse::<u64>().unwrap())
+        } else {
+            json!(number)
+        };
+        answers.push(json!({"success": true, "id": id, "uuid": uuid}));
+    }
+    axum::Json(json!({ "orders": answers }))
 }
 
 async fn gateway_page(Path(id): Path<String>) -> Html<String> {
@@ -445,6 +576,29 @@ pub async fn run_engine(app: &TestApp, request: RunRequest) -> RunReport {
         .engine
         .run("run-test", &options, &Quiet, &NoBrowser)
         .await
+}
+
+/// Options for a run of `flow` against `merchant`'s whole checkout:
+/// deliveries, payment methods, the order export, then the payment.
+pub fn checkout_request(merchant: &Merchant, flow: FlowChoice, outcome: Outcome) -> RunRequest {
+    RunRequest {
+        methods: Some(merchant.methods.clone()),
+        deliveries: Some(merchant.deliveries.clone()),
+        orders: Some(merchant.orders.clone()),
+        ..request(&merchant.webhook, flow, outcome)
+    }
+}
+
+/// A fresh app, a merchant with `quirks`, and the report of a checkout
+/// run of `flow` against it.
+pub async fn checkout_against(
+    quirks: &[Quirk],
+    flow: FlowChoice,
+) -> (TestApp, Merchant, RunReport) {
+    let app = crate::helpers::spawn_app().await;
+    let shop = merchant(quirks, &sync_url(&app)).await;
+    let report = run_engine(&app, checkout_request(&shop, flow, Outcome::Success)).await;
+    (app, shop, report)
 }
 
 /// A fresh app, a merchant with `quirks`, and the report of one run of

@@ -29,6 +29,7 @@ mod hostile_intellectmoney;
 mod hostile_pages;
 mod hostile_softline;
 mod hostile_support;
+mod imshop_checkout;
 mod imshop_cli;
 mod imshop_engine;
 mod imshop_runs;

@@ -204,3 +204,43 @@ async fn a_document_with_a_malformed_run_is_refused_naming_the_field_and_changes
     app.get_json("/__sandbox/snapshots/y", 404).await;
     assert_eq!(app.get_json(&format!("/imshop/runs/{id}"), 200).await, run);
 }
+
+#[tokio::test]
+async fn a_checkout_run_and_the_merchants_exported_orders_come_back_with_a_restore() {
+    // Arrange: a finished checkout run against the reference merchant.
+    let app = spawn_app().await;
+    let merchant = app.url("/demo/merchant");
+    let id = app
+        .start_run(&json!({
+            "webhook": format!("{merchant}/payments"), "flow": "checkout",
+            "methods": format!("{merchant}/payment-methods"),
+            "deliveries": format!("{merchant}/deliveries"),
+            "orders": format!("{merchant}/orders"),
+        }))
+        .await;
+    let run = app.wait_for_run(&id, run_finished).await;
+    assert_eq!(run["status"], "passed", "{run:#}");
+    app.take_snapshot("/__sandbox", "checkout").await;
+    app.post_json("/__sandbox/reset", &json!({})).await;
+
+    // Act
+    let restored = app.restore_snapshot("/__sandbox", "checkout").await;
+
+    // Assert: the run as it was, and the order it exported is still known
+    // (a repeated export answers its number).
+    assert_eq!(restored.status(), 200);
+    assert_eq!(app.get_json(&format!("/imshop/runs/{id}"), 200).await, run);
+    let order = &run["orders"][0];
+    let again: Value = app
+        .client
+        .post(format!("{merchant}/orders"))
+        .bearer_auth("sandbox-imshop-key")
+        .json(&json!({"orders": [{"uuid": order["order_uuid"]}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["orders"][0]["id"], order["order_id"], "{again}");
+}

@@ -53,11 +53,31 @@ pub enum CheckName {
     CaptureIdempotent,
     /// `capture` of a `paymentId` nobody issued is refused.
     UnknownPaymentRefused,
+    /// The payment-methods webhook offers a method the flow can pay with.
+    PaymentMethodOffered,
+    /// The deliveries webhook offers a delivery.
+    DeliveryOffered,
+    /// A list asked again before the order still offers the chosen id.
+    ChoiceStillOffered,
+    /// The order-export answer names the order by its `uuid`.
+    OrderUuidEchoed,
+    /// The order export accepted the order and gave it a number.
+    OrderExported,
+    /// The export answer's `message` is where the fixture's reading looks.
+    MessagePlacement,
+    /// The same export sent twice gives the same order (a warning).
+    ExportIdempotent,
+    /// A payment call with a method id never offered is refused.
+    UnknownMethodRefused,
+    /// An `orderId` named after the export is the exported number.
+    OrderNumberConsistent,
+    /// The payment call was not refused for the method the merchant offered.
+    PaymentMethodAccepted,
 }
 
 impl CheckName {
     /// Every check, in the order above.
-    pub const ALL: [CheckName; 16] = [
+    pub const ALL: [CheckName; 26] = [
         Self::AnsweredInTime,
         Self::Http200,
         Self::JsonBody,
@@ -74,6 +94,16 @@ impl CheckName {
         Self::PendingResolved,
         Self::CaptureIdempotent,
         Self::UnknownPaymentRefused,
+        Self::PaymentMethodOffered,
+        Self::DeliveryOffered,
+        Self::ChoiceStillOffered,
+        Self::OrderUuidEchoed,
+        Self::OrderExported,
+        Self::MessagePlacement,
+        Self::ExportIdempotent,
+        Self::UnknownMethodRefused,
+        Self::OrderNumberConsistent,
+        Self::PaymentMethodAccepted,
     ];
 
     /// The check named `name` ([`CheckName::as_str`]'s spelling).
@@ -99,6 +129,16 @@ impl CheckName {
             Self::PendingResolved => "pending_resolved",
             Self::CaptureIdempotent => "capture_idempotent",
             Self::UnknownPaymentRefused => "unknown_payment_refused",
+            Self::PaymentMethodOffered => "payment_method_offered",
+            Self::DeliveryOffered => "delivery_offered",
+            Self::ChoiceStillOffered => "choice_still_offered",
+            Self::OrderUuidEchoed => "order_uuid_echoed",
+            Self::OrderExported => "order_exported",
+            Self::MessagePlacement => "message_placement",
+            Self::ExportIdempotent => "export_idempotent",
+            Self::UnknownMethodRefused => "unknown_method_refused",
+            Self::OrderNumberConsistent => "order_number_consistent",
+            Self::PaymentMethodAccepted => "payment_method_accepted",
         }
     }
 }

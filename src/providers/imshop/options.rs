@@ -69,6 +69,9 @@ pub enum FlowChoice {
     Googlepay,
     #[default]
     All,
+    /// Every flow, each preceded by the whole checkout: it needs the
+    /// `methods` and `orders` URLs (`deliveries` stays optional).
+    Checkout,
 }
 
 impl FlowChoice {
@@ -77,8 +80,64 @@ impl FlowChoice {
             Self::Card => vec![Flow::Card],
             Self::Applepay => vec![Flow::Applepay],
             Self::Googlepay => vec![Flow::Googlepay],
-            Self::All => Flow::ALL.to_vec(),
+            Self::All | Self::Checkout => Flow::ALL.to_vec(),
         }
+    }
+}
+
+/// Where the API key goes in each call to the merchant. The docs allow
+/// both and do not say which IMSHOP.IO itself uses (see
+/// `imshop-checkout.md` §1.2): a run can send either, or both.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyPlacement {
+    /// `Authorization: Bearer <key>`: the one form every page agrees on.
+    #[default]
+    Bearer,
+    /// A top-level `"key"` field in the JSON body (the 2020–2021 wording,
+    /// and the only webhook example that carries a key).
+    Body,
+    /// Both at once.
+    Both,
+}
+
+impl KeyPlacement {
+    pub fn bearer(self) -> bool {
+        matches!(self, Self::Bearer | Self::Both)
+    }
+
+    pub fn body(self) -> bool {
+        matches!(self, Self::Body | Self::Both)
+    }
+}
+
+/// The merchant's checkout webhooks a run calls before the payment, each
+/// optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckoutUrls {
+    /// The payment-methods webhook ("Оплаты").
+    pub methods: Option<reqwest::Url>,
+    /// The deliveries webhook ("Доставки").
+    pub deliveries: Option<reqwest::Url>,
+    /// The order-export webhook ("Оформление заказа").
+    pub orders: Option<reqwest::Url>,
+}
+
+impl CheckoutUrls {
+    /// No checkout step: the run pays orders of its own making, as before.
+    pub fn is_empty(&self) -> bool {
+        self.methods.is_none() && self.deliveries.is_none() && self.orders.is_none()
     }
 }
 
@@ -130,7 +189,11 @@ pub enum WebViewMode {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
-    /// The merchant's payments webhook (http or https).
+    /// The merchant's payments webhook (http or https). Empty or absent:
+    /// only the checkout webhooks are tested (one of `methods`,
+    /// `deliveries`, `orders` is then needed), as a merchant does before
+    /// it has the acquiring integration, which the docs bring in last.
+    #[serde(default)]
     pub webhook: String,
     /// API key sent as `Authorization: Bearer` (default from the fixture).
     #[serde(default)]
@@ -157,12 +220,32 @@ pub struct RunRequest {
     pub sync_wait_ms: Option<u64>,
     #[serde(default)]
     pub web_view: Option<WebViewMode>,
+    /// The merchant's payment-methods webhook: called before each flow, and
+    /// the flow pays with the method it offers.
+    #[serde(default)]
+    pub methods: Option<String>,
+    /// The merchant's deliveries webhook: called first; the chosen
+    /// delivery goes into the payment-methods request and the order.
+    #[serde(default)]
+    pub deliveries: Option<String>,
+    /// The merchant's order-export webhook: the flow pays the order number
+    /// it answers.
+    #[serde(default)]
+    pub orders: Option<String>,
+    /// Where the API key goes (default from the fixture, `bearer`).
+    #[serde(default)]
+    pub key_placement: Option<KeyPlacement>,
+    /// The buyer orders as a legal entity: the checkout requests carry
+    /// `legalEntityMode: true` and the order its `legalEntity`.
+    #[serde(default)]
+    pub legal_entity: Option<bool>,
 }
 
 /// A run's checked options.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub webhook: reqwest::Url,
+    /// `None`: the run stops after each flow's checkout.
+    pub webhook: Option<reqwest::Url>,
     pub key: String,
     pub flows: Vec<Flow>,
     pub outcome: Outcome,
@@ -172,6 +255,9 @@ pub struct RunOptions {
     pub pending_backoff: Vec<Duration>,
     pub sync_wait: Duration,
     pub web_view: WebViewMode,
+    pub checkout: CheckoutUrls,
+    pub key_placement: KeyPlacement,
+    pub legal_entity: bool,
 }
 
 /// Why a run cannot start.
@@ -179,6 +265,12 @@ pub struct RunOptions {
 pub enum OptionsError {
     #[error("webhook {0:?} is not an absolute http(s) URL")]
     Webhook(String),
+    #[error("{0} {1:?} is not an absolute http(s) URL")]
+    CheckoutUrl(&'static str, String),
+    #[error("webhook is required unless methods, deliveries or orders are given")]
+    NoWebhook,
+    #[error("flow checkout needs the methods and orders URLs (deliveries is optional)")]
+    CheckoutIncomplete,
     #[error("the API key must not be empty")]
     EmptyKey,
     #[error("timeout_ms must be between 1 and {MAX_TIMEOUT_MS}")]
@@ -200,10 +292,25 @@ const MAX_POLLS: usize = 20;
 impl RunOptions {
     /// Checks `request`, filling what it leaves out from the fixture.
     pub fn parse(request: RunRequest, fixture: &Fixture) -> Result<Self, OptionsError> {
-        let webhook = reqwest::Url::parse(request.webhook.trim())
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-            .ok_or_else(|| OptionsError::Webhook(request.webhook.clone()))?;
+        let webhook = match request.webhook.trim() {
+            "" => None,
+            text => {
+                Some(http_url(text).ok_or_else(|| OptionsError::Webhook(request.webhook.clone()))?)
+            }
+        };
+        let checkout = CheckoutUrls {
+            methods: checkout_url(request.methods.as_deref(), "methods")?,
+            deliveries: checkout_url(request.deliveries.as_deref(), "deliveries")?,
+            orders: checkout_url(request.orders.as_deref(), "orders")?,
+        };
+        let flow = request.flow.unwrap_or_default();
+        if flow == FlowChoice::Checkout && (checkout.methods.is_none() || checkout.orders.is_none())
+        {
+            return Err(OptionsError::CheckoutIncomplete);
+        }
+        if webhook.is_none() && checkout.is_empty() {
+            return Err(OptionsError::NoWebhook);
+        }
         let key = request.key.unwrap_or_else(|| fixture.api_key.clone());
         if key.trim().is_empty() {
             return Err(OptionsError::EmptyKey);
@@ -227,7 +334,7 @@ impl RunOptions {
         Ok(Self {
             webhook,
             key,
-            flows: request.flow.unwrap_or_default().flows(),
+            flows: flow.flows(),
             outcome: request.outcome.unwrap_or_default(),
             timeout: Duration::from_millis(timeout_ms),
             order_id,
@@ -235,8 +342,27 @@ impl RunOptions {
             pending_backoff: backoff.into_iter().map(Duration::from_millis).collect(),
             sync_wait: Duration::from_millis(sync_wait_ms),
             web_view: request.web_view.unwrap_or_default(),
+            checkout,
+            key_placement: request
+                .key_placement
+                .unwrap_or(fixture.checkout.key_placement),
+            legal_entity: request.legal_entity.unwrap_or(false),
         })
     }
+}
+
+fn http_url(text: &str) -> Option<reqwest::Url> {
+    reqwest::Url::parse(text.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+}
+
+fn checkout_url(
+    text: Option<&str>,
+    name: &'static str,
+) -> Result<Option<reqwest::Url>, OptionsError> {
+    text.map(|text| http_url(text).ok_or_else(|| OptionsError::CheckoutUrl(name, text.to_owned())))
+        .transpose()
 }
 
 fn checked_id(id: Option<String>, name: &'static str) -> Result<Option<String>, OptionsError> {
@@ -300,6 +426,51 @@ mod tests {
         assert_eq!(
             RunOptions::parse(r, &fixture).unwrap_err(),
             OptionsError::EmptyKey
+        );
+    }
+
+    #[test]
+    fn flow_checkout_needs_the_methods_and_orders_urls() {
+        let fixture = Fixture::builtin();
+        let mut r = request("https://shop.example/pay");
+        r.flow = Some(FlowChoice::Checkout);
+        r.methods = Some("https://shop.example/methods".into());
+        assert_eq!(
+            RunOptions::parse(r.clone(), &fixture).unwrap_err(),
+            OptionsError::CheckoutIncomplete
+        );
+
+        r.orders = Some("https://shop.example/orders".into());
+        let options = RunOptions::parse(r, &fixture).unwrap();
+
+        assert_eq!(options.flows, Flow::ALL);
+        assert!(options.checkout.deliveries.is_none());
+        assert_eq!(options.key_placement, KeyPlacement::Bearer);
+    }
+
+    #[test]
+    fn without_a_webhook_a_run_needs_a_checkout_url() {
+        let fixture = Fixture::builtin();
+        let mut r = request("");
+        assert_eq!(
+            RunOptions::parse(r.clone(), &fixture).unwrap_err(),
+            OptionsError::NoWebhook
+        );
+
+        r.orders = Some("https://shop.example/orders".into());
+        let options = RunOptions::parse(r, &fixture).unwrap();
+
+        assert_eq!(options.webhook, None);
+    }
+
+    #[test]
+    fn a_checkout_url_that_is_not_http_is_refused_by_name() {
+        let mut r = request("https://shop.example/pay");
+        r.deliveries = Some("ftp://shop.example/d".into());
+
+        assert_eq!(
+            RunOptions::parse(r, &Fixture::builtin()).unwrap_err(),
+            OptionsError::CheckoutUrl("deliveries", "ftp://shop.example/d".into())
         );
     }
 

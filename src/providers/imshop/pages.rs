@@ -48,6 +48,10 @@ pub struct RunPage {
     refresh: bool,
     groups: Vec<Group>,
     progress: Vec<String>,
+    /// The checkout webhooks called before each payment, as `(name, URL)`.
+    checkout: Vec<(&'static str, String)>,
+    /// Per flow: what the checkout chose, as one line.
+    orders: Vec<String>,
 }
 
 fn status_word(status: CheckStatus) -> &'static str {
@@ -113,6 +117,34 @@ pub fn run_page(state: &super::State, nav: Nav, record: &Arc<RunRecord>) -> RunP
             .filter(|_| report.status == RunStatus::NeedsBrowser),
         groups,
         progress: view.progress,
+        checkout: report
+            .checkout
+            .iter()
+            .flat_map(|c| {
+                [
+                    ("Deliveries", c.deliveries.clone()),
+                    ("Payment methods", c.methods.clone()),
+                    ("Order export", c.orders.clone()),
+                ]
+            })
+            .filter_map(|(name, url)| Some((name, url?)))
+            .collect(),
+        orders: report
+            .orders
+            .iter()
+            .filter_map(|order| {
+                let checkout = order.checkout.as_ref()?;
+                let mut line = format!("{}: order {}", order.flow.as_str(), order.order_id);
+                if let Some(method) = &checkout.payment_method_id {
+                    line.push_str(&format!(", paymentMethodId {method}"));
+                }
+                if let Some(delivery) = &checkout.delivery_id {
+                    line.push_str(&format!(", delivery {delivery}"));
+                }
+                line.push_str(&format!(", uuid {}", order.order_uuid));
+                Some(line)
+            })
+            .collect(),
     }
 }
 
@@ -132,6 +164,8 @@ pub struct RunRow {
 pub struct RunsPage {
     frame: Frame,
     demo_webhook: String,
+    /// The reference merchant's base URL, for the checkout placeholders.
+    demo_base: String,
     sync_url: String,
     runs: Vec<RunRow>,
 }
@@ -140,13 +174,19 @@ pub fn runs_page(state: &super::State, nav: Nav, runs: &[Arc<RunRecord>]) -> Run
     RunsPage {
         frame: Frame::new(&state.core, nav, "imshop"),
         demo_webhook: state.core.public_url.join("/demo/merchant/payments"),
+        demo_base: state.core.public_url.join("/demo/merchant"),
         sync_url: state.engine.sync_url(),
         runs: runs
             .iter()
             .map(|run| RunRow {
                 id: run.id.clone(),
                 status: run.status().as_str(),
-                webhook: run.options.webhook.to_string(),
+                webhook: run
+                    .options
+                    .webhook
+                    .as_ref()
+                    .map(|u| u.to_string())
+                    .unwrap_or_default(),
                 flows: run
                     .options
                     .flows

@@ -46,6 +46,38 @@ pub struct OrderSummary {
     pub order_id: String,
     pub order_uuid: String,
     pub payment_ids: Vec<String>,
+    /// What the checkout steps chose, when the run had any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<CheckoutSummary>,
+}
+
+/// The checkout webhooks of a run, as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutWebhooks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<String>,
+}
+
+/// What a flow's checkout chose and was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutSummary {
+    /// `deliveries[].id` chosen (with a deliveries webhook).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<String>,
+    /// `paymentMethodId` the payment calls carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<String>,
+    /// `orders[].id` the export answered: the `orderId` paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_id: Option<String>,
 }
 
 /// A payment page the run could not fill: a person must finish it in a
@@ -63,6 +95,9 @@ pub struct RunReport {
     pub id: String,
     pub status: RunStatus,
     pub webhook: String,
+    /// The checkout webhooks the run called before each payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<CheckoutWebhooks>,
     pub flows: Vec<Flow>,
     pub outcome: Outcome,
     /// Where merchants that answer `pending` report the final status.
@@ -97,7 +132,16 @@ impl RunReport {
             } else {
                 RunStatus::Failed
             },
-            webhook: options.webhook.to_string(),
+            webhook: options
+                .webhook
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            checkout: (!options.checkout.is_empty()).then(|| CheckoutWebhooks {
+                methods: options.checkout.methods.as_ref().map(|u| u.to_string()),
+                deliveries: options.checkout.deliveries.as_ref().map(|u| u.to_string()),
+                orders: options.checkout.orders.as_ref().map(|u| u.to_string()),
+            }),
             flows: options.flows.clone(),
             outcome: options.outcome,
             sync_url,
@@ -113,10 +157,15 @@ impl RunReport {
     /// The readable summary: one line per flow and step, every failed
     /// check with its evidence, and the totals.
     pub fn to_text(&self) -> String {
+        let against = match (self.webhook.as_str(), &self.checkout) {
+            ("", _) => "the checkout webhooks only".to_owned(),
+            (webhook, None) => webhook.to_owned(),
+            (webhook, Some(_)) => format!("{webhook}, after the checkout webhooks"),
+        };
         let mut out = format!(
             "IMSHOP run {} against {}\nflows: {}; outcome: {}\n\n",
             self.id,
-            self.webhook,
+            against,
             self.flows
                 .iter()
                 .map(|f| f.as_str())
@@ -153,7 +202,8 @@ impl RunReport {
                     CheckStatus::Failed => format!("{} FAILED", c.name),
                 })
                 .collect();
-            out.push_str(&format!("{mark} {key:<28} {}\n", names.join(", ")));
+            // Wide enough for `googlepay/payment_methods_again`.
+            out.push_str(&format!("{mark} {key:<31} {}\n", names.join(", ")));
         }
         let noteworthy: Vec<&Check> = self
             .checks

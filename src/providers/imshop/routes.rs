@@ -47,6 +47,14 @@ struct RunForm {
     timeout_ms: String,
     #[serde(default)]
     web_view: String,
+    #[serde(default)]
+    methods: String,
+    #[serde(default)]
+    deliveries: String,
+    #[serde(default)]
+    orders: String,
+    #[serde(default)]
+    key_placement: String,
 }
 
 impl RunForm {
@@ -76,6 +84,10 @@ impl RunForm {
             outcome: choice("outcome", &self.outcome)?,
             timeout_ms,
             web_view: choice("web_view", &self.web_view)?,
+            methods: Some(self.methods).filter(|u| !u.trim().is_empty()),
+            deliveries: Some(self.deliveries).filter(|u| !u.trim().is_empty()),
+            orders: Some(self.orders).filter(|u| !u.trim().is_empty()),
+            key_placement: choice("key_placement", &self.key_placement)?,
             ..RunRequest::default()
         })
     }
@@ -172,7 +184,7 @@ async fn list_runs(State(state): State<super::State>, nav: Nav, headers: HeaderM
             json!({
                 "id": run.id,
                 "status": run.status(),
-                "webhook": run.options.webhook.as_str(),
+                "webhook": run.options.webhook.as_ref().map_or("", |u| u.as_str()),
                 "flows": run.options.flows,
                 "outcome": run.options.outcome,
                 "started_at": run.started_at.format(&Rfc3339).unwrap_or_default(),

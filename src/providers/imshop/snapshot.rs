@@ -63,8 +63,10 @@ use time::OffsetDateTime;
 use super::Fixture;
 use super::addressee;
 use super::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Hop, Scope};
-use super::options::{Flow, Outcome, RunOptions, WebViewMode};
-use super::report::{BrowserWait, OrderSummary, RunReport, RunStatus};
+use super::options::{CheckoutUrls, Flow, Outcome, RunOptions, WebViewMode};
+use super::report::{
+    BrowserWait, CheckoutSummary, CheckoutWebhooks, OrderSummary, RunReport, RunStatus,
+};
 use super::runs::{PROGRESS_KEPT, RunRecord};
 use crate::core::durable::{ObjectChange, to_json};
 use crate::core::http_client::OutboundError;
@@ -87,7 +89,11 @@ struct SavedRun {
     id: String,
     /// `passed` or `failed`.
     status: String,
+    /// Empty: a run of the checkout webhooks only.
     webhook: String,
+    /// The checkout webhooks it called, when it had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkout: Option<CheckoutWebhooks>,
     flows: Vec<Flow>,
     outcome: Outcome,
     sync_url: String,
@@ -131,6 +137,9 @@ struct SavedOrder {
     order_uuid: String,
     #[serde(default)]
     payment_ids: Vec<String>,
+    /// What the flow's checkout chose, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkout: Option<CheckoutSummary>,
 }
 
 /// Headers and body as the report showed them: masked.
@@ -296,6 +305,7 @@ fn save_run(record: &RunRecord, report: &RunReport, progress: Vec<String>) -> Sa
         id: report.id.clone(),
         status: report.status.as_str().to_owned(),
         webhook: report.webhook.clone(),
+        checkout: report.checkout.clone(),
         flows: report.flows.clone(),
         outcome: report.outcome,
         sync_url: report.sync_url.clone(),
@@ -314,6 +324,7 @@ fn save_run(record: &RunRecord, report: &RunReport, progress: Vec<String>) -> Sa
                 order_id: order.order_id.clone(),
                 order_uuid: order.order_uuid.clone(),
                 payment_ids: order.payment_ids.clone(),
+                checkout: order.checkout.clone(),
             })
             .collect(),
         exchanges: exchanges.saved,
@@ -359,15 +370,21 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
             ));
         }
     };
-    let webhook = reqwest::Url::parse(&saved.webhook)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-        .ok_or_else(|| {
-            format!(
-                "{at}.webhook: {:?} is not an absolute http(s) URL",
-                saved.webhook
-            )
-        })?;
+    // Empty: a run of the checkout webhooks only.
+    let webhook = match saved.webhook.as_str() {
+        "" => None,
+        text => Some(
+            reqwest::Url::parse(text)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+                .ok_or_else(|| {
+                    format!(
+                        "{at}.webhook: {:?} is not an absolute http(s) URL",
+                        saved.webhook
+                    )
+                })?,
+        ),
+    };
     if saved.progress.len() > PROGRESS_KEPT {
         return Err(format!(
             "{at}.progress: {} lines; a run keeps at most {PROGRESS_KEPT}",
@@ -472,6 +489,10 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
         pending_backoff: Vec::new(),
         sync_wait: Duration::from_millis(fixture.sync_wait_ms),
         web_view: WebViewMode::default(),
+        // The report keeps the checkout webhooks (below), not the options.
+        checkout: CheckoutUrls::default(),
+        key_placement: fixture.checkout.key_placement,
+        legal_entity: false,
     };
     let mut report = RunReport::new(
         &saved.id,
@@ -487,11 +508,13 @@ fn read_run(saved: SavedRun, at: &str, fixture: &Fixture) -> Result<RunRecord, S
                 order_id: order.order_id,
                 order_uuid: order.order_uuid,
                 payment_ids: order.payment_ids,
+                checkout: order.checkout,
             })
             .collect(),
         saved.sync_url,
     );
     report.status = status;
+    report.checkout = saved.checkout;
     report.needs_browser = saved.needs_browser.map(|wait| BrowserWait {
         flow: wait.flow,
         url: wait.url,
@@ -771,6 +794,7 @@ mod tests {
             order_id: "48213377".to_owned(),
             order_uuid: "4f1c2a8e-0000-4000-8000-000000000001".to_owned(),
             payment_ids: vec!["1000".to_owned()],
+            checkout: None,
         }];
         let mut report = RunReport::new(
             id,

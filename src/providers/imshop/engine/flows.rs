@@ -18,7 +18,7 @@ use super::{Browser, Engine, Observer};
 use crate::core::Core;
 use crate::providers::imshop::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Scope};
 use crate::providers::imshop::options::{Flow, Outcome, RunOptions};
-use crate::providers::imshop::report::{BrowserWait, OrderSummary};
+use crate::providers::imshop::report::{BrowserWait, CheckoutSummary, OrderSummary};
 use crate::providers::imshop::sync::{SyncInbox, SyncReport};
 use crate::providers::imshop::wire::{
     Answer, CaptureRequest, Command, CreateRequest, WalletRequest,
@@ -27,14 +27,23 @@ use crate::providers::imshop::wire::{
 /// The order a flow pays.
 #[derive(Debug, Clone)]
 pub(super) struct Order {
+    /// `orderId`: the exported order number after an order export.
     pub order_id: String,
     pub order_uuid: String,
+    /// `paymentMethodId` of the payment calls: the fixture's, or the
+    /// method the payment-methods webhook offered.
+    pub payment_method_id: String,
+    /// The order export gave `order_id`: payment answers naming an
+    /// `orderId` must name it.
+    pub exported: bool,
+    /// What the checkout chose, for the report.
+    pub checkout: Option<CheckoutSummary>,
 }
 
 /// One call to the webhook and its answer, when it was a JSON object.
-struct Call {
-    exchange: Arc<Exchange>,
-    answer: Option<Answer>,
+pub(super) struct Call {
+    pub exchange: Arc<Exchange>,
+    pub answer: Option<Answer>,
 }
 
 /// Where a settlement ended.
@@ -105,6 +114,8 @@ pub(super) struct Recorder<'a> {
     pub orders: Vec<OrderSummary>,
     /// The first payment page nobody could finish.
     pub unfinished_page: Option<BrowserWait>,
+    /// The unknown-method probe ran (once per run).
+    pub probed_unknown_method: bool,
 }
 
 impl Recorder<'_> {
@@ -113,7 +124,7 @@ impl Recorder<'_> {
         self.checks.push(check);
     }
 
-    fn push_all(&mut self, checks: Vec<Check>) {
+    pub(super) fn push_all(&mut self, checks: Vec<Check>) {
         for check in checks {
             self.push(check);
         }
@@ -124,14 +135,24 @@ impl Recorder<'_> {
     }
 
     /// One flow, restarted once if the merchant asks for a retry.
+    /// The checkout steps come first: the order they export is the one
+    /// paid.
     pub(super) async fn flow(&mut self, flow: Flow, order: Order, browser: &dyn Browser) {
+        let Some(order) = self.checkout(flow, order).await else {
+            return;
+        };
         let mut inbox = self.engine.sync.watch(self.run_id, &order.order_id);
         self.orders.push(OrderSummary {
             flow,
             order_id: order.order_id.clone(),
             order_uuid: order.order_uuid.clone(),
             payment_ids: Vec::new(),
+            checkout: order.checkout.clone(),
         });
+        // Only the checkout was asked for.
+        if self.options.webhook.is_none() {
+            return;
+        }
         for attempt in 1..=2 {
             inbox.drain();
             let mut at = Position {
@@ -168,7 +189,7 @@ impl Recorder<'_> {
         let engine = self.engine;
         let body = CreateRequest {
             command: "create",
-            payment_method_id: at.flow.payment_method_id(&engine.fixture),
+            payment_method_id: &at.order.payment_method_id,
             order_uuid: &at.order.order_uuid,
             order_id: &at.order.order_id,
             return_url: &engine.fixture.return_url,
@@ -177,6 +198,7 @@ impl Recorder<'_> {
         let Some(answer) = call.answer else {
             return false;
         };
+        self.order_number(at, "create", &call.exchange, &answer);
         self.push_all(judge::created(at.step("create"), &call.exchange));
         // A refusal, or a `success` that is not a boolean: judged already.
         if answer.success() != Some(true) {
@@ -230,7 +252,7 @@ impl Recorder<'_> {
         );
         let body = WalletRequest {
             command: at.flow.command(),
-            payment_method_id: at.flow.payment_method_id(&engine.fixture),
+            payment_method_id: &at.order.payment_method_id,
             order_uuid: &at.order.order_uuid,
             order_id: &at.order.order_id,
             apple_pay_data: (at.flow == Flow::Applepay).then_some(cryptogram.as_str()),
@@ -242,6 +264,7 @@ impl Recorder<'_> {
         let Some(answer) = call.answer else {
             return false;
         };
+        self.order_number(at, at.flow.command(), &call.exchange, &answer);
         if let Some(payment_id) = answer.text("paymentId").map(str::to_owned) {
             self.remember_payment(at, inbox, &payment_id);
         }
@@ -256,6 +279,36 @@ impl Recorder<'_> {
         self.judge_settlement(at, &settled)
     }
 
+    /// The cross-step checks of the first payment answer:
+    /// `payment_method_accepted` after a payment-methods step,
+    /// `order_number_consistent` for an exported order.
+    fn order_number(
+        &mut self,
+        at: &Position<'_>,
+        step: &str,
+        exchange: &Arc<Exchange>,
+        answer: &Answer,
+    ) {
+        if self.options.checkout.methods.is_some()
+            && let Some(check) = judge::checkout::method_refused(
+                at.step(step),
+                exchange,
+                answer,
+                &at.order.payment_method_id,
+            )
+        {
+            self.push(check);
+        }
+        if at.order.exported {
+            self.push(judge::checkout::order_number(
+                at.step(step),
+                exchange,
+                answer.0.get("orderId"),
+                &at.order.order_id,
+            ));
+        }
+    }
+
     fn remember_payment(&mut self, at: &mut Position<'_>, inbox: &SyncInbox, payment_id: &str) {
         inbox.watch_payment(payment_id);
         at.payment_id = Some(payment_id.to_owned());
@@ -268,7 +321,7 @@ impl Recorder<'_> {
 
     /// Sends one command and judges what every answer must be (and, with
     /// the `command` it answers, its fields).
-    async fn call<B: Serialize>(
+    pub(super) async fn call<B: Serialize>(
         &mut self,
         at: &Position<'_>,
         step: &str,
@@ -276,7 +329,12 @@ impl Recorder<'_> {
         body: &B,
     ) -> Call {
         let options = self.options;
-        self.progress(at.scope, &format!("{step}: POST {}", options.webhook));
+        let url = options
+            .webhook
+            .as_ref()
+            .map(|u| u.as_str())
+            .unwrap_or_default();
+        self.progress(at.scope, &format!("{step}: POST {url}"));
         let filing = at.filing(self.run_id, step);
         let exchange = self.engine.call_webhook(options, body, &filing).await;
         self.push_all(judge::answer(
@@ -302,11 +360,10 @@ impl Recorder<'_> {
 
     /// One `capture` of the flow's payment, judged.
     async fn capture(&mut self, at: &Position<'_>, step: &str) -> Call {
-        let engine = self.engine;
         let payment_id = at.payment_id.clone().unwrap_or_default();
         let body = CaptureRequest {
             command: "capture",
-            payment_method_id: at.flow.payment_method_id(&engine.fixture),
+            payment_method_id: &at.order.payment_method_id,
             payment_id: &payment_id,
         };
         let call = self.call(at, step, Some(Command::Capture), &body).await;
@@ -356,6 +413,15 @@ impl Recorder<'_> {
                         at.expected_payment_id(),
                     ));
                     if let Ok(report) = event.report {
+                        if at.order.exported {
+                            let named = serde_json::Value::String(report.order_id.clone());
+                            self.push(judge::checkout::order_number(
+                                at.step("sync"),
+                                &event.exchange,
+                                Some(&named),
+                                &at.order.order_id,
+                            ));
+                        }
                         self.progress(
                             at.scope,
                             &format!(
@@ -454,6 +520,9 @@ impl Recorder<'_> {
         let order = Order {
             order_id: String::new(),
             order_uuid: String::new(),
+            payment_method_id: String::new(),
+            exported: false,
+            checkout: None,
         };
         let at = Position {
             flow: Flow::Card,

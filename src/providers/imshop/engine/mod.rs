@@ -20,6 +20,8 @@
 //! - `mod.rs` (this file): the [`Engine`], what watches a run, and
 //!   [`Engine::run`], which runs each flow and then the unknown-payment
 //!   probe;
+//! - `checkout.rs`: the checkout before a flow's payment (deliveries,
+//!   payment methods, the order export) and the unknown-method probe;
 //! - `flows.rs`: the flows themselves, step by step, and what each answer
 //!   leads to (the next command, the pending follow-up, a restart);
 //! - `webhook.rs`: calling the merchant's webhook, timing and journaling
@@ -31,6 +33,7 @@
 //!
 //! [`WebView`]: super::webview::WebView
 
+mod checkout;
 mod flows;
 pub mod judge;
 mod payment_page;
@@ -129,6 +132,7 @@ impl Engine {
             checks: Vec::new(),
             orders: Vec::new(),
             unfinished_page: None,
+            probed_unknown_method: false,
         };
         observer.progress(
             "run",
@@ -140,7 +144,10 @@ impl Engine {
                     .map(|f| f.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                options.webhook,
+                options
+                    .webhook
+                    .as_ref()
+                    .map_or_else(|| "the checkout webhooks".to_owned(), |u| u.to_string()),
                 options.outcome.as_str()
             ),
         );
@@ -149,7 +156,9 @@ impl Engine {
             let order = self.order_for(options, flow, several);
             run.flow(flow, order, browser).await;
         }
-        run.unknown_capture().await;
+        if options.webhook.is_some() {
+            run.unknown_capture().await;
+        }
 
         let Recorder {
             checks,
@@ -194,6 +203,9 @@ impl Engine {
                 .order_uuid
                 .as_deref()
                 .map_or_else(|| self.core.ids.uuid().to_string(), suffix),
+            payment_method_id: flow.payment_method_id(&self.fixture).to_owned(),
+            exported: false,
+            checkout: None,
         }
     }
 

@@ -36,9 +36,45 @@ impl Engine {
         body: &B,
         filing: &Filing,
     ) -> Arc<Exchange> {
-        let json = serde_json::to_vec(body).unwrap_or_default();
-        let request = OutboundRequest::post(options.webhook.to_string(), "application/json", json)
-            .header("authorization", format!("Bearer {}", options.key))
+        match &options.webhook {
+            Some(url) => self.call_merchant(options, url, body, filing).await,
+            // Not reached: a run without the payments webhook stops after
+            // the checkout. An exchange without an answer, should it be.
+            None => Arc::new(Exchange {
+                method: "POST".to_owned(),
+                url: String::new(),
+                request: crate::core::journal::Message::default(),
+                status: None,
+                response: None,
+                error: None,
+                elapsed_ms: 0.0,
+            }),
+        }
+    }
+
+    /// POSTs `body` to one of the merchant's webhooks (`url`): the payments
+    /// webhook or a checkout one. The key goes where the run says: the
+    /// `Authorization` header, a top-level `key` field, or both.
+    pub(super) async fn call_merchant<B: Serialize>(
+        &self,
+        options: &RunOptions,
+        url: &reqwest::Url,
+        body: &B,
+        filing: &Filing,
+    ) -> Arc<Exchange> {
+        let placement = options.key_placement;
+        let json = match serde_json::to_value(body) {
+            Ok(serde_json::Value::Object(mut fields)) if placement.body() => {
+                fields.insert("key".to_owned(), options.key.clone().into());
+                serde_json::to_vec(&fields).unwrap_or_default()
+            }
+            _ => serde_json::to_vec(body).unwrap_or_default(),
+        };
+        let mut request = OutboundRequest::post(url.to_string(), "application/json", json);
+        if placement.bearer() {
+            request = request.header("authorization", format!("Bearer {}", options.key));
+        }
+        let request = request
             .header("accept", "application/json")
             .timeout(options.timeout);
         let started = Instant::now();

@@ -21,48 +21,10 @@ pub fn answer(
 ) -> Vec<Check> {
     use CheckName::*;
     use CheckStatus::*;
-    let timeout_ms = timeout.as_millis();
-    let Some(status) = exchange.status else {
-        return vec![at.on(
-            exchange,
-            AnsweredInTime,
-            Failed,
-            no_answer(exchange, timeout),
-        )];
+    let (mut checks, answer) = transport(at, exchange, timeout);
+    let Some(answer) = answer else {
+        return checks;
     };
-    let in_time = format!(
-        "answered in {:.0} ms (timeout {timeout_ms} ms)",
-        exchange.elapsed_ms
-    );
-    let mut checks = vec![at.on(exchange, AnsweredInTime, Passed, in_time)];
-    checks.push(if status == 200 {
-        at.on(exchange, Http200, Passed, "HTTP 200")
-    } else {
-        let message =
-            format!("HTTP {status}; IMSHOP expects 200 (with success: false for a refusal)");
-        at.on(exchange, Http200, Failed, message)
-    });
-
-    let answer = match Answer::parse(response_body(exchange)) {
-        Ok(answer) => answer,
-        Err(reason) => {
-            checks.push(at.on(exchange, JsonBody, Failed, reason));
-            return checks;
-        }
-    };
-    let content_type = exchange
-        .response
-        .as_ref()
-        .and_then(|r| r.content_type())
-        .unwrap_or_default();
-    checks.push(if content_type.to_ascii_lowercase().contains("json") {
-        at.on(exchange, JsonBody, Passed, "a JSON object")
-    } else {
-        let message =
-            format!("a JSON object, but Content-Type is {content_type:?}, not application/json");
-        at.on(exchange, JsonBody, Warning, message)
-    });
-
     checks.push(match answer.success() {
         Some(success) => at.on(
             exchange,
@@ -92,6 +54,62 @@ pub fn answer(
         checks.push(error_text(at, &answer, exchange));
     }
     checks
+}
+
+/// What any answer to any webhook must be: `answered_in_time`, `http_200`,
+/// `json_body`; and the body, when it is a JSON object. The checkout
+/// webhooks' answers have no `success` and stop here.
+pub fn transport(
+    at: Step<'_>,
+    exchange: &Arc<Exchange>,
+    timeout: Duration,
+) -> (Vec<Check>, Option<Answer>) {
+    use CheckName::*;
+    use CheckStatus::*;
+    let timeout_ms = timeout.as_millis();
+    let Some(status) = exchange.status else {
+        let check = at.on(
+            exchange,
+            AnsweredInTime,
+            Failed,
+            no_answer(exchange, timeout),
+        );
+        return (vec![check], None);
+    };
+    let in_time = format!(
+        "answered in {:.0} ms (timeout {timeout_ms} ms)",
+        exchange.elapsed_ms
+    );
+    let mut checks = vec![at.on(exchange, AnsweredInTime, Passed, in_time)];
+    checks.push(if status == 200 {
+        at.on(exchange, Http200, Passed, "HTTP 200")
+    } else {
+        let message =
+            format!("HTTP {status}; IMSHOP expects 200 (with success: false for a refusal)");
+        at.on(exchange, Http200, Failed, message)
+    });
+
+    let answer = match Answer::parse(response_body(exchange)) {
+        Ok(answer) => answer,
+        Err(reason) => {
+            checks.push(at.on(exchange, JsonBody, Failed, reason));
+            return (checks, None);
+        }
+    };
+    let content_type = exchange
+        .response
+        .as_ref()
+        .and_then(|r| r.content_type())
+        .unwrap_or_default();
+    checks.push(if content_type.to_ascii_lowercase().contains("json") {
+        at.on(exchange, JsonBody, Passed, "a JSON object")
+    } else {
+        let message =
+            format!("a JSON object, but Content-Type is {content_type:?}, not application/json");
+        at.on(exchange, JsonBody, Warning, message)
+    });
+
+    (checks, Some(answer))
 }
 
 /// Why `exchange` got no answer, in the words that point at the fix: a

@@ -8,10 +8,13 @@
 //!   `success`, the command's fields, `error` with a refusal);
 //! - `create.rs`: `create`'s own answer (the payment exists, its
 //!   `paymentUrl`, its regexes);
+//! - `checkout.rs`: the checkout webhooks' answers (payment methods,
+//!   deliveries, the order export) and the checks across steps;
 //! - `settlement.rs`: the payment's result (`capture`, the wallet
 //!   commands, the sync report, the repeated and the unknown `capture`).
 
 mod answer;
+pub mod checkout;
 mod create;
 mod settlement;
 
@@ -20,7 +23,7 @@ use std::sync::Arc;
 use crate::providers::imshop::checks::{Check, CheckName, CheckStatus, Evidence, Exchange, Scope};
 use crate::providers::imshop::wire::Answer;
 
-pub use answer::answer;
+pub use answer::{answer, transport};
 pub use create::{created, payment_url_verdict, regexes_verdict};
 pub use settlement::{
     capture_payment_id, capture_repeated, settlement, sync_report, sync_settlement, unknown_capture,
