@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::State as Demo;
-use super::payments::authorized;
+use super::authorized;
 use crate::core::current::State;
 use crate::core::journal::JournalObjects;
 use crate::core::store::Changes;

@@ -366,3 +366,22 @@ async fn order_paid(
         PaidPage { order_id },
     )
 }
+
+/// The IMSHOP key, wherever a webhook call carries it: `Authorization:
+/// Bearer`, a `key` header or a `key` field of the body.
+pub(crate) fn authorized(
+    headers: &axum::http::HeaderMap,
+    body: &serde_json::Value,
+    key: &str,
+) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
+    [
+        bearer,
+        header("key"),
+        body.get("key").and_then(serde_json::Value::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|given| given.trim() == key)
+}

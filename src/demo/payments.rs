@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::softline::{Customer, NewPayment, SoftlineClient};
-use super::{Payment, State as Demo};
+use super::{Payment, State as Demo, authorized};
 use crate::core::journal::JournalObjects;
 
 /// The four commands, told apart by `command`. Fields IMSHOP may add later
@@ -183,19 +183,6 @@ fn check_order(
         ))),
         _ => Ok(()),
     }
-}
-
-pub(super) fn authorized(headers: &HeaderMap, body: &Value, key: &str) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
-    [
-        bearer,
-        header("key"),
-        body.get("key").and_then(Value::as_str),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|given| given.trim() == key)
 }
 
 fn softline(demo: &Demo) -> SoftlineClient<'_> {
