@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::durable::{Change, to_json};
+use super::durable::{Change, to_json, to_json_with_room};
 use super::mask;
 use super::packed::PackedText;
 use super::signature::SignatureHelp;
@@ -305,6 +305,13 @@ pub struct MessageView {
 }
 
 impl Entry {
+    /// About how long its journal line is: the bodies (escaped, a little
+    /// longer), the headers, and the rest.
+    fn line_room(&self) -> usize {
+        let message = |m: &Option<Message>| m.as_ref().map_or(0, |m| m.body.len() * 9 / 8 + 512);
+        message(&self.request) + message(&self.response) + 512
+    }
+
     /// A blank entry of `kind` for `provider`; fill in what applies.
     pub fn new(provider: &'static str, kind: EntryKind) -> Self {
         Self {
@@ -424,7 +431,10 @@ impl Journal {
         // Serialised here, by the request's own thread and under no lock
         // (an entry never changes once recorded): under the queue's lock
         // with the other changes, two requests waited for each other.
-        let line = self.changes.get().map(|_| to_json(&entry));
+        let line = self
+            .changes
+            .get()
+            .map(|_| to_json_with_room(&entry, entry.line_room()));
         let entry = Arc::new(entry);
         let dropped = {
             let mut entries = self.entries.lock().unwrap();

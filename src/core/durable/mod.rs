@@ -146,6 +146,18 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// [`to_json`] into a buffer with `room` bytes from the start: a journal
+/// line is a few kilobytes, and growing a buffer from serde_json's 128
+/// bytes to that copied it five times (a tenth of the line's cost).
+pub fn to_json_with_room(value: &impl serde::Serialize, room: usize) -> String {
+    let mut out = Vec::with_capacity(room);
+    match serde_json::to_writer(&mut out, value) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// A counter's id as a row id: zero-padded, so rows sort (and the index
 /// grows) in the order they were made instead of `1, 10, 100, 2`.
 pub fn durable_id(id: u64) -> String {
