@@ -10,7 +10,6 @@ use axum::{Extension, Json, Router, middleware};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -253,7 +252,6 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
     // Layers here wrap the router once; a layer on the router would be
     // cloned, with the route, for every request.
     let service = tower::ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(mw::observe))
         // The control plane's and dashboard's extractors get the providers'
         // body limit too (axum's default is 2 MB).

@@ -28,6 +28,16 @@ pub async fn observe(
     next: Next,
 ) -> Response {
     canonicalize_path(&providers, &mut request);
+    // The request line at DEBUG (`RUST_LOG=paysandbox::http=debug`); off by
+    // default, and then nothing is copied for it (tower-http's trace layer,
+    // here before, wrapped every answer's body to time it).
+    let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+        (
+            request.method().clone(),
+            request.uri().clone(),
+            Instant::now(),
+        )
+    });
     let hosted = providers.of_path(request.uri().path());
     let mut response = match hosted {
         Some(provider) => record_exchange(&core, &providers, provider, request, next).await,
@@ -57,6 +67,15 @@ pub async fn observe(
         }
     };
     crate::http::security::add_headers(&mut response, hosted.is_some());
+    if let Some((method, uri, started)) = logged {
+        tracing::debug!(
+            %method,
+            %uri,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "answered"
+        );
+    }
     response
 }
 
