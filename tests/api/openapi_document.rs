@@ -267,3 +267,52 @@ async fn the_documented_intellectmoney_error_examples_are_what_the_api_answers()
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn the_documented_refusals_of_the_control_plane_imshop_and_the_demo_are_what_they_answer() {
+    let app = spawn_app().await;
+    let document = app.get_json("/__sandbox/openapi.json", 200).await;
+    let empty = serde_json::json!({});
+    let no_order = serde_json::json!({"paymentId": "p", "success": true, "paymentCaptured": true});
+    let unknown_payment = serde_json::json!({"orderId": "12345", "paymentId": "7d05", "success": true, "paymentCaptured": true});
+    let cases = [
+        ("delete", "/__sandbox/scenarios/{handle}", None, 404, None),
+        ("delete", "/__sandbox/faults/{handle}", None, 404, None),
+        (
+            "post",
+            "/__sandbox/webhooks/{id}/redeliver",
+            None,
+            404,
+            None,
+        ),
+        ("get", "/__sandbox/snapshots/{snapshot}", None, 404, None),
+        ("post", "/imshop/sync", Some(&no_order), 400, None),
+        (
+            "post",
+            "/imshop/sync",
+            Some(&unknown_payment),
+            200,
+            Some("unknown payment"),
+        ),
+        ("get", "/imshop/runs/{id}", None, 404, None),
+        ("post", "/demo/merchant/orders", Some(&empty), 401, None),
+    ];
+
+    for (method, path, body, status, example) in cases {
+        let url = filled_in(path);
+        let mut request = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), app.url(&url));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), status, "{method} {url}");
+
+        assert_eq!(
+            &answer.json::<Value>().await.unwrap(),
+            documented(&document, method, path, status, example),
+            "{method} {url}"
+        );
+    }
+}
