@@ -16,7 +16,7 @@ use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, ControlRefusal, CoreError};
 use crate::core::faults::{Fault, FaultError, FaultSpec, FaultView};
 use crate::core::journal::{Entry, EntryKind, Query};
-use crate::core::outbox::{Delivery, OutboxError};
+use crate::core::outbox::{Delivery, DeliveryView, OutboxError};
 use crate::core::scenarios::{Arm, ArmError, Armed, ArmedView, Scenario};
 use crate::state::AppState;
 use crate::workspaces::Workspaces;
@@ -181,11 +181,12 @@ async fn list_webhooks(State(core): State<Core>) -> Json<DeliveryList> {
 /// Every webhook delivery kept, with its attempts.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DeliveryList {
+    #[schema(value_type = Vec<DeliveryView>)]
     deliveries: Vec<Delivery>,
 }
 
 /// `GET /__sandbox/webhooks/{id}`.
-#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery", body = Delivery), (status = 404, description = "No such delivery", body = ControlRefusal, example = json!(CoreError::NotFound(OutboxError::NotFound(1).to_string()).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
+#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery", body = DeliveryView), (status = 404, description = "No such delivery", body = ControlRefusal, example = json!(CoreError::NotFound(OutboxError::NotFound(1).to_string()).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn get_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,

@@ -286,6 +286,13 @@ async fn the_documented_refusals_of_the_control_plane_imshop_and_the_demo_are_wh
             None,
         ),
         ("get", "/__sandbox/snapshots/{snapshot}", None, 404, None),
+        (
+            "post",
+            "/__sandbox/softline/orders/{order_id}/refund",
+            None,
+            404,
+            None,
+        ),
         ("post", "/imshop/sync", Some(&no_order), 400, None),
         (
             "post",
