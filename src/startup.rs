@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{Extension, Json, Router, middleware};
-use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -343,9 +342,17 @@ pub(crate) fn parse_public_url(url: &str) -> Result<PublicUrl, StartupError> {
 }
 
 /// `GET /healthz`.
-#[utoipa::path(get, path = "/healthz", tag = "sandbox", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+#[utoipa::path(get, path = "/healthz", tag = "sandbox", responses((status = 200, description = "Up and serving", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The answer of `/healthz`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    /// Always `ok`.
+    #[schema(value_type = String)]
+    status: &'static str,
 }
 
 /// `GET /__sandbox/openapi.json`: this document.

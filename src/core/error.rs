@@ -42,11 +42,21 @@ impl CoreError {
     }
 }
 
+impl CoreError {
+    /// The body as JSON, for the OpenAPI document's examples: written by
+    /// the code that writes the answers, so they agree.
+    pub fn example(&self) -> serde_json::Value {
+        self.body()
+    }
+
+    fn body(&self) -> serde_json::Value {
+        json!({"error": {"code": self.code().1, "message": self.to_string()}})
+    }
+}
+
 impl IntoResponse for CoreError {
     fn into_response(self) -> Response {
-        let (status, code) = self.code();
-        let body = Json(json!({"error": {"code": code, "message": self.to_string()}}));
-        (status, body).into_response()
+        (self.code().0, Json(self.body())).into_response()
     }
 }
 

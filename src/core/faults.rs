@@ -132,7 +132,7 @@ impl FaultSpec {
 }
 
 /// A fault as listed: its spec, its handle and what it has done.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Fault {
     pub handle: u64,
     #[serde(flatten)]
@@ -142,6 +142,42 @@ pub struct Fault {
     pub remaining: Option<u32>,
     /// How many requests it has hit so far.
     pub applied: u64,
+}
+
+/// A fault as the OpenAPI document describes it (the shape [`Fault`]
+/// serialises to). Written out rather than derived: `FaultSpec` refuses
+/// unknown fields, and a flattened schema carries that refusal into an
+/// `allOf`, where it would refuse `handle` and `applied` beside it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Fault)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct FaultView {
+    /// Handle for removing this fault.
+    handle: u64,
+    /// `softline`, `intellectmoney`, `imshop` or `demo`.
+    provider: String,
+    direction: Direction,
+    /// Path prefix under the provider's mount; inbound only.
+    path: Option<String>,
+    /// HTTP method; inbound only.
+    method: Option<String>,
+    /// Delay before the request is handled (or the webhook is sent).
+    latency_ms: Option<Latency>,
+    /// The bare status answered instead of handling.
+    status: Option<u16>,
+    /// Whether the connection is closed without an answer.
+    drop: bool,
+    /// Outbound only: present (`true`) when webhooks go with a wrong
+    /// signature.
+    bad_signature: Option<bool>,
+    /// Applications asked for (absent: until deleted).
+    times: Option<u32>,
+    /// The probability of applying to each matching request.
+    probability: Option<f64>,
+    /// Applications left, when limited.
+    remaining: Option<u32>,
+    /// How many requests it has hit so far.
+    applied: u64,
 }
 
 /// What a matching fault does to one request.

@@ -92,6 +92,27 @@ pub struct Armed {
     pub remaining: u32,
 }
 
+/// An armed scenario as the OpenAPI document describes it (the shape
+/// [`Armed`] serialises to). Written out rather than derived: `Arm` refuses
+/// unknown fields, and a flattened schema carries that refusal into an
+/// `allOf`, where it would refuse `handle` and `remaining` beside it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Armed)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct ArmedView {
+    /// Handle for disarming one scenario.
+    handle: u64,
+    /// The catalogue's id (`softline.create_payment.6090`).
+    id: String,
+    /// How many matching requests it was armed for.
+    times: u32,
+    /// Request fields that must all be equal; left out when none.
+    #[serde(rename = "match")]
+    matches: Option<BTreeMap<String, String>>,
+    /// Uses left.
+    remaining: u32,
+}
+
 /// Why arming was refused.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ArmError {

@@ -206,20 +206,119 @@ impl OrderBook {
 /// Why a request was refused: its status and the error text.
 struct Refusal(StatusCode, &'static str);
 
+/// The refusal of a body that is not JSON.
+pub(super) const NOT_JSON: &str = "the body is not JSON";
+/// The refusal of a request without the shop's API key.
+pub(super) const BAD_KEY: &str = "invalid API key";
+
+impl Refusal {
+    /// The body, also for the OpenAPI document's examples.
+    fn body(&self) -> Value {
+        json!({"success": false, "error": self.1})
+    }
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let answer = json!({"success": false, "error": self.1});
-        (self.0, axum::Json(answer)).into_response()
+        (self.0, axum::Json(self.body())).into_response()
     }
+}
+
+/// A refusal as the OpenAPI document describes it (IMSHOP's shape).
+#[derive(utoipa::ToSchema)]
+#[schema(as = DemoRefusal)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub(super) struct RefusalView {
+    /// Always `false`.
+    success: bool,
+    error: String,
+}
+
+/// The deliveries answer as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = DemoDeliveries)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct DeliveriesView {
+    deliveries: Vec<DeliveryView>,
+}
+
+/// One way to deliver, in IMSHOP's field names.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DemoDelivery)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct DeliveryView {
+    id: String,
+    title: String,
+    description: Option<String>,
+    /// `delivery` or `pickup`.
+    #[serde(rename = "type")]
+    kind: String,
+    has_pickup_locations: bool,
+    price: u32,
+    /// Days at the soonest.
+    min: u32,
+    /// Days at the latest.
+    max: Option<u32>,
+    /// The pickup points (`id`, `title`, `address`, `city`, `lat`, `lon`…).
+    #[schema(value_type = Option<Vec<Object>>)]
+    locations: Option<Vec<Value>>,
+}
+
+/// The payment-methods answer as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = DemoPaymentMethods)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct PaymentMethodsView {
+    payments: Vec<PaymentMethodView>,
+}
+
+/// One payment method offered.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DemoPaymentMethod)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct PaymentMethodView {
+    id: String,
+    title: String,
+    #[serde(rename = "type")]
+    kind: String,
+    icon_id: String,
+}
+
+/// The order export's answer as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = DemoOrders)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct OrdersView {
+    orders: Vec<OrderView>,
+}
+
+/// One order's answer: its number, or why it has none.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DemoOrder)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct OrderView {
+    success: bool,
+    /// The order's number (`orderId` of the payment calls).
+    id: Option<String>,
+    public_id: Option<String>,
+    /// The `uuid` as sent (any JSON value when it was not a text).
+    uuid: Value,
+    message: Option<String>,
+    /// `no_uuid`.
+    error_code: Option<String>,
+    error_message: Option<String>,
 }
 
 /// The body as JSON, after the API key; or why it is refused.
 fn read(demo: &Demo, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
     let Ok(raw) = serde_json::from_slice::<Value>(body) else {
-        return Err(Refusal(StatusCode::BAD_REQUEST, "the body is not JSON"));
+        return Err(Refusal(StatusCode::BAD_REQUEST, NOT_JSON));
     };
     if !authorized(headers, &raw, &demo.fixture.api_key) {
-        return Err(Refusal(StatusCode::UNAUTHORIZED, "invalid API key"));
+        return Err(Refusal(StatusCode::UNAUTHORIZED, BAD_KEY));
     }
     Ok(raw)
 }
@@ -229,9 +328,9 @@ fn read(demo: &Demo, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal>
     post, path = "/deliveries", tag = "demo",
     request_body(content = String, description = "IMSHOP's deliveries request (`items`, `addressData`, …)", content_type = "application/json"),
     responses(
-        (status = 200, description = "`{\"deliveries\": [...]}`"),
-        (status = 400, description = "Not JSON"),
-        (status = 401, description = "Wrong or missing API key"),
+        (status = 200, description = "A courier and a pickup point", body = DeliveriesView),
+        (status = 400, description = "Not JSON", body = RefusalView, example = json!(Refusal(StatusCode::BAD_REQUEST, NOT_JSON).body())),
+        (status = 401, description = "Wrong or missing API key", body = RefusalView, example = json!(Refusal(StatusCode::UNAUTHORIZED, BAD_KEY).body())),
     )
 )]
 // IMSHOP's deliveries webhook: https://docs.imshop.io/osnovnye-integracii/dostavki
@@ -263,9 +362,9 @@ pub async fn deliveries(State(demo): State<Demo>, headers: HeaderMap, body: Byte
     post, path = "/payment-methods", tag = "demo",
     request_body(content = String, description = "IMSHOP's payment-methods request (`deliveryId`, `items`, …)", content_type = "application/json"),
     responses(
-        (status = 200, description = "`{\"payments\": [{\"id\", \"title\", \"type\", ...}]}`"),
-        (status = 400, description = "Not JSON"),
-        (status = 401, description = "Wrong or missing API key"),
+        (status = 200, description = "Every method the shop offers", body = PaymentMethodsView),
+        (status = 400, description = "Not JSON", body = RefusalView, example = json!(Refusal(StatusCode::BAD_REQUEST, NOT_JSON).body())),
+        (status = 401, description = "Wrong or missing API key", body = RefusalView, example = json!(Refusal(StatusCode::UNAUTHORIZED, BAD_KEY).body())),
     )
 )]
 // IMSHOP's payment-methods webhook: https://docs.imshop.io/osnovnye-integracii/oplaty
@@ -298,9 +397,9 @@ pub async fn payment_methods(
     post, path = "/orders", tag = "demo",
     request_body(content = String, description = "IMSHOP's order export `{device, installId, orders: [{uuid, ...}]}`", content_type = "application/json"),
     responses(
-        (status = 200, description = "`{\"orders\": [{\"success\", \"id\", \"uuid\", ...}]}`"),
-        (status = 400, description = "Not JSON"),
-        (status = 401, description = "Wrong or missing API key"),
+        (status = 200, description = "Each order's number, or why it has none", body = OrdersView),
+        (status = 400, description = "Not JSON", body = RefusalView, example = json!(Refusal(StatusCode::BAD_REQUEST, NOT_JSON).body())),
+        (status = 401, description = "Wrong or missing API key", body = RefusalView, example = json!(Refusal(StatusCode::UNAUTHORIZED, BAD_KEY).body())),
     )
 )]
 // IMSHOP's order export webhook: https://docs.imshop.io/osnovnye-integracii/oformlenie-zakaza

@@ -14,6 +14,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::checkout::{BAD_KEY, NOT_JSON, RefusalView};
 use super::softline::{Customer, NewPayment, SoftlineClient};
 use super::{Payment, State as Demo, authorized};
 use crate::core::journal::JournalObjects;
@@ -68,28 +69,24 @@ fn refuse(error: impl Into<String>) -> Value {
     post, path = "/payments", tag = "demo",
     request_body(content = String, description = "`{\"command\": \"create\"|\"capture\"|\"applepay\"|\"androidpay\", ...}`", content_type = "application/json"),
     responses(
-        (status = 200, description = "`{\"success\": true, ...}` or `{\"success\": false, \"error\"}`"),
-        (status = 400, description = "Not a webhook request"),
-        (status = 401, description = "Wrong or missing API key"),
+        (status = 200, description = "`{\"success\": true, ...}` or `{\"success\": false, \"error\"}`", body = AnswerView, examples(
+            ("captured" = (value = json!(settled("wallet-1", true, "")))),
+            ("declined" = (value = json!(settled("wallet-1", false, "the wallet payment was declined")))),
+            ("unknown payment" = (value = json!(refuse(unknown_payment("p-1"))))),
+        )),
+        (status = 400, description = "Not a webhook request", body = RefusalView, example = json!(refuse(NOT_JSON))),
+        (status = 401, description = "Wrong or missing API key", body = RefusalView, example = json!(refuse(BAD_KEY))),
     )
 )]
 // IMSHOP's payments webhook: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
 pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            axum::Json(refuse("the body is not JSON")),
-        )
-            .into_response();
+        return (StatusCode::BAD_REQUEST, axum::Json(refuse(NOT_JSON))).into_response();
     };
     // IMSHOP sends one API key; the docs allow it as a Bearer token or as
     // `key` (a header or a body field, the wording is ambiguous).
     if !authorized(&headers, &raw, &demo.fixture.api_key) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(refuse("invalid API key")),
-        )
-            .into_response();
+        return (StatusCode::UNAUTHORIZED, axum::Json(refuse(BAD_KEY))).into_response();
     }
     let request = match serde_json::from_value::<WebhookRequest>(raw) {
         Ok(request) => request,
@@ -245,7 +242,7 @@ async fn create(demo: &Demo, order_id: &str) -> Value {
 /// is capturing. Asking twice gives the same answer.
 async fn capture(demo: &Demo, payment_id: &str) -> Value {
     match demo.ledger.get(payment_id) {
-        None => refuse(format!("unknown paymentId {payment_id:?}")),
+        None => refuse(unknown_payment(payment_id)),
         Some(Payment::Wallet { captured, .. }) => {
             settled(payment_id, captured, "the wallet payment was declined")
         }
@@ -287,6 +284,31 @@ fn wallet(demo: &Demo, order_id: &str, cryptogram: &str, field: &str) -> Value {
         },
     );
     settled(&payment_id, !declined, "the wallet payment was declined")
+}
+
+fn unknown_payment(payment_id: &str) -> String {
+    format!("unknown paymentId {payment_id:?}")
+}
+
+/// The payments webhook's answer as the OpenAPI document describes it:
+/// which fields come depends on the command and the outcome.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DemoPaymentAnswer)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct AnswerView {
+    success: bool,
+    /// Why, when `success` is `false`.
+    error: Option<String>,
+    payment_id: Option<String>,
+    /// `create`: the payment page the app opens.
+    payment_url: Option<String>,
+    /// `create`: the URL the buyer ends on after paying.
+    success_regex: Option<String>,
+    /// `create`: the URL the buyer ends on after a decline.
+    failure_regex: Option<String>,
+    /// `capture`, `applepay`, `androidpay`: whether the money is taken.
+    payment_captured: Option<bool>,
 }
 
 /// A payment's final answer: captured, or refused with the reason.

@@ -14,10 +14,10 @@ use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, ControlRefusal, CoreError};
-use crate::core::faults::FaultSpec;
+use crate::core::faults::{Fault, FaultError, FaultSpec, FaultView};
 use crate::core::journal::{Entry, EntryKind, Query};
-use crate::core::outbox::{Delivery, OutboxError};
-use crate::core::scenarios::{Arm, Scenario};
+use crate::core::outbox::{Delivery, DeliveryView, OutboxError};
+use crate::core::scenarios::{Arm, ArmError, Armed, ArmedView, Scenario};
 use crate::state::AppState;
 use crate::workspaces::Workspaces;
 
@@ -42,11 +42,18 @@ pub fn router() -> OpenApiRouter {
 }
 
 /// `POST /__sandbox/reset`: forget everything, clock back to real time.
-#[utoipa::path(post, path = "/reset", tag = "sandbox", responses((status = 200, description = "Everything forgotten, clock at real time")))]
-async fn reset(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(post, path = "/reset", tag = "sandbox", responses((status = 200, description = "Everything forgotten, clock at real time", body = ResetDone)))]
+async fn reset(State(state): State<AppState>) -> Json<ResetDone> {
     state.reset().await;
     tracing::info!("sandbox reset");
-    Json(json!({"reset": true}))
+    Json(ResetDone { reset: true })
+}
+
+/// The answer of a reset.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ResetDone {
+    /// Always `true`.
+    reset: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -85,7 +92,7 @@ const MAX_ADVANCE_SECONDS: i64 = 100 * 366 * 24 * 3600;
 /// `POST /__sandbox/clock/advance {"seconds": N}`: moves the sandbox clock;
 /// what time did to payments and invoices is applied, and the webhooks
 /// that become due are sent at once.
-#[utoipa::path(post, path = "/clock/advance", tag = "sandbox", request_body = AdvanceRequest, responses((status = 200, description = "The clock after the move", body = ClockResponse), (status = 400, description = "Not a number of seconds")))]
+#[utoipa::path(post, path = "/clock/advance", tag = "sandbox", request_body = AdvanceRequest, responses((status = 200, description = "The clock after the move", body = ClockResponse), (status = 400, description = "Not a number of seconds, or too far", body = ControlRefusal, example = json!(CoreError::BadRequest(clock_step(i64::MAX).unwrap_err()).example()))))]
 async fn advance_clock(
     State(state): State<AppState>,
     AdminJson(body): AdminJson<AdvanceRequest>,
@@ -174,11 +181,12 @@ async fn list_webhooks(State(core): State<Core>) -> Json<DeliveryList> {
 /// Every webhook delivery kept, with its attempts.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DeliveryList {
+    #[schema(value_type = Vec<DeliveryView>)]
     deliveries: Vec<Delivery>,
 }
 
 /// `GET /__sandbox/webhooks/{id}`.
-#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery", body = Delivery), (status = 404, description = "No such delivery", body = ControlRefusal), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
+#[utoipa::path(get, operation_id = "sandbox_get_webhook_delivery", path = "/webhooks/{id}", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id")), responses((status = 200, description = "One delivery", body = DeliveryView), (status = 404, description = "No such delivery", body = ControlRefusal, example = json!(CoreError::NotFound(OutboxError::NotFound(1).to_string()).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn get_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
@@ -186,7 +194,7 @@ async fn get_webhook(
     core.outbox
         .get(id)
         .map(Json)
-        .ok_or_else(|| CoreError::NotFound(format!("no webhook delivery {id}")))
+        .ok_or_else(|| CoreError::NotFound(OutboxError::NotFound(id).to_string()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -200,7 +208,7 @@ struct RedeliverParams {
 
 /// `POST /__sandbox/webhooks/{id}/redeliver[?bad_signature=true]`: one more
 /// attempt now.
-#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id"), RedeliverParams), responses((status = 202, description = "Attempt queued"), (status = 404, description = "No such delivery"), (status = 409, description = "A wrong signature was asked for a delivery that carries none"), (status = 400, description = "The id is not a number")))]
+#[utoipa::path(post, path = "/webhooks/{id}/redeliver", tag = "sandbox", params(("id" = u64, Path, description = "Delivery id"), RedeliverParams), responses((status = 202, description = "Attempt queued", body = Redelivery), (status = 404, description = "No such delivery", body = ControlRefusal, example = json!(CoreError::NotFound(OutboxError::NotFound(1).to_string()).example())), (status = 409, description = "A wrong signature was asked for a delivery that carries none", body = ControlRefusal, example = json!(CoreError::Conflict(OutboxError::Unsigned(1).to_string()).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn redeliver_webhook(
     State(core): State<Core>,
     AdminPath(id): AdminPath<u64>,
@@ -215,8 +223,20 @@ async fn redeliver_webhook(
         })?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"redelivery": id, "bad_signature": bad_signature})),
+        Json(Redelivery {
+            redelivery: id,
+            bad_signature,
+        }),
     ))
+}
+
+/// A redelivery queued.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Redelivery {
+    /// The delivery's id.
+    redelivery: u64,
+    /// Whether this attempt goes with a wrong signature.
+    bad_signature: bool,
 }
 
 /// `GET /__sandbox/scenarios/catalogue`: every outcome that can be forced.
@@ -234,14 +254,23 @@ struct Catalogue {
 }
 
 /// `GET /__sandbox/scenarios`: what is armed, oldest first.
-#[utoipa::path(get, path = "/scenarios", tag = "sandbox", responses((status = 200, description = "Armed scenarios: `{\"armed\": [{\"handle\", \"id\", \"times\", \"match\"?, \"remaining\"}]}`")))]
-async fn list_scenarios(State(core): State<Core>) -> impl IntoResponse {
-    Json(json!({"armed": core.scenarios.armed()}))
+#[utoipa::path(get, path = "/scenarios", tag = "sandbox", responses((status = 200, description = "Armed scenarios, oldest first", body = ArmedList)))]
+async fn list_scenarios(State(core): State<Core>) -> Json<ArmedList> {
+    Json(ArmedList {
+        armed: core.scenarios.armed(),
+    })
+}
+
+/// The armed scenarios.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ArmedList {
+    #[schema(value_type = Vec<ArmedView>)]
+    armed: Vec<Armed>,
 }
 
 /// `POST /__sandbox/scenarios {"id", "times"?, "match"?}`: the next `times`
 /// matching requests get that outcome.
-#[utoipa::path(post, path = "/scenarios", tag = "sandbox", request_body = Arm, responses((status = 201, description = "Armed: `{\"handle\", \"id\", \"times\", \"match\"?, \"remaining\"}`"), (status = 400, description = "Unknown id or zero times", body = ControlRefusal)))]
+#[utoipa::path(post, path = "/scenarios", tag = "sandbox", request_body = Arm, responses((status = 201, description = "Armed", body = ArmedView), (status = 400, description = "Unknown id or zero times", body = ControlRefusal, example = json!(CoreError::BadRequest(ArmError::ZeroTimes.to_string()).example()))))]
 async fn arm_scenario(
     State(core): State<Core>,
     AdminJson(arm): AdminJson<Arm>,
@@ -261,7 +290,7 @@ async fn disarm_all(State(core): State<Core>) -> impl IntoResponse {
 }
 
 /// `DELETE /__sandbox/scenarios/{handle}`: disarm one.
-#[utoipa::path(delete, path = "/scenarios/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from arming")), responses((status = 204, description = "Disarmed"), (status = 404, description = "Nothing armed under that handle"), (status = 400, description = "The id is not a number")))]
+#[utoipa::path(delete, path = "/scenarios/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from arming")), responses((status = 204, description = "Disarmed"), (status = 404, description = "Nothing armed under that handle", body = ControlRefusal, example = json!(CoreError::NotFound(no_armed_scenario(1)).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn disarm_one(
     State(core): State<Core>,
     AdminPath(handle): AdminPath<u64>,
@@ -269,19 +298,32 @@ async fn disarm_one(
     if core.scenarios.disarm(handle) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(CoreError::NotFound(format!("no armed scenario {handle}")))
+        Err(CoreError::NotFound(no_armed_scenario(handle)))
     }
 }
 
+fn no_armed_scenario(handle: u64) -> String {
+    format!("no armed scenario {handle}")
+}
+
 /// `GET /__sandbox/faults`: the active transport faults.
-#[utoipa::path(get, path = "/faults", tag = "sandbox", responses((status = 200, description = "Active faults: `{\"faults\": [...]}`, each its spec with `handle`, `remaining`? and `applied`")))]
-async fn list_faults(State(core): State<Core>) -> impl IntoResponse {
-    Json(json!({"faults": core.faults.list()}))
+#[utoipa::path(get, path = "/faults", tag = "sandbox", responses((status = 200, description = "Active faults, each its spec with `handle`, `remaining`? and `applied`", body = FaultList)))]
+async fn list_faults(State(core): State<Core>) -> Json<FaultList> {
+    Json(FaultList {
+        faults: core.faults.list(),
+    })
+}
+
+/// The active faults.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct FaultList {
+    #[schema(value_type = Vec<FaultView>)]
+    faults: Vec<Fault>,
 }
 
 /// `POST /__sandbox/faults`: delay, a bare status, or a dropped connection,
 /// for requests to a provider (or for its webhook deliveries).
-#[utoipa::path(post, path = "/faults", tag = "sandbox", request_body = FaultSpec, responses((status = 201, description = "Fault active: its spec with `handle`, `remaining`? and `applied`"), (status = 400, description = "Not a valid fault", body = ControlRefusal)))]
+#[utoipa::path(post, path = "/faults", tag = "sandbox", request_body = FaultSpec, responses((status = 201, description = "Fault active: its spec with `handle`, `remaining`? and `applied`", body = FaultView), (status = 400, description = "Not a valid fault", body = ControlRefusal, example = json!(CoreError::BadRequest(FaultError::Nothing.to_string()).example()))))]
 async fn add_fault(
     State(core): State<Core>,
     AdminJson(spec): AdminJson<FaultSpec>,
@@ -301,7 +343,7 @@ async fn clear_faults(State(core): State<Core>) -> StatusCode {
 }
 
 /// `DELETE /__sandbox/faults/{handle}`: remove one fault.
-#[utoipa::path(delete, path = "/faults/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from adding")), responses((status = 204, description = "Removed"), (status = 404, description = "No such fault"), (status = 400, description = "The id is not a number")))]
+#[utoipa::path(delete, path = "/faults/{handle}", tag = "sandbox", params(("handle" = u64, Path, description = "Handle from adding")), responses((status = 204, description = "Removed"), (status = 404, description = "No such fault", body = ControlRefusal, example = json!(CoreError::NotFound(no_fault(1)).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn remove_fault(
     State(core): State<Core>,
     AdminPath(handle): AdminPath<u64>,
@@ -309,8 +351,12 @@ async fn remove_fault(
     if core.faults.remove(handle) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(CoreError::NotFound(format!("no fault {handle}")))
+        Err(CoreError::NotFound(no_fault(handle)))
     }
+}
+
+fn no_fault(handle: u64) -> String {
+    format!("no fault {handle}")
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::core::current::State;
-use crate::core::error::{AdminPath, AdminQuery, CoreError};
+use crate::core::error::{AdminPath, AdminQuery, ControlRefusal, CoreError};
 use crate::core::snapshot::{self, Document, SnapshotError};
 use crate::state::AppState;
 
@@ -62,6 +62,29 @@ struct Summary {
     url: String,
     /// `POST` here to restore it.
     restore_url: String,
+}
+
+/// A snapshot document as the OpenAPI document describes it: its top
+/// fields, each section an object of its own (`docs/snapshots.md`
+/// describes them; a client keeps the document whole and `PUT`s it back).
+#[derive(utoipa::ToSchema)]
+#[schema(as = SnapshotDocument)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+struct DocumentView {
+    /// The format: 1.
+    paysandbox_snapshot: u32,
+    /// The name it was taken under.
+    name: String,
+    /// The workspace it was taken in.
+    workspace: String,
+    /// The sandbox time it was taken at (RFC 3339).
+    taken_at: String,
+    /// The clock, the generator, scenarios and faults.
+    #[schema(value_type = Object)]
+    core: serde_json::Value,
+    /// Each provider's section, by its name.
+    #[schema(value_type = Option<BTreeMap<String, Object>>)]
+    providers: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 fn summary(state: &AppState, document: &Document) -> Summary {
@@ -112,7 +135,7 @@ async fn list_snapshots(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `POST /__sandbox/snapshots`: the workspace as it is now, kept under a
 /// name.
-#[utoipa::path(post, path = "/snapshots", tag = "sandbox", request_body = TakeRequest, responses((status = 201, description = "Taken", body = Summary), (status = 400, description = "Not a valid name or body"), (status = 409, description = "A snapshot of that name exists")))]
+#[utoipa::path(post, path = "/snapshots", tag = "sandbox", request_body = TakeRequest, responses((status = 201, description = "Taken", body = Summary), (status = 400, description = "Not a valid name or body", body = ControlRefusal, example = json!(CoreError::from(SnapshotError::BadName("-x".into())).example())), (status = 409, description = "A snapshot of that name exists", body = ControlRefusal, example = json!(CoreError::from(SnapshotError::Exists("before".into())).example()))))]
 async fn take_snapshot(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -193,7 +216,7 @@ pub async fn restore(state: &AppState, name: &str) -> Result<Arc<Document>, Snap
 
 /// `GET /__sandbox/snapshots/{snapshot}`: the snapshot as one self-contained
 /// document, fit to commit next to a test and `PUT` back anywhere.
-#[utoipa::path(get, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name"), ExportQuery), responses((status = 200, description = "The document, `\"paysandbox_snapshot\": 1` at its top"), (status = 404, description = "No such snapshot"), (status = 400, description = "`download` is not `true` or `false`")))]
+#[utoipa::path(get, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name"), ExportQuery), responses((status = 200, description = "The document, `\"paysandbox_snapshot\": 1` at its top", body = DocumentView), (status = 404, description = "No such snapshot", body = ControlRefusal, example = json!(CoreError::from(SnapshotError::NotFound("before".into())).example())), (status = 400, description = "`download` is not `true` or `false`", body = ControlRefusal)))]
 async fn get_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
@@ -217,7 +240,7 @@ async fn get_snapshot(
 /// `PUT /__sandbox/snapshots/{snapshot}`: keeps a document (exported here or
 /// elsewhere) under `name`, after checking all of it against this
 /// workspace; a document wrong anywhere is refused and changes nothing.
-#[utoipa::path(put, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The name to keep it under")), request_body(content = String, description = "A snapshot document", content_type = "application/json"), responses((status = 201, description = "Imported", body = Summary), (status = 200, description = "Replaced the snapshot of that name", body = Summary), (status = 400, description = "Not a snapshot document, or a newer format; the message names the field"), (status = 409, description = "Its ids or tokens belong to another workspace")))]
+#[utoipa::path(put, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The name to keep it under")), request_body(content = DocumentView, description = "A snapshot document", content_type = "application/json"), responses((status = 201, description = "Imported", body = Summary), (status = 200, description = "Replaced the snapshot of that name", body = Summary), (status = 400, description = "Not a snapshot document, or a newer format; the message names the field", body = ControlRefusal, example = json!(CoreError::from(SnapshotError::Newer(2)).example())), (status = 409, description = "Its ids or tokens belong to another workspace", body = ControlRefusal)))]
 async fn import_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
@@ -236,7 +259,7 @@ async fn import_snapshot(
 
 /// `POST /__sandbox/snapshots/{snapshot}/restore`: the workspace becomes what
 /// it was when the snapshot was taken, in one step for concurrent requests.
-#[utoipa::path(post, path = "/snapshots/{snapshot}/restore", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name")), responses((status = 200, description = "Restored", body = Summary), (status = 404, description = "No such snapshot"), (status = 409, description = "Its ids or tokens belong to another workspace")))]
+#[utoipa::path(post, path = "/snapshots/{snapshot}/restore", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name")), responses((status = 200, description = "Restored", body = Summary), (status = 404, description = "No such snapshot", body = ControlRefusal, example = json!(CoreError::from(SnapshotError::NotFound("before".into())).example())), (status = 409, description = "Its ids or tokens belong to another workspace", body = ControlRefusal)))]
 async fn restore_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,
@@ -246,7 +269,7 @@ async fn restore_snapshot(
 }
 
 /// `DELETE /__sandbox/snapshots/{snapshot}`.
-#[utoipa::path(delete, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such snapshot")))]
+#[utoipa::path(delete, path = "/snapshots/{snapshot}", tag = "sandbox", params(("snapshot" = String, Path, description = "The snapshot's name")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such snapshot", body = ControlRefusal, example = json!(CoreError::from(SnapshotError::NotFound("before".into())).example()))))]
 async fn delete_snapshot(
     State(state): State<AppState>,
     AdminPath(name): AdminPath<String>,

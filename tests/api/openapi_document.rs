@@ -67,20 +67,24 @@ fn sample(parameter: &str) -> &'static str {
     }
 }
 
+/// `path` with each parameter filled in with its [`sample`].
+fn filled_in(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment.strip_prefix('{') {
+            Some(parameter) => sample(parameter.trim_end_matches('}')),
+            None => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[tokio::test]
 async fn every_operation_the_document_describes_is_answered_by_a_route() {
     let (app, operations) = operations().await;
     let mut unrouted = Vec::new();
 
     for (method, path, _) in &operations {
-        let url = path
-            .split('/')
-            .map(|segment| match segment.strip_prefix('{') {
-                Some(parameter) => sample(parameter.trim_end_matches('}')),
-                None => segment,
-            })
-            .collect::<Vec<_>>()
-            .join("/");
+        let url = filled_in(path);
         let response = app
             .client
             .request(
@@ -175,4 +179,147 @@ async fn the_documented_softline_error_examples_are_what_the_api_answers() {
         no_token.json::<Value>().await.unwrap(),
         responses["401"]["content"]["application/json"]["examples"]["1008 missing token"]["value"]
     );
+}
+
+/// The JSON example `name` of the documented answer `status` of `method
+/// path` (or its only example when `name` is `None`).
+fn documented<'a>(
+    document: &'a Value,
+    method: &str,
+    path: &str,
+    status: u16,
+    name: Option<&str>,
+) -> &'a Value {
+    let content = &document["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"];
+    match name {
+        Some(name) => &content["examples"][name]["value"],
+        None => &content["example"],
+    }
+}
+
+#[tokio::test]
+async fn the_documented_intellectmoney_error_examples_are_what_the_api_answers() {
+    let app = spawn_app().await;
+    let document = app.get_json("/__sandbox/openapi.json", 200).await;
+    let create = "/intellectmoney/merchant/createInvoice";
+    let unsigned = serde_json::json!({"EshopId": "450000", "RecipientCurrency": "RUB"});
+    let cases = [
+        (create, serde_json::json!({}), "2 EshopId missing"),
+        (
+            create,
+            serde_json::json!({"EshopId": "1"}),
+            "6 unknown shop",
+        ),
+        (create, unsigned.clone(), "5 no Authorization"),
+        (
+            "/intellectmoney/merchant/getBankCardPaymentState",
+            serde_json::json!({"EshopId": "450000", "InvoiceId": "3999999999"}),
+            "7 unknown invoice",
+        ),
+        (
+            "/intellectmoney/merchant/bankCardPayment",
+            serde_json::json!({"EshopId": "450000", "InvoiceId": "3999999999"}),
+            "7 unknown invoice",
+        ),
+    ];
+
+    for (path, body, example) in cases {
+        let answer = app.post_json(path, &body).await;
+        assert_eq!(answer.status(), 200, "{path} {body}");
+
+        assert_eq!(
+            &answer.json::<Value>().await.unwrap(),
+            documented(&document, "post", path, 200, Some(example)),
+            "{path} {body}: example {example:?}"
+        );
+    }
+
+    // The answer names the method as routed, in lower case.
+    let unknown = app
+        .post_json(
+            "/intellectmoney/merchant/someMethod",
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        &unknown.json::<Value>().await.unwrap(),
+        documented(
+            &document,
+            "post",
+            "/intellectmoney/merchant/{method}",
+            200,
+            None
+        )
+    );
+    let as_xml = app
+        .client
+        .post(app.url(create))
+        .header("accept", "application/xml")
+        .json(&unsigned)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        as_xml.text().await.unwrap(),
+        document["paths"][create]["post"]["responses"]["200"]["content"]["application/xml"]
+            ["example"]
+            .as_str()
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_documented_refusals_of_the_control_plane_imshop_and_the_demo_are_what_they_answer() {
+    let app = spawn_app().await;
+    let document = app.get_json("/__sandbox/openapi.json", 200).await;
+    let empty = serde_json::json!({});
+    let no_order = serde_json::json!({"paymentId": "p", "success": true, "paymentCaptured": true});
+    let unknown_payment = serde_json::json!({"orderId": "12345", "paymentId": "7d05", "success": true, "paymentCaptured": true});
+    let cases = [
+        ("delete", "/__sandbox/scenarios/{handle}", None, 404, None),
+        ("delete", "/__sandbox/faults/{handle}", None, 404, None),
+        (
+            "post",
+            "/__sandbox/webhooks/{id}/redeliver",
+            None,
+            404,
+            None,
+        ),
+        ("get", "/__sandbox/snapshots/{snapshot}", None, 404, None),
+        (
+            "post",
+            "/__sandbox/softline/orders/{order_id}/refund",
+            None,
+            404,
+            None,
+        ),
+        ("post", "/imshop/sync", Some(&no_order), 400, None),
+        (
+            "post",
+            "/imshop/sync",
+            Some(&unknown_payment),
+            200,
+            Some("unknown payment"),
+        ),
+        ("get", "/imshop/runs/{id}", None, 404, None),
+        ("post", "/demo/merchant/orders", Some(&empty), 401, None),
+    ];
+
+    for (method, path, body, status, example) in cases {
+        let url = filled_in(path);
+        let mut request = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), app.url(&url));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), status, "{method} {url}");
+
+        assert_eq!(
+            &answer.json::<Value>().await.unwrap(),
+            documented(&document, method, path, status, example),
+            "{method} {url}"
+        );
+    }
 }

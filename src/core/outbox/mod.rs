@@ -18,7 +18,9 @@ mod delivery;
 
 pub use decision::DeliveryOutcome;
 use decision::{Decision, Sent};
-pub use delivery::{Acceptance, Attempt, Delivery, DeliveryState, NewDelivery, SignatureSlot};
+pub use delivery::{
+    Acceptance, Attempt, Delivery, DeliveryState, DeliveryView, NewDelivery, SignatureSlot,
+};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};

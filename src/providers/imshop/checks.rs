@@ -156,7 +156,7 @@ impl std::fmt::Display for CheckName {
 }
 
 /// How a check came out. A warning passes (exit status 0) but is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Passed,
@@ -325,7 +325,7 @@ impl Check {
 }
 
 /// Counts of a list of checks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Tally {
     pub checks: usize,
     pub passed: usize,

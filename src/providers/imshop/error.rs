@@ -23,16 +23,42 @@ pub enum ImshopError {
     Busy(String),
 }
 
-impl IntoResponse for ImshopError {
-    fn into_response(self) -> Response {
-        let status = match self {
+impl ImshopError {
+    fn status(&self) -> StatusCode {
+        match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        let body = Json(json!({"success": false, "error": self.to_string()}));
-        (status, body).into_response()
+        }
+    }
+
+    /// The body as JSON, also for the OpenAPI document's examples, so they
+    /// agree with the answers.
+    pub fn example(&self) -> serde_json::Value {
+        refusal(&self.to_string())
+    }
+}
+
+/// `{"success": false, "error"}`: IMSHOP's refusal, whatever the status.
+pub fn refusal(error: &str) -> serde_json::Value {
+    json!({"success": false, "error": error})
+}
+
+/// IMSHOP's answer as the OpenAPI document describes it: `success`, and
+/// `error` when it is `false`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = ImshopAnswer)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct AnswerView {
+    success: bool,
+    /// Why, when `success` is `false`.
+    error: Option<String>,
+}
+
+impl IntoResponse for ImshopError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.example())).into_response()
     }
 }
 

@@ -14,7 +14,7 @@ use super::checks::{Check, CheckStatus, Tally, counted};
 use super::options::{Flow, Outcome, RunOptions};
 
 /// Where a run stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
@@ -40,7 +40,7 @@ impl RunStatus {
 }
 
 /// The order a flow paid, and the payment ids the merchant gave it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderSummary {
     pub flow: Flow,
     pub order_id: String,
@@ -52,7 +52,7 @@ pub struct OrderSummary {
 }
 
 /// The checkout webhooks of a run, as given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutWebhooks {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,7 +64,7 @@ pub struct CheckoutWebhooks {
 }
 
 /// What a flow's checkout chose and was given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutSummary {
     /// `deliveries[].id` chosen (with a deliveries webhook).
@@ -82,7 +82,7 @@ pub struct CheckoutSummary {
 
 /// A payment page the run could not fill: a person must finish it in a
 /// browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BrowserWait {
     pub flow: Flow,
     /// Open this in a browser, pay, and submit the URL you end on.

@@ -9,12 +9,14 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
-use super::error::{ImshopError, ImshopPath};
-use super::options::{RunOptions, RunRequest};
+use super::checks::Tally;
+use super::error::{AnswerView, ImshopError, ImshopPath};
+use super::options::{Flow, OptionsError, Outcome, RunOptions, RunRequest};
 use super::pages;
+use super::report::RunStatus;
+use super::runs::RunViewSchema;
 use crate::core::journal::JournalObjects;
 use crate::web::Nav;
 
@@ -123,8 +125,8 @@ struct RunCreated {
     responses(
         (status = 201, description = "The run started; `Location` shows it", body = RunCreated),
         (status = 303, description = "From the runs page's form: to the run's page"),
-        (status = 400, description = "`{\"success\": false, \"error\"}`: the options are invalid"),
-        (status = 503, description = "Every run slot holds a run in progress"),
+        (status = 400, description = "`{\"success\": false, \"error\"}`: the options are invalid", body = AnswerView, example = json!(ImshopError::BadRequest(OptionsError::NoWebhook.to_string()).example())),
+        (status = 503, description = "Every run slot holds a run in progress", body = AnswerView),
     )
 )]
 // Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
@@ -170,7 +172,10 @@ async fn create_run(
 /// page with a form to start one).
 #[utoipa::path(
     get, path = "/runs", tag = "imshop",
-    responses((status = 200, description = "`{\"runs\": [...]}`, or HTML when the client asks for text/html"))
+    responses((status = 200, description = "Every run kept, newest first, or HTML when the client asks for text/html", content(
+        (RunList = "application/json"),
+        ("text/html"),
+    )))
 )]
 // Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
 async fn list_runs(State(state): State<super::State>, nav: Nav, headers: HeaderMap) -> Response {
@@ -178,22 +183,49 @@ async fn list_runs(State(state): State<super::State>, nav: Nav, headers: HeaderM
     if wants_html(&headers) {
         return pages::runs_page(&state, nav, &runs).into_response();
     }
-    let runs: Vec<_> = runs
+    let runs = runs
         .iter()
-        .map(|run| {
-            json!({
-                "id": run.id,
-                "status": run.status(),
-                "webhook": run.options.webhook.as_ref().map_or("", |u| u.as_str()),
-                "flows": run.options.flows,
-                "outcome": run.options.outcome,
-                "started_at": run.started_at.format(&Rfc3339).unwrap_or_default(),
-                "summary": run.tally(),
-                "url": state.core.public_url.join(&format!("/imshop/runs/{}", run.id)),
-            })
+        .map(|run| RunListed {
+            id: run.id.clone(),
+            status: run.status(),
+            webhook: run
+                .options
+                .webhook
+                .as_ref()
+                .map_or_else(String::new, |u| u.to_string()),
+            flows: run.options.flows.clone(),
+            outcome: run.options.outcome,
+            started_at: run.started_at.format(&Rfc3339).unwrap_or_default(),
+            summary: run.tally(),
+            url: state
+                .core
+                .public_url
+                .join(&format!("/imshop/runs/{}", run.id)),
         })
         .collect();
-    axum::Json(json!({ "runs": runs })).into_response()
+    axum::Json(RunList { runs }).into_response()
+}
+
+/// The runs kept, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct RunList {
+    runs: Vec<RunListed>,
+}
+
+/// A run as listed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct RunListed {
+    id: String,
+    status: RunStatus,
+    /// The payments webhook called (empty: the checkout webhooks only).
+    webhook: String,
+    flows: Vec<Flow>,
+    outcome: Outcome,
+    /// RFC 3339.
+    started_at: String,
+    summary: Tally,
+    /// Where the run is shown.
+    url: String,
 }
 
 /// `GET /imshop/runs/{id}`: the run's report (so far), as JSON or HTML.
@@ -201,8 +233,11 @@ async fn list_runs(State(state): State<super::State>, nav: Nav, headers: HeaderM
     get, path = "/runs/{id}", tag = "imshop",
     params(("id" = String, Path, description = "Run id")),
     responses(
-        (status = 200, description = "The run: status, checks with evidence, `needs_browser`, progress"),
-        (status = 404, description = "No such run"),
+        (status = 200, description = "The run: status, checks with evidence, `needs_browser`, progress", content(
+            (RunViewSchema = "application/json"),
+            ("text/html"),
+        )),
+        (status = 404, description = "No such run", body = AnswerView, example = json!(ImshopError::NotFound(no_run("1")).example())),
     )
 )]
 // Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
@@ -215,7 +250,7 @@ async fn get_run(
     let record = state
         .runs
         .get(&id)
-        .ok_or_else(|| ImshopError::NotFound(format!("no run {id}")))?;
+        .ok_or_else(|| ImshopError::NotFound(no_run(&id)))?;
     let objects = Extension(JournalObjects::one(&record.id));
     if wants_html(&headers) {
         return Ok((objects, pages::run_page(&state, nav, &record)).into_response());
@@ -238,11 +273,11 @@ struct FinalUrl {
     params(("id" = String, Path, description = "Run id")),
     request_body = FinalUrl,
     responses(
-        (status = 202, description = "The run goes on"),
+        (status = 202, description = "The run goes on", body = FinalUrlAccepted),
         (status = 303, description = "From the run page's form: back to the run page"),
-        (status = 400, description = "Not an absolute URL"),
-        (status = 404, description = "No such run"),
-        (status = 409, description = "The run is not waiting for a browser"),
+        (status = 400, description = "Not an absolute URL", body = AnswerView, example = json!(ImshopError::BadRequest(not_absolute("ok")).example())),
+        (status = 404, description = "No such run", body = AnswerView, example = json!(ImshopError::NotFound(no_run("1")).example())),
+        (status = 409, description = "The run is not waiting for a browser", body = AnswerView),
     )
 )]
 // Plays IMSHOP.IO: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
@@ -263,14 +298,12 @@ async fn submit_final_url(
     // Any absolute URL: the app's own deep link (`imshop://…`) is a
     // legitimate place to end.
     if reqwest::Url::parse(&url).is_err() {
-        return Err(ImshopError::BadRequest(format!(
-            "url {url:?} is not an absolute URL"
-        )));
+        return Err(ImshopError::BadRequest(not_absolute(&url)));
     }
     let record = state
         .runs
         .get(&id)
-        .ok_or_else(|| ImshopError::NotFound(format!("no run {id}")))?;
+        .ok_or_else(|| ImshopError::NotFound(no_run(&id)))?;
     record
         .submit_final_url(url)
         .map_err(ImshopError::Conflict)?;
@@ -281,9 +314,29 @@ async fn submit_final_url(
     Ok((
         StatusCode::ACCEPTED,
         objects,
-        axum::Json(json!({"success": true, "id": record.id})),
+        axum::Json(FinalUrlAccepted {
+            success: true,
+            id: record.id.clone(),
+        }),
     )
         .into_response())
+}
+
+/// The final URL taken.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct FinalUrlAccepted {
+    /// Always `true`.
+    success: bool,
+    /// The run's id.
+    id: String,
+}
+
+fn no_run(id: &str) -> String {
+    format!("no run {id}")
+}
+
+fn not_absolute(url: &str) -> String {
+    format!("url {url:?} is not an absolute URL")
 }
 
 /// The runs API's routes.

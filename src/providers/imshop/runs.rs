@@ -24,10 +24,10 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
-use super::checks::{Check, Scope, Tally};
+use super::checks::{Check, CheckStatus, Scope, Tally};
 use super::engine::{Browser, Engine, Observer};
-use super::options::{Flow, RunOptions};
-use super::report::{BrowserWait, RunReport, RunStatus};
+use super::options::{Flow, Outcome, RunOptions};
+use super::report::{BrowserWait, CheckoutWebhooks, OrderSummary, RunReport, RunStatus};
 use crate::core::store::Changes;
 
 /// Progress lines a run keeps (the newest).
@@ -64,6 +64,56 @@ pub struct RunView {
     #[serde(flatten)]
     pub report: Arc<RunReport>,
     pub progress: Vec<String>,
+}
+
+/// A run as the OpenAPI document describes it (the shape [`RunView`]
+/// serialises to: the report's fields and `progress`).
+#[derive(utoipa::ToSchema)]
+#[schema(as = ImshopRun)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct RunViewSchema {
+    id: String,
+    status: RunStatus,
+    /// The payments webhook called (empty: the checkout webhooks only).
+    webhook: String,
+    /// The checkout webhooks the run called before each payment.
+    checkout: Option<CheckoutWebhooks>,
+    flows: Vec<Flow>,
+    outcome: Outcome,
+    /// Where merchants that answer `pending` report the final status.
+    sync_url: String,
+    /// RFC 3339.
+    started_at: String,
+    duration_ms: u64,
+    summary: Tally,
+    /// While the run waits: the page a person must finish; in a finished
+    /// report, the first page nobody finished.
+    #[schema(required = true)]
+    needs_browser: Option<BrowserWait>,
+    orders: Vec<OrderSummary>,
+    checks: Vec<CheckView>,
+    /// What the run did so far, one line each.
+    progress: Vec<String>,
+}
+
+/// One check of a run as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = ImshopCheck)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct CheckView {
+    flow: String,
+    /// The call or stage it judged (`create`, `web_view`, `capture`…).
+    step: String,
+    /// 1, or 2 after the merchant asked for a retry.
+    attempt: u8,
+    /// `http_200`, `success_boolean`… (`docs/imshop.md` lists them).
+    name: String,
+    status: CheckStatus,
+    /// What was expected and what was found, in one line.
+    message: String,
+    /// The exchange (`exchange`) or the redirects (`hops`) it judged.
+    #[schema(value_type = Object)]
+    evidence: serde_json::Value,
 }
 
 impl RunRecord {

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::checks::Exchange;
+use super::error::{AnswerView, refusal};
 use crate::core::journal::JournalObjects;
 use crate::core::journal::Message;
 use crate::core::scenarios;
@@ -204,6 +205,13 @@ pub fn read_report(body: &Value) -> Result<SyncReport, String> {
     })
 }
 
+/// The answer to a report no run is waiting for.
+fn unknown_payment(payment_id: &str, order_id: &str) -> Value {
+    refusal(&format!(
+        "unknown payment: no run knows paymentId {payment_id:?} of orderId {order_id:?}"
+    ))
+}
+
 /// An id as sent, for finding the watcher even when its type is wrong.
 fn loose_id(body: &Value, name: &str) -> Option<String> {
     match body.get(name)? {
@@ -221,8 +229,11 @@ fn loose_id(body: &Value, name: &str) -> Option<String> {
     post, path = "/sync", tag = "imshop",
     request_body(content = String, description = "`{orderId, paymentId, success, paymentCaptured, retry?}`", content_type = "application/json"),
     responses(
-        (status = 200, description = "`{\"success\": true}` for a payment a run knows, `{\"success\": false, \"error\"}` otherwise"),
-        (status = 400, description = "Malformed body: `{\"success\": false, \"error\"}`"),
+        (status = 200, description = "`{\"success\": true}` for a payment a run knows, `{\"success\": false, \"error\"}` otherwise", body = AnswerView, examples(
+            ("known payment" = (value = json!({"success": true}))),
+            ("unknown payment" = (value = json!(unknown_payment("7d05", "12345")))),
+        )),
+        (status = 400, description = "Malformed body: `{\"success\": false, \"error\"}`", body = AnswerView, example = json!(refusal("orderId is missing"))),
     )
 )]
 // Docs: https://docs.imshop.io/api/extra-integrations/acquiring-webhook (API для асинхронной смены статуса оплаты)
@@ -253,16 +264,10 @@ pub async fn sync_payment(
     };
 
     let (status, answer) = match (&report, &watcher) {
-        (Err(error), _) => (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": error}),
-        ),
+        (Err(error), _) => (StatusCode::BAD_REQUEST, refusal(error)),
         (Ok(report), None) => (
             StatusCode::OK,
-            json!({"success": false, "error": format!(
-                "unknown payment: no run knows paymentId {:?} of orderId {:?}",
-                report.payment_id, report.order_id
-            )}),
+            unknown_payment(&report.payment_id, &report.order_id),
         ),
         (Ok(_), Some(_)) => (StatusCode::OK, json!({"success": true})),
     };

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::State as Im;
 use super::model::{Invoice, InvoiceError, Transition};
 use super::receipt::Receipt;
-use crate::core::error::{AdminPath, CoreError};
+use crate::core::error::{AdminPath, ControlRefusal, CoreError};
 use crate::core::money::Amount;
 
 pub fn routes() -> OpenApiRouter {
@@ -135,10 +135,15 @@ fn not_found(id: u64) -> CoreError {
     CoreError::NotFound(format!("no IntellectMoney invoice {id}"))
 }
 
+/// A move the invoice's state does not allow.
+fn cannot(action: &str, id: u64, error: &InvoiceError) -> CoreError {
+    CoreError::Conflict(format!("cannot {action} invoice {id}: {error}"))
+}
+
 /// `GET /__sandbox/intellectmoney/invoices/{id}`.
 #[utoipa::path(get, operation_id = "sandbox_get_intellectmoney_invoice", path = "/invoices/{id}", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
-    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 400, description = "The id is not a number")))]
+    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 404, description = "No such invoice", body = ControlRefusal, example = json!(not_found(3999999999).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn get_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
@@ -160,7 +165,7 @@ fn apply(
             Err(e) => (Err(e), None),
         })
         .ok_or_else(|| not_found(id))?
-        .map_err(|e| CoreError::Conflict(format!("cannot {action} invoice {id}: {e}")))?;
+        .map_err(|e| cannot(action, id, &e))?;
     Ok(Json(view(state, &invoice)))
 }
 
@@ -168,7 +173,7 @@ fn apply(
 /// charged (6 → 5).
 #[utoipa::path(post, operation_id = "sandbox_capture_intellectmoney_invoice", path = "/invoices/{id}/capture", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
-    responses((status = 200, description = "Captured; a paymentStatus 5 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "The invoice is not held"), (status = 400, description = "The id is not a number")))]
+    responses((status = 200, description = "Captured; a paymentStatus 5 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice", body = ControlRefusal, example = json!(not_found(3999999999).example())), (status = 409, description = "The invoice is not held", body = ControlRefusal, example = json!(cannot("capture", 3000000001, &InvoiceError::NotHeld).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn capture_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
@@ -181,7 +186,7 @@ async fn capture_invoice(
 /// is annulled, or a held amount released (3 or 6 → 4).
 #[utoipa::path(post, operation_id = "sandbox_cancel_intellectmoney_invoice", path = "/invoices/{id}/cancel", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
-    responses((status = 200, description = "Cancelled; a paymentStatus 4 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice"), (status = 409, description = "Paid, refunded or already cancelled"), (status = 400, description = "The id is not a number")))]
+    responses((status = 200, description = "Cancelled; a paymentStatus 4 notification is queued", body = InvoiceView), (status = 404, description = "No such invoice", body = ControlRefusal, example = json!(not_found(3999999999).example())), (status = 409, description = "Paid, refunded or already cancelled", body = ControlRefusal, example = json!(cannot("cancel", 3000000001, &InvoiceError::AlreadyPaid).example())), (status = 400, description = "The id is not a number", body = ControlRefusal)))]
 async fn cancel_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,
@@ -203,7 +208,7 @@ struct RefundRequest {
 #[utoipa::path(post, operation_id = "sandbox_refund_intellectmoney_invoice", path = "/invoices/{id}/refund", tag = "sandbox",
     params(("id" = u64, Path, description = "InvoiceId")),
     request_body(content = RefundRequest, description = "Optional; without it the whole amount"),
-    responses((status = 200, description = "Refunded; a paymentStatus 8 notification is queued", body = InvoiceView), (status = 400, description = "Not an amount"), (status = 404, description = "No such invoice"), (status = 409, description = "Not paid, or more than paid")))]
+    responses((status = 200, description = "Refunded; a paymentStatus 8 notification is queued", body = InvoiceView), (status = 400, description = "Not an amount", body = ControlRefusal), (status = 404, description = "No such invoice", body = ControlRefusal, example = json!(not_found(3999999999).example())), (status = 409, description = "Not paid, or more than paid", body = ControlRefusal, example = json!(cannot("refund", 3000000001, &InvoiceError::RefundTooLarge).example()))))]
 async fn refund_invoice(
     State(state): State<Im>,
     AdminPath(id): AdminPath<u64>,

@@ -120,6 +120,17 @@ impl IntellectMoneyError {
         }
     }
 
+    /// The JSON answer of this refusal, for the OpenAPI document's
+    /// examples: written by the code that writes the answers, so they agree.
+    pub fn example(&self, eshop_id: Option<u32>) -> serde_json::Value {
+        serde_json::to_value(self.envelope(eshop_id)).unwrap_or_default()
+    }
+
+    /// The XML answer of this refusal, for the OpenAPI document's examples.
+    pub fn example_xml(&self, eshop_id: Option<u32>) -> String {
+        self.envelope(eshop_id).to_xml()
+    }
+
     /// The envelope of this refusal.
     pub fn envelope(&self, eshop_id: Option<u32>) -> Envelope {
         match self.state_code() {

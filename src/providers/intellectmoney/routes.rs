@@ -23,14 +23,14 @@ use super::model::{
     Decline, Invoice, InvoiceError, InvoiceStatus, Origin, Payment, PaymentMethod, PaymentStep,
     Plan,
 };
-use super::request::{self, Format, Params};
+use super::request::{self, BodyError, Format, Params};
 use super::scenarios;
 use super::signature::{self, Expected, Key, Method};
 use super::types::NewInvoice;
-use super::validate::{self, CardPayment, InvoiceRules, PagePayment};
+use super::validate::{self, CardPayment, INVOICE_ID_FORMAT, InvoiceRules, PagePayment};
 use super::wire::{
-    CreatedInvoice, Envelope, OperationState, PaymentState, ResultBody, SbpForm,
-    State as ResultState, StateOnly,
+    CreatedInvoice, Envelope, InvoiceEnvelope, OperationState, PaymentState, PaymentStateEnvelope,
+    ResultBody, SbpForm, State as ResultState, StateEnvelope, StateOnly,
 };
 use crate::core::cards::CardOutcome;
 use crate::core::journal::JournalObjects;
@@ -46,6 +46,9 @@ pub fn routes() -> OpenApiRouter {
         .routes(routes!(get_bank_card_payment_state))
         .routes(routes!(unknown_method))
 }
+
+/// `Result.State.Desc`'s reason when no `Authorization` header came.
+const NO_AUTHORIZATION: &str = "не передан заголовок Authorization";
 
 /// What a method call knows as it goes, for the answer's envelope and the
 /// journal even when it is refused half-way.
@@ -106,7 +109,17 @@ fn answer(
 /// creates an invoice (СКО) and answers its `InvoiceId`.
 #[utoipa::path(post, path = "/merchant/createInvoice", tag = "intellectmoney",
     request_body(content = String, description = "JSON, form-urlencoded or XML; parameter names in any letter case", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; `Result.InvoiceId` on success, `Result.State.ErrorSourceParam` on a refusal", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
+    responses((status = 200, description = "The envelope; `Result.InvoiceId` on success, `Result.State.ErrorSourceParam` on a refusal", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")), content(
+        (InvoiceEnvelope = "application/json", examples(
+            ("2 EshopId missing" = (value = json!(IntellectMoneyError::Missing("EshopId").example(None)))),
+            ("5 no Authorization" = (value = json!(IntellectMoneyError::Unauthorized(NO_AUTHORIZATION).example(Some(450000))))),
+            ("4 wrong Hash" = (value = json!(IntellectMoneyError::BadSignature("Hash").example(Some(450000))))),
+            ("6 unknown shop" = (value = json!(IntellectMoneyError::UnknownShop("1".into()).example(None)))),
+            ("8 OrderId already used" = (value = json!(IntellectMoneyError::DuplicateOrderId("ORDER-1".into()).example(Some(450000))))),
+            ("1 unreadable body" = (value = json!(IntellectMoneyError::Unreadable(BodyError::XmlDoctype).example(None)))),
+        )),
+        (InvoiceEnvelope = "application/xml", example = json!(IntellectMoneyError::Unauthorized(NO_AUTHORIZATION).example_xml(Some(450000)))),
+    ))))]
 async fn create_invoice(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, create_invoice_call).await
 }
@@ -115,7 +128,10 @@ async fn create_invoice(State(state): State<Im>, headers: HeaderMap, body: Body)
 /// by GET with the parameters in the query string, as the legacy protocol
 /// allows.
 #[utoipa::path(get, path = "/merchant/createInvoice", tag = "intellectmoney",
-    responses((status = 200, description = "The envelope, as for POST", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
+    responses((status = 200, description = "The envelope, as for POST", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")), content(
+        (InvoiceEnvelope = "application/json", example = json!(IntellectMoneyError::Missing("EshopId").example(None))),
+        (InvoiceEnvelope = "application/xml", example = json!(IntellectMoneyError::Missing("EshopId").example_xml(None))),
+    ))))]
 async fn create_invoice_by_get(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -225,7 +241,15 @@ pub(super) fn purchase(
 /// starts paying an invoice in instalments through PayLate.
 #[utoipa::path(post, path = "/merchant/bnplPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
+    responses((status = 200, description = "The envelope with `OperationId`; poll GetBankCardPaymentState for the PayLate link", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")), content(
+        (StateEnvelope = "application/json", examples(
+            ("7 unknown invoice" = (value = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example(Some(450000))))),
+            ("9 already paid" = (value = json!(refusal(InvoiceError::AlreadyPaid).example(Some(450000))))),
+            ("10 expired" = (value = json!(IntellectMoneyError::Expired.example(Some(450000))))),
+            ("5 no Authorization" = (value = json!(IntellectMoneyError::Unauthorized(NO_AUTHORIZATION).example(Some(450000))))),
+        )),
+        (StateEnvelope = "application/xml", example = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example_xml(Some(450000)))),
+    ))))]
 async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, |s, h, p, c| {
         page_payment_call(s, h, p, c, PaymentMethod::Bnpl)
@@ -237,7 +261,15 @@ async fn bnpl_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -
 /// starts paying an invoice through the Faster Payments System.
 #[utoipa::path(post, path = "/merchant/sbpPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, SuccessUrl, FailUrl, AdditionalParams, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
+    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the QR code", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")), content(
+        (StateEnvelope = "application/json", examples(
+            ("7 unknown invoice" = (value = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example(Some(450000))))),
+            ("9 already paid" = (value = json!(refusal(InvoiceError::AlreadyPaid).example(Some(450000))))),
+            ("10 expired" = (value = json!(IntellectMoneyError::Expired.example(Some(450000))))),
+            ("5 no Authorization" = (value = json!(IntellectMoneyError::Unauthorized(NO_AUTHORIZATION).example(Some(450000))))),
+        )),
+        (StateEnvelope = "application/xml", example = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example_xml(Some(450000)))),
+    ))))]
 async fn sbp_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, |s, h, p, c| {
         page_payment_call(s, h, p, c, PaymentMethod::Sbp)
@@ -316,7 +348,15 @@ fn page_payment_call(
 /// pays an invoice with card data (PCI DSS level).
 #[utoipa::path(post, path = "/merchant/bankCardPayment", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Pan, CardHolder, ExpiredMonth, ExpiredYear, Cvv, ReturnUrl, IpAddress, Hash", content_type = "application/json"),
-    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the outcome or the 3-D Secure form", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
+    responses((status = 200, description = "The envelope; poll GetBankCardPaymentState for the outcome or the 3-D Secure form", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")), content(
+        (StateEnvelope = "application/json", examples(
+            ("7 unknown invoice" = (value = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example(Some(450000))))),
+            ("9 already paid" = (value = json!(refusal(InvoiceError::AlreadyPaid).example(Some(450000))))),
+            ("10 expired" = (value = json!(IntellectMoneyError::Expired.example(Some(450000))))),
+            ("5 no Authorization" = (value = json!(IntellectMoneyError::Unauthorized(NO_AUTHORIZATION).example(Some(450000))))),
+        )),
+        (StateEnvelope = "application/xml", example = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example_xml(Some(450000)))),
+    ))))]
 async fn bank_card_payment(State(state): State<Im>, headers: HeaderMap, body: Body) -> Response {
     serve(&state, &headers, body, bank_card_payment_call).await
 }
@@ -375,7 +415,14 @@ fn bank_card_payment_call(
 /// where the invoice's payment stands; each call is a poll that moves it on.
 #[utoipa::path(post, path = "/merchant/getBankCardPaymentState", tag = "intellectmoney",
     request_body(content = String, description = "EshopId, InvoiceId, Hash", content_type = "application/json"),
-    responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")))))]
+    responses((status = 200, description = "`PaymentStep` Created, InProcess, SendTo3DS (with `Form3DS`), Ok or Error (with `Message`, `RcCodeId`, `Rrn`)", headers(("X-Sandbox-Signature-Base" = String, description = "On a refused `Hash` or `Sign` only: the text the sandbox expected to be hashed, the key as `<SecretKey>` or `<SignSecretKey>`")), content(
+        (PaymentStateEnvelope = "application/json", examples(
+            ("7 unknown invoice" = (value = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example(Some(450000))))),
+            ("3 InvoiceId not ten digits" = (value = json!(IntellectMoneyError::invalid("InvoiceId", INVOICE_ID_FORMAT).example(Some(450000))))),
+            ("4 wrong Hash" = (value = json!(IntellectMoneyError::BadSignature("Hash").example(Some(450000))))),
+        )),
+        (PaymentStateEnvelope = "application/xml", example = json!(IntellectMoneyError::UnknownInvoice("3999999999".into()).example_xml(Some(450000)))),
+    ))))]
 async fn get_bank_card_payment_state(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -501,7 +548,10 @@ pub fn form3ds(state: &Im, invoice: &Invoice, payment: &Payment) -> String {
 /// answered in the envelope rather than a bare 404.
 #[utoipa::path(post, path = "/merchant/{method}", tag = "intellectmoney",
     params(("method" = String, Path, description = "Not a method paysandbox knows")),
-    responses((status = 200, description = "`OperationState.Code` 2, `Result` null")))]
+    responses((status = 200, description = "`OperationState.Code` 2, `Result` null", content(
+        (StateEnvelope = "application/json", example = json!(IntellectMoneyError::UnknownMethod("somemethod".into()).example(None))),
+        (StateEnvelope = "application/xml", example = json!(IntellectMoneyError::UnknownMethod("somemethod".into()).example_xml(None))),
+    ))))]
 async fn unknown_method(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -638,9 +688,7 @@ fn authenticate(
         match token {
             _ if forced_auth => return Err(IntellectMoneyError::Unauthorized("неверный токен")),
             None => {
-                return Err(IntellectMoneyError::Unauthorized(
-                    "не передан заголовок Authorization",
-                ));
+                return Err(IntellectMoneyError::Unauthorized(NO_AUTHORIZATION));
             }
             Some(None) => {
                 return Err(IntellectMoneyError::Unauthorized(

@@ -57,12 +57,14 @@ pub fn eshop_id(params: &Params) -> Result<u32> {
         .map_err(|_| IntellectMoneyError::invalid("EshopId", "номер магазина — не более 6 цифр"))
 }
 
+/// Why an `InvoiceId` is refused.
+pub const INVOICE_ID_FORMAT: &str = "номер счёта — 10 цифр, начинается с 3";
+
 /// `InvoiceId`: ten digits starting with 3.
 pub fn invoice_id(params: &Params) -> Result<u64> {
     let value = required(params, "InvoiceId")?;
-    parse_invoice_id(value).ok_or_else(|| {
-        IntellectMoneyError::invalid("InvoiceId", "номер счёта — 10 цифр, начинается с 3")
-    })
+    parse_invoice_id(value)
+        .ok_or_else(|| IntellectMoneyError::invalid("InvoiceId", INVOICE_ID_FORMAT))
 }
 
 /// `3xxxxxxxxx` as a number.

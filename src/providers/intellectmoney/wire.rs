@@ -30,8 +30,9 @@ pub struct Envelope {
 
 /// Whether the request was processed (it says nothing of the method's own
 /// outcome, which is `Result.State`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyOperationState)]
 pub struct OperationState {
     pub code: u32,
     pub desc: String,
@@ -47,8 +48,9 @@ impl OperationState {
 }
 
 /// The method's outcome; a refusal names the parameter at fault.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyState)]
 pub struct State {
     pub code: u32,
     pub desc: String,
@@ -113,6 +115,96 @@ pub struct StateOnly {
 pub struct SbpForm {
     pub sbp_qr_code_url: String,
     pub sbp_qr_code_image: String,
+}
+
+// The envelope as the OpenAPI document describes it, one per kind of
+// `Result`. The answers are written from `Envelope`, whose untagged
+// `ResultBody` would make an ambiguous `oneOf` (a created invoice is also a
+// valid `StateOnly`); these say instead what a client can rely on.
+
+/// The answer of CreateInvoice (as XML: the same elements under
+/// `<Response>`).
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyInvoiceEnvelope)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct InvoiceEnvelope {
+    operation_state: OperationState,
+    /// Left out when the request named no known shop.
+    eshop_id: Option<u32>,
+    /// `null` when the request could not be processed at all
+    /// (`OperationState.Code` not 0).
+    #[schema(required = true)]
+    result: Option<InvoiceResult>,
+}
+
+/// `Result` of CreateInvoice: `InvoiceId` on success, only `State` on a
+/// refusal.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyInvoiceResult)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct InvoiceResult {
+    invoice_id: Option<u64>,
+    state: State,
+}
+
+/// The answer of GetBankCardPaymentState (as XML: the same elements under
+/// `<Response>`).
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyPaymentStateEnvelope)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct PaymentStateEnvelope {
+    operation_state: OperationState,
+    eshop_id: Option<u32>,
+    #[schema(required = true)]
+    result: Option<PaymentStateResult>,
+}
+
+/// `Result` of GetBankCardPaymentState; only `State` on a refusal.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyPaymentStateResult)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct PaymentStateResult {
+    /// `Created`, `InProcess`, `SendTo3DS`, `Ok` or `Error`.
+    payment_step: Option<String>,
+    /// At `Ok` and `Error`: the bank's words.
+    message: Option<String>,
+    /// At `Ok` and `Error`: the bank's response code.
+    rc_code_id: Option<u32>,
+    /// At `SendTo3DS`: an HTML form to the 3-D Secure or PayLate page, or
+    /// for SBP the JSON text `{SbpQrCodeUrl, SbpQrCodeImage}`.
+    #[serde(rename = "Form3DS")]
+    form3ds: Option<String>,
+    /// At `Ok` and `Error`: the retrieval reference number.
+    rrn: Option<String>,
+    state: State,
+}
+
+/// The answer of BankCardPayment, BnplPayment, SbpPayment and of a method
+/// paysandbox does not know (as XML: the same elements under `<Response>`).
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyEnvelope)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct StateEnvelope {
+    operation_state: OperationState,
+    /// BnplPayment only (a GUID).
+    operation_id: Option<String>,
+    eshop_id: Option<u32>,
+    #[schema(required = true)]
+    result: Option<StateResult>,
+}
+
+/// `Result` holding only `State`.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(as = IntellectMoneyStateResult)]
+#[expect(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct StateResult {
+    state: State,
 }
 
 impl Envelope {

@@ -8,7 +8,7 @@ use axum::Json;
 use super::fixture::WebhookUrl;
 use super::webhooks::{self, Event, Target};
 use super::wire::{PutWebhookRequest, RefundResponse, WebhookSettings};
-use crate::core::error::{AdminJson, AdminPath, CoreError};
+use crate::core::error::{AdminJson, AdminPath, ControlRefusal, CoreError};
 
 fn settings(state: &super::State) -> WebhookSettings {
     let target = state.webhook.get();
@@ -17,6 +17,13 @@ fn settings(state: &super::State) -> WebhookSettings {
         secret: target.secret,
         retry_seconds: state.fixture.webhook.retry_seconds.clone(),
     }
+}
+
+/// The refusal of an empty webhook secret.
+const EMPTY_SECRET: &str = "secret: must not be empty";
+
+fn no_order(order_id: u64) -> CoreError {
+    CoreError::NotFound(format!("no Softline order {order_id}"))
 }
 
 /// `GET /__sandbox/softline/webhook`: where Softline events go ([docs](https://docs.softline.ru/ru-ru/payment/webhooks-request)).
@@ -39,7 +46,7 @@ pub async fn get_webhook(State(state): State<super::State>) -> Json<WebhookSetti
     request_body = PutWebhookRequest,
     responses(
         (status = 200, description = "The new settings", body = WebhookSettings),
-        (status = 400, description = "Not an absolute http(s) URL, an empty secret or an unknown field"),
+        (status = 400, description = "Not an absolute http(s) URL, an empty secret or an unknown field", body = ControlRefusal, example = json!(CoreError::BadRequest(EMPTY_SECRET.to_owned()).example())),
     )
 )]
 pub async fn put_webhook(
@@ -54,9 +61,7 @@ pub async fn put_webhook(
         .map_err(|e| CoreError::BadRequest(format!("url: {e}")))?;
     let secret = match request.secret {
         Some(secret) if secret.is_empty() => {
-            return Err(CoreError::BadRequest(
-                "secret: must not be empty".to_owned(),
-            ));
+            return Err(CoreError::BadRequest(EMPTY_SECRET.to_owned()));
         }
         Some(secret) => secret,
         None => state.webhook.get().secret,
@@ -74,9 +79,9 @@ pub async fn put_webhook(
     params(("order_id" = u64, Path, description = "A Softline `order_id`")),
     responses(
         (status = 200, description = "Refunded: the order is `deleted`", body = RefundResponse),
-        (status = 400, description = "The order id is not a number"),
-        (status = 404, description = "No such order"),
-        (status = 409, description = "The order is not `paid`"),
+        (status = 400, description = "The order id is not a number", body = ControlRefusal),
+        (status = 404, description = "No such order", body = ControlRefusal, example = json!(no_order(1).example())),
+        (status = 409, description = "The order is not `paid`", body = ControlRefusal),
     )
 )]
 pub async fn refund_order(
@@ -92,7 +97,7 @@ pub async fn refund_order(
                 (t, p.clone())
             })
         })
-        .ok_or_else(|| CoreError::NotFound(format!("no Softline order {order_id}")))?
+        .ok_or_else(|| no_order(order_id))?
         .map_err(|e| CoreError::Conflict(format!("order {order_id} cannot be refunded: {e}")))?;
     let (transition, payment) = refunded;
     state.journal_transition(order_id, &transition);

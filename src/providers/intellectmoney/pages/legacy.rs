@@ -32,7 +32,7 @@ pub(super) fn routes() -> OpenApiRouter {
 /// to `/intellectmoney/pay/{InvoiceId}`.
 #[utoipa::path(get, path = "/", tag = "intellectmoney",
     params(("InvoiceId" = String, Query, description = "The invoice (any letter case in the name)")),
-    responses((status = 303, description = "To the payment page"), (status = 404, description = "No invoice named")))]
+    responses((status = 303, description = "To the payment page"), (status = 404, description = "No invoice named: an HTML page", content_type = "text/html")))]
 async fn legacy_entry(RawQuery(query): RawQuery) -> Response {
     let params = request::parse_form(query.as_deref().unwrap_or_default()).unwrap_or_default();
     match params.get("InvoiceId").and_then(validate::parse_invoice_id) {

@@ -138,7 +138,7 @@ fn pay_page(state: &Im, invoice: &Invoice, error: Option<String>, form: CardForm
 /// (`merchant.intellectmoney.ru/?InvoiceId=`): card form, SBP, PayLate.
 #[utoipa::path(get, path = "/pay/{invoice_id}", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice")))]
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html")))]
 async fn payment_page(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
@@ -154,7 +154,7 @@ async fn payment_page(
 /// of the payment page: `card_number`, `expiry` (MM/YY), `cvc`, `cardholder`.
 #[utoipa::path(post, path = "/pay/{invoice_id}/card", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the 3-D Secure page, the SuccessUrl or the FailUrl"), (status = 422, description = "The page again, with the error"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+    responses((status = 303, description = "To the 3-D Secure page, the SuccessUrl or the FailUrl"), (status = 422, description = "The page again, with the error", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_by_card(
     State(state): State<Im>,
     headers: HeaderMap,
@@ -324,7 +324,7 @@ async fn pay_approve(
 /// pays with a declined test card.
 #[utoipa::path(post, path = "/pay/{invoice_id}/decline", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the FailUrl"), (status = 422, description = "The page with the decline, without a FailUrl"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+    responses((status = 303, description = "To the FailUrl"), (status = 422, description = "The page with the decline, without a FailUrl", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn pay_decline(
     State(state): State<Im>,
     headers: HeaderMap,

@@ -101,7 +101,7 @@ async fn three_ds_page_post(
 /// `code` 123456 approves, any other declines; then to the ReturnUrl.
 #[utoipa::path(post, path = "/3ds/{invoice_id}/confirm", tag = "intellectmoney",
     params(("invoice_id" = String, Path, description = "InvoiceId")),
-    responses((status = 303, description = "To the ReturnUrl (API), or the SuccessUrl/FailUrl (payment page)"), (status = 422, description = "No code typed"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
+    responses((status = 303, description = "To the ReturnUrl (API), or the SuccessUrl/FailUrl (payment page)"), (status = 422, description = "No code typed: the code form again", content_type = "text/html"), (status = 404, description = "No such invoice: an HTML page", content_type = "text/html"), (status = 409, description = "The invoice or its payment is not in a state for this page: an HTML page", content_type = "text/html")))]
 async fn three_ds_confirm(
     State(state): State<Im>,
     path: Result<Path<String>, PathRejection>,
