@@ -356,7 +356,7 @@ struct Health {
 }
 
 /// `GET /__sandbox/openapi.json`: this document.
-#[utoipa::path(get, path = "/__sandbox/openapi.json", tag = "sandbox", responses((status = 200, description = "OpenAPI 3.1 of every route")))]
+#[utoipa::path(get, path = "/__sandbox/openapi.json", tag = "sandbox", responses((status = 200, description = "OpenAPI 3.1 of every route", body = Object, content_type = "application/json")))]
 async fn openapi_json(
     Extension(api): Extension<Arc<utoipa::openapi::OpenApi>>,
 ) -> Json<Arc<utoipa::openapi::OpenApi>> {

@@ -5,6 +5,7 @@
 //! the objects it concerns, so one query gives one payment's whole timeline.
 //! The capacity comes from the settings; the oldest entries fall off first.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -222,9 +223,9 @@ impl Message {
 
     /// The body as text, secrets masked (by a scan that fails closed when
     /// the body was cut at the limit and so cannot be read whole).
-    pub fn body(&self) -> String {
+    pub fn body(&self) -> Cow<'_, str> {
         if self.masked {
-            return String::from_utf8_lossy(&self.body).into_owned();
+            return String::from_utf8_lossy(&self.body);
         }
         let kept = if self.truncated {
             mask::Kept::Cut
@@ -735,7 +736,7 @@ mod tests {
             4096,
         );
 
-        let kept = Message::premasked(shown.headers(), shown.body(), false);
+        let kept = Message::premasked(shown.headers(), shown.body().into_owned(), false);
 
         assert_eq!(
             kept.headers(),

@@ -15,6 +15,7 @@
 //! card-number length is masked whatever it is called, and every value
 //! after a secret's name, however the body is shaped around it.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -154,15 +155,16 @@ pub enum Kept {
 
 /// The body as text fit for the journal, secrets masked; a body without
 /// secrets comes back as it was written.
-pub fn mask_body(body: &[u8], kept: Kept) -> String {
+pub fn mask_body(body: &[u8], kept: Kept) -> Cow<'_, str> {
     let text = match (std::str::from_utf8(body), kept) {
         (Ok(text), Kept::Whole) => text,
-        _ => return scan(&String::from_utf8_lossy(body), kept),
+        _ => return Cow::Owned(scan(&String::from_utf8_lossy(body), kept)),
     };
     if has_nothing_to_mask(text) {
-        return text.to_owned();
+        // Borrowed: a journal line serialises it straight from the body.
+        return Cow::Borrowed(text);
     }
-    mask_read(text)
+    Cow::Owned(mask_read(text))
 }
 
 /// A whole body masked as the format it reads as.
@@ -449,7 +451,7 @@ mod tests {
     use super::*;
 
     fn masked(body: &str) -> String {
-        mask_body(body.as_bytes(), Kept::Whole)
+        mask_body(body.as_bytes(), Kept::Whole).into_owned()
     }
 
     #[test]

@@ -360,7 +360,7 @@ fn no_fault(handle: u64) -> String {
 }
 
 /// `GET /metrics`: Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "sandbox", responses((status = 200, description = "Prometheus text exposition")))]
+#[utoipa::path(get, path = "/metrics", tag = "sandbox", responses((status = 200, description = "OpenMetrics text exposition", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(
     State(state): State<AppState>,
     workspaces: Option<axum::Extension<Workspaces>>,

@@ -211,7 +211,7 @@ struct SavedCheck {
 fn save_message(message: &Message) -> SavedMessage {
     SavedMessage {
         headers: message.headers(),
-        body: message.body(),
+        body: message.body().into_owned(),
         truncated: message.truncated,
     }
 }
