@@ -5,9 +5,12 @@ Measures, in one run on this machine:
 - throughput and latency (wrk -t2 -c64) of Softline POST /v1/payment (the documented full
   example; alternated with the baseline five times, fresh processes, the median ratio reported with
   the pairs' spread), the same request spread over 100 workspaces (each its own token, one per
-  request; a fresh process in each of the five rounds) and its ratio to the one-workspace figure, GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form),
-  getBankCardPaymentState, a hosted page GET and /healthz, plus the bare axum baseline
-  (examples/bench_baseline.rs) on the same create-payment request, and each ratio to it;
+  request; a fresh process in each of the five rounds) and its ratio to the one-workspace figure;
+- GET /v1/order/{id}, IntellectMoney createInvoice (JSON and form), getBankCardPaymentState, a
+  hosted page GET and /healthz, in five rounds of their own (a fresh baseline, then a fresh
+  paysandbox measured on each in turn), each row the median of its rounds' ratios with their spread;
+  the yardstick of every row is the bare axum baseline (examples/bench_baseline.rs) on the
+  create-payment request;
 - start-up to the first healthy answer (median of 20 spawns) and idle RSS;
 - RSS after 100 000 and 1 000 000 stored payments, and GET throughput at 1 000 vs
   1 000 000 stored payments;
@@ -328,7 +331,7 @@ def main():
     facts["pairs"] = pairs
 
     if "endpoints" in ONLY:
-        endpoints(rows, baseline)
+        endpoints(rows, create_script)
     growth = {}
     if "growth" in ONLY:
         growth = memory_and_growth(facts, create_body, create_script)
@@ -341,16 +344,44 @@ def main():
     report(rows, facts, growth, baseline)
 
 
-def endpoints(rows, baseline):
-    print("paysandbox endpoints", file=sys.stderr)
-    p, base = start(BIN, "--fixtures", bench_fixtures())
+def endpoints(rows, create_script):
+    """Every other endpoint against the baseline, in pairs: each round a fresh baseline
+    (the create request, the only one it serves: the yardstick of every row), then a
+    fresh paysandbox measured on each endpoint in turn. A row's ratio is the median of
+    its rounds' ratios, shown with their lowest and highest, so one noisy round cannot
+    decide it."""
+    rounds = []
+    for i in range(PAIRS):
+        print(f"endpoints {i + 1}/{PAIRS}: baseline (bare axum), then each endpoint of a fresh paysandbox",
+              file=sys.stderr)
+        p, base = start(BASELINE)
+        b = measure("baseline", base, create_script, [])
+        stop(p)
+        p, base = start(BIN, "--fixtures", bench_fixtures())
+        measured = {name: measure(name, base, script, [], stored=count)
+                    for name, script, count in endpoint_requests(base)}
+        stop(p)
+        rounds.append((b, measured))
+    for name in rounds[0][1]:
+        ratios = [m[name]["rps"] / b["rps"] for b, m in rounds]
+        rows.append(dict(name=f"{name} (median of {PAIRS})",
+                         rps=statistics.median(m[name]["rps"] for _, m in rounds),
+                         p99_ms=statistics.median(m[name]["p99_ms"] for _, m in rounds),
+                         ratio=statistics.median(ratios), ratio_range=(min(ratios), max(ratios)),
+                         errors=sum(m[name]["errors"] for _, m in rounds)))
+
+
+def endpoint_requests(base):
+    """What `endpoints` measures against a fresh paysandbox at `base`: each row's name,
+    its wrk script and, for an API that refuses with 200, a count of what it stored."""
     _, created = http("POST", base + "/softline/v1/payment", CREATE_PAYMENT, {"Authorization": TOKEN})
     created = json.loads(created)
     order_path = f"/softline/v1/order/{created['order_id']}"
     page_path = created["payment_url"].split(base, 1)[1]
-    measure("Softline GET /v1/order/{id}", base,
-            lua_request("GET", order_path, None, {"Authorization": TOKEN}), rows, baseline["rps"])
-    measure("Softline hosted form GET", base, lua_request("GET", page_path, None, {}), rows, baseline["rps"])
+    requests = [
+        ("Softline GET /v1/order/{id}", lua_request("GET", order_path, None, {"Authorization": TOKEN}), None),
+        ("Softline hosted form GET", lua_request("GET", page_path, None, {}), None),
+    ]
 
     # IntellectMoney: the fixture shop refuses a repeated OrderId (and answers the
     # refusal with HTTP 200), so a fixed body would measure the refusal. The bench
@@ -366,8 +397,8 @@ def endpoints(rows, baseline):
         headers = {"Content-Type": ct, "Authorization": REPEATING_TOKEN, "Sign": sign}
         im_accepted(http("POST", base + "/intellectmoney/merchant/createInvoice", text, headers))
         script = lua_request("POST", "/intellectmoney/merchant/createInvoice", text, headers)
-        measure(f"IntellectMoney createInvoice ({kind})", base, script, rows, baseline["rps"],
-                stored=lambda: stored(base, "intellectmoney_invoices"))
+        requests.append((f"IntellectMoney createInvoice ({kind})", script,
+                         lambda: stored(base, "intellectmoney_invoices")))
     _, inv = http("POST", base + "/intellectmoney/merchant/createInvoice",
                   *(lambda b, s: (b, {"Authorization": IM_TOKEN, "Sign": s}))(*im_signed(invoice_fields("BENCH-STATE"))))
     invoice_id = str(json.loads(inv)["Result"]["InvoiceId"])
@@ -377,12 +408,13 @@ def endpoints(rows, baseline):
     state_sign = hashlib.sha256(f"{state_values}::{IM_SIGN_SECRET}".encode()).hexdigest()
     im_accepted(http("POST", base + "/intellectmoney/merchant/getBankCardPaymentState", state_body,
                      {"Content-Type": "application/json", "Authorization": IM_TOKEN, "Sign": state_sign}))
-    measure("IntellectMoney getBankCardPaymentState", base,
-            lua_request("POST", "/intellectmoney/merchant/getBankCardPaymentState", state_body,
-                        {"Content-Type": "application/json", "Authorization": IM_TOKEN, "Sign": state_sign}),
-            rows, baseline["rps"])
-    measure("GET /healthz", base, lua_request("GET", "/healthz", None, {}), rows, baseline["rps"])
-    stop(p)
+    requests.append(("IntellectMoney getBankCardPaymentState",
+                     lua_request("POST", "/intellectmoney/merchant/getBankCardPaymentState", state_body,
+                                 {"Content-Type": "application/json", "Authorization": IM_TOKEN,
+                                  "Sign": state_sign}),
+                     None))
+    requests.append(("GET /healthz", lua_request("GET", "/healthz", None, {}), None))
+    return requests
 
 
 def memory_and_growth(facts, create_body, create_script):
