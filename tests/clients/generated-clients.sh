@@ -17,21 +17,9 @@ root=$PWD
 work=tests/clients/.work
 mkdir -p "$work"
 
-server_pid=""
-cleanup() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi; }
-trap cleanup EXIT
+source tests/support/start-paysandbox.sh
 
-cargo build --quiet --bin paysandbox
-ready="$work/ready.txt"
-rm -f "$ready"
-target/debug/paysandbox serve --listen 127.0.0.1:0 >"$ready" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  [ -s "$ready" ] && break
-  sleep 0.1
-done
-base="$(sed -n 's/^paysandbox listening on //p' "$ready")"
-[ -n "$base" ] || { echo "paysandbox did not start; see $work/server.log" >&2; exit 2; }
+start_paysandbox "$work"
 export PAYSANDBOX_URL="$base"
 
 BASE_URL="$base" bash tests/clients/openapi-validate.sh
