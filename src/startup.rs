@@ -243,7 +243,10 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
         .merge(dashboard::router())
         .merge(panels)
         // Per route: the metrics label is the matched route.
-        .layer(middleware::from_fn(mw::count_request))
+        .layer(mw::CountRequestsLayer::new(
+            state.core.metrics.clone(),
+            state.providers.clone(),
+        ))
         // Turns every handler into a finished route once: a router used as
         // a service without it turns the matched handler into a route (a
         // clone of its whole layer stack) on every request.

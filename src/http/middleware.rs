@@ -1,6 +1,10 @@
 //! Middleware that every request passes through.
 
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
+
+use tower::{Layer, Service};
 
 use crate::core::current::State;
 use axum::body::Body;
@@ -14,7 +18,7 @@ use crate::core::error::CoreError;
 use crate::core::faults::Action;
 use crate::core::journal::{Entry, EntryKind, Message};
 use crate::core::journal::{JournalObjects, JournalSummary};
-use crate::core::metrics::{Route, method_label};
+use crate::core::metrics::{Metrics, Route, method_label};
 use crate::core::signature::{BASE_HEADER, SignatureHelp};
 use crate::provider::{Provider, Providers};
 
@@ -250,34 +254,110 @@ fn dropped_connection() -> Response {
 #[derive(Debug, Clone, Copy)]
 struct Dropped;
 
-/// Counts every answered request by provider, route, method and status.
-pub async fn count_request(
-    State(core): State<Core>,
-    State(providers): State<Providers>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let provider = providers
-        .of_path(request.uri().path())
-        .map_or("sandbox", |p| p.name());
-    let route = Route::new(request.extensions().get::<axum::extract::MatchedPath>());
-    let method = method_label(request.method());
-    let response = next.run(request).await;
-    // A dropped connection has no status; it is counted as status 0.
-    let status = if response.extensions().get::<Dropped>().is_some() {
-        0
-    } else {
-        response.status().as_u16()
-    };
-    core.metrics.observe_request(
-        provider,
-        route,
-        method,
-        status,
-        started.elapsed().as_secs_f64(),
-    );
-    response
+/// Counts every answered request by provider, route, method and status. A
+/// layer on each route, where `MatchedPath` names the route; written out
+/// rather than with `from_fn`, which boxes the rest of the route and its
+/// future again for every request.
+#[derive(Clone)]
+pub struct CountRequestsLayer(Arc<Counting>);
+
+struct Counting {
+    /// Shared by every workspace (`core::Commons`).
+    metrics: Metrics,
+    /// The same table in every workspace.
+    providers: Providers,
+}
+
+impl CountRequestsLayer {
+    pub fn new(metrics: Metrics, providers: Providers) -> Self {
+        Self(Arc::new(Counting { metrics, providers }))
+    }
+}
+
+impl<S> Layer<S> for CountRequestsLayer {
+    type Service = CountRequests<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CountRequests {
+            inner,
+            counting: Arc::clone(&self.0),
+        }
+    }
+}
+
+/// See [`CountRequestsLayer`].
+#[derive(Clone)]
+pub struct CountRequests<S> {
+    inner: S,
+    counting: Arc<Counting>,
+}
+
+impl<S> Service<Request> for CountRequests<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Counted<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let provider = self
+            .counting
+            .providers
+            .of_path(request.uri().path())
+            .map_or("sandbox", |p| p.name());
+        let route = Route::new(request.extensions().get::<axum::extract::MatchedPath>());
+        let method = method_label(request.method());
+        Counted {
+            answer: self.inner.call(request),
+            started: Instant::now(),
+            labels: Some((provider, route, method)),
+            counting: Arc::clone(&self.counting),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A route's answer, counted when it is ready.
+    pub struct Counted<F> {
+        #[pin]
+        answer: F,
+        started: Instant,
+        labels: Option<(&'static str, Route, &'static str)>,
+        counting: Arc<Counting>,
+    }
+}
+
+impl<F, E> std::future::Future for Counted<F>
+where
+    F: std::future::Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let answer = std::task::ready!(this.answer.poll(cx));
+        if let (Ok(response), Some((provider, route, method))) = (&answer, this.labels.take()) {
+            // A dropped connection has no status; it is counted as status 0.
+            let status = if response.extensions().get::<Dropped>().is_some() {
+                0
+            } else {
+                response.status().as_u16()
+            };
+            this.counting.metrics.observe_request(
+                provider,
+                route,
+                method,
+                status,
+                this.started.elapsed().as_secs_f64(),
+            );
+        }
+        Poll::Ready(answer)
+    }
 }
 
 /// Whether `T` is anywhere in the error's chain of causes (body errors come
