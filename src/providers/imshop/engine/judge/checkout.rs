@@ -791,6 +791,22 @@ mod tests {
         Answer::parse(value.to_string().as_bytes()).unwrap()
     }
 
+    /// The export of the order `uuid` judged, the merchant having answered
+    /// `body`.
+    fn export_answered(
+        body: Value,
+        uuid: &str,
+        placement: MessagePlacement,
+    ) -> (Vec<Check>, Option<ExportedOrder>) {
+        order_export(
+            at("order_export"),
+            &json(body.clone()),
+            &answer(body),
+            uuid,
+            placement,
+        )
+    }
+
     #[test]
     fn the_documented_payment_methods_answer_offers_its_card_method() {
         let body = json!({"payments": [
@@ -886,13 +902,7 @@ mod tests {
     fn an_export_answer_without_our_uuid_is_not_echoed() {
         let body = json!({"orders": [{"success": true, "id": "12345", "uuid": "other"}]});
 
-        let (checks, exported) = order_export(
-            at("order_export"),
-            &json(body.clone()),
-            &answer(body),
-            "ours",
-            MessagePlacement::Either,
-        );
+        let (checks, exported) = export_answered(body, "ours", MessagePlacement::Either);
 
         assert_eq!(
             verdict(&checks, CheckName::OrderUuidEchoed),
@@ -909,13 +919,7 @@ mod tests {
         let body = json!({"orders": [{"success": false, "uuid": "u1", "errorCode": "E42",
                                        "errorMessage": "нет в наличии"}]});
 
-        let (checks, exported) = order_export(
-            at("order_export"),
-            &json(body.clone()),
-            &answer(body),
-            "u1",
-            MessagePlacement::Either,
-        );
+        let (checks, exported) = export_answered(body, "u1", MessagePlacement::Either);
 
         assert_eq!(
             verdict(&checks, CheckName::OrderExported),
@@ -931,13 +935,7 @@ mod tests {
     fn an_order_number_as_a_number_is_a_wrong_type() {
         let body = json!({"orders": [{"success": true, "id": 12345, "uuid": "u1"}]});
 
-        let (checks, exported) = order_export(
-            at("order_export"),
-            &json(body.clone()),
-            &answer(body),
-            "u1",
-            MessagePlacement::Either,
-        );
+        let (checks, exported) = export_answered(body, "u1", MessagePlacement::Either);
 
         assert_eq!(
             verdict(&checks, CheckName::RequiredFields),
@@ -953,22 +951,9 @@ mod tests {
     fn a_top_level_message_warns_only_under_the_per_order_reading() {
         let body =
             json!({"message": "Спасибо", "orders": [{"success": true, "id": "1", "uuid": "u1"}]});
-        let exchange = json(body.clone());
 
-        let (either, _) = order_export(
-            at("order_export"),
-            &exchange,
-            &answer(body.clone()),
-            "u1",
-            MessagePlacement::Either,
-        );
-        let (per_order, _) = order_export(
-            at("order_export"),
-            &exchange,
-            &answer(body),
-            "u1",
-            MessagePlacement::PerOrder,
-        );
+        let (either, _) = export_answered(body.clone(), "u1", MessagePlacement::Either);
+        let (per_order, _) = export_answered(body, "u1", MessagePlacement::PerOrder);
 
         assert!(either.iter().all(|c| c.name != CheckName::MessagePlacement));
         assert_eq!(
