@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::{Extension, Json, Router, middleware};
+use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -18,8 +18,9 @@ use crate::core::PublicUrl;
 use crate::core::clock::{Clock, SystemTime};
 use crate::core::fixtures::FixtureError;
 use crate::fixtures::Fixtures;
+use crate::http::app::App;
 use crate::http::workspaces as http_workspaces;
-use crate::http::{admin, dashboard, dispatch, middleware as mw};
+use crate::http::{admin, dashboard, middleware as mw};
 use crate::provider::Providers;
 use crate::state::AppState;
 use crate::workspaces::Workspaces;
@@ -206,28 +207,33 @@ fn in_workspace(mut item: utoipa::openapi::PathItem) -> utoipa::openapi::PathIte
 /// Every route for one sandbox alone (tests that need no workspaces): each
 /// request is for `state`.
 pub fn router(state: AppState) -> Router {
-    let layer = crate::core::current::serving(Arc::new(state.clone()));
-    shared_router(&state, false).layer(layer)
+    let (routes, api, nav) = shared_router(&state, false);
+    Router::new().fallback_service(App::alone(state, routes, api, nav))
 }
 
 /// The whole of paysandbox: one router for every workspace, each request
 /// sent with its workspace (see `http::dispatch`), and the workspaces
 /// themselves under `/__sandbox/workspaces`.
-pub fn app(workspaces: Workspaces) -> Router {
+pub fn app(workspaces: Workspaces) -> App {
     let state = workspaces.default_workspace().state.clone();
-    let layer = middleware::from_fn_with_state(workspaces, dispatch::dispatch);
-    shared_router(&state, true).layer(layer)
+    let (routes, api, nav) = shared_router(&state, true);
+    App::for_workspaces(workspaces, routes, api, nav)
 }
 
-/// Every route on one router, for the workspace a layer around it puts on
-/// each request (`Current`); `state` gives the providers (any workspace's
-/// table lists the same).
+/// Every route on one router, with the OpenAPI document and the
+/// dashboard's navigation, for the workspace [`App`] puts on each request
+/// (`Current`); `state` gives the providers (any workspace's table lists
+/// the same).
 ///
 /// The per-request work that does not depend on the route (path
-/// canonicalisation, faults, the journal, security headers, tracing) wraps
-/// the router once instead of each route: axum clones a route's whole layer
-/// stack for every request it serves, and that cloning showed in profiles.
-fn shared_router(state: &AppState, workspaces: bool) -> Router {
+/// canonicalisation, faults, the journal, security headers) is [`App`]'s,
+/// done once before routing; a layer here is on each route, and axum clones
+/// a route's whole layer stack for every request it serves, so only cheap
+/// ones are.
+fn shared_router(
+    state: &AppState,
+    workspaces: bool,
+) -> (Router, utoipa::openapi::OpenApi, crate::web::NavItems) {
     let (routes, api) = documented_routes(&state.providers, workspaces);
     let nav = crate::web::NavItems(
         std::iter::once(dashboard::OVERVIEW)
@@ -242,6 +248,11 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
     let routed = routes
         .merge(dashboard::router())
         .merge(panels)
+        // The control plane's and dashboard's extractors get the providers'
+        // body limit too (axum's default is 2 MB); a copy of a number.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.core.max_body_bytes,
+        ))
         // Per route: the metrics label is the matched route.
         .layer(mw::CountRequestsLayer::new(
             state.core.metrics.clone(),
@@ -251,19 +262,7 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
         // a service without it turns the matched handler into a route (a
         // clone of its whole layer stack) on every request.
         .with_state(());
-    // Layers here wrap the router once; a layer on the router would be
-    // cloned, with the route, for every request.
-    let service = tower::ServiceBuilder::new()
-        .layer(middleware::from_fn(mw::observe))
-        // The control plane's and dashboard's extractors get the providers'
-        // body limit too (axum's default is 2 MB).
-        .layer(axum::extract::DefaultBodyLimit::max(
-            state.core.max_body_bytes,
-        ))
-        .layer(Extension(Arc::new(api)))
-        .layer(Extension(nav))
-        .service(routed);
-    Router::new().fallback_service(service)
+    (routed, api, nav)
 }
 
 /// `app` as seen from a provider's own listener: every path is taken as
@@ -271,7 +270,7 @@ fn shared_router(state: &AppState, workspaces: bool) -> Router {
 /// here, with the same journal, scenarios and faults. A path already under
 /// `mount` is served as it is: the hosted pages link to their own mount
 /// (`/intellectmoney/pay/…`), and the real APIs have no such paths.
-fn mounted_at(mount: &'static str, app: Router) -> Router {
+fn mounted_at(mount: &'static str, app: App) -> Router {
     let prefixed = tower::ServiceBuilder::new()
         .map_request(move |mut request: axum::extract::Request| {
             let uri = request.uri();

@@ -16,16 +16,16 @@
 //! of another workspace is in reach.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-use super::middleware::read_body;
+use super::app::Routes;
+use super::middleware::{observe, read_body};
 use crate::core::current::{Current, WorkspaceParts};
 use crate::provider::{Addressee, Provider};
 use crate::web::CurrentWorkspace;
@@ -131,31 +131,31 @@ fn chosen_in_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Puts its workspace on `request` (see [`Current`]) and serves it.
-pub async fn dispatch(
-    State(workspaces): State<Workspaces>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn dispatch(workspaces: &Workspaces, request: Request, routes: Routes<'_>) -> Response {
     let Routed {
         workspace,
         mut request,
         remember,
         renders_pages,
-    } = match route(&workspaces, request).await {
+    } = match route(workspaces, request).await {
         Ok(routed) => routed,
         Err(refusal) => return *refusal,
     };
     workspace.touch();
-    let extensions = request.extensions_mut();
     if renders_pages {
+        routes.for_pages(&mut request);
+        let extensions = request.extensions_mut();
         extensions.insert(CurrentWorkspace {
             name: Arc::clone(&workspace.label),
             all: workspaces.names(),
         });
-        extensions.insert(workspaces);
+        extensions.insert(workspaces.clone());
     }
-    extensions.insert(Current(Arc::clone(&workspace) as Arc<dyn WorkspaceParts>));
-    let mut response = next.run(request).await;
+    request
+        .extensions_mut()
+        .insert(Current(Arc::clone(&workspace) as Arc<dyn WorkspaceParts>));
+    let state = &workspace.state;
+    let mut response = observe(&state.core, &state.providers, request, routes).await;
     if remember {
         let cookie = format!(
             "{COOKIE}={}; Path=/; SameSite=Lax; HttpOnly",

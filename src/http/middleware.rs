@@ -6,11 +6,10 @@ use std::time::Instant;
 
 use tower::{Layer, Service};
 
-use crate::core::current::State;
+use super::app::Routes;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::core::Core;
@@ -26,12 +25,12 @@ use crate::provider::{Provider, Providers};
 /// canonical form, then (for a provider's path) `record_exchange`, then
 /// security headers on HTML answers.
 pub async fn observe(
-    State(core): State<Core>,
-    State(providers): State<Providers>,
+    core: &Core,
+    providers: &Providers,
     mut request: Request,
-    next: Next,
+    next: Routes<'_>,
 ) -> Response {
-    canonicalize_path(&providers, &mut request);
+    canonicalize_path(providers, &mut request);
     // The request line at DEBUG (`RUST_LOG=paysandbox::http=debug`); off by
     // default, and then nothing is copied for it (tower-http's trace layer,
     // here before, wrapped every answer's body to time it).
@@ -44,7 +43,7 @@ pub async fn observe(
     });
     let hosted = providers.of_path(request.uri().path());
     let mut response = match hosted {
-        Some(provider) => record_exchange(&core, &providers, provider, request, next).await,
+        Some(provider) => record_exchange(core, providers, provider, request, next).await,
         None => {
             // Cheap clones (shared bytes), kept for a routing error's message.
             let (uri, method) = (request.uri().clone(), request.method().clone());
@@ -61,8 +60,7 @@ pub async fn observe(
             let mut response = next.run(request).await;
             // A control-plane or dashboard change is kept before it is
             // answered, with every head (clock, sequences, targets).
-            if changes_state
-                && let Err(error) = crate::state::persist(&core, &providers, true).await
+            if changes_state && let Err(error) = crate::state::persist(core, providers, true).await
             {
                 tracing::error!(cause = %error, "a control-plane change could not be kept");
                 response = CoreError::Unavailable(error.to_string()).into_response();
@@ -117,7 +115,7 @@ async fn record_exchange(
     providers: &Providers,
     provider: &dyn Provider,
     request: Request,
-    next: Next,
+    next: Routes<'_>,
 ) -> Response {
     let name = provider.name();
     let started = Instant::now();

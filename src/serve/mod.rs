@@ -4,14 +4,19 @@
 //! - a cap on connections open at once (further clients wait in the
 //!   listen backlog instead of exhausting memory or file descriptors);
 //! - a time limit on reading a request's headers, so a client that opens a
-//!   connection and sends nothing (or one byte a minute) cannot hold it;
+//!   connection and sends nothing (or one byte a minute) cannot hold it
+//!   (kept by a watchdog, not a timer per request: see [`head_timer`]);
 //! - graceful shutdown: stop accepting, let connections finish the request
 //!   in flight, then close.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::http::Request;
+use axum::response::Response;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -19,6 +24,11 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower::Service;
+
+mod head_timer;
+
+use head_timer::HeadWatch;
 
 /// Limits of the accept loop.
 #[derive(Debug, Clone, Copy)]
@@ -27,25 +37,30 @@ pub struct Limits {
     pub header_read_timeout: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown`, then waits at most
-/// `grace` for open connections to finish their requests.
-pub async fn serve(
+/// Serves `app` (the whole of paysandbox, or a router) on `listener` until
+/// `shutdown`, then waits at most `grace` for open connections to finish
+/// their requests.
+pub async fn serve<S>(
     listener: TcpListener,
-    router: Router,
+    app: S,
     limits: Limits,
     shutdown: CancellationToken,
     grace: Duration,
-) {
+) where
+    S: Service<Request<Incoming>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     builder
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let builder = Arc::new(builder);
+    let heads = HeadWatch::new();
+    let watchdog = tokio::spawn(heads.clone().run(limits.header_read_timeout));
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
 
@@ -71,9 +86,12 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let header_timeout = limits.header_read_timeout;
-        let builder = Arc::clone(&builder);
+        // The connection's own timer for its heads (a clone of the builder's
+        // settings is a few words).
+        let mut builder = Builder::clone(&builder);
+        builder.http1().timer(heads.clock());
         let graceful_watch = graceful.watcher();
-        let router = router.clone();
+        let app = app.clone();
         tokio::spawn(async move {
             // hyper times the headers only once bytes arrive (and its
             // protocol detection waits without a limit): a client that
@@ -87,7 +105,7 @@ pub async fn serve(
                     return;
                 }
             }
-            let service = TowerToHyperService::new(router);
+            let service = TowerToHyperService::new(app);
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
@@ -104,4 +122,5 @@ pub async fn serve(
             tracing::warn!("requests still running after the grace period; stopping anyway");
         }
     }
+    watchdog.abort();
 }
