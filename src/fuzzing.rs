@@ -46,7 +46,7 @@ pub fn softline(data: &[u8]) {
         match sl_validate::new_payment(&object, fixture, None) {
             Ok(new) => {
                 let method = fixture
-                    .method(&new.payment_method)
+                    .method(new.payment_method)
                     .expect("an accepted method is in the fixture");
                 assert!(method.takes_amount(new.amount), "amount outside the method");
                 assert!(method.takes_currency(new.currency.as_str()));

@@ -152,19 +152,36 @@ impl Message {
     /// A message from an HTTP message's parts (the journal middleware's hot
     /// path: the headers packed, the body copied up to the limit, nothing
     /// parsed).
+    ///
+    /// The body is copied: a request's body is a slice of hyper's read
+    /// buffer, and an entry holding it would keep that whole buffer (and
+    /// the requests after it in there) alive until the entry is evicted.
     pub fn from_http(headers: &axum::http::HeaderMap, body: &[u8], body_limit: usize) -> Self {
         let (body, truncated) = kept(body, body_limit);
-        let size = headers
-            .iter()
-            .map(|(n, v)| n.as_str().len() + v.len() + 4)
-            .sum();
-        let texts = headers.iter().flat_map(|(n, v)| {
-            // Header values are ASCII in practice; anything else is kept
-            // as an empty value rather than costing a conversion here.
-            [Some(n.as_str()), Some(v.to_str().unwrap_or(""))]
-        });
+        Self::with_body(headers, body, truncated)
+    }
+
+    /// A response's message: its body is an allocation of its own (our
+    /// handlers write whole bodies), kept by reference instead of copied
+    /// when it is kept whole.
+    pub fn from_response(headers: &axum::http::HeaderMap, body: &Bytes, body_limit: usize) -> Self {
+        if body.len() > body_limit {
+            return Self::from_http(headers, body, body_limit);
+        }
+        Self::with_body(headers, body.clone(), false)
+    }
+
+    fn with_body(headers: &axum::http::HeaderMap, body: Bytes, truncated: bool) -> Self {
+        let texts = || {
+            headers.iter().flat_map(|(n, v)| {
+                // Header values are ASCII in practice; anything else is
+                // kept as an empty value rather than costing a conversion.
+                [Some(n.as_str()), Some(v.to_str().unwrap_or(""))]
+            })
+        };
+        let size = PackedText::measure(texts());
         Self {
-            headers: Headers::Packed(PackedText::pack_sized(size, texts)),
+            headers: Headers::Packed(PackedText::pack_sized(size, texts())),
             body,
             truncated,
             masked: false,

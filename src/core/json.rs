@@ -67,7 +67,11 @@ impl<'a> Object<'a> {
 
     /// Every member name once, in alphabetical order.
     pub fn keys(&self) -> Vec<&str> {
-        self.keys_where(|_| true)
+        let mut keys = Vec::with_capacity(self.0.len());
+        keys.extend(self.0.iter().map(|(key, _)| key.as_ref()));
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 
     /// The member names `keep` keeps, each once, in alphabetical order

@@ -21,15 +21,30 @@ impl std::fmt::Debug for PackedText {
 }
 
 impl PackedText {
-    /// Packs `texts` in order.
-    pub fn pack<'a>(texts: impl IntoIterator<Item = Option<&'a str>>) -> Self {
-        Self::pack_sized(0, texts)
+    /// Packs `texts` in order, into one allocation of exactly the size they
+    /// take.
+    pub fn pack<'a, I>(texts: I) -> Self
+    where
+        I: IntoIterator<Item = Option<&'a str>>,
+        I::IntoIter: Clone,
+    {
+        let texts = texts.into_iter();
+        Self::pack_sized(Self::measure(texts.clone()), texts)
     }
 
-    /// Packs `texts` into a buffer first sized for `bytes` of text (one
-    /// allocation when the estimate holds).
-    pub fn pack_sized<'a>(bytes: usize, texts: impl IntoIterator<Item = Option<&'a str>>) -> Self {
-        let mut buf = Vec::with_capacity(bytes);
+    /// The bytes `texts` take packed: measured first, a buffer is
+    /// allocated once (a guess too large is a reallocation when it is
+    /// boxed, too small one while it is filled).
+    pub fn measure<'a>(texts: impl IntoIterator<Item = Option<&'a str>>) -> usize {
+        texts
+            .into_iter()
+            .map(|text| text.map_or(1, |t| prefix_len(t.len() as u64 + 1) + t.len()))
+            .sum()
+    }
+
+    /// Packs `texts`, which [`PackedText::measure`] says take `size` bytes.
+    pub fn pack_sized<'a>(size: usize, texts: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut buf = Vec::with_capacity(size);
         for text in texts {
             match text {
                 None => buf.push(0),
@@ -39,6 +54,7 @@ impl PackedText {
                 }
             }
         }
+        debug_assert_eq!(buf.len(), size);
         Self(buf.into_boxed_slice())
     }
 
@@ -61,6 +77,11 @@ impl PackedText {
     pub fn len_bytes(&self) -> usize {
         self.0.len()
     }
+}
+
+/// The bytes `write_len` takes for `value`.
+fn prefix_len(value: u64) -> usize {
+    (64 - value.max(1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn write_len(buf: &mut Vec<u8>, mut value: u64) {

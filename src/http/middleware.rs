@@ -215,9 +215,9 @@ async fn record_exchange(
             if let Ok(value) = HeaderValue::from_str(&help.header_value()) {
                 headers.insert(BASE_HEADER, value);
             }
-            Message::from_http(&headers, &bytes, limit)
+            Message::from_response(&headers, &bytes, limit)
         }
-        None => Message::from_http(&parts.headers, &bytes, limit),
+        None => Message::from_response(&parts.headers, &bytes, limit),
     });
     core.journal.record_reserved(entry, journal_id, at);
     // Kept before it is answered (its journal entry too), and inside the

@@ -131,11 +131,20 @@ impl State {
 
     /// The path of a payment's hosted form.
     fn form_path(payment: &Payment) -> String {
-        format!(
+        let mut path = String::with_capacity(48);
+        Self::write_form_path(&mut path, payment);
+        path
+    }
+
+    fn write_form_path(out: &mut String, payment: &Payment) {
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
             "/softline/order/status/{}/{}",
             payment.order_id,
             payment.hash()
-        )
+        );
     }
 
     /// The hosted form's path for an order id, if there is such an order.
@@ -145,7 +154,22 @@ impl State {
 
     /// The hosted form's URL under the public URL (`order_detail_url`).
     pub fn form_url(&self, payment: &Payment) -> String {
-        self.core.public_url.join(&Self::form_path(payment))
+        self.form_url_in(payment, None)
+    }
+
+    /// The hosted form's URL in `locale` (`?lang=`), as create-payment
+    /// answers it: written once into a string of its size (three
+    /// `format!`s before, each a string grown as it was written).
+    pub fn form_url_in(&self, payment: &Payment, locale: Option<&str>) -> String {
+        let base = self.core.public_url.as_str();
+        let mut url = String::with_capacity(base.len() + 48 + locale.map_or(0, |l| l.len() + 6));
+        url.push_str(base);
+        Self::write_form_path(&mut url, payment);
+        if let Some(locale) = locale {
+            url.push_str("?lang=");
+            url.push_str(locale);
+        }
+        url
     }
 
     /// What an [`wire::OrderData`] of `payment` needs, as of `now`.

@@ -6,7 +6,7 @@
 
 use time::OffsetDateTime;
 
-use super::storage::PackedDetails;
+use super::storage::{DetailsView, PackedDetails};
 use super::types::{
     Currency, Details, NewPayment, NewRecurring, PaymentStatus, ReturnUrl, SearchFilter,
 };
@@ -140,7 +140,7 @@ pub struct Payment {
 impl Payment {
     fn with_details(
         order_id: u64,
-        details: &Details,
+        details: PackedDetails,
         currency: Currency,
         amount: Amount,
         now: OffsetDateTime,
@@ -158,7 +158,7 @@ impl Payment {
             card: None,
             challenge: None,
             charge: None,
-            details: PackedDetails::pack(details),
+            details,
         }
     }
 
@@ -171,24 +171,30 @@ impl Payment {
         amount: Amount,
         created_at: OffsetDateTime,
     ) -> Self {
-        Self::with_details(order_id, details, currency, amount, created_at)
+        Self::with_details(
+            order_id,
+            PackedDetails::pack(details),
+            currency,
+            amount,
+            created_at,
+        )
     }
 
     /// A new `not paid` payment.
-    pub fn new(order_id: u64, hash: String, new: NewPayment, now: OffsetDateTime) -> Self {
-        let details = Details {
+    pub fn new(order_id: u64, hash: &str, new: NewPayment<'_>, now: OffsetDateTime) -> Self {
+        let details = PackedDetails::pack_view(&DetailsView {
             hash,
-            external_id: new.payment_id,
+            external_id: new.payment_id.as_str(),
             payment_method: new.payment_method,
-            description: new.payment_description,
+            description: &new.payment_description,
             locale: new.locale,
-            return_success_url: new.return_success_url,
+            return_success_url: new.return_success_url.as_str(),
             customer: new.customer,
             additional_data: new.additional_data,
-        };
+        });
         Self {
             recurring_indicator: new.recurring_indicator,
-            ..Self::with_details(order_id, &details, new.currency, new.amount, now)
+            ..Self::with_details(order_id, details, new.currency, new.amount, now)
         }
     }
 
@@ -217,7 +223,13 @@ impl Payment {
                 outcome,
                 card: parent.card.clone(),
             })),
-            ..Self::with_details(order_id, &details, new.currency, new.amount, now)
+            ..Self::with_details(
+                order_id,
+                PackedDetails::pack(&details),
+                new.currency,
+                new.amount,
+                now,
+            )
         }
     }
 
@@ -312,7 +324,7 @@ mod examples {
     use time::macros::datetime;
 
     use super::*;
-    use crate::providers::softline::types::{Customer, PaymentId};
+    use crate::providers::softline::types::{CustomerView, PaymentId};
 
     pub(super) const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
     pub(super) const LIFETIME: Duration = Duration::days(90);
@@ -320,20 +332,20 @@ mod examples {
     pub(super) fn payment() -> Payment {
         Payment::new(
             5_555_555,
-            "1a97507".to_owned(),
+            "1a97507",
             NewPayment {
                 currency: Currency::parse("RUB").unwrap(),
                 amount: Amount::from_minor(11250),
                 return_success_url: ReturnUrl::parse("https://shop.com/ok").unwrap(),
-                payment_method: "CreditCard".to_owned(),
+                payment_method: "CreditCard",
                 recurring_indicator: true,
                 payment_id: PaymentId::parse("TEST12025").unwrap(),
-                payment_description: "Payment TEST12025".to_owned(),
+                payment_description: "Payment TEST12025".into(),
                 locale: None,
-                customer: Customer {
-                    email: "customer@mail.ru".to_owned(),
-                    first_name: "Иван".to_owned(),
-                    last_name: "Петров".to_owned(),
+                customer: CustomerView {
+                    email: "customer@mail.ru",
+                    first_name: "Иван",
+                    last_name: "Петров",
                     phone: None,
                     vat_number: None,
                     company_name: None,
@@ -386,7 +398,7 @@ mod tests {
 
     use super::examples::{T0, payment, visa};
     use super::*;
-    use crate::providers::softline::types::{Customer, PaymentId};
+    use crate::providers::softline::types::{CustomerView, PaymentId};
 
     #[test]
     fn a_new_payment_is_not_paid_and_named_with_the_documented_prefix() {
@@ -547,32 +559,31 @@ mod tests {
             ("referer8", "testA"),
             ("referer9", "testB"),
         ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .to_vec();
         let address = "Москва, Ломоновоский проспект, 12";
         let new = NewPayment {
             currency: Currency::parse("RUB").unwrap(),
             amount: Amount::from_minor(11250),
             return_success_url: ReturnUrl::parse("https://shop.com/successful_payment").unwrap(),
-            payment_method: "CreditCard".to_owned(),
+            payment_method: "CreditCard",
             recurring_indicator: false,
             payment_id: PaymentId::parse("TEST12025").unwrap(),
-            payment_description: "Тестовая оплата".to_owned(),
-            locale: Some("ru_RU".to_owned()),
-            customer: Customer {
-                email: "customer@gmail.com".to_owned(),
-                first_name: "Иван".to_owned(),
-                last_name: "Петров".to_owned(),
-                phone: Some("7999991111".to_owned()),
-                vat_number: Some("12345654321".to_owned()),
-                company_name: Some("ООО Компания".to_owned()),
-                company_billing_address: Some(address.to_owned()),
-                company_delivery_address: Some(address.to_owned()),
-                kpp: Some("123456789".to_owned()),
+            payment_description: "Тестовая оплата".into(),
+            locale: Some("ru_RU"),
+            customer: CustomerView {
+                email: "customer@gmail.com",
+                first_name: "Иван",
+                last_name: "Петров",
+                phone: Some("7999991111"),
+                vat_number: Some("12345654321"),
+                company_name: Some("ООО Компания"),
+                company_billing_address: Some(address),
+                company_delivery_address: Some(address),
+                kpp: Some("123456789"),
             },
             additional_data,
         };
-        Payment::new(5_000_001, "1a97507e".to_owned(), new, T0)
+        Payment::new(5_000_001, "1a97507e", new, T0)
     }
 
     /// Memory per payment is the bench's headline figure (`BENCHMARKS.md`,

@@ -86,11 +86,9 @@ pub async fn create_payment(
         .map_err(SoftlineError::BadRequest)?;
 
     let now = state.core.clock.now();
-    let payment = Payment::new(state.order_ids.next(), state.core.ids.hex(7), new, now);
-    let mut payment_url = state.form_url(&payment);
-    if let Some(locale) = payment.locale() {
-        payment_url = format!("{payment_url}?lang={locale}");
-    }
+    let hash = state.core.ids.hex(7);
+    let payment = Payment::new(state.order_ids.next(), &hash, new, now);
+    let payment_url = state.form_url_in(&payment, payment.locale());
     let order_id = payment.order_id;
     webhooks::enqueue(&state, Event::OrderCreated, &payment, now);
     let summary = state.insert(payment);

@@ -8,7 +8,7 @@
 //! ([`PackedText`]) and reads each back as a `&str` without copying. Only
 //! this file knows the order they are packed in.
 
-use super::types::{Customer, Details, PaymentId, ReturnUrl};
+use super::types::{Customer, CustomerView, Details, PaymentId, ReturnUrl};
 use crate::core::packed::PackedText;
 
 /// The slots of a payment's packed text, in order; additional data follows
@@ -32,20 +32,6 @@ mod slot {
     pub const ADDITIONAL_DATA: usize = 15;
 }
 
-/// The buyer of a payment's [`Details`], borrowed from where it is packed.
-#[derive(Debug, Clone, Copy)]
-pub struct CustomerView<'a> {
-    pub email: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub phone: Option<&'a str>,
-    pub vat_number: Option<&'a str>,
-    pub company_name: Option<&'a str>,
-    pub company_billing_address: Option<&'a str>,
-    pub company_delivery_address: Option<&'a str>,
-    pub kpp: Option<&'a str>,
-}
-
 /// A payment's [`Details`], borrowed from where they are packed.
 #[derive(Debug, Clone)]
 pub struct DetailsView<'a> {
@@ -67,38 +53,57 @@ impl PackedDetails {
     /// One allocation of exactly the size the texts need.
     pub fn pack(details: &Details) -> Self {
         let c = &details.customer;
+        Self::pack_view(&DetailsView {
+            hash: &details.hash,
+            external_id: details.external_id.as_str(),
+            payment_method: &details.payment_method,
+            description: &details.description,
+            locale: details.locale.as_deref(),
+            return_success_url: details.return_success_url.as_str(),
+            customer: CustomerView {
+                email: &c.email,
+                first_name: &c.first_name,
+                last_name: &c.last_name,
+                phone: c.phone.as_deref(),
+                vat_number: c.vat_number.as_deref(),
+                company_name: c.company_name.as_deref(),
+                company_billing_address: c.company_billing_address.as_deref(),
+                company_delivery_address: c.company_delivery_address.as_deref(),
+                kpp: c.kpp.as_deref(),
+            },
+            additional_data: details
+                .additional_data
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+        })
+    }
+
+    /// The same from borrowed texts (a new payment's, from its request).
+    pub fn pack_view(details: &DetailsView<'_>) -> Self {
+        let c = &details.customer;
         let fixed = [
-            Some(details.hash.as_str()),
-            Some(details.external_id.as_str()),
-            Some(details.payment_method.as_str()),
-            details.locale.as_deref(),
-            Some(details.return_success_url.as_str()),
-            Some(details.description.as_str()),
-            Some(c.email.as_str()),
-            Some(c.first_name.as_str()),
-            Some(c.last_name.as_str()),
-            c.phone.as_deref(),
-            c.vat_number.as_deref(),
-            c.company_name.as_deref(),
-            c.company_billing_address.as_deref(),
-            c.company_delivery_address.as_deref(),
-            c.kpp.as_deref(),
+            Some(details.hash),
+            Some(details.external_id),
+            Some(details.payment_method),
+            details.locale,
+            Some(details.return_success_url),
+            Some(details.description),
+            Some(c.email),
+            Some(c.first_name),
+            Some(c.last_name),
+            c.phone,
+            c.vat_number,
+            c.company_name,
+            c.company_billing_address,
+            c.company_delivery_address,
+            c.kpp,
         ];
         let additional = details
             .additional_data
             .iter()
-            .flat_map(|(k, v)| [Some(k.as_str()), Some(v.as_str())]);
-        // Sized up front: one allocation, no growing.
-        let size = fixed
-            .iter()
-            .copied()
-            .chain(additional.clone())
-            .map(|t| t.map_or(1, |t| t.len() + 2))
-            .sum();
-        Self(PackedText::pack_sized(
-            size,
-            fixed.into_iter().chain(additional),
-        ))
+            .flat_map(|&(k, v)| [Some(k), Some(v)]);
+        Self(PackedText::pack(fixed.into_iter().chain(additional)))
     }
 
     /// Everything packed, as owned values.

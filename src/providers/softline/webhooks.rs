@@ -191,7 +191,7 @@ mod tests {
         let object = validate::json_object(Some("application/json"), &body, None).unwrap();
         let new = validate::new_payment(&object, &fixture, None).unwrap();
         let created = datetime!(2021-08-13 09:16:35 +03:00);
-        let payment = Payment::new(5_555_555, "1a97507".to_owned(), new, created);
+        let payment = Payment::new(5_555_555, "1a97507", new, created);
         let context = crate::providers::softline::wire::ViewContext {
             offset: offset!(+03:00),
             form_url: "https://shop.checkout.softline.ru/order/status/5555555/1a97507".to_owned(),

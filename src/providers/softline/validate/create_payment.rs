@@ -4,6 +4,8 @@
 //! available (currency, legal entity), 6090 amount out of the method's range,
 //! 6100 recurring not supported by the method.
 
+use std::borrow::Cow;
+
 use crate::core::json::{Object, Value};
 
 use super::fields::{Fields, Parsed};
@@ -12,7 +14,7 @@ use crate::core::money::Amount;
 use crate::providers::softline::error::Problem;
 use crate::providers::softline::fixture::Fixture;
 use crate::providers::softline::types::{
-    Currency, Customer, MAX_TEXT, NewPayment, PaymentId, ReturnUrl,
+    Currency, CustomerView, MAX_TEXT, NewPayment, PaymentId, ReturnUrl,
 };
 
 const PAYMENT_FIELDS: &[&str] = &[
@@ -42,11 +44,11 @@ const CUSTOMER_FIELDS: &[&str] = &[
 
 /// `POST /v1/payment` after 110 and 111: 6000, then every other problem.
 /// `forced` is a problem a scenario adds at its own place in the checks.
-pub fn new_payment(
-    body: &Object<'_>,
+pub fn new_payment<'a>(
+    body: &'a Object<'a>,
     fixture: &Fixture,
     forced: Option<&Problem>,
-) -> Result<NewPayment, Vec<Problem>> {
+) -> Result<NewPayment<'a>, Vec<Problem>> {
     currency_gate(body, fixture, forced).map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut f = Fields::new(body, "", &mut problems);
@@ -132,12 +134,14 @@ pub fn new_payment(
             currency,
             amount,
             return_success_url,
-            payment_method: method.to_owned(),
+            payment_method: method,
             recurring_indicator,
-            payment_description: description
-                .map_or_else(|| format!("Payment {}", payment_id.as_str()), str::to_owned),
+            payment_description: description.map_or_else(
+                || Cow::Owned(format!("Payment {}", payment_id.as_str())),
+                Cow::Borrowed,
+            ),
             payment_id,
-            locale: locale.map(str::to_owned),
+            locale,
             customer,
             additional_data,
         }),
@@ -147,7 +151,10 @@ pub fn new_payment(
 
 /// The customer's fields; a malformed email is a 6060 even when other
 /// fields are wrong too.
-fn customer_fields(map: &Object<'_>, problems: &mut Vec<Problem>) -> Option<Customer> {
+fn customer_fields<'a>(
+    map: &'a Object<'a>,
+    problems: &mut Vec<Problem>,
+) -> Option<CustomerView<'a>> {
     let mut f = Fields::new(map, "customer.", problems);
     let email = f.required_text("email");
     let first_name = f.required_text("first_name");
@@ -162,40 +169,42 @@ fn customer_fields(map: &Object<'_>, problems: &mut Vec<Problem>) -> Option<Cust
     if email.is_some_and(|e| !is_email(e)) {
         problems.push(Problem::Email);
     }
-    let own = |p: Parsed<&str>| match p {
-        Parsed::Value(s) => Ok(Some(s.to_owned())),
+    let optional = |p: Parsed<&'a str>| match p {
+        Parsed::Value(s) => Ok(Some(s)),
         Parsed::Absent => Ok(None),
         Parsed::Invalid => Err(()),
     };
-    Some(Customer {
-        email: email?.to_owned(),
-        first_name: first_name?.to_owned(),
-        last_name: last_name?.to_owned(),
-        phone: own(phone).ok()?,
-        vat_number: own(vat_number).ok()?,
-        company_name: own(company_name).ok()?,
-        company_billing_address: own(company_billing_address).ok()?,
-        company_delivery_address: own(company_delivery_address).ok()?,
-        kpp: own(kpp).ok()?,
+    Some(CustomerView {
+        email: email?,
+        first_name: first_name?,
+        last_name: last_name?,
+        phone: optional(phone).ok()?,
+        vat_number: optional(vat_number).ok()?,
+        company_name: optional(company_name).ok()?,
+        company_billing_address: optional(company_billing_address).ok()?,
+        company_delivery_address: optional(company_delivery_address).ok()?,
+        kpp: optional(kpp).ok()?,
     })
 }
 
 /// INN has 10 or 12 digits and KPP 9 where the method needs a legal entity.
-fn legal_entity_numbers(customer: &Customer, problems: &mut Vec<Problem>) {
+fn legal_entity_numbers(customer: &CustomerView<'_>, problems: &mut Vec<Problem>) {
     if customer
         .vat_number
-        .as_ref()
         .is_some_and(|v| !matches!(v.len(), 10 | 12))
     {
         problems.push(Problem::field("customer.vat_number"));
     }
-    if customer.kpp.as_ref().is_some_and(|k| k.len() != 9) {
+    if customer.kpp.is_some_and(|k| k.len() != 9) {
         problems.push(Problem::field("customer.kpp"));
     }
 }
 
 /// `additional_data`: an object of strings of at most 255 characters.
-fn additional_data(body: &Object<'_>, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
+fn additional_data<'a>(
+    body: &'a Object<'a>,
+    problems: &mut Vec<Problem>,
+) -> Vec<(&'a str, &'a str)> {
     let mut f = Fields::new(body, "", problems);
     let Parsed::Value(map) = f.object("additional_data") else {
         return Vec::new();
@@ -204,9 +213,7 @@ fn additional_data(body: &Object<'_>, problems: &mut Vec<Problem>) -> Vec<(Strin
     let mut pairs = Vec::with_capacity(members.len());
     for (key, value) in members {
         match value {
-            Value::String(s) if s.chars().count() <= MAX_TEXT => {
-                pairs.push((key.to_owned(), s.clone().into_owned()))
-            }
+            Value::String(s) if s.chars().count() <= MAX_TEXT => pairs.push((key, s.as_ref())),
             _ => problems.push(Problem::field(format!("additional_data.{key}"))),
         }
     }
@@ -254,8 +261,10 @@ mod tests {
         })
     }
 
-    fn parse(body: &Value) -> Result<NewPayment, Vec<Problem>> {
-        new_payment(&object(body), &fixture(), None)
+    /// The body's tree is leaked so the payment can borrow from it (a few
+    /// hundred bytes per test).
+    fn parse(body: &Value) -> Result<NewPayment<'static>, Vec<Problem>> {
+        new_payment(Box::leak(Box::new(object(body))), &fixture(), None)
     }
 
     fn codes(body: &Value) -> Vec<(u32, String)> {
@@ -300,12 +309,9 @@ mod tests {
 
         let payment = parse(&body).unwrap();
 
-        assert_eq!(payment.locale.as_deref(), Some("ru_RU"));
-        assert_eq!(payment.customer.vat_number.as_deref(), Some("12345654321"));
-        assert_eq!(
-            payment.additional_data[1],
-            ("referer8".to_owned(), "testA".to_owned())
-        );
+        assert_eq!(payment.locale, Some("ru_RU"));
+        assert_eq!(payment.customer.vat_number, Some("12345654321"));
+        assert_eq!(payment.additional_data[1], ("referer8", "testA"));
     }
 
     #[test]
