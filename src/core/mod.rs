@@ -2,6 +2,7 @@
 //! stores, the journal, the webhook outbox and the outbound HTTP client.
 //! Nothing here knows a provider's wire format.
 
+pub mod body;
 pub mod cards;
 pub mod clock;
 pub mod current;

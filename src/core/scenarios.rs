@@ -353,7 +353,9 @@ impl Scenarios {
 
 /// The `X-Sandbox-Scenario` value of a request, if it has one.
 pub fn header_of(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers.get(HEADER).and_then(|v| v.to_str().ok())
+    // A name, not a string: a lookup by a string parses the name first.
+    const NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(HEADER);
+    headers.get(NAME).and_then(|v| v.to_str().ok())
 }
 
 /// Looks a dotted field name up in a JSON body, names in any letter case.

@@ -10,11 +10,11 @@
 //! cart and the address; this one offers the same lists every time, which
 //! is also what the docs ask of a repeated request.
 
+use crate::core::body::RequestBody;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -334,7 +334,11 @@ fn read(demo: &Demo, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal>
     )
 )]
 // IMSHOP's deliveries webhook: https://docs.imshop.io/osnovnye-integracii/dostavki
-pub async fn deliveries(State(demo): State<Demo>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn deliveries(
+    State(demo): State<Demo>,
+    headers: HeaderMap,
+    RequestBody(body): RequestBody,
+) -> Response {
     if let Err(refused) = read(&demo, &headers, &body) {
         return refused.into_response();
     }
@@ -371,7 +375,7 @@ pub async fn deliveries(State(demo): State<Demo>, headers: HeaderMap, body: Byte
 pub async fn payment_methods(
     State(demo): State<Demo>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
     if let Err(refused) = read(&demo, &headers, &body) {
         return refused.into_response();
@@ -403,7 +407,11 @@ pub async fn payment_methods(
     )
 )]
 // IMSHOP's order export webhook: https://docs.imshop.io/osnovnye-integracii/oformlenie-zakaza
-pub async fn orders(State(demo): State<Demo>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn orders(
+    State(demo): State<Demo>,
+    headers: HeaderMap,
+    RequestBody(body): RequestBody,
+) -> Response {
     let request = match read(&demo, &headers, &body) {
         Ok(request) => request,
         Err(refused) => return refused.into_response(),

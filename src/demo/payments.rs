@@ -5,9 +5,9 @@
 //! or `androidpay`. Every answer is HTTP 200 with `success`; a refusal
 //! carries `error`, a text the app can show the buyer.
 
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use axum::Extension;
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -79,7 +79,11 @@ fn refuse(error: impl Into<String>) -> Value {
     )
 )]
 // IMSHOP's payments webhook: https://docs.imshop.io/dopolnitelnye-integracii/korzina-oformlenie-zakaza/ekvairing-cherez-webhook/sozdanie-platezha-po-karte
-pub async fn payments(State(demo): State<Demo>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn payments(
+    State(demo): State<Demo>,
+    headers: HeaderMap,
+    RequestBody(body): RequestBody,
+) -> Response {
     let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
         return (StatusCode::BAD_REQUEST, axum::Json(refuse(NOT_JSON))).into_response();
     };

@@ -132,8 +132,8 @@ async fn record_exchange(
     };
     let limit = core.journal.body_limit();
     let request_message = Message::from_http(&parts.headers, &bytes, limit);
-    let method = parts.method.to_string();
-    let url = parts.uri.to_string();
+    let method = parts.method.as_str().to_owned();
+    let url = uri_text(&parts.uri);
     if let Some(delay) = fault.and_then(|f| f.delay) {
         tokio::time::sleep(delay).await;
     }
@@ -180,7 +180,7 @@ async fn record_exchange(
         }
     };
 
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     // Our own responses are small and complete; a failure here is a bug.
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
@@ -197,16 +197,17 @@ async fn record_exchange(
     entry.url = Some(url);
     entry.status = Some(parts.status.as_u16());
     entry.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+    // Taken, not copied: what the handler said is for the journal alone.
     entry.objects = parts
         .extensions
-        .get::<JournalObjects>()
-        .map(|o| o.0.clone())
+        .remove::<JournalObjects>()
+        .map(|o| o.0)
         .unwrap_or_default();
-    if let Some(summary) = parts.extensions.get::<JournalSummary>() {
-        entry.summary = Some(summary.0.clone());
+    if let Some(summary) = parts.extensions.remove::<JournalSummary>() {
+        entry.summary = Some(summary.0);
     }
     entry.request = Some(request_message);
-    entry.signature = parts.extensions.get::<SignatureHelp>().cloned();
+    entry.signature = parts.extensions.remove::<SignatureHelp>();
     entry.response = Some(match &entry.signature {
         // The client gets the base as it sent the fields; the journal's
         // copy of the header is the masked one, like the rest of the entry.
@@ -246,6 +247,15 @@ fn dropped_connection() -> Response {
     let mut response = Response::new(Body::from_stream(failing));
     response.extensions_mut().insert(Dropped);
     response
+}
+
+/// A request's URI as the journal shows it: its path and query as sent
+/// (one exact copy; `to_string` grows its string as it formats).
+fn uri_text(uri: &axum::http::Uri) -> String {
+    match (uri.scheme(), uri.path_and_query()) {
+        (None, Some(path_and_query)) => path_and_query.as_str().to_owned(),
+        _ => uri.to_string(),
+    }
 }
 
 /// Marks a response whose connection is dropped, for the metrics.

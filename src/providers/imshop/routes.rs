@@ -3,9 +3,9 @@
 //! and `POST /imshop/runs/{id}/final-url` finishes a payment page a person
 //! completed in a browser.
 
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use axum::Extension;
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -133,7 +133,7 @@ struct RunCreated {
 async fn create_run(
     State(state): State<super::State>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Result<Response, ImshopError> {
     let from_form = is_form(&headers);
     let request = if from_form {
@@ -285,7 +285,7 @@ async fn submit_final_url(
     State(state): State<super::State>,
     ImshopPath(id): ImshopPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Result<Response, ImshopError> {
     let from_form = is_form(&headers);
     let FinalUrl { url } = if from_form {

@@ -8,12 +8,12 @@
 //! `{"success": false, "error": "..."}` for a payment no run knows and for a
 //! malformed body.
 
+use crate::core::body::RequestBody;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use crate::core::current::State;
 use axum::Extension;
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -240,7 +240,7 @@ fn loose_id(body: &Value, name: &str) -> Option<String> {
 pub async fn sync_payment(
     State(state): State<super::State>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
     let parsed: Result<Value, String> =
         serde_json::from_slice(&body).map_err(|e| format!("the body is not JSON: {e}"));

@@ -8,10 +8,10 @@
 //! `Authorization: Bearer <t>` (what its parameter table may mean); when both
 //! carry a Bearer token, `AuthorizationJWT` is used.
 
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use axum::Json;
-use axum::http::HeaderMap;
-use bytes::Bytes;
+use axum::http::{HeaderMap, HeaderName, header};
 use time::OffsetDateTime;
 
 use super::error::{AuthFailure, ErrorBody, SoftlineError};
@@ -104,12 +104,17 @@ pub const TOKEN: &str = "softline.token";
 pub const LOGIN: &str = "softline.user";
 
 /// The header names a token may come in, in order of preference.
-const TOKEN_HEADERS: [&str; 2] = ["authorizationjwt", "authorization"];
+// Names, not strings: a lookup by a string parses the name first, and this
+// runs twice on every call (which workspace, then the check).
+const TOKEN_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("authorizationjwt"),
+    header::AUTHORIZATION,
+];
 
 /// The Bearer token of a request, if it carries one.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     TOKEN_HEADERS.iter().find_map(|name| {
-        let value = headers.get(*name)?.to_str().ok()?.trim();
+        let value = headers.get(name)?.to_str().ok()?.trim();
         let (scheme, token) = value.split_once(' ')?;
         let token = token.trim();
         (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -167,7 +172,7 @@ pub fn authenticate(
 pub async fn login_check(
     State(state): State<super::State>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Result<Json<LoginResponse>, SoftlineError> {
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
     let object = validate::json_object(content_type, &body, None)?;

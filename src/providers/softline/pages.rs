@@ -8,6 +8,7 @@
 //! English for `lang=en_EN`/`en_US`; any other `lang` falls back to Russian.
 //! Without `lang` the payment's own locale decides.
 
+use crate::core::body::RequestBody;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::FromRequestParts;
@@ -16,7 +17,6 @@ use crate::core::current::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use serde::Deserialize;
 
 use super::model::{Card, CardExpiry, CardType, Payment};
@@ -560,7 +560,11 @@ pub async fn show_form(visit: Visit) -> Response {
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn pay_with_card(visit: Visit, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn pay_with_card(
+    visit: Visit,
+    headers: HeaderMap,
+    RequestBody(body): RequestBody,
+) -> Response {
     let now = visit.state.core.clock.now();
     let (card, digits) = match card_from_form(&form_fields(&body), visit.t, now) {
         Ok(card) => card,
@@ -664,7 +668,7 @@ pub async fn show_challenge(visit: Visit) -> Response {
         (status = 404, description = "Unknown order or wrong hash", content_type = "text/html"),
     )
 )]
-pub async fn submit_challenge(visit: Visit, body: Bytes) -> Response {
+pub async fn submit_challenge(visit: Visit, RequestBody(body): RequestBody) -> Response {
     let Some(card) = visit.payment.challenge.clone() else {
         return visit.about(see_other(&visit.url("")));
     };

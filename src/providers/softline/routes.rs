@@ -1,12 +1,12 @@
 //! The API handlers: extract → authenticate → validate → model → store,
 //! journal, webhooks → answer.
 
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Extension, Json};
-use bytes::Bytes;
 
 use super::auth;
 use super::error::{AuthFailure, ErrorBody, Problem, SoftlineError};
@@ -35,7 +35,9 @@ impl From<axum::extract::rejection::PathRejection> for SoftlineError {
 }
 
 fn content_type(headers: &HeaderMap) -> Option<&str> {
-    headers.get("content-type").and_then(|v| v.to_str().ok())
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// The start every payment call shares: the token check, then whether a
@@ -77,7 +79,7 @@ fn admit(
 pub async fn create_payment(
     State(state): State<super::State>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Result<Response, SoftlineError> {
     let forced = admit(&state, &headers, &body, scenarios::CREATE_PAYMENT)?
         .and_then(scenarios::create_payment_problem);
@@ -121,7 +123,7 @@ pub async fn create_payment(
 pub async fn create_recurring_payment(
     State(state): State<super::State>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Result<Response, SoftlineError> {
     let forced_failure = admit(&state, &headers, &body, scenarios::RECURRING)?.is_some();
     let object = validate::json_object(content_type(&headers), &body, None)?;
@@ -233,7 +235,7 @@ pub async fn get_order(
 pub async fn search_orders(
     State(state): State<super::State>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Result<Json<SearchResponse>, SoftlineError> {
     auth::authenticate(&state, &headers, &fields_of_bytes(&body))?;
     let object = validate::json_object(content_type(&headers), &body, None)?;
