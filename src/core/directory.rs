@@ -11,9 +11,10 @@
 //! block at a time ([`BLOCK`] numbers), so drawing an id costs a claim once
 //! per thousand ids, and a workspace's ids stay consecutive.
 
+use std::hash::Hash;
 use std::sync::Arc;
 
-use super::store::Store;
+use papaya::{Equivalent, HashMap};
 
 /// A workspace, as the directory knows it: a number never reused while the
 /// process lives.
@@ -29,26 +30,45 @@ pub const DEFAULT_WORKSPACE: &str = "default";
 pub const BLOCK: u64 = 1_000;
 
 /// What a workspace holds, by kind and key.
+///
+/// Every provider request looks here first to find its workspace, so
+/// reading takes no lock: papaya's maps are read without blocking while a
+/// workspace is created, a token issued or a workspace dropped (the
+/// sharded `Store` this replaced took a shard's mutex per look-up).
 #[derive(Debug, Default)]
 pub struct Directory {
     /// `(kind, number)`: shops by `EshopId`, sequence blocks.
-    numbers: Store<(&'static str, u64), Owner>,
-    /// `kind` and text joined by a NUL: tokens, logins, run ids.
-    texts: Store<String, Owner>,
+    numbers: HashMap<(&'static str, u64), Owner>,
+    /// Tokens, logins, run ids.
+    texts: HashMap<TextKey, Owner>,
 }
 
-fn text_key(kind: &str, text: &str) -> String {
-    let mut key = String::with_capacity(kind.len() + 1 + text.len());
-    key.push_str(kind);
-    key.push('\0');
-    key.push_str(text);
-    key
+/// A text claim's key, owned.
+#[derive(Debug, Hash, PartialEq, Eq)]
+struct TextKey {
+    kind: &'static str,
+    text: Box<str>,
+}
+
+/// A text claim's key, borrowed from a request: found without copying the
+/// token into a key first. Hashes as [`TextKey`] does (field by field, a
+/// `Box<str>` as its `str`).
+#[derive(Hash)]
+struct TextRef<'a> {
+    kind: &'a str,
+    text: &'a str,
+}
+
+impl Equivalent<TextKey> for TextRef<'_> {
+    fn equivalent(&self, key: &TextKey) -> bool {
+        self.kind == key.kind && self.text == &*key.text
+    }
 }
 
 impl Directory {
     /// Who holds `number` of `kind`.
     pub fn number_owner(&self, kind: &'static str, number: u64) -> Option<Owner> {
-        self.numbers.get(&(kind, number))
+        self.numbers.pin().get(&(kind, number)).copied()
     }
 
     /// Who drew `number` from the sequence named `kind`.
@@ -58,28 +78,33 @@ impl Directory {
 
     /// Who holds `text` of `kind`.
     pub fn text_owner(&self, kind: &'static str, text: &str) -> Option<Owner> {
-        self.texts.get(&text_key(kind, text))
+        self.texts.pin().get(&TextRef { kind, text }).copied()
     }
 
     /// Gives up everything `owner` holds (its workspace is gone).
     pub fn release(&self, owner: Owner) {
-        self.numbers.retain(|_, held| *held != owner);
-        self.texts.retain(|_, held| *held != owner);
+        self.numbers.pin().retain(|_, held| *held != owner);
+        self.texts.pin().retain(|_, held| *held != owner);
     }
 
     fn claim_number(&self, kind: &'static str, number: u64, owner: Owner) -> bool {
-        match self.numbers.insert_new((kind, number), owner) {
-            Ok(()) => true,
-            Err(_) => self.numbers.get(&(kind, number)) == Some(owner),
-        }
+        claim(&self.numbers, (kind, number), owner)
     }
 
     fn claim_text(&self, kind: &'static str, text: &str, owner: Owner) -> bool {
-        let key = text_key(kind, text);
-        match self.texts.insert_new(key.clone(), owner) {
-            Ok(()) => true,
-            Err(_) => self.texts.get(&key) == Some(owner),
-        }
+        let key = TextKey {
+            kind,
+            text: text.into(),
+        };
+        claim(&self.texts, key, owner)
+    }
+}
+
+/// Whether `owner` holds `key` now: claimed by it here, or before.
+fn claim<K: Hash + Eq>(map: &HashMap<K, Owner>, key: K, owner: Owner) -> bool {
+    match map.pin().try_insert(key, owner) {
+        Ok(_) => true,
+        Err(occupied) => *occupied.current == owner,
     }
 }
 
@@ -117,9 +142,13 @@ impl Claims {
     /// Gives `text` of `kind` up, if this workspace holds it (a token
     /// forgotten by `--retention`).
     pub fn release_text(&self, kind: &'static str, text: &str) {
-        self.directory
+        let key = TextRef { kind, text };
+        // Err: another workspace holds it, and keeps it.
+        let _ = self
+            .directory
             .texts
-            .remove_if(&text_key(kind, text), |held| *held == self.owner);
+            .pin()
+            .remove_if(&key, |_, held| *held == self.owner);
     }
 
     /// Claims `text` of `kind`; false when another workspace holds it.

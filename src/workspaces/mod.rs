@@ -15,7 +15,7 @@
 pub mod credentials;
 
 use std::any::{Any, TypeId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -182,6 +182,10 @@ struct Registry {
     seed: u64,
     default: Arc<Workspace>,
     others: RwLock<Others>,
+    /// Every workspace but `default`, by owner: a provider request's
+    /// workspace, found after the directory names its owner, without a
+    /// lock (written only under `others`' write lock, beside it).
+    by_owner: papaya::HashMap<Owner, Arc<Workspace>>,
     next_owner: AtomicU32,
     /// Stops every workspace's worker and the janitor.
     stop: CancellationToken,
@@ -201,7 +205,6 @@ impl WorkspaceNames for Registry {
 #[derive(Default)]
 struct Others {
     by_name: BTreeMap<String, Arc<Workspace>>,
-    by_owner: HashMap<Owner, Arc<Workspace>>,
 }
 
 impl Workspaces {
@@ -245,6 +248,7 @@ impl Workspaces {
             seed,
             default,
             others: RwLock::default(),
+            by_owner: papaya::HashMap::new(),
             next_owner: AtomicU32::new(DEFAULT_OWNER + 1),
             stop,
             workers: Mutex::new(None),
@@ -271,7 +275,7 @@ impl Workspaces {
         if owner == DEFAULT_OWNER {
             return Some(Arc::clone(&self.0.default));
         }
-        self.0.others.read().unwrap().by_owner.get(&owner).cloned()
+        self.0.by_owner.pin().get(&owner).cloned()
     }
 
     /// The workspace `addressee` names, if it names one that exists.
@@ -403,7 +407,10 @@ impl Workspaces {
                 return Err(WorkspaceError::Limit(registry.settings.max_workspaces));
             }
             others.by_name.insert(name.clone(), Arc::clone(&workspace));
-            others.by_owner.insert(owner, Arc::clone(&workspace));
+            registry
+                .by_owner
+                .pin()
+                .insert(owner, Arc::clone(&workspace));
         }
         if let Some(concurrency) = *registry.workers.lock().unwrap() {
             spawn_worker(&workspace, concurrency);
@@ -421,7 +428,7 @@ impl Workspaces {
             let mut others = self.0.others.write().unwrap();
             let removed = others.by_name.remove(name);
             if let Some(workspace) = &removed {
-                others.by_owner.remove(&workspace.owner);
+                self.0.by_owner.pin().remove(&workspace.owner);
             }
             removed
         };
