@@ -8,7 +8,7 @@
 //! boxed it as a `Next` and boxed its own future, for every request, and
 //! the router they wrapped cloned its fallback stack again (together about
 //! 5% of a create-payment's processor time in profiles; `BENCHMARKS.md`,
-//! "Fourth pass").
+//! "One way in, borrowed create, lock-free workspaces").
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,10 +19,10 @@ use std::task::{Context, Poll};
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
-use axum::http::Method;
 use axum::response::Response;
 use tower::Service;
 
+use super::routes::{RouteTable, renders_pages};
 use crate::core::current::{Current, WorkspaceParts};
 use crate::state::AppState;
 use crate::web::NavItems;
@@ -35,11 +35,7 @@ pub struct App(Arc<Front>);
 
 struct Front {
     scope: Scope,
-    routes: Router,
-    /// What the dashboard's pages and the OpenAPI document read from a
-    /// request's extensions.
-    api: Arc<utoipa::openapi::OpenApi>,
-    nav: NavItems,
+    table: RouteTable,
 }
 
 /// Whom requests are for.
@@ -75,14 +71,12 @@ impl App {
     fn new(scope: Scope, routes: Router, api: utoipa::openapi::OpenApi, nav: NavItems) -> Self {
         Self(Arc::new(Front {
             scope,
-            routes,
-            api: Arc::new(api),
-            nav,
+            table: RouteTable::new(routes, api, nav),
         }))
     }
 
     async fn serve(self, mut request: Request) -> Response {
-        let routes = Routes(&self.0);
+        let routes = self.0.table.routes();
         match &self.0.scope {
             Scope::Workspaces(workspaces) => {
                 super::dispatch::dispatch(workspaces, request, routes).await
@@ -94,37 +88,6 @@ impl App {
                 }
                 super::middleware::observe(&state.core, &state.providers, request, routes).await
             }
-        }
-    }
-}
-
-/// Whether a request may render a dashboard page or the OpenAPI document,
-/// which need more on the request than its workspace. A provider's API
-/// call renders none, and every extension is an allocation on its path.
-pub fn renders_pages(providers: &crate::provider::Providers, request: &Request) -> bool {
-    matches!(*request.method(), Method::GET | Method::HEAD)
-        || providers.of_path(request.uri().path()).is_none()
-}
-
-/// The route table, where a request goes once it is observed.
-#[derive(Clone, Copy)]
-pub struct Routes<'a>(&'a Front);
-
-impl Routes<'_> {
-    /// Puts on `request` what pages read: the navigation and the OpenAPI
-    /// document.
-    pub fn for_pages(self, request: &mut Request) {
-        let extensions = request.extensions_mut();
-        extensions.insert(self.0.nav.clone());
-        extensions.insert(Arc::clone(&self.0.api));
-    }
-
-    /// The route's answer (the router's own 404 or 405 when none matches).
-    pub async fn run(self, request: Request) -> Response {
-        let mut router = self.0.routes.clone();
-        match router.call(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
         }
     }
 }

@@ -24,8 +24,8 @@ use serde_json::json;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-use super::app::Routes;
 use super::middleware::{observe, read_body};
+use super::routes::Routes;
 use crate::core::current::{Current, WorkspaceParts};
 use crate::provider::{Addressee, Provider};
 use crate::web::CurrentWorkspace;

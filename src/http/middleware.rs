@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tower::{Layer, Service};
 
-use super::app::Routes;
+use super::routes::Routes;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};

@@ -9,6 +9,7 @@ pub mod app;
 pub mod dashboard;
 pub mod dispatch;
 pub mod middleware;
+pub mod routes;
 pub mod security;
 pub mod snapshots;
 pub mod workspaces;
