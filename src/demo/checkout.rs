@@ -10,7 +10,6 @@
 //! cart and the address; this one offers the same lists every time, which
 //! is also what the docs ask of a repeated request.
 
-use crate::core::body::RequestBody;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +20,7 @@ use serde_json::{Value, json};
 
 use super::State as Demo;
 use super::authorized;
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use crate::core::journal::JournalObjects;
 use crate::core::store::Changes;

@@ -181,10 +181,11 @@ struct Registry {
     clock: Clock,
     seed: u64,
     default: Arc<Workspace>,
-    others: RwLock<Others>,
+    /// Every workspace but `default`, by name.
+    by_name: RwLock<BTreeMap<String, Arc<Workspace>>>,
     /// Every workspace but `default`, by owner: a provider request's
     /// workspace, found after the directory names its owner, without a
-    /// lock (written only under `others`' write lock, beside it).
+    /// lock (written only under `by_name`'s write lock, beside it).
     by_owner: papaya::HashMap<Owner, Arc<Workspace>>,
     next_owner: AtomicU32,
     /// Stops every workspace's worker and the janitor.
@@ -195,16 +196,11 @@ struct Registry {
 
 impl WorkspaceNames for Registry {
     fn names(&self) -> Vec<String> {
-        let others = self.others.read().unwrap();
+        let others = self.by_name.read().unwrap();
         std::iter::once(DEFAULT.to_owned())
-            .chain(others.by_name.keys().cloned())
+            .chain(others.keys().cloned())
             .collect()
     }
-}
-
-#[derive(Default)]
-struct Others {
-    by_name: BTreeMap<String, Arc<Workspace>>,
 }
 
 impl Workspaces {
@@ -247,7 +243,7 @@ impl Workspaces {
             clock,
             seed,
             default,
-            others: RwLock::default(),
+            by_name: RwLock::default(),
             by_owner: papaya::HashMap::new(),
             next_owner: AtomicU32::new(DEFAULT_OWNER + 1),
             stop,
@@ -268,7 +264,7 @@ impl Workspaces {
         if name == DEFAULT {
             return Some(Arc::clone(&self.0.default));
         }
-        self.0.others.read().unwrap().by_name.get(name).cloned()
+        self.0.by_name.read().unwrap().get(name).cloned()
     }
 
     fn owned_by(&self, owner: Owner) -> Option<Arc<Workspace>> {
@@ -298,9 +294,9 @@ impl Workspaces {
 
     /// Every workspace, `default` first, then by name.
     pub fn list(&self) -> Vec<Arc<Workspace>> {
-        let others = self.0.others.read().unwrap();
+        let others = self.0.by_name.read().unwrap();
         std::iter::once(Arc::clone(&self.0.default))
-            .chain(others.by_name.values().cloned())
+            .chain(others.values().cloned())
             .collect()
     }
 
@@ -394,19 +390,19 @@ impl Workspaces {
             worker: registry.stop.child_token(),
         });
         {
-            let mut others = registry.others.write().unwrap();
+            let mut others = registry.by_name.write().unwrap();
             // Checked again under the lock: two creates of one name race.
-            if others.by_name.contains_key(&name) {
+            if others.contains_key(&name) {
                 drop(others);
                 registry.directory.release(owner);
                 return Err(WorkspaceError::Exists(name));
             }
-            if others.by_name.len() >= registry.settings.max_workspaces {
+            if others.len() >= registry.settings.max_workspaces {
                 drop(others);
                 registry.directory.release(owner);
                 return Err(WorkspaceError::Limit(registry.settings.max_workspaces));
             }
-            others.by_name.insert(name.clone(), Arc::clone(&workspace));
+            others.insert(name.clone(), Arc::clone(&workspace));
             registry
                 .by_owner
                 .pin()
@@ -425,8 +421,8 @@ impl Workspaces {
             return Err(WorkspaceError::DefaultStays);
         }
         let removed = {
-            let mut others = self.0.others.write().unwrap();
-            let removed = others.by_name.remove(name);
+            let mut others = self.0.by_name.write().unwrap();
+            let removed = others.remove(name);
             if let Some(workspace) = &removed {
                 self.0.by_owner.pin().remove(&workspace.owner);
             }

@@ -8,10 +8,10 @@
 //! `{"success": false, "error": "..."}` for a payment no run knows and for a
 //! malformed body.
 
-use crate::core::body::RequestBody;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use axum::Extension;
 use axum::http::{HeaderMap, StatusCode};

@@ -8,11 +8,11 @@
 //! English for `lang=en_EN`/`en_US`; any other `lang` falls back to Russian.
 //! Without `lang` the payment's own locale decides.
 
-use crate::core::body::RequestBody;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::FromRequestParts;
 
+use crate::core::body::RequestBody;
 use crate::core::current::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
