@@ -11,6 +11,13 @@
 //! The meaning is `serde_json::Value`'s: numbers are `serde_json::Number`,
 //! a repeated key keeps its last value, nesting is limited as serde_json
 //! limits it.
+//!
+//! A request whose member names are known reads its top level straight into
+//! a struct of its own ([`json_members!`], [`parse_members`]):
+//! each known member lands in its field as it is met (no list of members to
+//! build and search), and the names it does not know are kept for the
+//! report. The values stay `Value`s, so a member of the wrong type is a
+//! problem to report, not a parse that stops.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -94,6 +101,146 @@ impl<'a> Object<'a> {
             .into_iter()
             .filter_map(|key| Some((key, self.get(key)?)))
             .collect()
+    }
+}
+
+/// Where a request's rules find a member by name: an [`Object`], or a
+/// struct of known members (see [`parse_members`]).
+pub trait Lookup<'a> {
+    /// The member named `name` (the last one, when it was sent twice).
+    fn member(&self, name: &str) -> Option<&Value<'a>>;
+
+    /// The member names not in `known`, each once, in alphabetical order.
+    fn unknown_names(&self, known: &[&str]) -> Vec<&str>;
+}
+
+impl<'a> Lookup<'a> for Object<'a> {
+    fn member(&self, name: &str) -> Option<&Value<'a>> {
+        self.get(name)
+    }
+
+    fn unknown_names(&self, known: &[&str]) -> Vec<&str> {
+        self.keys_where(|k| !known.contains(&k))
+    }
+}
+
+/// A JSON object read into a struct of the members a request knows.
+/// Written by [`json_members!`].
+pub trait Members<'de>: Default {
+    /// Reads the value of the member `name` into its field when it is one
+    /// of ours; `false` leaves the value unread.
+    fn read<A: MapAccess<'de>>(&mut self, name: &str, map: &mut A) -> Result<bool, A::Error>;
+
+    /// Keeps a name that is not one of ours.
+    fn unknown(&mut self, name: Cow<'de, str>);
+}
+
+/// A body that is one JSON object, read into `T`; `None` for anything else
+/// (not JSON, or not an object), as [`Value::parse`] would refuse it.
+pub fn parse_members<'a, T: Members<'a>>(body: &'a [u8]) -> Option<T> {
+    serde_json::from_slice::<Shaped<T>>(body)
+        .ok()
+        .map(|shaped| shaped.0)
+}
+
+/// The names of `unknown` not in `known`, each once, in alphabetical order.
+pub fn sorted_names<'s>(unknown: &'s [Cow<'_, str>], known: &[&str]) -> Vec<&'s str> {
+    let mut names: Vec<&str> = unknown
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|name| !known.contains(name))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// A struct of a request's known members, each an `Option<Value<'a>>`, with
+/// [`Members`] and [`Lookup`] for it. The field names are the JSON names.
+macro_rules! json_members {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$field_meta:meta])* $field:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        $vis struct $name<'a> {
+            $($(#[$field_meta])* pub $field: Option<$crate::core::json::Value<'a>>,)*
+            /// The names sent that are not members, as sent.
+            pub unknown: Vec<std::borrow::Cow<'a, str>>,
+        }
+
+        impl<'de> $crate::core::json::Members<'de> for $name<'de> {
+            fn read<A: serde::de::MapAccess<'de>>(
+                &mut self,
+                name: &str,
+                map: &mut A,
+            ) -> Result<bool, A::Error> {
+                let field = match name {
+                    $(stringify!($field) => &mut self.$field,)*
+                    _ => return Ok(false),
+                };
+                *field = Some(map.next_value()?);
+                Ok(true)
+            }
+
+            fn unknown(&mut self, name: std::borrow::Cow<'de, str>) {
+                self.unknown.push(name);
+            }
+        }
+
+        impl<'a> $crate::core::json::Lookup<'a> for $name<'a> {
+            fn member(&self, name: &str) -> Option<&$crate::core::json::Value<'a>> {
+                match name {
+                    $(stringify!($field) => self.$field.as_ref(),)*
+                    _ => None,
+                }
+            }
+
+            fn unknown_names(&self, known: &[&str]) -> Vec<&str> {
+                $crate::core::json::sorted_names(&self.unknown, known)
+            }
+        }
+
+        impl $name<'_> {
+            /// The member names, as the JSON spells them.
+            #[allow(dead_code)]
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+
+pub(crate) use json_members;
+
+/// `T` as the one JSON object of a body (see [`parse_members`]).
+struct Shaped<T>(T);
+
+impl<'de, T: Members<'de>> Deserialize<'de> for Shaped<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ShapedVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ShapedVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Members<'de>> Visitor<'de> for ShapedVisitor<T> {
+    type Value = Shaped<T>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = T::default();
+        while let Some(key) = map.next_key::<Value<'de>>()? {
+            let Value::String(key) = key else {
+                return Err(de::Error::custom("an object key is not a string"));
+            };
+            if !members.read(&key, &mut map)? {
+                // Read as any other value is, so what is not valid JSON
+                // (bad UTF-8 in a string, say) is refused wherever it is.
+                map.next_value::<Value<'de>>()?;
+                members.unknown(key);
+            }
+        }
+        Ok(Shaped(members))
     }
 }
 
@@ -241,6 +388,82 @@ mod tests {
         assert_eq!(items[4].as_u64(), Some(u64::MAX));
         assert_eq!(items[5].as_str(), Some("x"));
         assert!(matches!(&items[6], Value::Object(o) if o.get("k") == Some(&Value::Array(vec![]))));
+    }
+
+    json_members! {
+        struct Pair { first, second }
+    }
+
+    #[test]
+    fn known_members_land_in_their_fields_and_the_others_are_kept_by_name() {
+        let body =
+            br#"{"second": "b", "zeta": 1, "first": 1, "alpha": [], "first": null, "zeta": 2}"#;
+
+        let pair: Pair<'_> = parse_members(body).unwrap();
+
+        assert_eq!(pair.first, Some(Value::Null));
+        assert!(matches!(
+            pair.second,
+            Some(Value::String(Cow::Borrowed("b")))
+        ));
+        assert_eq!(pair.unknown_names(Pair::NAMES), ["alpha", "zeta"]);
+        assert_eq!(pair.unknown_names(&["alpha"]), ["zeta"]);
+        assert_eq!(pair.member("second").and_then(Value::as_str), Some("b"));
+        assert_eq!(pair.member("zeta"), None);
+    }
+
+    #[test]
+    fn a_body_refused_as_a_tree_is_refused_as_members_too() {
+        let bodies: [&[u8]; 6] = [
+            b"{",
+            b"[1]",
+            b"\"text\"",
+            b"{} {}",
+            b"{\"zeta\": \"\xff\"}",
+            &[b'['; 200],
+        ];
+        for body in bodies {
+            assert!(parse_members::<Pair<'_>>(body).is_none(), "{body:?}");
+            assert!(
+                !matches!(Value::parse(body), Some(Value::Object(_))),
+                "{body:?}"
+            );
+        }
+    }
+
+    /// A body of members named from a few names, with values some of which
+    /// are not JSON, so both outcomes come up.
+    fn bodies() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy as _;
+        let name = proptest::sample::select(vec!["first", "second", "zeta", "a\\u0062"]);
+        let value = proptest::sample::select(vec![
+            "1",
+            "null",
+            "\"x\"",
+            "[]",
+            "{}",
+            "{\"first\": 2}",
+            "tru",
+            "\"\\q\"",
+            "-",
+            "[1,]",
+        ]);
+        proptest::collection::vec((name, value), 0..5).prop_map(|members| {
+            let members: Vec<String> = members
+                .iter()
+                .map(|(name, value)| format!("\"{name}\": {value}"))
+                .collect();
+            format!("{{{}}}", members.join(", "))
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_members_reader_takes_exactly_the_objects_the_tree_takes(body in bodies()) {
+            let as_tree = matches!(Value::parse(body.as_bytes()), Some(Value::Object(_)));
+            let as_members = parse_members::<Pair<'_>>(body.as_bytes()).is_some();
+            proptest::prop_assert_eq!(as_tree, as_members, "{}", body);
+        }
     }
 
     #[test]

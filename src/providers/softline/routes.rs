@@ -83,8 +83,8 @@ pub async fn create_payment(
 ) -> Result<Response, SoftlineError> {
     let forced = admit(&state, &headers, &body, scenarios::CREATE_PAYMENT)?
         .and_then(scenarios::create_payment_problem);
-    let object = validate::json_object(content_type(&headers), &body, forced.as_ref())?;
-    let new = validate::new_payment(&object, &state.fixture, forced.as_ref())
+    let members = validate::payment_body(content_type(&headers), &body, forced.as_ref())?;
+    let new = validate::new_payment(&members, &state.fixture, forced.as_ref())
         .map_err(SoftlineError::BadRequest)?;
 
     let now = state.core.clock.now();

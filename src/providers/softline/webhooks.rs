@@ -196,8 +196,8 @@ mod tests {
             "customer": {"email": "customer@mail.ru", "first_name": "Иван", "last_name": "Петров"}
         });
         let body = serde_json::to_vec(&request).unwrap();
-        let object = validate::json_object(Some("application/json"), &body, None).unwrap();
-        let new = validate::new_payment(&object, &fixture, None).unwrap();
+        let members = validate::payment_body(Some("application/json"), &body, None).unwrap();
+        let new = validate::new_payment(&members, &fixture, None).unwrap();
         let created = datetime!(2021-08-13 09:16:35 +03:00);
         let payment = Payment::new(5_555_555, "1a97507", new, created);
         let context = crate::providers::softline::wire::ViewContext {

@@ -2,7 +2,7 @@
 //! is recorded (as a 6010 under its dotted name) instead of stopping at the
 //! first.
 
-use crate::core::json::{Object, Value};
+use crate::core::json::{Lookup, Object, Value};
 
 use crate::core::money::Amount;
 use crate::providers::softline::error::Problem;
@@ -28,14 +28,14 @@ impl<T> Parsed<T> {
 /// Reads the parameters of one JSON object, recording a 6010 for each bad
 /// one under its dotted name.
 pub(super) struct Fields<'a, 'p> {
-    map: &'a Object<'a>,
+    map: &'a dyn Lookup<'a>,
     prefix: &'static str,
     pub(super) problems: &'p mut Vec<Problem>,
 }
 
 impl<'a, 'p> Fields<'a, 'p> {
     pub(super) fn new(
-        map: &'a Object<'a>,
+        map: &'a dyn Lookup<'a>,
         prefix: &'static str,
         problems: &'p mut Vec<Problem>,
     ) -> Self {
@@ -53,7 +53,7 @@ impl<'a, 'p> Fields<'a, 'p> {
 
     /// A present value, or `Absent`; `null` is refused.
     pub(super) fn raw(&mut self, name: &str) -> Parsed<&'a Value<'a>> {
-        match self.map.get(name) {
+        match self.map.member(name) {
             None => Parsed::Absent,
             Some(Value::Null) => {
                 self.invalid(name);
@@ -154,7 +154,7 @@ impl<'a, 'p> Fields<'a, 'p> {
 
     /// A 6010 for every parameter name not in `known`, alphabetically.
     pub(super) fn refuse_unknown(&mut self, known: &[&str]) {
-        for name in self.map.keys_where(|k| !known.contains(&k)) {
+        for name in self.map.unknown_names(known) {
             self.invalid(name);
         }
     }
