@@ -6,6 +6,7 @@
 //! IMSHOP web view must see each redirect itself), and reads at most a bounded
 //! number of response bytes so a hostile receiver cannot exhaust memory.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -118,9 +119,14 @@ impl OutboundResponse {
 }
 
 /// The shared client. Cloning is cheap (reqwest pools connections inside).
+///
+/// reqwest's client is built on the first call, not with the sandbox or a
+/// workspace: building it reads the system's certificate store (about 150
+/// files here), which was most of the start-up time and of a workspace's
+/// creation, for a client most sandboxes never use.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    inner: reqwest::Client,
+    inner: Arc<OnceLock<reqwest::Client>>,
     timeout: Duration,
     max_body: usize,
 }
@@ -129,17 +135,22 @@ impl HttpClient {
     /// A client whose calls give up after `timeout` and read at most
     /// `max_body` bytes of an answer.
     pub fn new(timeout: Duration, max_body: usize) -> Self {
-        install_crypto_provider();
-        let inner = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("paysandbox/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client's fixed configuration is valid");
         Self {
-            inner,
+            inner: Arc::default(),
             timeout,
             max_body,
         }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.inner.get_or_init(|| {
+            install_crypto_provider();
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("paysandbox/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the HTTP client's fixed configuration is valid")
+        })
     }
 
     pub fn timeout(&self) -> Duration {
@@ -169,7 +180,7 @@ impl HttpClient {
         let started = Instant::now();
         let call = async {
             let mut response = self
-                .inner
+                .client()
                 .request(request.method.clone(), url)
                 .headers(headers)
                 .body(request.body.clone())
