@@ -201,7 +201,6 @@ macro_rules! json_members {
 
         impl $name<'_> {
             /// The member names, as the JSON spells them.
-            #[allow(dead_code)]
             pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
         }
     };
