@@ -14,6 +14,10 @@
 //! capacity, then the other is emptied and takes over. The two hold at least
 //! the newest `capacity` entries and at most twice that. A reset empties
 //! both; a deleted workspace's files go with it.
+//!
+//! The file taking entries stays open between commits: opening it (with the
+//! directory's `mkdir` and `stat` before) for every commit was a tenth of
+//! the writer thread's time (BENCHMARKS.md).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -32,12 +36,26 @@ pub struct JournalFiles {
     /// workspace written to since start (read from the files the first
     /// time).
     current: HashMap<String, Turn>,
+    /// Whether `dir` is known to be there (made once, not per commit).
+    dir_made: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Turn {
     file: usize,
     entries: usize,
+    /// `file`, open for appending once something was written to it.
+    open: Option<File>,
+}
+
+impl Turn {
+    fn empty(file: usize) -> Self {
+        Self {
+            file,
+            entries: 0,
+            open: None,
+        }
+    }
 }
 
 impl JournalFiles {
@@ -48,6 +66,7 @@ impl JournalFiles {
             dir: data_dir.join(JOURNAL_DIR),
             capacity: capacity.max(1),
             current: HashMap::new(),
+            dir_made: false,
         }
     }
 
@@ -79,19 +98,38 @@ impl JournalFiles {
         if lines.is_empty() {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir)?;
-        let mut turn = match self.current.get(workspace) {
-            Some(turn) => *turn,
+        if !self.dir_made {
+            std::fs::create_dir_all(&self.dir)?;
+            self.dir_made = true;
+        }
+        let mut turn = match self.current.remove(workspace) {
+            Some(turn) => turn,
             None => self.turn_on_disk(workspace)?,
         };
+        let written = self.append_in_turns(workspace, &mut turn, lines);
+        // Kept even after a failed write, which `open: None` makes reopen:
+        // the count stays a bound on what the file holds.
+        if written.is_err() {
+            turn.open = None;
+        }
+        self.current.insert(workspace.to_owned(), turn);
+        written
+    }
+
+    fn append_in_turns(
+        &self,
+        workspace: &str,
+        turn: &mut Turn,
+        lines: &[impl AsRef<str>],
+    ) -> io::Result<()> {
         let mut rest = lines;
         while !rest.is_empty() {
             if turn.entries >= self.capacity {
-                turn = Turn {
-                    file: 1 - turn.file,
-                    entries: 0,
+                // The other file, emptied: its entries are the oldest.
+                *turn = Turn {
+                    open: Some(File::create(self.path(workspace, 1 - turn.file))?),
+                    ..Turn::empty(1 - turn.file)
                 };
-                File::create(self.path(workspace, turn.file))?;
             }
             let room = self.capacity - turn.entries;
             let (now, later) = rest.split_at(room.min(rest.len()));
@@ -100,28 +138,26 @@ impl JournalFiles {
                 text.push_str(line.as_ref());
                 text.push('\n');
             }
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.path(workspace, turn.file))?
-                .write_all(text.as_bytes())?;
+            let file = match &mut turn.open {
+                Some(file) => file,
+                open => open.insert(
+                    OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(self.path(workspace, turn.file))?,
+                ),
+            };
+            file.write_all(text.as_bytes())?;
             turn.entries += now.len();
             rest = later;
         }
-        self.current.insert(workspace.to_owned(), turn);
         Ok(())
     }
 
     /// Empties `workspace`'s journal (a reset, a restore).
     pub fn clear(&mut self, workspace: &str) -> io::Result<()> {
         self.remove(workspace)?;
-        self.current.insert(
-            workspace.to_owned(),
-            Turn {
-                file: 0,
-                entries: 0,
-            },
-        );
+        self.current.insert(workspace.to_owned(), Turn::empty(0));
         Ok(())
     }
 
@@ -159,8 +195,8 @@ impl JournalFiles {
         }
         let file = usize::from(firsts[1] > firsts[0]);
         Ok(Turn {
-            file,
             entries: counts[file],
+            ..Turn::empty(file)
         })
     }
 }
