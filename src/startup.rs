@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::docs::{self, LazyDocument, routes};
 use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::core::PublicUrl;
@@ -72,15 +72,16 @@ pub enum StartupError {
 )]
 struct ApiDoc;
 
-/// Every documented route with the OpenAPI document they make up: each
-/// provider at its mount with its extras under `/__sandbox/{name}`, the
-/// control plane (with the workspaces' own routes when `workspaces`),
-/// health and metrics.
+/// Every documented route and the paths of the OpenAPI document they make
+/// up: each provider at its mount with its extras under `/__sandbox/{name}`,
+/// the control plane (with the workspaces' own routes when `workspaces`),
+/// health and metrics. Outside [`docs::with_operations`] the paths' operations
+/// are empty: start-up takes the router, and [`document`] declares the
+/// routes again for the document when it is first asked for.
 fn documented_routes(
     providers: &Providers,
     workspaces: bool,
 ) -> (Router, utoipa::openapi::OpenApi) {
-    let mut api = ApiDoc::openapi();
     let mut routes = OpenApiRouter::new().routes(routes!(healthz));
     for provider in providers.iter() {
         routes = routes.nest(provider.mount(), provider.routes());
@@ -95,11 +96,20 @@ fn documented_routes(
     if workspaces {
         routes = routes.merge(http_workspaces::router());
     }
-    let (router, paths) = routes
+    routes
         .routes(routes!(openapi_json))
         .routes(routes!(admin::metrics))
-        .split_for_parts();
-    api.merge(paths);
+        .split_for_parts()
+}
+
+/// The OpenAPI document: [`documented_routes`]'s paths with every
+/// operation in, the providers' tags, ids named by tag and the control
+/// plane repeated under each workspace's prefix.
+fn document(providers: &Providers, workspaces: bool) -> utoipa::openapi::OpenApi {
+    let mut api = ApiDoc::openapi();
+    api.merge(docs::with_operations(|| {
+        documented_routes(providers, workspaces).1
+    }));
     let tags = api.tags.get_or_insert_with(Vec::new);
     let provider_tags = providers.iter().map(|p| {
         let mut tag = utoipa::openapi::tag::Tag::new(p.name());
@@ -111,7 +121,7 @@ fn documented_routes(
     if workspaces {
         in_every_workspace(&mut api);
     }
-    (router, api)
+    api
 }
 
 /// Every operation's id begins with its tag (`softline_create_payment`,
@@ -233,8 +243,10 @@ pub fn app(workspaces: Workspaces) -> App {
 fn shared_router(
     state: &AppState,
     workspaces: bool,
-) -> (Router, utoipa::openapi::OpenApi, crate::web::NavItems) {
-    let (routes, api) = documented_routes(&state.providers, workspaces);
+) -> (Router, LazyDocument, crate::web::NavItems) {
+    let (routes, _) = documented_routes(&state.providers, workspaces);
+    let providers = state.providers.clone();
+    let api = LazyDocument::new(move || document(&providers, workspaces));
     let nav = crate::web::NavItems(
         std::iter::once(dashboard::OVERVIEW)
             .chain(state.providers.iter().flat_map(|p| p.nav()))
@@ -360,9 +372,9 @@ struct Health {
 /// `GET /__sandbox/openapi.json`: this document.
 #[utoipa::path(get, path = "/__sandbox/openapi.json", tag = "sandbox", responses((status = 200, description = "OpenAPI 3.1 of every route", body = Object, content_type = "application/json")))]
 async fn openapi_json(
-    Extension(api): Extension<Arc<utoipa::openapi::OpenApi>>,
+    Extension(api): Extension<Arc<LazyDocument>>,
 ) -> Json<Arc<utoipa::openapi::OpenApi>> {
-    Json(api)
+    Json(api.get())
 }
 
 /// A listener of its own for one provider, serving it at its root.
@@ -534,5 +546,45 @@ impl Application {
             tracing::error!(cause = %error, "the last changes could not be kept");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn providers() -> Providers {
+        let clock = Clock::new(Arc::new(SystemTime));
+        let url = PublicUrl::new("http://127.0.0.1:8080");
+        AppState::new(&Settings::default(), &Fixtures::builtin(), clock, url).providers
+    }
+
+    /// Each path with the methods it has an operation for.
+    fn routed(api: &utoipa::openapi::OpenApi) -> Vec<(String, [bool; 5])> {
+        api.paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                    .map(Option::is_some);
+                (path.clone(), methods)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn start_up_routes_every_documented_path_and_method_without_writing_the_document() {
+        let providers = providers();
+
+        let (_, light) = documented_routes(&providers, true);
+        let (_, full) = docs::with_operations(|| documented_routes(&providers, true));
+
+        assert_eq!(routed(&light), routed(&full));
+        assert!(routed(&full).len() > 50, "every provider's routes are in");
+        let softline = &full.paths.paths["/softline/v1/payment"];
+        assert!(softline.post.as_ref().unwrap().request_body.is_some());
+        let light_post = light.paths.paths["/softline/v1/payment"].post.clone();
+        assert!(light_post.unwrap().request_body.is_none(), "nothing built");
     }
 }

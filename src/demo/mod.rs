@@ -23,6 +23,7 @@ pub mod softline;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use crate::http::docs::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -31,7 +32,6 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::core::current::State as Part;
 use crate::core::journal::JournalObjects;

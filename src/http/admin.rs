@@ -3,6 +3,7 @@
 //! webhook URL, IntellectMoney's invoice actions) live in the providers.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -10,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::core::error::{AdminJson, AdminPath, AdminQuery, ControlRefusal, CoreError};

@@ -14,6 +14,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+use super::docs::LazyDocument;
 use std::task::{Context, Poll};
 
 use axum::Router;
@@ -51,24 +53,19 @@ impl App {
     pub fn for_workspaces(
         workspaces: Workspaces,
         routes: Router,
-        api: utoipa::openapi::OpenApi,
+        api: LazyDocument,
         nav: NavItems,
     ) -> Self {
         Self::new(Scope::Workspaces(workspaces), routes, api, nav)
     }
 
     /// `routes` with every request for `state`.
-    pub fn alone(
-        state: AppState,
-        routes: Router,
-        api: utoipa::openapi::OpenApi,
-        nav: NavItems,
-    ) -> Self {
+    pub fn alone(state: AppState, routes: Router, api: LazyDocument, nav: NavItems) -> Self {
         let current = Current(Arc::new(state.clone()) as Arc<dyn WorkspaceParts>);
         Self::new(Scope::Alone { state, current }, routes, api, nav)
     }
 
-    fn new(scope: Scope, routes: Router, api: utoipa::openapi::OpenApi, nav: NavItems) -> Self {
+    fn new(scope: Scope, routes: Router, api: LazyDocument, nav: NavItems) -> Self {
         Self(Arc::new(Front {
             scope,
             table: RouteTable::new(routes, api, nav),

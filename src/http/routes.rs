@@ -11,19 +11,20 @@ use axum::http::Method;
 use axum::response::Response;
 use tower::Service;
 
+use super::docs::LazyDocument;
 use crate::web::NavItems;
 
 /// Every route, and what pages read beside them.
 pub struct RouteTable {
     routes: Router,
-    /// What the dashboard's pages and the OpenAPI document read from a
-    /// request's extensions.
-    api: Arc<utoipa::openapi::OpenApi>,
+    /// What the OpenAPI document's route reads from a request's
+    /// extensions (written on its first request).
+    api: Arc<LazyDocument>,
     nav: NavItems,
 }
 
 impl RouteTable {
-    pub fn new(routes: Router, api: utoipa::openapi::OpenApi, nav: NavItems) -> Self {
+    pub fn new(routes: Router, api: LazyDocument, nav: NavItems) -> Self {
         Self {
             routes,
             api: Arc::new(api),

@@ -1,6 +1,7 @@
 //! `/__sandbox/snapshots`: take, list, export, import, restore and delete a
 //! workspace's snapshots (the document is described in `core::snapshot`).
 
+use crate::http::docs::routes;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -11,7 +12,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::core::current::State;
 use crate::core::error::{AdminPath, AdminQuery, ControlRefusal, CoreError};

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::docs::routes;
 use axum::Extension;
 use axum::Json;
 use axum::extract::Path;
@@ -14,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::dispatch::{self, Access, Unauthorized};
 use crate::core::error::{ControlRefusal, CoreError};

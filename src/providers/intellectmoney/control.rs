@@ -3,11 +3,11 @@
 //! cabinet on the real service), and a look at an invoice.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use axum::Json;
 use axum::body::Body;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::State as Im;
 use super::model::{Invoice, InvoiceError, Transition};

@@ -8,13 +8,13 @@
 //! `Hash` → the method's own fields → the invoice's state.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::RawQuery;
 use axum::http::{HeaderMap, Method as HttpMethod};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::State as Im;
 use super::error::{IntellectMoneyError, Reply, Result};

@@ -44,13 +44,13 @@ pub mod wire;
 
 use std::sync::Arc;
 
+use crate::http::docs::routes;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
-use utoipa_axum::routes;
 
 pub use fixture::Fixture;
 

@@ -5,12 +5,12 @@
 //! buyer to its payment page.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use axum::body::Body;
 use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::texts::RU;
 use super::{message, not_found, pay_page_url, read_form, see_other, sentence};

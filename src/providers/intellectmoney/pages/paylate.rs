@@ -4,6 +4,7 @@
 //! PayLate button.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
@@ -11,7 +12,6 @@ use axum::extract::rejection::PathRejection;
 use axum::response::{IntoResponse, Response};
 use time::Duration;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::texts::{Texts, texts};
 use super::{Head, awaiting, decide_on_page, money};

@@ -8,6 +8,7 @@
 //! 3-D Secure page; SBP and PayLate go on to their pages.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
@@ -16,7 +17,6 @@ use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::texts::{Texts, texts};
 use super::{

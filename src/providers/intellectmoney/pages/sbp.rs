@@ -5,6 +5,7 @@
 //! address (the `SbpQrCodeUrl`), which the page also shows as a link.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
@@ -12,7 +13,6 @@ use axum::extract::rejection::PathRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::qr::qr_svg;
 use super::texts::{Texts, texts};

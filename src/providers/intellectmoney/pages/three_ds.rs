@@ -4,6 +4,7 @@
 //! `Form3DS` posts here; so does the payment page for a challenge card.
 
 use crate::core::current::State;
+use crate::http::docs::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
@@ -12,7 +13,6 @@ use axum::extract::rejection::PathRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::texts::{Texts, texts};
 use super::{Head, after_decision, awaiting, decide_on_page, read_form};
