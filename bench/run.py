@@ -47,7 +47,11 @@ DURATION = 2 if SMOKE else 10
 WARMUP = 1 if SMOKE else 3
 LOADS = (2_000, 10_000) if SMOKE else (100_000, 1_000_000)
 STARTS = 3 if SMOKE else 20
-PAIRS = 1 if SMOKE else 5
+PAIRS = 1 if SMOKE else 6
+# The head-to-head's rounds take these orders in turn: each process first, second and
+# third equally often over six rounds.
+ORDERS = [("baseline", "one", "spread"), ("spread", "baseline", "one"), ("one", "spread", "baseline"),
+          ("baseline", "spread", "one"), ("one", "baseline", "spread"), ("spread", "one", "baseline")]
 SPREAD = 100  # workspaces the spread create-payment row cycles through
 WORKSPACE_COUNTS = (10, 50) if SMOKE else (100, 1_000)  # idle RSS with this many empty workspaces
 PARTS = ("create", "endpoints", "growth", "startup", "workspaces", "durable")
@@ -288,18 +292,23 @@ def main():
     # by 10-30% from run to run, so the ratio reported is the median of the pairs'.
     # Each round also measures the same request spread over SPREAD workspaces (in a
     # fresh process of its own, made first through the API; each request carries the
-    # next workspace's token), before or after the one-workspace figure in turn.
+    # next workspace's token). The rounds take the three in each of their six orders
+    # in turn, so a machine that speeds up or slows down over a round favours none of
+    # them (with the baseline always first, the drift within a round fell on the
+    # ratio).
     pairs = []
     baseline = {"rps": None}
     for i in range(PAIRS if "create" in ONLY else 0):
-        spread_first = i % 2 == 1
-        print(f"head-to-head {i + 1}/{PAIRS}: baseline (bare axum), then paysandbox, one workspace "
-              f"and {SPREAD} workspaces ({'spread' if spread_first else 'one'} first)", file=sys.stderr)
-        p, base = start(BASELINE)
-        b = measure("baseline", base, create_script, [])
-        stop(p)
+        order = ORDERS[i % len(ORDERS)]
+        print(f"head-to-head {i + 1}/{PAIRS}: {', '.join(order)} (baseline: bare axum; one workspace "
+              f"and {SPREAD} workspaces)", file=sys.stderr)
         measured = {}
-        for kind in (("spread", "one") if spread_first else ("one", "spread")):
+        for kind in order:
+            if kind == "baseline":
+                p, base = start(BASELINE)
+                measured[kind] = measure("baseline", base, create_script, [])
+                stop(p)
+                continue
             p, base = start(BIN)
             if kind == "one":
                 if "idle_rss_mib" not in facts:  # built-in fixtures, nothing stored
@@ -317,7 +326,7 @@ def main():
                     sys.exit(f"bench: the spread run did not reach every workspace: {spread_counts}")
                 measured[kind] = r
             stop(p)
-        pairs.append((b, measured["one"], measured["spread"], spread_first))
+        pairs.append((measured["baseline"], measured["one"], measured["spread"], order))
     if pairs:
         median_of = lambda key: statistics.median(key(b, c, s) for b, c, s, _ in pairs)
         # The spread of the pairs' ratios, so one noisy pair cannot pass for the figure.
@@ -639,8 +648,9 @@ def report(rows, facts, growth, baseline):
                   "", "Head-to-head runs (fresh processes, in this order):", "",
                   f"| run | baseline req/s | paysandbox create req/s | ratio | {SPREAD} workspaces req/s | ratio | {SPREAD} / one |",
                   "|---|---:|---:|---:|---:|---:|---:|"]
-        for i, (b, c, s, spread_first) in enumerate(facts["pairs"], 1):
-            order = f" ({SPREAD} workspaces first)" if spread_first else ""
+        names = {"baseline": "baseline", "one": "one", "spread": f"{SPREAD} workspaces"}
+        for i, (b, c, s, order) in enumerate(facts["pairs"], 1):
+            order = " (" + ", ".join(names[kind] for kind in order) + ")"
             lines.append(f"| {i}{order} | {b['rps']:,.0f} | {c['rps']:,.0f} | {c['rps'] / b['rps']:.2f}× "
                          f"| {s['rps']:,.0f} | {s['rps'] / b['rps']:.2f}× | {s['rps'] / c['rps']:.2f}× |")
     lines += ["", "| fact | value |", "|---|---:|"]
