@@ -5,7 +5,7 @@
 //! document and the router cannot drift apart. But building a handler's
 //! operation (its schemas, examples, the deep copies utoipa makes of them
 //! for each method and each `nest`) was most of what start-up did: 46% of
-//! its processor time and two thirds of its page faults, about 5 MiB of
+//! its processor time and two thirds of its page faults, 3.3 MiB of
 //! resident memory for a document most runs never fetch (BENCHMARKS.md).
 //!
 //! So [`routes!`] (used everywhere instead of utoipa-axum's) registers each
