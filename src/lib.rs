@@ -11,7 +11,9 @@
 //! From the ground up; each layer imports only from the layers below it.
 //!
 //! - [`config`], [`telemetry`], [`serve`]: settings, logging, the accept
-//!   loop with connection and header limits.
+//!   loop with connection and header limits. [`openapi`]: `routes!`, which
+//!   every route is declared with, and the OpenAPI document written from
+//!   the same declarations on its first request.
 //! - [`core`]: clock, ids, stores, journal (and its masking), the body reader
 //!   (JSON, form, XML), webhook outbox, HTTP client,
 //!   scenarios, faults, signatures, test cards, money. Knows no provider.
@@ -74,6 +76,7 @@ pub mod fixtures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod openapi;
 pub mod provider;
 pub mod providers;
 pub mod sandbox;

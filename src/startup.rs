@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::http::docs::{self, LazyDocument, routes};
+use crate::openapi::{self, LazyDocument, routes};
 use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -75,7 +75,7 @@ struct ApiDoc;
 /// Every documented route and the paths of the OpenAPI document they make
 /// up: each provider at its mount with its extras under `/__sandbox/{name}`,
 /// the control plane (with the workspaces' own routes when `workspaces`),
-/// health and metrics. Outside [`docs::with_operations`] the paths' operations
+/// health and metrics. Outside [`openapi::with_operations`] the paths' operations
 /// are empty: start-up takes the router, and [`document`] declares the
 /// routes again for the document when it is first asked for.
 fn documented_routes(
@@ -107,7 +107,7 @@ fn documented_routes(
 /// plane repeated under each workspace's prefix.
 fn document(providers: &Providers, workspaces: bool) -> utoipa::openapi::OpenApi {
     let mut api = ApiDoc::openapi();
-    api.merge(docs::with_operations(|| {
+    api.merge(openapi::with_operations(|| {
         documented_routes(providers, workspaces).1
     }));
     let tags = api.tags.get_or_insert_with(Vec::new);
@@ -578,7 +578,7 @@ mod tests {
         let providers = providers();
 
         let (_, light) = documented_routes(&providers, true);
-        let (_, full) = docs::with_operations(|| documented_routes(&providers, true));
+        let (_, full) = openapi::with_operations(|| documented_routes(&providers, true));
 
         assert_eq!(routed(&light), routed(&full));
         assert!(routed(&full).len() > 50, "every provider's routes are in");

@@ -23,7 +23,7 @@ pub mod softline;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;

@@ -3,7 +3,7 @@
 //! webhook URL, IntellectMoney's invoice actions) live in the providers.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::docs::LazyDocument;
+use crate::openapi::LazyDocument;
 use std::task::{Context, Poll};
 
 use axum::Router;

@@ -8,7 +8,6 @@ pub mod admin;
 pub mod app;
 pub mod dashboard;
 pub mod dispatch;
-pub mod docs;
 pub mod middleware;
 pub mod routes;
 pub mod security;

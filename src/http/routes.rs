@@ -11,7 +11,7 @@ use axum::http::Method;
 use axum::response::Response;
 use tower::Service;
 
-use super::docs::LazyDocument;
+use crate::openapi::LazyDocument;
 use crate::web::NavItems;
 
 /// Every route, and what pages read beside them.

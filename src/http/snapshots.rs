@@ -1,7 +1,7 @@
 //! `/__sandbox/snapshots`: take, list, export, import, restore and delete a
 //! workspace's snapshots (the document is described in `core::snapshot`).
 
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::Extension;
 use axum::Json;
 use axum::extract::Path;

@@ -341,7 +341,7 @@ fn not_absolute(url: &str) -> String {
 
 /// The runs API's routes.
 pub fn router() -> utoipa_axum::router::OpenApiRouter {
-    use crate::http::docs::routes;
+    use crate::openapi::routes;
     utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(super::sync::sync_payment))
         .routes(routes!(create_run, list_runs))

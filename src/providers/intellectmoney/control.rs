@@ -3,7 +3,7 @@
 //! cabinet on the real service), and a look at an invoice.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::Json;
 use axum::body::Body;
 use serde::{Deserialize, Serialize};

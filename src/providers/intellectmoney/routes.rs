@@ -8,7 +8,7 @@
 //! `Hash` → the method's own fields → the invoice's state.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::RawQuery;

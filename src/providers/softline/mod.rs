@@ -44,7 +44,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::http::request::Parts;

@@ -5,7 +5,7 @@
 //! buyer to its payment page.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use axum::body::Body;
 use axum::extract::RawQuery;
 use axum::http::StatusCode;

@@ -4,7 +4,7 @@
 //! PayLate button.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;

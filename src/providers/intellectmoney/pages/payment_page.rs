@@ -8,7 +8,7 @@
 //! 3-D Secure page; SBP and PayLate go on to their pages.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;

@@ -5,7 +5,7 @@
 //! address (the `SbpQrCodeUrl`), which the page also shows as a link.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;

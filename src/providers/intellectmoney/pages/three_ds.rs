@@ -4,7 +4,7 @@
 //! `Form3DS` posts here; so does the payment page for a challenge card.
 
 use crate::core::current::State;
-use crate::http::docs::routes;
+use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;

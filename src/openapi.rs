@@ -87,7 +87,7 @@ impl std::fmt::Debug for LazyDocument {
 /// each (an arm of its own macro, pinned with its version in Cargo.toml).
 macro_rules! routes {
     ( $( $($part:ident)::+ ),+ $(,)? ) => {
-        if $crate::http::docs::documenting() {
+        if $crate::openapi::documenting() {
             ::utoipa_axum::routes!( $( $($part)::+ ),+ )
         } else {
             #[allow(unused_imports)]
