@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::openapi::{self, LazyDocument, routes};
 use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +20,7 @@ use crate::fixtures::Fixtures;
 use crate::http::app::App;
 use crate::http::workspaces as http_workspaces;
 use crate::http::{admin, dashboard, middleware as mw};
+use crate::openapi::{self, LazyDocument, routes};
 use crate::provider::Providers;
 use crate::state::AppState;
 use crate::workspaces::Workspaces;

@@ -23,7 +23,6 @@ pub mod softline;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -37,6 +36,7 @@ use crate::core::current::State as Part;
 use crate::core::journal::JournalObjects;
 use crate::core::store::Changes;
 use crate::core::{Core, Shared};
+use crate::openapi::routes;
 use crate::provider::{Addressee, Provider};
 use crate::providers::imshop;
 

@@ -3,7 +3,6 @@
 //! webhook URL, IntellectMoney's invoice actions) live in the providers.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -18,6 +17,7 @@ use crate::core::faults::{Fault, FaultError, FaultSpec, FaultView};
 use crate::core::journal::{Entry, EntryKind, Query};
 use crate::core::outbox::{Delivery, DeliveryView, OutboxError};
 use crate::core::scenarios::{Arm, ArmError, Armed, ArmedView, Scenario};
+use crate::openapi::routes;
 use crate::state::AppState;
 use crate::workspaces::Workspaces;
 

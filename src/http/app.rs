@@ -14,8 +14,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-
-use crate::openapi::LazyDocument;
 use std::task::{Context, Poll};
 
 use axum::Router;
@@ -26,6 +24,7 @@ use tower::Service;
 
 use super::routes::{RouteTable, renders_pages};
 use crate::core::current::{Current, WorkspaceParts};
+use crate::openapi::LazyDocument;
 use crate::state::AppState;
 use crate::web::NavItems;
 use crate::workspaces::Workspaces;

@@ -1,7 +1,6 @@
 //! `/__sandbox/snapshots`: take, list, export, import, restore and delete a
 //! workspace's snapshots (the document is described in `core::snapshot`).
 
-use crate::openapi::routes;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -16,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::core::current::State;
 use crate::core::error::{AdminPath, AdminQuery, ControlRefusal, CoreError};
 use crate::core::snapshot::{self, Document, SnapshotError};
+use crate::openapi::routes;
 use crate::state::AppState;
 
 /// The largest document an import takes: far more than the request limit

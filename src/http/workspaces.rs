@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::openapi::routes;
 use axum::Extension;
 use axum::Json;
 use axum::extract::Path;
@@ -18,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::dispatch::{self, Access, Unauthorized};
 use crate::core::error::{ControlRefusal, CoreError};
+use crate::openapi::routes;
 use crate::workspaces::{Workspace, WorkspaceError, Workspaces};
 
 /// The routes, documented for the OpenAPI document.

@@ -3,7 +3,6 @@
 //! cabinet on the real service), and a look at an invoice.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use axum::Json;
 use axum::body::Body;
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use super::model::{Invoice, InvoiceError, Transition};
 use super::receipt::Receipt;
 use crate::core::error::{AdminPath, ControlRefusal, CoreError};
 use crate::core::money::Amount;
+use crate::openapi::routes;
 
 pub fn routes() -> OpenApiRouter {
     OpenApiRouter::new()

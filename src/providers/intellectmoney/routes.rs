@@ -8,7 +8,6 @@
 //! `Hash` → the method's own fields → the invoice's state.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::RawQuery;
@@ -36,6 +35,7 @@ use crate::core::cards::CardOutcome;
 use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
+use crate::openapi::routes;
 
 pub fn routes() -> OpenApiRouter {
     OpenApiRouter::new()

@@ -44,7 +44,6 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use crate::openapi::routes;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -60,6 +59,7 @@ use crate::core::journal::{Entry, EntryKind};
 use crate::core::scenarios::Scenario;
 use crate::core::store::Store;
 use crate::core::{Core, Shared};
+use crate::openapi::routes;
 use crate::provider::{Addressee, Link, Provider};
 use crate::web::NavItem;
 use error::SoftlineError;

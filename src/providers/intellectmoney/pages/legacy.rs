@@ -5,7 +5,6 @@
 //! buyer to its payment page.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use axum::body::Body;
 use axum::extract::RawQuery;
 use axum::http::StatusCode;
@@ -15,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use super::texts::RU;
 use super::{message, not_found, pay_page_url, read_form, see_other, sentence};
 use crate::core::journal::JournalObjects;
+use crate::openapi::routes;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::request::{self, Params};
 use crate::providers::intellectmoney::routes;

@@ -4,7 +4,6 @@
 //! PayLate button.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
@@ -17,6 +16,7 @@ use super::texts::{Texts, texts};
 use super::{Head, awaiting, decide_on_page, money};
 use crate::core::journal::JournalObjects;
 use crate::core::money::Amount;
+use crate::openapi::routes;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline, Invoice};
 

@@ -8,7 +8,6 @@
 //! 3-D Secure page; SBP and PayLate go on to their pages.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
@@ -26,6 +25,7 @@ use crate::core::cards::{self, CardOutcome};
 use crate::core::journal::JournalObjects;
 use crate::core::mask::mask_card_number;
 use crate::core::scenarios::header_of;
+use crate::openapi::routes;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{
     Invoice, InvoiceError, Payment, PaymentMethod, Plan, ReturnTo, Standing,

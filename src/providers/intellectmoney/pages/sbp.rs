@@ -5,7 +5,6 @@
 //! address (the `SbpQrCodeUrl`), which the page also shows as a link.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
@@ -18,6 +17,7 @@ use super::qr::qr_svg;
 use super::texts::{Texts, texts};
 use super::{Head, awaiting, decide_on_page, load, message};
 use crate::core::journal::JournalObjects;
+use crate::openapi::routes;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline};
 

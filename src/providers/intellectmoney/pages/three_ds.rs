@@ -4,7 +4,6 @@
 //! `Form3DS` posts here; so does the payment page for a challenge card.
 
 use crate::core::current::State;
-use crate::openapi::routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
@@ -17,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use super::texts::{Texts, texts};
 use super::{Head, after_decision, awaiting, decide_on_page, read_form};
 use crate::core::journal::JournalObjects;
+use crate::openapi::routes;
 use crate::providers::intellectmoney::State as Im;
 use crate::providers::intellectmoney::model::{BuyerPage, Decline, PaymentMethod, check_code};
 
