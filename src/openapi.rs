@@ -15,7 +15,7 @@
 //! operations in, keeping the document and dropping that second router.
 
 use std::cell::Cell;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock};
 
 use utoipa::openapi::OpenApi;
 
@@ -44,35 +44,26 @@ pub fn with_operations<T>(declare: impl FnOnce() -> T) -> T {
     declare()
 }
 
-/// The OpenAPI document, written by `write` on the first [`get`](Self::get)
-/// and kept.
-pub struct LazyDocument {
-    written: OnceLock<Arc<OpenApi>>,
-    write: Box<dyn Fn() -> OpenApi + Send + Sync>,
-}
+/// The OpenAPI document, written by `write` on the first
+/// [`get`](Self::get) and kept (`write`, and what it holds, dropped then).
+pub struct LazyDocument(LazyLock<Arc<OpenApi>, Box<dyn FnOnce() -> Arc<OpenApi> + Send>>);
 
 impl LazyDocument {
-    pub fn new(write: impl Fn() -> OpenApi + Send + Sync + 'static) -> Self {
-        Self {
-            written: OnceLock::new(),
-            write: Box::new(write),
-        }
+    pub fn new(write: impl FnOnce() -> OpenApi + Send + 'static) -> Self {
+        Self(LazyLock::new(Box::new(move || {
+            Arc::new(with_operations(write))
+        })))
     }
 
     /// The document (written now if this is the first call).
     pub fn get(&self) -> Arc<OpenApi> {
-        Arc::clone(
-            self.written
-                .get_or_init(|| Arc::new(with_operations(&self.write))),
-        )
+        Arc::clone(&self.0)
     }
 }
 
 impl std::fmt::Debug for LazyDocument {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LazyDocument")
-            .field("written", &self.written.get().is_some())
-            .finish_non_exhaustive()
+        f.debug_struct("LazyDocument").finish_non_exhaustive()
     }
 }
 
@@ -145,6 +136,11 @@ mod tests {
             OpenApi::default()
         });
 
+        assert_eq!(
+            writes.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "not before asked"
+        );
         let (first, second) = (document.get(), document.get());
 
         assert!(Arc::ptr_eq(&first, &second));

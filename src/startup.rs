@@ -75,9 +75,9 @@ struct ApiDoc;
 /// Every documented route and the paths of the OpenAPI document they make
 /// up: each provider at its mount with its extras under `/__sandbox/{name}`,
 /// the control plane (with the workspaces' own routes when `workspaces`),
-/// health and metrics. Outside [`openapi::with_operations`] the paths' operations
-/// are empty: start-up takes the router, and [`document`] declares the
-/// routes again for the document when it is first asked for.
+/// health and metrics. Outside [`openapi::with_operations`] the paths'
+/// operations are empty: start-up takes the router, and [`document`]
+/// declares the routes again for the document when it is first asked for.
 fn documented_routes(
     providers: &Providers,
     workspaces: bool,

@@ -84,15 +84,12 @@ impl<'a> Object<'a> {
     /// The member names `keep` keeps, each once, in alphabetical order
     /// (without an allocation when it keeps none).
     pub fn keys_where(&self, mut keep: impl FnMut(&str) -> bool) -> Vec<&str> {
-        let mut keys: Vec<&str> = self
-            .0
-            .iter()
-            .map(|(key, _)| key.as_ref())
-            .filter(|key| keep(key))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys
+        sorted_once(
+            self.0
+                .iter()
+                .map(|(key, _)| key.as_ref())
+                .filter(|key| keep(key)),
+        )
     }
 
     /// Every member once (a repeated name with its last value), by name.
@@ -145,11 +142,17 @@ pub fn parse_members<'a, T: Members<'a>>(body: &'a [u8]) -> Option<T> {
 
 /// The names of `unknown` not in `known`, each once, in alphabetical order.
 pub fn sorted_names<'s>(unknown: &'s [Cow<'_, str>], known: &[&str]) -> Vec<&'s str> {
-    let mut names: Vec<&str> = unknown
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|name| !known.contains(name))
-        .collect();
+    sorted_once(
+        unknown
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|name| !known.contains(name)),
+    )
+}
+
+/// `names`, each once, in alphabetical order (no allocation for none).
+fn sorted_once<'s>(names: impl Iterator<Item = &'s str>) -> Vec<&'s str> {
+    let mut names: Vec<&str> = names.collect();
     names.sort_unstable();
     names.dedup();
     names

@@ -15,9 +15,9 @@
 //! the newest `capacity` entries and at most twice that. A reset empties
 //! both; a deleted workspace's files go with it.
 //!
-//! The file taking entries stays open between commits: opening it (with the
-//! directory's `mkdir` and `stat` before) for every commit was a tenth of
-//! the writer thread's time (BENCHMARKS.md).
+//! The file taking entries stays open between commits: opening and closing
+//! it (with the directory's `mkdir` and `stat` before) for every commit was
+//! 8% of the writer thread's time (BENCHMARKS.md).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
