@@ -15,15 +15,17 @@ Measures, in one run on this machine:
 - RSS after 100 000 and 1 000 000 stored payments, and GET throughput at 1 000 vs
   1 000 000 stored payments;
 - idle RSS with 0, 100 and 1 000 empty workspaces, and the time to create one (median of 100);
-- with --data-dir: create payment against the same in memory (fresh processes, alternated), its p99,
-  and start-up and disk use with 1 000 000 stored payments;
+- with --data-dir: create payment in rounds of four fresh processes (the baseline; the durable
+  yardstick, examples/bench_durable_baseline.rs: the baseline plus the same writes, a row committed
+  to SQLite and a journal line appended before each answer; paysandbox in memory; paysandbox
+  --data-dir), its p99, and start-up and disk use with 1 000 000 stored payments;
 - the release binary's size.
 Prints one Markdown table and writes it to bench/results/<date>.md.
 
 `--only create,workspaces` runs only the named parts: `create` (the head-to-head, both create rows),
 `endpoints`, `growth` (memory and throughput as payments are stored), `startup`, `workspaces`,
-`durable` (create payment with --data-dir against in memory, in pairs; start-up and disk use with
-1 000 000 payments stored).
+`durable` (create payment with --data-dir against the baseline, the durable yardstick and in memory,
+in rounds; start-up and disk use with 1 000 000 payments stored).
 """
 import datetime
 import hashlib
@@ -42,6 +44,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/paysandbox")
 BASELINE = os.path.join(ROOT, "target/release/examples/bench_baseline")
+# The --data-dir row's yardstick: the baseline plus the same durable writes (a row, a journal line).
+DURABLE_BASELINE = os.path.join(ROOT, "target/release/examples/bench_durable_baseline")
 SMOKE = "--smoke" in sys.argv
 DURATION = 2 if SMOKE else 10
 WARMUP = 1 if SMOKE else 3
@@ -55,7 +59,7 @@ ORDERS = [("baseline", "one", "spread"), ("spread", "baseline", "one"), ("one", 
 SPREAD = 100  # workspaces the spread create-payment row cycles through
 WORKSPACE_COUNTS = (10, 50) if SMOKE else (100, 1_000)  # idle RSS with this many empty workspaces
 PARTS = ("create", "endpoints", "growth", "startup", "workspaces", "durable")
-DURABLE_ROUNDS = 1 if SMOKE else 3  # in-memory / --data-dir create-payment pairs
+DURABLE_ROUNDS = 1 if SMOKE else 4  # rounds of baseline, yardstick, in memory, --data-dir
 DURABLE_STORED = 10_000 if SMOKE else 1_000_000  # payments stored before timing a durable start-up
 INVOICE_LOADS = (2_000, 10_000) if SMOKE else (50_000, 250_000)  # invoices stored, for their cost
 
@@ -124,7 +128,7 @@ def bench_fixtures():
 
 def start(binary, *args):
     p = subprocess.Popen([binary, "--listen", "127.0.0.1:0", *args] if binary == BIN
-                         else [binary, "127.0.0.1:0"],
+                         else [binary, "127.0.0.1:0", *args],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     m = re.match(r"paysandbox listening on (http://\S+)", line)
@@ -488,26 +492,45 @@ def startup(facts):
 
 
 def durable(rows, facts, create_body, create_script):
-    """--data-dir: create payment against in memory in alternated fresh processes (every
-    acknowledged payment committed to SQLite first), then start-up with many stored."""
+    """--data-dir: create payment in rounds of four fresh processes, each first once in four rounds:
+    the baseline, the durable yardstick (the baseline plus the same writes: one row committed to
+    SQLite and one journal line appended before each answer, group commit;
+    examples/bench_durable_baseline.rs), paysandbox in memory and paysandbox --data-dir; then
+    start-up with many stored."""
     print("durable state", file=sys.stderr)
+    kinds = ["baseline", "yardstick", "memory", "durable"]
     rounds = []
     for i in range(DURABLE_ROUNDS):
         data_dir = tempfile.mkdtemp(prefix="paysandbox-bench-data-")
         measured = {}
-        for kind in (("durable", "memory") if i % 2 else ("memory", "durable")):
-            p, base = start(BIN, *(["--data-dir", data_dir] if kind == "durable" else []))
-            measured[kind] = measure(f"paysandbox create payment, {kind}", base, create_script, [],
-                                     stored=lambda: stored(base, "softline_payments"))
+        for kind in kinds[i % 4:] + kinds[:i % 4]:
+            if kind == "baseline":
+                p, base = start(BASELINE)
+            elif kind == "yardstick":
+                p, base = start(DURABLE_BASELINE, os.path.join(data_dir, "yardstick"))
+            else:
+                p, base = start(BIN, *(["--data-dir", os.path.join(data_dir, "paysandbox")]
+                                       if kind == "durable" else []))
+            is_paysandbox = kind in ("memory", "durable")
+            measured[kind] = measure(f"create payment, {kind}", base, create_script, [],
+                                     stored=(lambda: stored(base, "softline_payments")) if is_paysandbox else None)
             stop(p)
-        rounds.append((measured["memory"], measured["durable"]))
+        rounds.append(measured)
         subprocess.run(["rm", "-rf", data_dir])
-    median_of = lambda key: statistics.median(key(m, d) for m, d in rounds)
-    rows.append(dict(name=f"Softline POST /v1/payment, --data-dir (median of {DURABLE_ROUNDS})",
-                     rps=median_of(lambda m, d: d["rps"]), p99_ms=median_of(lambda m, d: d["p99_ms"]),
-                     ratio=None, errors=sum(d["errors"] for _, d in rounds)))
+    median_of = lambda key: statistics.median(key(m) for m in rounds)
+    ratio_range = lambda a, b: (min(m[a]["rps"] / m[b]["rps"] for m in rounds),
+                                max(m[a]["rps"] / m[b]["rps"] for m in rounds))
+    for kind, name in (("yardstick", "yardstick: bare axum + the same durable writes"),
+                       ("durable", "Softline POST /v1/payment, --data-dir")):
+        rows.append(dict(name=f"{name} (median of {DURABLE_ROUNDS})",
+                         rps=median_of(lambda m: m[kind]["rps"]), p99_ms=median_of(lambda m: m[kind]["p99_ms"]),
+                         ratio=median_of(lambda m: m[kind]["rps"] / m["baseline"]["rps"]),
+                         ratio_range=ratio_range(kind, "baseline"),
+                         errors=sum(m[kind]["errors"] for m in rounds)))
     facts["durable_rounds"] = rounds
-    facts["durable_ratio"] = median_of(lambda m, d: d["rps"] / m["rps"])
+    facts["durable_ratio"] = median_of(lambda m: m["durable"]["rps"] / m["memory"]["rps"])
+    facts["durable_to_yardstick"] = median_of(lambda m: m["durable"]["rps"] / m["yardstick"]["rps"])
+    facts["yardstick_ratio"] = median_of(lambda m: m["yardstick"]["rps"] / m["baseline"]["rps"])
 
     # Start-up with many payments stored: load them, stop, then time fresh starts.
     data_dir = tempfile.mkdtemp(prefix="paysandbox-bench-data-")
@@ -681,9 +704,13 @@ def report(rows, facts, growth, baseline):
         lines.append(f"| time to create a workspace (POST /__sandbox/workspaces, median of {n}; slowest) "
                      f"| {median:.2f} ms; {worst:.2f} ms |")
     if "durable_rounds" in facts:
-        lines.append(f"| create payment, --data-dir / in memory (median of {DURABLE_ROUNDS} alternated pairs; "
-                     + ", ".join(f"{d['rps']:,.0f} / {m['rps']:,.0f}" for m, d in facts["durable_rounds"])
-                     + f") | **{facts['durable_ratio']:.2f}×** |")
+        each = lambda a, b: ", ".join(f"{m[a]['rps']:,.0f} / {m[b]['rps']:,.0f}" for m in facts["durable_rounds"])
+        lines.append(f"| create payment, --data-dir / in memory (median of {DURABLE_ROUNDS} rounds; "
+                     f"{each('durable', 'memory')}) | **{facts['durable_ratio']:.2f}×** |")
+        lines.append(f"| create payment, --data-dir / the durable yardstick (median of {DURABLE_ROUNDS} rounds; "
+                     f"{each('durable', 'yardstick')}) | **{facts['durable_to_yardstick']:.2f}×** |")
+        lines.append(f"| the durable yardstick / the baseline (median of {DURABLE_ROUNDS} rounds; "
+                     f"{each('yardstick', 'baseline')}) | **{facts['yardstick_ratio']:.2f}×** |")
         count, disk, _, start_ms, rss = facts["durable_stored"]
         lines.append(f"| data directory with {count:,} payments (and their journal) | "
                      f"{disk / 1024 / 1024:.1f} MiB ({disk / max(count, 1):,.0f} B per payment) |")

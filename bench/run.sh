@@ -3,7 +3,7 @@
 # paysandbox side by side with a bare axum baseline in one run.
 #   bench/run.sh           full run (several minutes), writes bench/results/<date>.md
 #   bench/run.sh --smoke   a few seconds per step, to check the bench itself works (CI)
-#   bench/run.sh --only create,workspaces   only those parts (create, endpoints, growth, startup, workspaces)
+#   bench/run.sh --only create,workspaces   only those parts (create, endpoints, growth, startup, workspaces, durable)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +16,5 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
-cargo build --release --quiet --bin paysandbox --example bench_baseline
+cargo build --release --quiet --bin paysandbox --example bench_baseline --example bench_durable_baseline
 exec python3 bench/run.py "$@"

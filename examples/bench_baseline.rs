@@ -6,6 +6,9 @@
 //!
 //! `cargo run --release --example bench_baseline -- 127.0.0.1:0`
 
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,23 +17,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
 
-/// Softline's documented full create-payment request, typed.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct CreatePayment {
-    currency: String,
-    amount: String,
-    return_success_url: String,
-    payment_method: String,
-    recurring_indicator: Option<bool>,
-    payment_id: String,
-    payment_description: Option<String>,
-    locale: Option<String>,
-    customer: serde_json::Map<String, serde_json::Value>,
-    additional_data: Option<serde_json::Map<String, serde_json::Value>>,
-}
+use bench_common::CreatePayment;
 
 #[derive(Clone, Default)]
 struct Baseline {
@@ -63,12 +51,5 @@ async fn main() {
     let app = Router::new()
         .route("/softline/v1/payment", post(create_payment))
         .with_state(Baseline::default());
-    let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
-    // The same ready line as paysandbox, so the bench script treats both alike.
-    let ready = format!(
-        "paysandbox listening on http://{}\n",
-        listener.local_addr().unwrap()
-    );
-    std::io::Write::write_all(&mut std::io::stdout(), ready.as_bytes()).expect("stdout");
-    axum::serve(listener, app).await.expect("serve");
+    bench_common::serve(&addr, app).await;
 }
