@@ -285,15 +285,25 @@ impl Browser {
 
     /// The first element matching `css`, waiting for it to appear.
     pub async fn find(&self, css: &str) -> Result<Element, String> {
-        match self
-            .client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-        {
-            Ok(element) => Ok(element),
-            Err(e) => Err(format!("no element {css} on {}: {e}", self.url().await)),
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self
+                .client
+                .wait()
+                .at_most(left)
+                .for_element(Locator::Css(css))
+                .await
+            {
+                Ok(element) => return Ok(element),
+                // The page navigated while it was being searched (a form
+                // posting itself, under load): Chrome answers the search
+                // "aborted by navigation"; the page it landed on is asked.
+                Err(e) if e.to_string().contains("aborted by navigation") && !left.is_zero() => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(e) => return Err(format!("no element {css} on {}: {e}", self.url().await)),
+            }
         }
     }
 

@@ -18,14 +18,26 @@
 //! The file taking entries stays open between commits: opening and closing
 //! it (with the directory's `mkdir` and `stat` before) for every commit was
 //! 8% of the writer thread's time (BENCHMARKS.md).
+//!
+//! A file emptied (the turn passing to it, a reset, a deleted workspace) is
+//! renamed aside and removed by a thread of its own, the sweeper: emptying
+//! it in place (`File::create` truncates) waited in the writer thread for
+//! the kernel to finish writing its pages back, tens of milliseconds in
+//! which no request could be answered (p99 of a durable create 10–13 ms
+//! with turns, 5–6 ms without, BENCHMARKS.md). A file a killed process left
+//! aside is removed at the next start.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
 
 /// The directory under the data directory.
 pub const JOURNAL_DIR: &str = "journal";
+
+/// How the name of a file set aside ends.
+const SET_ASIDE: &str = "dropped";
 
 /// The writer's hand on every workspace's journal files.
 #[derive(Debug)]
@@ -38,6 +50,10 @@ pub struct JournalFiles {
     current: HashMap<String, Turn>,
     /// Whether `dir` is known to be there (made once, not per commit).
     dir_made: bool,
+    /// Files set aside so far, which makes each one's name its own.
+    set_aside: u64,
+    /// The sweeper's queue, once a file was set aside.
+    sweeper: Option<Sender<PathBuf>>,
 }
 
 #[derive(Debug)]
@@ -67,6 +83,8 @@ impl JournalFiles {
             capacity: capacity.max(1),
             current: HashMap::new(),
             dir_made: false,
+            set_aside: 0,
+            sweeper: None,
         }
     }
 
@@ -100,6 +118,7 @@ impl JournalFiles {
         }
         if !self.dir_made {
             std::fs::create_dir_all(&self.dir)?;
+            self.remove_left_aside()?;
             self.dir_made = true;
         }
         let mut turn = match self.current.remove(workspace) {
@@ -117,7 +136,7 @@ impl JournalFiles {
     }
 
     fn append_in_turns(
-        &self,
+        &mut self,
         workspace: &str,
         turn: &mut Turn,
         lines: &[impl AsRef<str>],
@@ -126,8 +145,10 @@ impl JournalFiles {
         while !rest.is_empty() {
             if turn.entries >= self.capacity {
                 // The other file, emptied: its entries are the oldest.
+                let other = self.path(workspace, 1 - turn.file);
+                self.empty(&other)?;
                 *turn = Turn {
-                    open: Some(File::create(self.path(workspace, 1 - turn.file))?),
+                    open: Some(File::create(other)?),
                     ..Turn::empty(1 - turn.file)
                 };
             }
@@ -165,9 +186,59 @@ impl JournalFiles {
     pub fn remove(&mut self, workspace: &str) -> io::Result<()> {
         self.current.remove(workspace);
         for file in 0..2 {
-            match std::fs::remove_file(self.path(workspace, file)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+            self.empty(&self.path(workspace, file))?;
+        }
+        Ok(())
+    }
+
+    /// Takes `path` away at once (renamed aside), for the sweeper to
+    /// remove; nothing when it is not there.
+    fn empty(&mut self, path: &Path) -> io::Result<()> {
+        self.set_aside += 1;
+        let aside = path.with_extension(format!("jsonl.{}.{SET_ASIDE}", self.set_aside));
+        match std::fs::rename(path, &aside) {
+            Ok(()) => {
+                self.sweep(aside);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Has the sweeper remove `path`, started on the first call; removes it
+    /// here if the sweeper cannot be started.
+    fn sweep(&mut self, path: PathBuf) {
+        if self.sweeper.is_none() {
+            let (sender, queue) = std::sync::mpsc::channel::<PathBuf>();
+            let started = std::thread::Builder::new()
+                .name("paysandbox-sweeper".to_owned())
+                .spawn(move || {
+                    for path in queue {
+                        remove_set_aside(&path);
+                    }
+                });
+            if started.is_ok() {
+                self.sweeper = Some(sender);
+            }
+        }
+        match &self.sweeper {
+            Some(sweeper) => {
+                if let Err(unsent) = sweeper.send(path) {
+                    remove_set_aside(&unsent.0);
+                }
+            }
+            None => remove_set_aside(&path),
+        }
+    }
+
+    /// Removes what a process killed before its sweeper got to them left
+    /// aside.
+    fn remove_left_aside(&self) -> io::Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == SET_ASIDE) {
+                remove_set_aside(&path);
             }
         }
         Ok(())
@@ -222,6 +293,14 @@ fn lines_of(text: &[u8]) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// Removes a file set aside. A failure loses nothing (the file holds only
+/// entries the journal dropped) and is logged; the next start tries again.
+fn remove_set_aside(path: &Path) {
+    if let Err(error) = std::fs::remove_file(path) {
+        tracing::warn!(path = %path.display(), cause = %error, "could not remove a journal file set aside");
+    }
 }
 
 /// The whole lines of `path` (none when there is no file).
@@ -303,6 +382,61 @@ mod tests {
         );
     }
 
+    /// The names in the journal's directory, sorted, once nothing set aside
+    /// is left in it (the sweeper removes files on its own thread).
+    fn names_once_swept(dir: &Path) -> Vec<String> {
+        let names = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.join(JOURNAL_DIR))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        for _ in 0..500 {
+            if !names().iter().any(|n| n.ends_with(SET_ASIDE)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        names()
+    }
+
+    #[test]
+    fn a_file_emptied_by_a_turn_is_set_aside_and_swept_away() {
+        let dir = temp_dir("sweep");
+        let mut files = JournalFiles::new(&dir, 2);
+
+        files.append("default", &entries(1..=7)).unwrap();
+
+        assert_eq!(files.read("default").unwrap(), entries(5..=7));
+        assert_eq!(
+            names_once_swept(&dir),
+            ["default.0.jsonl", "default.1.jsonl"]
+        );
+    }
+
+    #[test]
+    fn files_a_killed_process_left_aside_are_removed_at_start() {
+        let dir = temp_dir("left-aside");
+        std::fs::create_dir_all(dir.join(JOURNAL_DIR)).unwrap();
+        std::fs::write(
+            dir.join(JOURNAL_DIR).join("default.1.jsonl.3.dropped"),
+            "{\"id\":1}\n",
+        )
+        .unwrap();
+
+        JournalFiles::new(&dir, 10)
+            .append("default", &entries(2..=2))
+            .unwrap();
+
+        assert_eq!(names_once_swept(&dir), ["default.0.jsonl"]);
+        assert_eq!(
+            JournalFiles::new(&dir, 10).read("default").unwrap(),
+            entries(2..=2)
+        );
+    }
+
     #[test]
     fn a_cleared_journal_is_empty_and_a_removed_one_leaves_no_file() {
         let dir = temp_dir("clear");
@@ -317,5 +451,6 @@ mod tests {
         assert_eq!(files.read("a").unwrap(), entries(3..=3));
         assert!(files.read("b").unwrap().is_empty());
         assert!(!dir.join(JOURNAL_DIR).join("b.0.jsonl").exists());
+        assert_eq!(names_once_swept(&dir), ["a.0.jsonl"]);
     }
 }
