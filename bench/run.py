@@ -518,19 +518,18 @@ def durable(rows, facts, create_body, create_script):
         rounds.append(measured)
         subprocess.run(["rm", "-rf", data_dir])
     median_of = lambda key: statistics.median(key(m) for m in rounds)
-    ratio_range = lambda a, b: (min(m[a]["rps"] / m[b]["rps"] for m in rounds),
-                                max(m[a]["rps"] / m[b]["rps"] for m in rounds))
+    ratios = lambda a, b: [m[a]["rps"] / m[b]["rps"] for m in rounds]
     for kind, name in (("yardstick", "yardstick: bare axum + the same durable writes"),
                        ("durable", "Softline POST /v1/payment, --data-dir")):
+        to_baseline = ratios(kind, "baseline")
         rows.append(dict(name=f"{name} (median of {DURABLE_ROUNDS})",
                          rps=median_of(lambda m: m[kind]["rps"]), p99_ms=median_of(lambda m: m[kind]["p99_ms"]),
-                         ratio=median_of(lambda m: m[kind]["rps"] / m["baseline"]["rps"]),
-                         ratio_range=ratio_range(kind, "baseline"),
+                         ratio=statistics.median(to_baseline), ratio_range=(min(to_baseline), max(to_baseline)),
                          errors=sum(m[kind]["errors"] for m in rounds)))
     facts["durable_rounds"] = rounds
-    facts["durable_ratio"] = median_of(lambda m: m["durable"]["rps"] / m["memory"]["rps"])
-    facts["durable_to_yardstick"] = median_of(lambda m: m["durable"]["rps"] / m["yardstick"]["rps"])
-    facts["yardstick_ratio"] = median_of(lambda m: m["yardstick"]["rps"] / m["baseline"]["rps"])
+    facts["durable_ratio"] = statistics.median(ratios("durable", "memory"))
+    facts["durable_to_yardstick"] = statistics.median(ratios("durable", "yardstick"))
+    facts["yardstick_ratio"] = statistics.median(ratios("yardstick", "baseline"))
 
     # Start-up with many payments stored: load them, stop, then time fresh starts.
     data_dir = tempfile.mkdtemp(prefix="paysandbox-bench-data-")

@@ -50,8 +50,8 @@ pub struct JournalFiles {
     current: HashMap<String, Turn>,
     /// Whether `dir` is known to be there (made once, not per commit).
     dir_made: bool,
-    /// Files set aside so far, which makes each one's name its own.
-    set_aside: u64,
+    /// Files set aside so far: the count makes each one's name its own.
+    set_aside_so_far: u64,
     /// The sweeper's queue, once a file was set aside.
     sweeper: Option<Sender<PathBuf>>,
 }
@@ -83,7 +83,7 @@ impl JournalFiles {
             capacity: capacity.max(1),
             current: HashMap::new(),
             dir_made: false,
-            set_aside: 0,
+            set_aside_so_far: 0,
             sweeper: None,
         }
     }
@@ -146,7 +146,7 @@ impl JournalFiles {
             if turn.entries >= self.capacity {
                 // The other file, emptied: its entries are the oldest.
                 let other = self.path(workspace, 1 - turn.file);
-                self.empty(&other)?;
+                self.set_aside(&other)?;
                 *turn = Turn {
                     open: Some(File::create(other)?),
                     ..Turn::empty(1 - turn.file)
@@ -186,16 +186,16 @@ impl JournalFiles {
     pub fn remove(&mut self, workspace: &str) -> io::Result<()> {
         self.current.remove(workspace);
         for file in 0..2 {
-            self.empty(&self.path(workspace, file))?;
+            self.set_aside(&self.path(workspace, file))?;
         }
         Ok(())
     }
 
     /// Takes `path` away at once (renamed aside), for the sweeper to
     /// remove; nothing when it is not there.
-    fn empty(&mut self, path: &Path) -> io::Result<()> {
-        self.set_aside += 1;
-        let aside = path.with_extension(format!("jsonl.{}.{SET_ASIDE}", self.set_aside));
+    fn set_aside(&mut self, path: &Path) -> io::Result<()> {
+        self.set_aside_so_far += 1;
+        let aside = path.with_extension(format!("jsonl.{}.{SET_ASIDE}", self.set_aside_so_far));
         match std::fs::rename(path, &aside) {
             Ok(()) => {
                 self.sweep(aside);
